@@ -1,0 +1,60 @@
+/**
+ * Public constants with the numeric values of CCTools' `work_queue.h`
+ * (protocol 9), so that code ported from the Python module reads the same.
+ *
+ * @module
+ */
+
+/** The port a manager listens on when none is given: `9123`. */
+export const WORK_QUEUE_DEFAULT_PORT = 9123;
+/** Pass as `port` to listen on any free port: `0`. */
+export const WORK_QUEUE_RANDOM_PORT = 0;
+/** Pass to `wait()` to wait until a task completes: `-1`. */
+export const WORK_QUEUE_WAITFORTASK = -1;
+
+/** The task ran and every output came back. */
+export const WORK_QUEUE_RESULT_SUCCESS = 0;
+/** A local input file or directory was missing or unreadable; the task did not run. */
+export const WORK_QUEUE_RESULT_INPUT_MISSING = 1;
+/** The task ran but at least one declared output was not produced. */
+export const WORK_QUEUE_RESULT_OUTPUT_MISSING = 2;
+/** Standard output could not be kept whole (too large, or lost). */
+export const WORK_QUEUE_RESULT_STDOUT_MISSING = 4;
+/** The task was killed by a signal. */
+export const WORK_QUEUE_RESULT_SIGNAL = 8;
+/** The task exceeded the resources it was given. */
+export const WORK_QUEUE_RESULT_RESOURCE_EXHAUSTION = 16;
+/** The task's end time passed before it finished. */
+export const WORK_QUEUE_RESULT_TASK_TIMEOUT = 24;
+/** The worker reported an unknown failure. */
+export const WORK_QUEUE_RESULT_UNKNOWN = 32;
+/** The worker could not run the task (it needs more than the worker has). */
+export const WORK_QUEUE_RESULT_FORSAKEN = 40;
+/** The task failed because of the infrastructure more often than allowed. */
+export const WORK_QUEUE_RESULT_MAX_RETRIES = 48;
+/** The task ran longer than its maximum run time. */
+export const WORK_QUEUE_RESULT_TASK_MAX_RUN_TIME = 56;
+/** The task's disk allocation filled up. */
+export const WORK_QUEUE_RESULT_DISK_ALLOC_FULL = 64;
+/** The resource monitor failed. */
+export const WORK_QUEUE_RESULT_RMONITOR_ERROR = 72;
+
+/** No scheduling algorithm chosen (use the queue's). */
+export const WORK_QUEUE_SCHEDULE_UNSET = 0;
+/** First come, first served: the first ready worker. */
+export const WORK_QUEUE_SCHEDULE_FCFS = 1;
+/** The worker that already caches the most bytes of the task's inputs. */
+export const WORK_QUEUE_SCHEDULE_FILES = 2;
+/** The worker with the fastest average turnaround. */
+export const WORK_QUEUE_SCHEDULE_TIME = 3;
+/** A random ready worker. */
+export const WORK_QUEUE_SCHEDULE_RAND = 4;
+/** The worker with the most unused resources. */
+export const WORK_QUEUE_SCHEDULE_WORST = 5;
+/** A worker on one of the task's preferred hosts, if one is ready (from the paper). */
+export const WORK_QUEUE_SCHEDULE_PREFERRED_HOSTS = 6;
+
+/** File flag: do not keep the file in the worker's cache. */
+export const WORK_QUEUE_NOCACHE = 0;
+/** File flag: keep the file in the worker's cache for later tasks. */
+export const WORK_QUEUE_CACHE = 1;

@@ -1,0 +1,151 @@
+/**
+ * The manager's books: every task it holds by id and state, the ready
+ * queue, the completed queue and the workers. `transition()` is the one
+ * place where a task changes state; it checks the move, keeps the indexes
+ * and counters right, and logs it.
+ *
+ * @module
+ */
+
+import { kInternal, type Task, type TaskState } from "../task.ts";
+import { ReadyQueue } from "./ready_queue.ts";
+import { account, type Resources } from "./resources.ts";
+import { isLegalTransition, ON_WORKER } from "./task_state.ts";
+import type { Dispatch } from "./transfer.ts";
+import type { WorkerInfo } from "./worker_info.ts";
+
+/** Cumulative counters. */
+export interface Counters {
+  tasksSubmitted: number;
+  tasksDispatched: number;
+  tasksDone: number;
+  tasksCancelled: number;
+  tasksRequeued: number;
+  workersJoined: number;
+  workersRemoved: number;
+  workersLost: number;
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+/** Extra facts a move needs. */
+export interface TransitionDetail {
+  /** For `sending`: where it goes and with what. */
+  dispatch?: Dispatch;
+  /** Why (logged). */
+  reason?: string;
+}
+
+/** The manager's state, without any I/O. */
+export class Core {
+  /** Tasks submitted and not yet returned or cancelled. */
+  readonly tasks = new Map<number, Task>();
+  readonly ready = new ReadyQueue();
+  /** Completed tasks waiting for `wait()`, in completion order. */
+  readonly complete = new Set<Task>();
+  readonly workers = new Map<number, WorkerInfo>();
+  /** The dispatch of every task on a worker. */
+  readonly dispatches = new Map<number, Dispatch>();
+  /** How many tasks are in each state right now. */
+  readonly inState: Record<TaskState, number> = {
+    ready: 0,
+    sending: 0,
+    running: 0,
+    receiving: 0,
+    complete: 0,
+    returned: 0,
+    cancelled: 0,
+  };
+  readonly counters: Counters = {
+    tasksSubmitted: 0,
+    tasksDispatched: 0,
+    tasksDone: 0,
+    tasksCancelled: 0,
+    tasksRequeued: 0,
+    workersJoined: 0,
+    workersRemoved: 0,
+    workersLost: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+  };
+  readonly #log: (msg: string) => void;
+
+  /** @param log Receives one debug line per move. */
+  constructor(log: (msg: string) => void = () => {}) {
+    this.#log = log;
+  }
+
+  /**
+   * Moves a task to a new state.
+   *
+   * @param task The task.
+   * @param to The new state.
+   * @param detail The dispatch (for `sending`) and a reason for the log.
+   * @throws {Error} If the move is not legal: that is a bug in the manager.
+   */
+  transition(task: Task, to: TaskState, detail: TransitionDetail = {}): void {
+    const internal = task[kInternal];
+    const from = internal.state;
+    if (!isLegalTransition(from, to)) {
+      throw new Error(`Cannot move task ${task.id} from '${from ?? "new"}' to '${to}': not a legal move`);
+    }
+    if (from) this.inState[from]--;
+    this.inState[to]++;
+    internal.state = to;
+
+    if (from === "ready") this.ready.delete(task);
+    if (from === "complete") this.complete.delete(task);
+    if (from && ON_WORKER.has(from) && !ON_WORKER.has(to)) this.#leaveWorker(task);
+
+    switch (to) {
+      case "ready":
+        if (from === undefined || from === "returned" || from === "cancelled") {
+          this.tasks.set(task.id, task);
+          this.counters.tasksSubmitted++;
+        } else {
+          this.counters.tasksRequeued++;
+        }
+        this.ready.add(task);
+        break;
+      case "sending": {
+        const d = detail.dispatch;
+        if (!d) throw new Error(`Cannot send task ${task.id}: no dispatch given`);
+        this.dispatches.set(task.id, d);
+        d.worker.tasks.set(task.id, task);
+        d.worker.allocations.set(task.id, d.alloc);
+        account(d.worker.inUse, d.alloc, 1);
+        internal.workerId = d.worker.id;
+        this.counters.tasksDispatched++;
+        break;
+      }
+      case "complete":
+        this.complete.add(task);
+        this.counters.tasksDone++;
+        break;
+      case "returned":
+        this.tasks.delete(task.id);
+        break;
+      case "cancelled":
+        this.tasks.delete(task.id);
+        this.counters.tasksCancelled++;
+        break;
+    }
+    this.#log(`task ${task.id} ${from ?? "new"} -> ${to}${detail.reason ? `: ${detail.reason}` : ""}`);
+  }
+
+  /** The worker a task is on, if any. */
+  workerOf(task: Task): WorkerInfo | undefined {
+    return this.dispatches.get(task.id)?.worker;
+  }
+
+  #leaveWorker(task: Task): void {
+    const d = this.dispatches.get(task.id);
+    if (!d) return;
+    this.dispatches.delete(task.id);
+    const alloc: Resources | undefined = d.worker.allocations.get(task.id);
+    if (alloc) account(d.worker.inUse, alloc, -1);
+    d.worker.allocations.delete(task.id);
+    d.worker.tasks.delete(task.id);
+    task[kInternal].workerId = undefined;
+  }
+}

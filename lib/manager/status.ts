@@ -1,0 +1,133 @@
+/**
+ * Answers to status queries on the manager's port (spec §6): a client sends
+ * one line (`queue_status`, `worker_status`, `task_status`, `wable_status`,
+ * `resources_status`, or an HTTP `GET /<that>`) and gets one JSON array.
+ *
+ * @module
+ */
+
+import type { Core } from "./core.ts";
+
+/** Facts about the manager that the books do not hold. */
+export interface ManagerFacts {
+  name: string | undefined;
+  port: number;
+  startedAt: number;
+}
+
+function queueStatus(core: Core, facts: ManagerFacts): Record<string, unknown>[] {
+  const s = core.inState;
+  let workers = 0, busy = 0, cores = 0, memory = 0, disk = 0;
+  for (const w of core.workers.values()) {
+    if (!w.ready) continue;
+    workers++;
+    if (w.tasks.size) busy++;
+    cores += w.total.cores;
+    memory += w.total.memory;
+    disk += w.total.disk;
+  }
+  return [{
+    type: "wq_master",
+    project: facts.name ?? "",
+    port: facts.port,
+    starttime: Math.floor(facts.startedAt / 1000),
+    version: "8.0.0",
+    owner: Deno.env.get("USER") ?? "unknown",
+    workers,
+    workers_connected: workers,
+    workers_busy: busy,
+    workers_idle: workers - busy,
+    tasks_waiting: s.ready,
+    tasks_running: s.sending + s.running,
+    tasks_with_results: s.receiving + s.complete,
+    tasks_on_workers: s.sending + s.running + s.receiving,
+    tasks_complete: core.counters.tasksDone,
+    tasks_done: core.counters.tasksDone,
+    tasks_submitted: core.counters.tasksSubmitted,
+    tasks_dispatched: core.counters.tasksDispatched,
+    tasks_cancelled: core.counters.tasksCancelled,
+    tasks_left: 0,
+    cores_total: cores,
+    memory_total: memory,
+    disk_total: disk,
+  }];
+}
+
+function workerStatus(core: Core): Record<string, unknown>[] {
+  return [...core.workers.values()].map((w) => ({
+    hostname: w.hostname,
+    os: w.os,
+    arch: w.arch,
+    address_port: w.addr,
+    workerid: w.workerId,
+    state: w.ready ? (w.tasks.size ? "BUSY" : "READY") : "INIT",
+    tasks_running: w.tasks.size,
+    total_tasks_complete: w.tasksDone,
+    cores_total: w.total.cores,
+    cores_inuse: w.inUse.cores,
+    memory_total: w.total.memory,
+    memory_inuse: w.inUse.memory,
+    disk_total: w.total.disk,
+    disk_inuse: w.inUse.disk,
+    gpus_total: w.total.gpus,
+    gpus_inuse: w.inUse.gpus,
+    start_time: w.connectedAt * 1000,
+  }));
+}
+
+function taskStatus(core: Core): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const t of core.tasks.values()) {
+    const w = core.workerOf(t);
+    out.push({
+      taskid: t.id,
+      state: (t.state ?? "").toUpperCase(),
+      tag: t.tag ?? "",
+      command: t.command,
+      category: t.category,
+      priority: t.priority,
+      host: w?.addr ?? "",
+      hostname: w?.hostname ?? "",
+      time_submitted: (t.submitTime ?? 0) * 1000,
+    });
+  }
+  return out;
+}
+
+/**
+ * The bytes to send back for a status request line.
+ *
+ * @param line The request (`queue_status`, or `GET /queue_status HTTP/1.1`).
+ * @param core The manager's books.
+ * @param facts Name, port, start time.
+ * @returns The reply, JSON (with HTTP headers for `GET`).
+ */
+export function statusReply(line: string, core: Core, facts: ManagerFacts): string {
+  const http = line.startsWith("GET ");
+  const what = http ? (line.split(" ")[1] ?? "/").replace(/^\/+/, "") : line.trim();
+  let body: string;
+  switch (what) {
+    case "queue_status":
+      body = JSON.stringify(queueStatus(core, facts));
+      break;
+    case "worker_status":
+      body = JSON.stringify(workerStatus(core));
+      break;
+    case "task_status":
+      body = JSON.stringify(taskStatus(core));
+      break;
+    case "wable_status":
+    case "resources_status":
+      body = "[]";
+      break;
+    default:
+      body = http
+        ? "<html><body><h1>Work Queue manager</h1><ul>" +
+          ["queue_status", "worker_status", "task_status"].map((s) => `<li><a href="/${s}">${s}</a></li>`).join("") +
+          "</ul></body></html>"
+        : "[]";
+  }
+  if (!http) return body + "\n";
+  const type = body.startsWith("<") ? "text/html" : "text/plain";
+  return `HTTP/1.1 200 OK\nConnection: close\nAccess-Control-Allow-Origin: *\nContent-type: ${type}\n\n${body}`;
+}

@@ -1,0 +1,249 @@
+/**
+ * Moving files: staging a task's inputs (stat, name, walk directories),
+ * queueing them and the task block on a worker's writer, and landing
+ * fetched outputs safely (temporary name, then rename).
+ *
+ * @module
+ */
+
+import { dirname, resolve } from "node:path";
+import type { FrameWriter } from "../wire/frame_writer.ts";
+import { FLAG_CACHE, remoteNameProblem, urlEncode } from "../wire/protocol.ts";
+import type { Task } from "../task.ts";
+import { cacheName } from "./cache_names.ts";
+import type { Resources } from "./resources.ts";
+import type { WorkerInfo } from "./worker_info.ts";
+
+/** A file or directory inside an input directory tree. */
+export type TreeEntry =
+  | { kind: "file"; name: string; path: string; size: number; mode: number }
+  | { kind: "dir"; name: string; children: TreeEntry[] };
+
+/** An input made ready to send: its cache name and how to send it. */
+export type StagedInput =
+  | { kind: "file"; name: string; remote: string; cache: boolean; path: string; size: number; mode: number }
+  | { kind: "buffer"; name: string; remote: string; cache: boolean; data: Uint8Array }
+  | { kind: "dir"; name: string; remote: string; cache: boolean; children: TreeEntry[]; size: number }
+  | { kind: "emptydir"; remote: string };
+
+/** Everything decided when a task is placed on a worker. */
+export interface Dispatch {
+  worker: WorkerInfo;
+  alloc: Resources;
+  inputs: StagedInput[];
+  /** Cache names of the outputs, in the order of `task.outputs`. */
+  outputNames: string[];
+}
+
+/** The outcome of staging: the inputs, or why one is missing. */
+export type StageResult = { inputs: StagedInput[] } | { missing: string };
+
+async function walk(dir: string): Promise<{ children: TreeEntry[]; size: number; sig: string }> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) names.push(e.name);
+  names.sort();
+  const children: TreeEntry[] = [];
+  let size = 0;
+  let sig = "";
+  for (const name of names) {
+    const path = `${dir}/${name}`;
+    const st = await Deno.stat(path); // follows symlinks: their contents are sent
+    if (st.isDirectory) {
+      const sub = await walk(path);
+      children.push({ kind: "dir", name, children: sub.children });
+      size += sub.size;
+      sig += `${name}/{${sub.sig}}`;
+    } else if (st.isFile) {
+      children.push({ kind: "file", name, path, size: st.size, mode: (st.mode ?? 0o644) & 0o777 });
+      size += st.size;
+      sig += `${name}:${st.size}:${st.mtime?.getTime()};`;
+    }
+  }
+  return { children, size, sig };
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Looks at a task's local inputs and decides their cache names. A missing or
+ * unreadable input is reported, not thrown.
+ *
+ * @param task The task.
+ * @returns The staged inputs, or `{ missing }` with a reason.
+ */
+export async function stageInputs(task: Task): Promise<StageResult> {
+  const inputs: StagedInput[] = [];
+  for (const spec of task.inputs) {
+    if (spec.kind === "emptydir") {
+      inputs.push({ kind: "emptydir", remote: spec.remote });
+      continue;
+    }
+    if (spec.kind === "buffer") {
+      const name = cacheName("buffer", spec.cache ? spec.data : "buffer", { cached: spec.cache });
+      inputs.push({ kind: "buffer", name, remote: spec.remote, cache: spec.cache, data: spec.data });
+      continue;
+    }
+    const path = resolve(spec.local);
+    try {
+      const st = await Deno.stat(path);
+      if (st.isDirectory) {
+        const tree = await walk(path);
+        const name = cacheName("dir", `${path}|${tree.sig}`, { cached: spec.cache, base: path });
+        inputs.push({ kind: "dir", name, remote: spec.remote, cache: spec.cache, children: tree.children, size: tree.size });
+      } else {
+        // Opening proves it is readable now; the body is read again when sent.
+        (await Deno.open(path, { read: true })).close();
+        const name = cacheName("file", `${path}|${st.size}|${st.mtime?.getTime()}`, { cached: spec.cache, base: path });
+        const mode = (st.mode ?? 0o644) & 0o777;
+        inputs.push({ kind: "file", name, remote: spec.remote, cache: spec.cache, path, size: st.size, mode });
+      }
+    } catch (e) {
+      return { missing: `input '${spec.local}' cannot be read: ${describe(e)}` };
+    }
+  }
+  return { inputs };
+}
+
+function octal(mode: number): string {
+  return "0" + (mode & 0o777).toString(8);
+}
+
+function queueTree(w: FrameWriter, entries: TreeEntry[]): void {
+  for (const e of entries) {
+    if (e.kind === "dir") {
+      w.send(`dir ${urlEncode(e.name)}\n`);
+      queueTree(w, e.children);
+      w.send("end\n");
+    } else {
+      w.send(`put ${urlEncode(e.name)} ${e.size} ${octal(e.mode)}\n`);
+      w.sendFile(e.path, e.size);
+    }
+  }
+}
+
+/**
+ * Queues, in order, every input the worker lacks and then the task block.
+ *
+ * @param w The worker's writer.
+ * @param task The task.
+ * @param d The dispatch decided for it.
+ * @returns Bytes of input bodies queued.
+ */
+export function queueTask(w: FrameWriter, task: Task, d: Dispatch): number {
+  let bytes = 0;
+  const cached = d.worker.cached;
+  for (const input of d.inputs) {
+    if (input.kind === "emptydir" || cached.has(input.name)) continue;
+    if (input.kind === "file") {
+      w.send(`put ${input.name} ${input.size} ${octal(input.mode)}\n`);
+      w.sendFile(input.path, input.size);
+      bytes += input.size;
+    } else if (input.kind === "buffer") {
+      w.send(`put ${input.name} ${input.data.length} 0644\n`);
+      w.send(input.data);
+      bytes += input.data.length;
+    } else {
+      w.send(`dir ${input.name}\n`);
+      queueTree(w, input.children);
+      w.send("end\n");
+      bytes += input.size;
+    }
+    if (input.cache) cached.set(input.name, input.kind === "buffer" ? input.data.length : input.size);
+  }
+  const cmd = new TextEncoder().encode(task.command);
+  let block = `task ${task.id}\ncmd ${cmd.length}\n`;
+  w.send(block);
+  w.send(cmd);
+  const a = d.alloc;
+  block = `category ${task.category.replace(/\s/g, "_") || "default"}\n` +
+    `cores ${a.cores.toFixed(3)}\ngpus ${Math.ceil(a.gpus)}\nmemory ${Math.ceil(a.memory)}\n` +
+    `disk ${Math.ceil(a.disk)}\n`;
+  for (const [k, v] of task.environment) {
+    const kv = `${k}=${v}`;
+    block += `env ${new TextEncoder().encode(kv).length}\n${kv}\n`;
+  }
+  for (const input of d.inputs) {
+    if (input.kind === "emptydir") block += `dir ${input.remote}\n`;
+    else block += `infile ${input.name} ${urlEncode(input.remote)} ${input.cache ? FLAG_CACHE : 0}\n`;
+  }
+  task.outputs.forEach((o, i) => {
+    block += `outfile ${d.outputNames[i]} ${urlEncode(o.remote)} ${o.cache ? FLAG_CACHE : 0}\n`;
+  });
+  w.send(block + "end\n");
+  return bytes;
+}
+
+/**
+ * Queues the clean-up after a task left a worker: `kill <id>` (drops the
+ * sandbox) and `unlink` of every object that is not cached.
+ *
+ * @param w The worker's writer.
+ * @param task The task.
+ * @param d Its dispatch.
+ */
+export function queueCleanup(w: FrameWriter, task: Task, d: Dispatch): void {
+  let msg = `kill ${task.id}\n`;
+  for (const input of d.inputs) {
+    if (input.kind !== "emptydir" && !input.cache) msg += `unlink ${input.name}\n`;
+  }
+  task.outputs.forEach((o, i) => {
+    if (!o.cache) msg += `unlink ${d.outputNames[i]}\n`;
+  });
+  w.send(msg);
+}
+
+let tmpCounter = 0;
+
+/**
+ * Lands one output (a file or a directory tree) under a temporary name next
+ * to its final path, and renames it into place only when it came whole.
+ */
+export class OutputLanding {
+  readonly local: string;
+  readonly #tmp: string;
+  #started = false;
+
+  /** @param local The final local path. */
+  constructor(local: string) {
+    this.local = resolve(local);
+    this.#tmp = `${dirname(this.local)}/.${this.local.split("/").at(-1)}.wq-${Deno.pid}-${++tmpCounter}.part`;
+  }
+
+  /**
+   * The temporary path for an entry of the reply, or an error message when
+   * the worker named something outside the requested output.
+   *
+   * @param requested The cache name asked for.
+   * @param path The path in the reply.
+   */
+  pathFor(requested: string, path: string): string | { refused: string } {
+    if (path === requested) return this.#tmp;
+    if (!path.startsWith(requested + "/")) return { refused: `entry '${path}' is not inside '${requested}'` };
+    const rel = path.slice(requested.length + 1);
+    const problem = remoteNameProblem(rel);
+    if (problem) return { refused: `entry '${path}' is unsafe because ${problem}` };
+    return `${this.#tmp}/${rel}`;
+  }
+
+  /** Makes sure the parent of the temporary path exists. */
+  async prepare(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    await Deno.mkdir(dirname(this.local), { recursive: true });
+  }
+
+  /** Moves the finished output into place, replacing what was there. */
+  async commit(): Promise<void> {
+    const st = await Deno.lstat(this.#tmp).catch(() => undefined);
+    if (!st) return;
+    if (st.isDirectory) await Deno.remove(this.local, { recursive: true }).catch(() => {});
+    await Deno.rename(this.#tmp, this.local);
+  }
+
+  /** Removes whatever was written under the temporary name. */
+  async discard(): Promise<void> {
+    if (this.#started) await Deno.remove(this.#tmp, { recursive: true }).catch(() => {});
+  }
+}

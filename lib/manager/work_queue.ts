@@ -1,0 +1,565 @@
+/**
+ * `WorkQueue`: the manager. It listens for workers, places tasks on them,
+ * moves their files, and hands completed tasks back through `wait()`.
+ *
+ * @module
+ */
+
+import {
+  WORK_QUEUE_DEFAULT_PORT,
+  WORK_QUEUE_RESULT_FORSAKEN,
+  WORK_QUEUE_RESULT_INPUT_MISSING,
+  WORK_QUEUE_RESULT_OUTPUT_MISSING,
+  WORK_QUEUE_RESULT_STDOUT_MISSING,
+} from "../constants.ts";
+import { ProtocolError } from "../errors.ts";
+import { kInternal, Task } from "../task.ts";
+import { FrameWriter } from "../wire/frame_writer.ts";
+import { LineReader } from "../wire/line_reader.ts";
+import { clip, MAX_LINE } from "../wire/protocol.ts";
+import { Core } from "./core.ts";
+import { schedule } from "./scheduler.ts";
+import { statusReply } from "./status.ts";
+import { type Dispatch, queueCleanup, queueTask, stageInputs } from "./transfer.ts";
+import { type ConnHost, type OutputOutcome, WorkerConn, type WorkerResult } from "./worker_conn.ts";
+import { WorkerInfo } from "./worker_info.ts";
+
+/** Where log lines go: `debug` only when asked for, `warn` always. */
+export type Logger = (level: "debug" | "warn", message: string) => void;
+
+/** Options of {@linkcode WorkQueue}. */
+export interface WorkQueueOptions {
+  /** The port to listen on: default 9123; `0` (`WORK_QUEUE_RANDOM_PORT`) takes any free port. */
+  port?: number;
+  /** The address to listen on. Default `0.0.0.0` (all interfaces). */
+  hostname?: string;
+  /** The project name (advertised to a catalog by a later version). */
+  name?: string;
+  /** Log every task move and worker event to the logger. */
+  debug?: boolean;
+  /** Receives log lines; default writes warnings (and debug lines if `debug`) to stderr. */
+  logger?: Logger;
+  /** Seconds between keepalive checks of a quiet worker. Default 30. */
+  keepaliveInterval?: number;
+  /** Seconds a worker may take to answer a check (or to finish its handshake). Default 30. */
+  keepaliveTimeout?: number;
+  /** Bytes of a task's standard output kept; the rest is dropped and the result says so. Default 1 GiB. */
+  maxStdout?: number;
+}
+
+/** A snapshot of the queue's counters. */
+export interface WorkQueueStats {
+  /** Workers that finished their handshake. */
+  workersConnected: number;
+  /** Connections still in their handshake. */
+  workersInit: number;
+  /** Connected workers with no task. */
+  workersIdle: number;
+  /** Connected workers with at least one task. */
+  workersBusy: number;
+  /** Workers that ever joined. */
+  workersJoined: number;
+  /** Workers that left (any reason). */
+  workersRemoved: number;
+  /** Workers lost to an error or a timeout. */
+  workersLost: number;
+  /** Tasks ever submitted. */
+  tasksSubmitted: number;
+  /** Tasks waiting for a worker. */
+  tasksWaiting: number;
+  /** Tasks whose inputs are being sent or that run. */
+  tasksRunning: number;
+  /** Tasks whose results are coming back or are waiting for `wait()`. */
+  tasksWithResults: number;
+  /** Tasks on workers in any state. */
+  tasksOnWorkers: number;
+  /** Tasks that completed (whatever their result). */
+  tasksDone: number;
+  /** Tasks cancelled. */
+  tasksCancelled: number;
+  /** Tasks put back to ready after losing their worker. */
+  tasksRequeued: number;
+  /** Dispatches made (a retried task counts again). */
+  tasksDispatched: number;
+  /** Total cores, memory, disk and gpus of connected workers. */
+  totalCores: number;
+  totalMemory: number;
+  totalDisk: number;
+  totalGpus: number;
+  /** Bytes sent to and received from workers. */
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+function defaultLogger(debug: boolean): Logger {
+  return (level, message) => {
+    if (level === "debug" && !debug) return;
+    console.error(`wq manager: ${message}`);
+  };
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+const STATUS_REQUESTS = new Set(["queue_status", "worker_status", "task_status", "wable_status", "resources_status"]);
+
+/**
+ * A Work Queue manager. It listens as soon as it is constructed; workers
+ * (ours or CCTools' `work_queue_worker`) connect to it.
+ *
+ * @example
+ * ```ts
+ * await using wq = new WorkQueue({ port: 0 });
+ * const t = new Task("echo hello");
+ * const id = wq.submit(t);
+ * console.assert(id === t.id && wq.stats.tasksWaiting === 1 && wq.port > 0);
+ * ```
+ */
+export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
+  /** The project name. */
+  name: string | undefined;
+  readonly #listener: Deno.Listener;
+  readonly #core: Core;
+  readonly #log: Logger;
+  readonly #options: Required<Pick<WorkQueueOptions, "keepaliveInterval" | "keepaliveTimeout" | "maxStdout">>;
+  readonly #conns = new Map<number, { conn: Deno.Conn; wc?: WorkerConn }>();
+  readonly #waiters: (() => void)[] = [];
+  readonly #timer: ReturnType<typeof setInterval>;
+  #nextTaskId = 1;
+  #nextConnId = 1;
+  #schedulePending = false;
+  #closed: Promise<void> | undefined;
+  readonly #startedAt = Date.now();
+
+  /**
+   * @param options Port, name, logging and timeouts.
+   * @throws {Deno.errors.AddrInUse} If the port is taken (with the port in the message).
+   */
+  constructor(options: WorkQueueOptions = {}) {
+    const port = options.port ?? WORK_QUEUE_DEFAULT_PORT;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new RangeError(`Cannot create WorkQueue: port must be an integer in 0..65535, got ${port}`);
+    }
+    this.name = options.name;
+    this.#log = options.logger ?? defaultLogger(options.debug ?? false);
+    const debug = options.debug ?? false;
+    this.#core = new Core(debug ? (m) => this.#log("debug", m) : undefined);
+    this.#options = {
+      keepaliveInterval: options.keepaliveInterval ?? 30,
+      keepaliveTimeout: options.keepaliveTimeout ?? 30,
+      maxStdout: options.maxStdout ?? 1 << 30,
+    };
+    const hostname = options.hostname ?? "0.0.0.0";
+    try {
+      this.#listener = Deno.listen({ hostname, port, transport: "tcp" });
+    } catch (e) {
+      if (e instanceof Deno.errors.AddrInUse) {
+        throw new Deno.errors.AddrInUse(`Cannot listen on ${hostname}:${port}: the address is in use`, { cause: e });
+      }
+      throw e;
+    }
+    this.#acceptLoop();
+    this.#timer = setInterval(() => this.#sweep(), 1000);
+    this.#timer.unref();
+  }
+
+  /** The port the manager listens on. */
+  get port(): number {
+    return (this.#listener.addr as Deno.NetAddr).port;
+  }
+
+  /** A snapshot of the queue's counters. */
+  get stats(): WorkQueueStats {
+    const c = this.#core;
+    let connected = 0, init = 0, busy = 0, cores = 0, memory = 0, disk = 0, gpus = 0;
+    for (const w of c.workers.values()) {
+      if (w.pending.size > 0) {
+        init++;
+        continue;
+      }
+      connected++;
+      if (w.tasks.size > 0) busy++;
+      cores += w.total.cores;
+      memory += w.total.memory;
+      disk += w.total.disk;
+      gpus += w.total.gpus;
+    }
+    const s = c.inState;
+    return {
+      workersConnected: connected,
+      workersInit: init,
+      workersIdle: connected - busy,
+      workersBusy: busy,
+      workersJoined: c.counters.workersJoined,
+      workersRemoved: c.counters.workersRemoved,
+      workersLost: c.counters.workersLost,
+      tasksSubmitted: c.counters.tasksSubmitted,
+      tasksWaiting: s.ready,
+      tasksRunning: s.sending + s.running,
+      tasksWithResults: s.receiving + s.complete,
+      tasksOnWorkers: s.sending + s.running + s.receiving,
+      tasksDone: c.counters.tasksDone,
+      tasksCancelled: c.counters.tasksCancelled,
+      tasksRequeued: c.counters.tasksRequeued,
+      tasksDispatched: c.counters.tasksDispatched,
+      totalCores: cores,
+      totalMemory: memory,
+      totalDisk: disk,
+      totalGpus: gpus,
+      bytesSent: c.counters.bytesSent,
+      bytesReceived: c.counters.bytesReceived,
+    };
+  }
+
+  /**
+   * Queues a task.
+   *
+   * @param task The task; it may be one returned earlier, to run it again.
+   * @returns The task's id.
+   * @throws {TypeError} If it is not a `Task` or is already in the queue.
+   */
+  submit(task: Task): number {
+    if (!(task instanceof Task)) throw new TypeError(`Cannot submit: expected a Task, got ${typeof task}`);
+    if (this.#closed) throw new Error(`Cannot submit task: the queue is closed`);
+    const state = task.state;
+    if (state !== undefined && state !== "returned" && state !== "cancelled") {
+      throw new TypeError(`Cannot submit task ${task.id}: it is already in the queue (state '${state}')`);
+    }
+    task.id = this.#nextTaskId++;
+    task.result = task.returnStatus = task.host = task.hostname = task.failure = undefined;
+    task.dispatchTime = task.finishTime = task.executionTime = undefined;
+    task.output = "";
+    task.submitTime = Date.now();
+    task[kInternal].attempts = 0;
+    this.#core.transition(task, "ready");
+    this.#wake();
+    return task.id;
+  }
+
+  /**
+   * Waits for a completed task, whose outputs are already in place.
+   *
+   * @param timeoutSeconds How long to wait; `-1` (`WORK_QUEUE_WAITFORTASK`) waits until one completes.
+   * @returns The task, or `null` when the timeout passes or the queue is empty.
+   */
+  async wait(timeoutSeconds: number = -1): Promise<Task | null> {
+    if (typeof timeoutSeconds !== "number" || Number.isNaN(timeoutSeconds)) {
+      throw new TypeError(`Cannot wait: timeout must be a number of seconds, got ${timeoutSeconds}`);
+    }
+    const deadline = timeoutSeconds < 0 ? Infinity : Date.now() + timeoutSeconds * 1000;
+    for (;;) {
+      const first = this.#core.complete.values().next();
+      if (!first.done) {
+        this.#core.transition(first.value, "returned");
+        return first.value;
+      }
+      if (this.empty() || this.#closed) return null;
+      const left = deadline - Date.now();
+      if (left <= 0) return null;
+      await new Promise<void>((resolve) => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        this.#waiters.push(wake);
+        if (left !== Infinity) {
+          timer = setTimeout(() => {
+            const i = this.#waiters.indexOf(wake);
+            if (i >= 0) this.#waiters.splice(i, 1);
+            resolve();
+          }, left);
+        }
+      });
+    }
+  }
+
+  /** Whether no submitted task remains to be returned by `wait()`. */
+  empty(): boolean {
+    return this.#core.tasks.size === 0;
+  }
+
+  /**
+   * Whether the application should submit more tasks: fewer are waiting than
+   * the connected workers could start (at least 10).
+   */
+  hungry(): boolean {
+    let slots = 0;
+    for (const w of this.#core.workers.values()) if (w.ready) slots += Math.max(1, w.total.cores);
+    return this.#core.inState.ready < Math.max(10, 2 * slots);
+  }
+
+  /**
+   * Cancels a task: it is removed from the queue, killed on its worker if it
+   * runs, and returned at once (it will not come from `wait()`).
+   *
+   * @param id The task's id.
+   * @returns The cancelled task, or `null` if no such task is in the queue.
+   */
+  cancelById(id: number): Task | null {
+    const task = this.#core.tasks.get(id);
+    if (!task) return null;
+    const d = this.#core.dispatches.get(id);
+    this.#core.transition(task, "cancelled", { reason: "cancelled by the application" });
+    if (d) {
+      const conn = this.#conns.get(d.worker.id);
+      if (conn?.wc) queueCleanup(conn.wc.writer, task, d);
+      this.#wake();
+    }
+    return task;
+  }
+
+  /**
+   * Cancels the first task (in id order) with this tag.
+   *
+   * @param tag The tag.
+   * @returns The cancelled task, or `null`.
+   */
+  cancelByTag(tag: string): Task | null {
+    for (const t of this.#core.tasks.values()) if (t.tag === tag) return this.cancelById(t.id);
+    return null;
+  }
+
+  /**
+   * Tells idle workers to exit.
+   *
+   * @param n How many; `0` means all idle workers.
+   * @returns How many were told.
+   */
+  shutdownWorkers(n: number): number {
+    let told = 0;
+    for (const [id, w] of this.#core.workers) {
+      if (n > 0 && told >= n) break;
+      if (w.tasks.size > 0 || w.leaving) continue;
+      const c = this.#conns.get(id);
+      if (!c?.wc) continue;
+      w.leaving = true;
+      c.wc.writer.send("exit\n");
+      told++;
+    }
+    return told;
+  }
+
+  /**
+   * Stops the manager: workers are released (they go back to looking for a
+   * manager, or exit if single-shot), connections and the listener close.
+   * Tasks not yet returned are dropped.
+   */
+  close(): Promise<void> {
+    this.#closed ??= this.#shutdown();
+    return this.#closed;
+  }
+
+  /** Same as {@linkcode close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Yields completed tasks until the queue is empty. */
+  async *[Symbol.asyncIterator](): AsyncIterator<Task> {
+    while (!this.empty()) {
+      const t = await this.wait(-1);
+      if (t) yield t;
+      else if (this.#closed) return;
+    }
+  }
+
+  async #shutdown(): Promise<void> {
+    clearInterval(this.#timer);
+    try {
+      this.#listener.close();
+    } catch (e) {
+      if (!(e instanceof Deno.errors.BadResource)) throw e;
+    }
+    const flushes: Promise<void>[] = [];
+    for (const [id, c] of this.#conns) {
+      const w = this.#core.workers.get(id);
+      if (c.wc && w && !w.leaving) c.wc.writer.send("release\n");
+      if (c.wc) flushes.push(c.wc.writer.flushed());
+    }
+    await Promise.race([Promise.all(flushes), new Promise((r) => setTimeout(r, 2000))]);
+    for (const c of this.#conns.values()) this.#closeConn(c.conn);
+    this.#conns.clear();
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+
+  #closeConn(conn: Deno.Conn): void {
+    try {
+      conn.close();
+    } catch (e) {
+      if (!(e instanceof Deno.errors.BadResource)) throw e;
+    }
+  }
+
+  async #acceptLoop(): Promise<void> {
+    try {
+      for await (const conn of this.#listener) this.#serve(conn);
+    } catch (e) {
+      if (!this.#closed && !(e instanceof Deno.errors.BadResource)) {
+        this.#log("warn", `stopped accepting connections: ${describe(e)}`);
+      }
+    }
+  }
+
+  async #serve(conn: Deno.Conn): Promise<void> {
+    const id = this.#nextConnId++;
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    const addr = `${remote.hostname}:${remote.port}`;
+    const entry: { conn: Deno.Conn; wc?: WorkerConn } = { conn };
+    this.#conns.set(id, entry);
+    const reader = new LineReader(conn, { maxLine: MAX_LINE });
+    const writer = new FrameWriter(conn, () => this.#closeConn(conn));
+    const info = new WorkerInfo(id, addr);
+    let isWorker = false;
+    try {
+      const first = await reader.readLine();
+      if (first === null) return;
+      const word = first.split(" ")[0];
+      if (word === "workqueue") {
+        isWorker = true;
+        this.#core.workers.set(id, info);
+        const wc = new WorkerConn(info, { reader, writer }, this.#host, { maxStdout: this.#options.maxStdout });
+        entry.wc = wc;
+        await wc.run(first);
+        this.#removeWorker(info, info.leaving ? undefined : "it closed the connection");
+      } else if (STATUS_REQUESTS.has(word) || word === "GET") {
+        writer.send(statusReply(first, this.#core, { name: this.name, port: this.port, startedAt: this.#startedAt }));
+        await writer.flushed();
+      } else {
+        throw new ProtocolError(`Cannot accept connection: first line '${clip(first)}' is not a Work Queue handshake`);
+      }
+    } catch (e) {
+      if (this.#closed) return;
+      if (isWorker) this.#removeWorker(info, describe(e), true);
+      else this.#log("warn", `disconnected ${addr}: ${describe(e)}`);
+    } finally {
+      this.#conns.delete(id);
+      this.#closeConn(conn);
+    }
+  }
+
+  /** Drops a worker; its tasks go back to ready. */
+  #removeWorker(w: WorkerInfo, reason: string | undefined, lost = false): void {
+    if (!this.#core.workers.delete(w.id)) return;
+    const c = this.#core;
+    c.counters.workersRemoved++;
+    if (lost) c.counters.workersLost++;
+    const tasks = [...w.tasks.values()];
+    for (const t of tasks) {
+      t[kInternal].attempts++;
+      c.transition(t, "ready", { reason: `worker ${w.label} was lost` });
+    }
+    const what = tasks.length ? `; ${tasks.length} task(s) go back to the queue` : "";
+    if (reason) this.#log(lost || tasks.length ? "warn" : "debug", `removed worker ${w.label}: ${reason}${what}`);
+    const entry = this.#conns.get(w.id);
+    if (entry) this.#closeConn(entry.conn);
+    this.#wake();
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    const { keepaliveInterval, keepaliveTimeout } = this.#options;
+    for (const w of [...this.#core.workers.values()]) {
+      if (w.pending.size > 0 && now - w.connectedAt > keepaliveTimeout * 1000) {
+        this.#removeWorker(w, `no complete handshake within ${keepaliveTimeout} s`, true);
+      } else if (w.checkSentAt && now - w.checkSentAt > keepaliveTimeout * 1000) {
+        this.#removeWorker(w, `no answer to a keepalive check within ${keepaliveTimeout} s`, true);
+      } else if (!w.checkSentAt && now - w.lastHeard > keepaliveInterval * 1000) {
+        w.checkSentAt = now;
+        this.#conns.get(w.id)?.wc?.writer.send("check\n");
+      }
+    }
+  }
+
+  #wake(): void {
+    if (this.#schedulePending || this.#closed) return;
+    this.#schedulePending = true;
+    queueMicrotask(() => {
+      this.#schedulePending = false;
+      this.#schedulePass();
+    });
+  }
+
+  #schedulePass(): void {
+    const c = this.#core;
+    if (c.ready.size === 0) return;
+    for (const a of schedule(c.ready, c.workers.values())) {
+      const d: Dispatch = { worker: a.worker, alloc: a.alloc, inputs: [], outputNames: [] };
+      c.transition(a.task, "sending", { dispatch: d, reason: `to ${a.worker.label}` });
+      this.#dispatch(a.task, d);
+    }
+  }
+
+  async #dispatch(task: Task, d: Dispatch): Promise<void> {
+    const staged = await stageInputs(task);
+    // The task may have been cancelled, or its worker lost, meanwhile.
+    if (this.#core.dispatches.get(task.id) !== d) return;
+    if ("missing" in staged) {
+      task.result = WORK_QUEUE_RESULT_INPUT_MISSING;
+      task.failure = staged.missing;
+      this.#log("warn", `task ${task.id} cannot run: ${staged.missing}`);
+      this.#complete(task, staged.missing);
+      return;
+    }
+    d.inputs = staged.inputs;
+    d.outputNames = task.outputs.map((o, i) => `file-${task.id}.${i}-${o.remote.replace(/[^A-Za-z0-9._-]/g, "_").slice(-64)}`);
+    const wc = this.#conns.get(d.worker.id)?.wc;
+    if (!wc) return;
+    task.dispatchTime = Date.now();
+    task.host = d.worker.addr;
+    task.hostname = d.worker.hostname;
+    this.#core.counters.bytesSent += queueTask(wc.writer, task, d);
+    this.#core.transition(task, "running");
+  }
+
+  #complete(task: Task, reason?: string): void {
+    task.finishTime = Date.now();
+    this.#core.transition(task, "complete", { reason });
+    this.#waiters.shift()?.();
+    this.#wake();
+  }
+
+  readonly #host: ConnHost = {
+    onWorkerUpdate: (w) => {
+      if (w.ready && !w.joined) {
+        w.joined = true;
+        this.#core.counters.workersJoined++;
+        this.#log("debug", `worker ${w.label} joined: ${w.total.cores} cores, ${w.total.memory} MB memory`);
+      }
+      this.#wake();
+    },
+    taskOn: (w, id) => w.tasks.get(id),
+    outputNames: (task) => this.#core.dispatches.get(task.id)?.outputNames ?? [],
+    onTaskReceiving: (_w, task) => this.#core.transition(task, "receiving"),
+    onTaskResult: (w, task, r, outputs) => this.#onResult(w, task, r, outputs),
+    log: (level, msg) => this.#log(level, msg),
+  };
+
+  #onResult(w: WorkerInfo, task: Task, r: WorkerResult, outputs: OutputOutcome[]): void {
+    const d = this.#core.dispatches.get(task.id);
+    const wc = this.#conns.get(w.id)?.wc;
+    if (d && wc) queueCleanup(wc.writer, task, d);
+    if (r.status === WORK_QUEUE_RESULT_FORSAKEN) {
+      this.#core.transition(task, "ready", { reason: `worker ${w.label} cannot run it (forsaken)` });
+      this.#wake();
+      return;
+    }
+    task.returnStatus = r.exitCode;
+    task.output = r.stdout;
+    task.executionTime = r.execUsec;
+    let result = r.status;
+    const missing = outputs.filter((o) => o.missing).map((o) => o.missing);
+    if (missing.length > 0) {
+      result = WORK_QUEUE_RESULT_OUTPUT_MISSING;
+      task.failure = missing.join("; ");
+    }
+    if (r.stdoutTruncated) {
+      result = result === 0 ? WORK_QUEUE_RESULT_STDOUT_MISSING : result;
+      task.failure ??= `standard output was larger than ${this.#options.maxStdout} bytes and was cut`;
+    }
+    task.result = result;
+    w.tasksDone++;
+    this.#complete(task);
+  }
+}

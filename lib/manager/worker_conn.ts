@@ -1,0 +1,288 @@
+/**
+ * The manager's side of one worker connection: the handshake, the read loop
+ * (the only reader of the socket), result collection and output retrieval.
+ * Everything it learns goes to its {@linkcode ConnHost}.
+ *
+ * @module
+ */
+
+import { dirname } from "node:path";
+import { ProtocolError } from "../errors.ts";
+import type { FrameWriter } from "../wire/frame_writer.ts";
+import type { LineReader } from "../wire/line_reader.ts";
+import { clip, parseIntField, PROTOCOL_VERSION } from "../wire/protocol.ts";
+import type { Task } from "../task.ts";
+import { OutputLanding } from "./transfer.ts";
+import type { WorkerInfo } from "./worker_info.ts";
+
+/** One `result` entry of a `send_results` reply. */
+export interface WorkerResult {
+  taskId: number;
+  status: number;
+  exitCode: number;
+  execUsec: number;
+  stdout: string;
+  /** Whether stdout was cut at the manager's limit. */
+  stdoutTruncated: boolean;
+}
+
+/** What happened to one output of a task. */
+export interface OutputOutcome {
+  local: string;
+  /** Why it did not arrive, if it did not. */
+  missing?: string;
+}
+
+/** What the connection tells the manager. */
+export interface ConnHost {
+  /** The handshake is complete, or the worker's resources changed. */
+  onWorkerUpdate(w: WorkerInfo): void;
+  /** A task on this worker, by id, if it is there. */
+  taskOn(w: WorkerInfo, taskId: number): Task | undefined;
+  /** The cache names of a task's outputs on this worker. */
+  outputNames(task: Task): string[];
+  /** A task finished on the worker and its outputs were fetched. */
+  onTaskResult(w: WorkerInfo, task: Task, result: WorkerResult, outputs: OutputOutcome[]): void;
+  /** The task's result arrived; its outputs are about to be fetched. */
+  onTaskReceiving(w: WorkerInfo, task: Task): void;
+  /** Logs a line. */
+  log(level: "debug" | "warn", msg: string): void;
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * Drives one worker connection until it ends. `run()` resolves when the
+ * connection closes cleanly and rejects with the reason otherwise.
+ */
+export class WorkerConn {
+  readonly info: WorkerInfo;
+  readonly reader: LineReader;
+  readonly writer: FrameWriter;
+  readonly #host: ConnHost;
+  readonly #maxStdout: number;
+  #resultsPending = false;
+
+  /**
+   * @param info The worker's books.
+   * @param io Its reader and writer.
+   * @param host Where events go.
+   * @param options `maxStdout`: bytes of stdout kept per task.
+   */
+  constructor(
+    info: WorkerInfo,
+    io: { reader: LineReader; writer: FrameWriter },
+    host: ConnHost,
+    options: { maxStdout: number },
+  ) {
+    this.info = info;
+    this.reader = io.reader;
+    this.writer = io.writer;
+    this.#host = host;
+    this.#maxStdout = options.maxStdout;
+  }
+
+  /**
+   * Reads until the peer closes. The first line (already read by the
+   * listener) is passed in.
+   *
+   * @param first The `workqueue …` line.
+   */
+  async run(first: string): Promise<void> {
+    this.#handle(first, "idle");
+    for (;;) {
+      const line = await this.reader.readLine();
+      if (line === null) return;
+      this.#handle(line, "idle");
+      while (this.#resultsPending) {
+        this.#resultsPending = false;
+        await this.#collectResults();
+      }
+    }
+  }
+
+  /**
+   * Handles a message the worker may send at any time. Returns false if the
+   * line is not one of those.
+   */
+  #handleAsync(line: string): boolean {
+    const w = this.info;
+    w.lastHeard = Date.now();
+    const f = line.split(" ");
+    switch (f[0]) {
+      case "alive":
+        w.checkSentAt = 0;
+        return true;
+      case "available_results":
+        this.#resultsPending = true;
+        return true;
+      case "resource":
+        this.#resource(f, line);
+        return true;
+      case "info":
+        if (f.length < 3) throw new ProtocolError(`Cannot parse info line '${clip(line)}': it has no value`);
+        if (f[1] === "worker-id") w.workerId = f[2];
+        else if (f[1] === "worker-end-time") {
+          parseIntField(f[2], "end time", line);
+          this.#arrived("end-time");
+        } else if (f[1] === "idle-disconnecting") {
+          this.#host.log("debug", `worker ${w.label} is disconnecting after ${f[2]} s idle`);
+          w.leaving = true;
+        }
+        return true;
+      case "feature":
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  #handle(line: string, where: string): void {
+    if (this.#handleAsync(line)) return;
+    const f = line.split(" ");
+    if (f[0] === "workqueue") {
+      if (f.length < 6) throw new ProtocolError(`Cannot parse handshake '${clip(line)}': expected 5 fields`);
+      const proto = parseIntField(f[1], "protocol version", line);
+      if (proto !== PROTOCOL_VERSION) {
+        throw new ProtocolError(
+          `Cannot accept worker: it speaks protocol ${proto}, this manager speaks ${PROTOCOL_VERSION}`,
+        );
+      }
+      const w = this.info;
+      [w.hostname, w.os, w.arch, w.version] = [f[2], f[3], f[4], f.slice(5).join(" ")];
+      this.#arrived("workqueue");
+      return;
+    }
+    throw new ProtocolError(`Cannot handle message '${clip(line)}' while ${where}`);
+  }
+
+  #arrived(what: string): void {
+    const w = this.info;
+    if (!w.pending.delete(what)) return;
+    if (w.pending.size === 0) this.#host.onWorkerUpdate(w);
+  }
+
+  #resource(f: string[], line: string): void {
+    const w = this.info;
+    if (f[1] === "tag") {
+      if (parseIntField(f[2], "resource tag", line) >= 0) this.#arrived("tag");
+      if (w.pending.size === 0) this.#host.onWorkerUpdate(w);
+      return;
+    }
+    if (f.length < 5) throw new ProtocolError(`Cannot parse resource line '${clip(line)}': expected 3 values`);
+    const total = Number(f[2]);
+    if (!Number.isFinite(total) || total < 0) {
+      throw new ProtocolError(`Cannot parse resource line '${clip(line)}': total '${clip(f[2])}' is not a number`);
+    }
+    switch (f[1]) {
+      case "workers":
+        w.slots = total;
+        if (total >= 1) this.#arrived("workers");
+        break;
+      case "cores":
+      case "memory":
+      case "disk":
+      case "gpus":
+        w.total[f[1]] = total;
+        break;
+    }
+  }
+
+  /** Reads the next line that is not an asynchronous message. */
+  async #nextReply(what: string): Promise<string> {
+    for (;;) {
+      const line = await this.reader.readLine();
+      if (line === null) throw new ProtocolError(`Cannot read ${what}: the worker closed the connection`);
+      if (!this.#handleAsync(line)) return line;
+    }
+  }
+
+  async #collectResults(): Promise<void> {
+    this.writer.send("send_results -1\n");
+    const results: WorkerResult[] = [];
+    for (;;) {
+      const line = await this.#nextReply("results");
+      if (line === "end") break;
+      const f = line.split(" ");
+      if (f[0] !== "result" || f.length < 6) {
+        throw new ProtocolError(`Cannot handle message '${clip(line)}' while reading results`);
+      }
+      const status = parseIntField(f[1], "result status", line);
+      const exitCode = parseIntField(f[2], "exit code", line);
+      const len = parseIntField(f[3], "stdout length", line);
+      const execUsec = parseIntField(f[4], "execution time", line);
+      const taskId = parseIntField(f[5], "task id", line);
+      if (len < 0) throw new ProtocolError(`Cannot read result '${clip(line)}': negative stdout length`);
+      const keep = Math.min(len, this.#maxStdout);
+      const stdout = decoder.decode(await this.reader.readExact(keep, this.#maxStdout));
+      await this.reader.copyTo(len - keep, null);
+      results.push({ taskId, status, exitCode, execUsec, stdout, stdoutTruncated: keep < len });
+    }
+    for (const r of results) {
+      const task = this.#host.taskOn(this.info, r.taskId);
+      if (!task) {
+        this.#host.log("debug", `worker ${this.info.label} sent a result for task ${r.taskId}, which is not on it`);
+        continue;
+      }
+      this.#host.onTaskReceiving(this.info, task);
+      const outputs = r.status === 40 ? [] : await this.#fetchOutputs(task);
+      // The task may have been cancelled while its outputs were on their way.
+      if (this.#host.taskOn(this.info, r.taskId) === task) this.#host.onTaskResult(this.info, task, r, outputs);
+    }
+  }
+
+  async #fetchOutputs(task: Task): Promise<OutputOutcome[]> {
+    const names = this.#host.outputNames(task);
+    const out: OutputOutcome[] = [];
+    for (const [i, spec] of task.outputs.entries()) {
+      const landing = new OutputLanding(spec.local);
+      try {
+        const missing = await this.#get(names[i], landing);
+        if (missing) {
+          await landing.discard();
+          out.push({ local: spec.local, missing: `output '${spec.remote}' ${missing}` });
+        } else {
+          await landing.commit();
+          out.push({ local: spec.local });
+        }
+      } catch (e) {
+        await landing.discard();
+        throw e;
+      }
+    }
+    return out;
+  }
+
+  /** Fetches one output; returns why it is missing, or undefined. */
+  async #get(name: string, landing: OutputLanding): Promise<string | undefined> {
+    this.writer.send(`get ${name} 1\n`);
+    let missing: string | undefined;
+    for (;;) {
+      const line = await this.#nextReply("output");
+      if (line === "end") return missing;
+      const m = /^(file|dir|missing) (.+) (-?\d+)$/.exec(line);
+      if (!m) throw new ProtocolError(`Cannot handle message '${clip(line)}' while fetching '${name}'`);
+      const [, kind, path, num] = m;
+      const n = Number(num);
+      const target = landing.pathFor(name, path);
+      if (typeof target !== "string") {
+        // Skip the body so the stream stays in step, and fail the output.
+        if (kind === "file") await this.reader.copyTo(n, null);
+        this.#host.log("warn", `worker ${this.info.label}: refused ${target.refused}`);
+        missing ??= `was refused: ${target.refused}`;
+        continue;
+      }
+      await landing.prepare();
+      if (kind === "missing") {
+        missing ??= n === 2 ? "was not produced" : `could not be read on the worker (errno ${n})`;
+      } else if (kind === "dir") {
+        await Deno.mkdir(target, { recursive: true });
+      } else {
+        if (n < 0) throw new ProtocolError(`Cannot read file entry '${clip(line)}': negative length`);
+        if (target !== landing.pathFor(name, name)) await Deno.mkdir(dirname(target), { recursive: true });
+        using file = await Deno.open(target, { write: true, create: true, truncate: true });
+        await this.reader.copyTo(n, file);
+      }
+    }
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * What the manager knows about one connected worker.
+ *
+ * @module
+ */
+
+import { noResources, type Resources } from "./resources.ts";
+import type { Task } from "../task.ts";
+
+/** A connected worker, as the manager books it. */
+export class WorkerInfo {
+  /** The manager's own id for this connection. */
+  readonly id: number;
+  /** `ip:port` of the connection. */
+  readonly addr: string;
+  /** Host name from the handshake. */
+  hostname = "unknown";
+  /** OS and architecture from the handshake. */
+  os = "";
+  arch = "";
+  /** The worker's CCTools version string. */
+  version = "";
+  /** The worker's self-reported id (`info worker-id`). */
+  workerId = "";
+  /** Totals it reported. */
+  total: Resources = noResources();
+  /** What running tasks hold. */
+  inUse: Resources = noResources();
+  /** `resource workers` total (>= 1 once it may get tasks). */
+  slots = 0;
+  /** Handshake fields still missing before it may get tasks. */
+  readonly pending = new Set(["workqueue", "tag", "workers", "end-time"]);
+  /** Tasks on it (sending, running or receiving), by id. */
+  readonly tasks = new Map<number, Task>();
+  /** Allocation of each task on it. */
+  readonly allocations = new Map<number, Resources>();
+  /** Cache names it holds (sent by us), with their sizes. */
+  readonly cached = new Map<string, number>();
+  /** When it connected and when it was last heard from (ms). */
+  readonly connectedAt = Date.now();
+  lastHeard = Date.now();
+  /** When a `check` was sent and not yet answered (ms), or 0. */
+  checkSentAt = 0;
+  /** Whether it is shutting down (sent `exit`/`release`). */
+  leaving = false;
+  /** Whether it has been counted as joined. */
+  joined = false;
+  /** Completed tasks, for statistics. */
+  tasksDone = 0;
+
+  /**
+   * @param id The manager's id for it.
+   * @param addr `ip:port`.
+   */
+  constructor(id: number, addr: string) {
+    this.id = id;
+    this.addr = addr;
+  }
+
+  /** Whether the handshake is complete, so it may receive tasks. */
+  get ready(): boolean {
+    return this.pending.size === 0 && !this.leaving;
+  }
+
+  /** A short name for logs: `host (ip:port)`. */
+  get label(): string {
+    return `${this.hostname} (${this.addr})`;
+  }
+}

@@ -1,0 +1,389 @@
+/**
+ * `Task`: a shell command with its input and output files, its resources
+ * and, once it has run, its result.
+ *
+ * @module
+ */
+
+import { WORK_QUEUE_SCHEDULE_UNSET } from "./constants.ts";
+import { remoteNameProblem } from "./wire/protocol.ts";
+
+/** Options shared by the file methods of {@linkcode Task}. */
+export interface FileOptions {
+  /**
+   * Keep the file in the worker's cache so that later tasks reuse it without
+   * sending it again. Default `true` for inputs, `false` for outputs.
+   */
+  cache?: boolean;
+}
+
+/** Options of {@linkcode Task.specifyDirectory}. */
+export interface DirectoryOptions extends FileOptions {
+  /** Whether the directory is an input (sent) or an output (fetched back). */
+  type: "input" | "output";
+  /**
+   * For inputs: send the whole tree (`true`), or only create an empty
+   * directory in the sandbox (`false`, the default, as in CCTools). Outputs
+   * always come back whole.
+   */
+  recursive?: boolean;
+}
+
+/** One input of a task. */
+export type InputSpec =
+  | { kind: "file"; local: string; remote: string; cache: boolean }
+  | { kind: "buffer"; data: Uint8Array; remote: string; cache: boolean }
+  | { kind: "emptydir"; remote: string };
+
+/** One output of a task (a file, or a directory fetched recursively). */
+export interface OutputSpec {
+  /** Where it lands on the manager's machine. */
+  local: string;
+  /** Its name in the task's sandbox. */
+  remote: string;
+  /** Keep it in the worker's cache after retrieval. */
+  cache: boolean;
+}
+
+/** The resources a task asks for; unset fields mean "the whole worker" when none is set. */
+export interface ResourceRequest {
+  /** Cores. */
+  cores?: number;
+  /** Memory in MB. */
+  memory?: number;
+  /** Disk in MB. */
+  disk?: number;
+  /** GPUs. */
+  gpus?: number;
+}
+
+/**
+ * The paper's task states: `ready` (waiting for a worker), `sending`
+ * (inputs on their way), `running`, `receiving` (outputs on their way back),
+ * `complete` (waiting for `wait()` to return it), `returned` (handed back),
+ * `cancelled`.
+ */
+export type TaskState =
+  | "ready"
+  | "sending"
+  | "running"
+  | "receiving"
+  | "complete"
+  | "returned"
+  | "cancelled";
+
+/** Internal slot through which the manager keeps a task's bookkeeping. */
+export const kInternal: unique symbol = Symbol("wq.task.internal");
+
+/** Manager-side bookkeeping of a task, not part of the public API. */
+export interface TaskInternal {
+  state: TaskState | undefined;
+  /** Infrastructure failures so far. */
+  attempts: number;
+  /** The worker it is on, while sending/running/receiving. */
+  workerId: number | undefined;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const encoder = new TextEncoder();
+
+function checkRemote(what: string, remote: string): void {
+  if (typeof remote !== "string") {
+    throw new TypeError(`Cannot add ${what}: remote name must be a string, got ${typeof remote}`);
+  }
+  const problem = remoteNameProblem(remote);
+  if (problem) throw new TypeError(`Cannot add ${what}: remote name '${remote}' is unsafe because ${problem}`);
+}
+
+function checkLocal(what: string, local: string): void {
+  if (typeof local !== "string" || local.length === 0) {
+    throw new TypeError(`Cannot add ${what}: local name must be a non-empty string, got '${String(local)}'`);
+  }
+  if (local.includes("\0")) throw new TypeError(`Cannot add ${what}: local name '${local}' contains a NUL byte`);
+}
+
+function basename(path: string): string {
+  const parts = path.split("/").filter((p) => p !== "" && p !== ".");
+  return parts.at(-1) ?? path;
+}
+
+function checkCount(what: string, n: number): number {
+  if (typeof n !== "number" || !Number.isFinite(n) || n < 0) {
+    throw new RangeError(`Cannot set ${what}: it must be a non-negative number, got ${n}`);
+  }
+  return n;
+}
+
+/**
+ * A unit of work: a shell command run in a private sandbox on a worker,
+ * with the files it reads and writes.
+ *
+ * @example
+ * ```ts
+ * const t = new Task("gzip < data.txt > data.txt.gz");
+ * t.specifyInputFile("data.txt");
+ * t.specifyOutputFile("data.txt.gz");
+ * t.tag = "compress";
+ * console.assert(t.inputs.length === 1 && t.outputs[0].remote === "data.txt.gz");
+ * ```
+ */
+export class Task {
+  /** The id the queue gave it at submit; `0` before. */
+  id = 0;
+  /** The shell command, run as `/bin/sh -c` in the task's sandbox. */
+  command: string;
+  /** A free-form label, used by `cancelByTag`. */
+  tag: string | undefined;
+  /** The scheduling algorithm for this task; `WORK_QUEUE_SCHEDULE_UNSET` uses the queue's. */
+  algorithm: number = WORK_QUEUE_SCHEDULE_UNSET;
+  /** Higher runs first; ties go in submit order. */
+  priority = 0;
+  /** The category name sent to workers. */
+  category = "default";
+
+  /** One of the `WORK_QUEUE_RESULT_*` values, once complete. */
+  result: number | undefined;
+  /** The command's exit code (or the signal number that killed it), once it ran. */
+  returnStatus: number | undefined;
+  /** Standard output and error of the command, merged, as text. */
+  output = "";
+  /** The address (`ip:port`) of the worker that ran it. */
+  host: string | undefined;
+  /** The host name the worker reported. */
+  hostname: string | undefined;
+  /** When it was submitted (ms since the epoch). */
+  submitTime: number | undefined;
+  /** When it was last sent to a worker (ms since the epoch). */
+  dispatchTime: number | undefined;
+  /** When it completed (ms since the epoch). */
+  finishTime: number | undefined;
+  /** The command's run time on the worker, in microseconds. */
+  executionTime: number | undefined;
+  /** Why it failed, in words, when `result` is not success. */
+  failure: string | undefined;
+
+  readonly #inputs: InputSpec[] = [];
+  readonly #outputs: OutputSpec[] = [];
+  readonly #env = new Map<string, string>();
+  readonly #resources: ResourceRequest = {};
+
+  /** Manager bookkeeping; not for applications. */
+  [kInternal]: TaskInternal = { state: undefined, attempts: 0, workerId: undefined };
+
+  /**
+   * @param command The shell command, run with `/bin/sh -c` in the sandbox.
+   * @throws {TypeError} If the command is not a non-empty string.
+   */
+  constructor(command: string) {
+    if (typeof command !== "string" || command.length === 0) {
+      throw new TypeError(`Cannot create task: command must be a non-empty string, got '${String(command)}'`);
+    }
+    this.command = command;
+  }
+
+  /** The task's current state, or `undefined` before it is submitted. */
+  get state(): TaskState | undefined {
+    return this[kInternal].state;
+  }
+
+  /** The inputs, in declaration order. */
+  get inputs(): readonly InputSpec[] {
+    return this.#inputs;
+  }
+
+  /** The outputs, in declaration order. */
+  get outputs(): readonly OutputSpec[] {
+    return this.#outputs;
+  }
+
+  /** The environment variables set for the command. */
+  get environment(): ReadonlyMap<string, string> {
+    return this.#env;
+  }
+
+  /** The resources asked for (empty: the whole worker). */
+  get resources(): Readonly<ResourceRequest> {
+    return this.#resources;
+  }
+
+  /**
+   * Sends a local file (or directory tree) to the sandbox.
+   *
+   * @param localName The path on the manager's machine.
+   * @param remoteName Its name in the sandbox; defaults to the base name.
+   * @param options `cache` (default `true`).
+   * @returns This task.
+   * @throws {TypeError} If a name is unsafe or the remote name is taken.
+   *
+   * @example
+   * ```ts
+   * new Task("wc -l < in.txt").specifyInputFile("/data/in.txt", "in.txt", { cache: false });
+   * ```
+   */
+  specifyInputFile(localName: string, remoteName?: string, options: FileOptions = {}): this {
+    checkLocal("input file", localName);
+    const remote = remoteName ?? basename(localName);
+    this.#addInput({ kind: "file", local: localName, remote, cache: options.cache ?? true });
+    return this;
+  }
+
+  /**
+   * Writes literal data into a file of the sandbox.
+   *
+   * @param data The contents.
+   * @param remoteName Its name in the sandbox.
+   * @param options `cache` (default `true`: identical buffers are sent once per worker).
+   * @returns This task.
+   *
+   * @example
+   * ```ts
+   * new Task("cat params.txt").specifyInputBuffer("steps=100\n", "params.txt");
+   * ```
+   */
+  specifyInputBuffer(data: string | Uint8Array, remoteName: string, options: FileOptions = {}): this {
+    if (typeof data !== "string" && !(data instanceof Uint8Array)) {
+      throw new TypeError(`Cannot add input buffer: data must be a string or Uint8Array, got ${typeof data}`);
+    }
+    const bytes = typeof data === "string" ? encoder.encode(data) : data.slice();
+    this.#addInput({ kind: "buffer", data: bytes, remote: remoteName, cache: options.cache ?? true });
+    return this;
+  }
+
+  /**
+   * Brings a file (or directory) of the sandbox back when the task ends.
+   *
+   * @param localName Where it lands on the manager's machine.
+   * @param remoteName Its name in the sandbox; defaults to the base name.
+   * @param options `cache` (default `false`).
+   * @returns This task.
+   *
+   * @example
+   * ```ts
+   * new Task("date > now.txt").specifyOutputFile("results/now.txt", "now.txt");
+   * ```
+   */
+  specifyOutputFile(localName: string, remoteName?: string, options: FileOptions = {}): this {
+    checkLocal("output file", localName);
+    const remote = remoteName ?? basename(localName);
+    checkRemote("output file", remote);
+    if (this.#outputs.some((o) => o.remote === remote)) {
+      throw new TypeError(`Cannot add output file: remote name '${remote}' is already an output of this task`);
+    }
+    this.#outputs.push({ local: localName, remote, cache: options.cache ?? false });
+    return this;
+  }
+
+  /**
+   * Declares a directory: an input (its tree when `recursive`, else an empty
+   * directory) or an output fetched back whole.
+   *
+   * @param localName The path on the manager's machine.
+   * @param remoteName Its name in the sandbox; defaults to the base name.
+   * @param options `type`, `recursive`, `cache`.
+   * @returns This task.
+   *
+   * @example
+   * ```ts
+   * new Task("ls inputs > listing; mkdir out")
+   *   .specifyDirectory("inputs", "inputs", { type: "input", recursive: true })
+   *   .specifyDirectory("out", "out", { type: "output" });
+   * ```
+   */
+  specifyDirectory(localName: string, remoteName: string | undefined, options: DirectoryOptions): this {
+    if (options?.type !== "input" && options?.type !== "output") {
+      throw new TypeError(`Cannot add directory: type must be 'input' or 'output', got '${options?.type}'`);
+    }
+    if (options.type === "output") return this.specifyOutputFile(localName, remoteName, options);
+    if (options.recursive) return this.specifyInputFile(localName, remoteName, options);
+    checkLocal("directory", localName);
+    this.#addInput({ kind: "emptydir", remote: remoteName ?? basename(localName) });
+    return this;
+  }
+
+  /**
+   * Sets an environment variable for the command.
+   *
+   * @param name The variable's name.
+   * @param value Its value.
+   * @returns This task.
+   *
+   * @example
+   * ```ts
+   * new Task("echo $SEED").specifyEnvironmentVariable("SEED", "42");
+   * ```
+   */
+  specifyEnvironmentVariable(name: string, value: string): this {
+    if (typeof name !== "string" || !ENV_NAME.test(name)) {
+      throw new TypeError(`Cannot set environment variable: name '${name}' is not a valid variable name`);
+    }
+    if (typeof value !== "string") {
+      throw new TypeError(`Cannot set environment variable '${name}': value must be a string, got ${typeof value}`);
+    }
+    this.#env.set(name, value);
+    return this;
+  }
+
+  /**
+   * Asks for cores; a task that sets no resource takes a whole worker.
+   *
+   * @param cores How many.
+   * @returns This task.
+   */
+  specifyCores(cores: number): this {
+    this.#resources.cores = checkCount("cores", cores);
+    return this;
+  }
+
+  /**
+   * Asks for memory.
+   *
+   * @param mb Megabytes.
+   * @returns This task.
+   */
+  specifyMemory(mb: number): this {
+    this.#resources.memory = checkCount("memory", mb);
+    return this;
+  }
+
+  /**
+   * Asks for disk.
+   *
+   * @param mb Megabytes.
+   * @returns This task.
+   */
+  specifyDisk(mb: number): this {
+    this.#resources.disk = checkCount("disk", mb);
+    return this;
+  }
+
+  /**
+   * Asks for GPUs.
+   *
+   * @param gpus How many.
+   * @returns This task.
+   */
+  specifyGpus(gpus: number): this {
+    this.#resources.gpus = checkCount("gpus", gpus);
+    return this;
+  }
+
+  /**
+   * Sets the tag (chainable form of `task.tag = …`).
+   *
+   * @param tag The tag.
+   * @returns This task.
+   */
+  specifyTag(tag: string): this {
+    this.tag = tag;
+    return this;
+  }
+
+  #addInput(spec: InputSpec): void {
+    const what = spec.kind === "buffer" ? "input buffer" : spec.kind === "emptydir" ? "directory" : "input file";
+    checkRemote(what, spec.remote);
+    if (this.#inputs.some((i) => i.remote === spec.remote)) {
+      throw new TypeError(`Cannot add ${what}: remote name '${spec.remote}' is already an input of this task`);
+    }
+    this.#inputs.push(spec);
+  }
+}

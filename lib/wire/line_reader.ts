@@ -1,0 +1,203 @@
+/**
+ * Buffered reader for the Work Queue framing: LF-terminated ASCII lines of
+ * bounded length, followed by exact-length raw bodies.
+ *
+ * @module
+ */
+
+import { ConnectionClosedError, ProtocolError } from "../errors.ts";
+
+/** Anything with Deno's `read()` contract: `Deno.Conn`, `Deno.TlsConn`, `Deno.FsFile`. */
+export interface ByteSource {
+  /** Reads into `p`; resolves the count read, or `null` at end of stream. */
+  read(p: Uint8Array): Promise<number | null>;
+}
+
+/** Anything with Deno's `write()` contract (it may write only part of `p`). */
+export interface ByteSink {
+  /** Writes from `p`; resolves the count written. */
+  write(p: Uint8Array): Promise<number>;
+}
+
+/** Options for {@linkcode LineReader}. */
+export interface LineReaderOptions {
+  /** The longest line accepted, terminator included. Default 4096 (WORK_QUEUE_LINE_MAX). */
+  maxLine?: number;
+  /** Size of the internal buffer. Default 64 KiB. */
+  bufferSize?: number;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const decoder = new TextDecoder();
+
+/** Writes all of `p` to `sink`, looping over partial writes. */
+export async function writeAll(sink: ByteSink, p: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < p.length) off += await sink.write(p.subarray(off));
+}
+
+/**
+ * Reads lines and exact-length bodies from a byte source, with one buffer and
+ * a bound on every line.
+ *
+ * @example
+ * ```ts
+ * const bytes = new TextEncoder().encode("put a 3 0644\nabcend\n");
+ * let done = false;
+ * const src = {
+ *   read(p: Uint8Array) {
+ *     if (done) return Promise.resolve(null);
+ *     done = true;
+ *     p.set(bytes);
+ *     return Promise.resolve(bytes.length);
+ *   },
+ * };
+ * const r = new LineReader(src);
+ * console.assert((await r.readLine()) === "put a 3 0644");
+ * console.assert(new TextDecoder().decode(await r.readExact(3)) === "abc");
+ * console.assert((await r.readLine()) === "end");
+ * console.assert((await r.readLine()) === null);
+ * ```
+ */
+export class LineReader {
+  #src: ByteSource;
+  #buf: Uint8Array;
+  #start = 0;
+  #end = 0;
+  #eof = false;
+  #maxLine: number;
+  /** Bytes consumed from the source so far. */
+  bytesRead = 0;
+
+  /**
+   * @param src Where the bytes come from.
+   * @param options Line bound and buffer size.
+   */
+  constructor(src: ByteSource, options: LineReaderOptions = {}) {
+    this.#src = src;
+    this.#maxLine = options.maxLine ?? 4096;
+    this.#buf = new Uint8Array(Math.max(options.bufferSize ?? 65536, this.#maxLine * 2));
+  }
+
+  /** How many bytes are buffered and not yet consumed. */
+  get buffered(): number {
+    return this.#end - this.#start;
+  }
+
+  /**
+   * Returns the next line if it is already buffered, without waiting.
+   *
+   * @returns The line without its LF (and with CRs dropped), or `undefined`.
+   * @throws {ProtocolError} If the buffered line is longer than the bound.
+   */
+  bufferedLine(): string | undefined {
+    const i = this.#buf.subarray(this.#start, this.#end).indexOf(LF);
+    if (i < 0) {
+      if (this.#end - this.#start >= this.#maxLine) this.#tooLong();
+      return undefined;
+    }
+    if (i + 1 > this.#maxLine) this.#tooLong();
+    let line = this.#buf.subarray(this.#start, this.#start + i);
+    this.#start += i + 1;
+    if (line.includes(CR)) line = line.filter((b) => b !== CR);
+    return decoder.decode(line);
+  }
+
+  /**
+   * Reads the next line.
+   *
+   * @returns The line without its LF, or `null` at a clean end of stream.
+   * @throws {ProtocolError} If a line is too long or the stream ends inside one.
+   */
+  async readLine(): Promise<string | null> {
+    for (;;) {
+      const line = this.bufferedLine();
+      if (line !== undefined) return line;
+      if (!(await this.#fill())) {
+        if (this.#end === this.#start) return null;
+        throw new ConnectionClosedError(
+          `Cannot read line: the stream ended after ${this.#end - this.#start} bytes of an unfinished line`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Reads exactly `n` bytes into a new array.
+   *
+   * @param n How many bytes; it must be at most `max`.
+   * @param max The bound on `n` the caller accepts.
+   * @throws {ProtocolError} If `n` is over `max` or the stream ends early.
+   */
+  async readExact(n: number, max = 1 << 20): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(n) || n < 0 || n > max) {
+      throw new ProtocolError(`Cannot read body: length ${n} is outside 0..${max}`);
+    }
+    const out = new Uint8Array(n);
+    let got = 0;
+    while (got < n) {
+      if (this.#end === this.#start && !(await this.#fill())) {
+        throw new ConnectionClosedError(`Cannot read body: the stream ended after ${got} of ${n} bytes`);
+      }
+      const take = Math.min(n - got, this.#end - this.#start);
+      out.set(this.#buf.subarray(this.#start, this.#start + take), got);
+      this.#start += take;
+      got += take;
+    }
+    return out;
+  }
+
+  /**
+   * Streams exactly `n` bytes to `sink` (or discards them when `sink` is
+   * `null`), never holding more than the buffer.
+   *
+   * @param n How many bytes.
+   * @param sink Where they go.
+   * @throws {ConnectionClosedError} If the stream ends early.
+   */
+  async copyTo(n: number, sink: ByteSink | null): Promise<void> {
+    if (!Number.isSafeInteger(n) || n < 0) {
+      throw new ProtocolError(`Cannot read body: length ${n} is not a byte count`);
+    }
+    let left = n;
+    while (left > 0) {
+      if (this.#end === this.#start) {
+        // Read large bodies straight through the buffer from its start.
+        this.#start = this.#end = 0;
+        if (!(await this.#fill())) {
+          throw new ConnectionClosedError(
+            `Cannot read body: the stream ended after ${n - left} of ${n} bytes`,
+          );
+        }
+      }
+      const take = Math.min(left, this.#end - this.#start);
+      if (sink) await writeAll(sink, this.#buf.subarray(this.#start, this.#start + take));
+      this.#start += take;
+      left -= take;
+    }
+  }
+
+  #tooLong(): never {
+    throw new ProtocolError(`Cannot read line: it is longer than ${this.#maxLine} bytes`);
+  }
+
+  async #fill(): Promise<boolean> {
+    if (this.#eof) return false;
+    if (this.#start === this.#end) {
+      this.#start = this.#end = 0;
+    } else if (this.#end === this.#buf.length) {
+      this.#buf.copyWithin(0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
+    }
+    const n = await this.#src.read(this.#buf.subarray(this.#end));
+    if (n === null) {
+      this.#eof = true;
+      return false;
+    }
+    this.#end += n;
+    this.bytesRead += n;
+    return true;
+  }
+}

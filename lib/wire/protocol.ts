@@ -1,0 +1,145 @@
+/**
+ * Work Queue protocol 9 constants and the small codecs both sides share:
+ * URL encoding of names, remote-name checks, integer fields.
+ *
+ * @module
+ */
+
+import { ProtocolError } from "../errors.ts";
+
+/** The protocol version spoken by CCTools 7.3 / Debian's coop-computing-tools. */
+export const PROTOCOL_VERSION = 9;
+/** The version string sent in the handshake (what that CCTools build sends). */
+export const CCTOOLS_VERSION = "8.0.0";
+/** The longest protocol line, terminator included (WORK_QUEUE_LINE_MAX). */
+export const MAX_LINE = 4096;
+
+/** File flags on `infile`/`outfile` lines. */
+export const FLAG_CACHE = 1;
+/** Flag: stream updates of this output while the task runs (not acted on here). */
+export const FLAG_WATCH = 16;
+
+const HEX = "0123456789ABCDEF";
+
+/**
+ * Encodes a name as CCTools' `url_encode` does: every byte up to space, `%`,
+ * `\`, `<`, `>`, `'`, `"` and every byte above `z` becomes `%XX`.
+ *
+ * @param name The name (ASCII is safest; other bytes are encoded as UTF-8).
+ * @returns The encoded name.
+ *
+ * @example
+ * ```ts
+ * console.assert(urlEncode("my file.txt") === "my%20file.txt");
+ * ```
+ */
+export function urlEncode(name: string): string {
+  let out = "";
+  for (const b of new TextEncoder().encode(name)) {
+    if (b <= 0x20 || b > 0x7a || b === 0x25 || b === 0x5c || b === 0x3c || b === 0x3e || b === 0x27 || b === 0x22) {
+      out += "%" + HEX[b >> 4] + HEX[b & 15];
+    } else {
+      out += String.fromCharCode(b);
+    }
+  }
+  return out;
+}
+
+/**
+ * Decodes `%XX` sequences (only those; `+` stays `+`), as CCTools' `url_decode`.
+ *
+ * @param name The encoded name.
+ * @returns The decoded name.
+ *
+ * @example
+ * ```ts
+ * console.assert(urlDecode("my%20file.txt") === "my file.txt");
+ * ```
+ */
+export function urlDecode(name: string): string {
+  if (!name.includes("%")) return name;
+  const bytes: number[] = [];
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 0x25 && i + 2 < name.length + 0 && /^[0-9A-Fa-f]{2}$/.test(name.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(name.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else {
+      bytes.push(...new TextEncoder().encode(name[i]));
+    }
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));
+}
+
+/**
+ * Why a remote (sandbox-relative) name is unsafe, or `undefined` if it is
+ * fine: it must be non-empty, relative, free of `..` components and NUL.
+ *
+ * @param name The name relative to a task's sandbox.
+ * @returns A reason, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * console.assert(remoteNameProblem("out/a.txt") === undefined);
+ * console.assert(remoteNameProblem("../etc/passwd") !== undefined);
+ * ```
+ */
+export function remoteNameProblem(name: string): string | undefined {
+  if (name.length === 0) return "it is empty";
+  if (name.startsWith("/")) return "it is an absolute path";
+  if (name.includes("\0")) return "it contains a NUL byte";
+  if (name.includes("\n")) return "it contains a line break";
+  const parts = name.split("/");
+  if (parts.includes("..")) return "it contains a '..' component";
+  if (parts.every((p) => p === "" || p === ".")) return "it names the sandbox itself";
+  return undefined;
+}
+
+/**
+ * Why a cache name is unsafe, or `undefined`: cache names are one path
+ * component, not `.` or `..`.
+ *
+ * @param name The name inside the worker's cache.
+ * @returns A reason, or `undefined`.
+ */
+export function cacheNameProblem(name: string): string | undefined {
+  if (name.length === 0) return "it is empty";
+  if (name.includes("/")) return "it contains '/'";
+  if (name === "." || name === "..") return `it is '${name}'`;
+  if (name.includes("\0")) return "it contains a NUL byte";
+  return undefined;
+}
+
+/**
+ * Parses a decimal integer field of a protocol line.
+ *
+ * @param field The text.
+ * @param what What it is, for the error.
+ * @param line The whole line, for the error.
+ * @returns The integer.
+ * @throws {ProtocolError} If it is not an integer.
+ *
+ * @example
+ * ```ts
+ * console.assert(parseIntField("42", "length", "put a 42 0644") === 42);
+ * ```
+ */
+export function parseIntField(field: string | undefined, what: string, line: string): number {
+  if (field === undefined || !/^-?\d{1,18}$/.test(field)) {
+    throw new ProtocolError(`Cannot parse ${what} in '${clip(line)}': got '${clip(field ?? "")}'`);
+  }
+  return Number(field);
+}
+
+/**
+ * Shortens a line for an error message.
+ *
+ * @param s The text.
+ * @param max Longest length kept.
+ * @returns `s`, cut to `max` characters with an ellipsis.
+ */
+export function clip(s: string, max = 80): string {
+  // deno-lint-ignore no-control-regex
+  const printable = s.replace(/[\x00-\x1f\x7f-\uffff]/g, "?");
+  return printable.length > max ? printable.slice(0, max) + "…" : printable;
+}

@@ -1,0 +1,43 @@
+/**
+ * Work Queue for Deno: a manager/worker framework for scientific ensembles.
+ * Submit thousands of shell commands with their input and output files;
+ * workers on other machines run them and the manager collects the results.
+ * Manager and worker speak the Work Queue protocol 9 of CCTools, so CCTools'
+ * `work_queue_worker` and Python managers interoperate with them.
+ *
+ * @example Run a task and collect its output file
+ * ```ts
+ * import { Task, WorkQueue } from "./mod.ts";
+ *
+ * await using wq = new WorkQueue({ port: 0 });
+ * console.log(`start workers with: worker/main.ts 127.0.0.1 ${wq.port}`);
+ *
+ * const t = new Task("sort < in.txt > out.txt");
+ * t.specifyInputBuffer("b\na\n", "in.txt");
+ * t.specifyOutputFile("/tmp/out.txt", "out.txt");
+ * wq.submit(t);
+ *
+ * // With a worker connected, this loop yields t once its output is in place:
+ * // for await (const done of wq) console.log(done.id, done.result, done.output);
+ * ```
+ *
+ * @module
+ */
+
+export {
+  type Logger,
+  WorkQueue,
+  type WorkQueueOptions,
+  type WorkQueueStats,
+} from "./lib/manager/work_queue.ts";
+export {
+  type DirectoryOptions,
+  type FileOptions,
+  type InputSpec,
+  type OutputSpec,
+  type ResourceRequest,
+  Task,
+  type TaskState,
+} from "./lib/task.ts";
+export { ConnectionClosedError, ProtocolError } from "./lib/errors.ts";
+export * from "./lib/constants.ts";
