@@ -1,0 +1,174 @@
+/**
+ * Runs one task command: `/bin/sh -c` in its sandbox, in its own process
+ * group, stdin from /dev/null, stdout and stderr merged into a file.
+ *
+ * @module
+ */
+
+import { constants } from "node:os";
+import type { Resources } from "./resources.ts";
+
+/** How a task's process ended. */
+export interface ProcessOutcome {
+  /** The exit code, or the signal number if a signal killed it (CCTools reports it so). */
+  exit: number;
+  /** The signal that killed it, if one did. */
+  signal?: number;
+  /** Wall time from spawn to exit, in microseconds. */
+  usec: number;
+}
+
+/** A started task process. */
+export interface RunningProcess {
+  /** The process id (also its process group id). */
+  readonly pid: number;
+  /** Resolves when it exits. */
+  readonly done: Promise<ProcessOutcome>;
+  /** Sends SIGKILL to its whole process group; a no-op once it has exited. */
+  kill(): void;
+}
+
+/** What {@linkcode startProcess} runs. */
+export interface ProcessSpec {
+  /** The shell command. */
+  command: string;
+  /** Working directory (the sandbox). */
+  cwd: string;
+  /** The complete environment (nothing else is inherited). */
+  env: Record<string, string>;
+  /** File that receives stdout and stderr, created or truncated. */
+  stdoutPath: string;
+}
+
+/** Anything that starts processes: the seam tests can replace. */
+export interface Executor {
+  /** Starts `spec`; throws if it cannot be spawned. */
+  start(spec: ProcessSpec): RunningProcess;
+}
+
+const STDOUT_VAR = "WQ_STDOUT_FILE";
+
+/**
+ * The script handed to `/bin/sh -c`: it first points its own stdout and
+ * stderr at the output file (so the two interleave exactly as written, and
+ * nothing passes through the worker's memory), then runs the command.
+ *
+ * @param command The task's command.
+ * @returns The script.
+ *
+ * @example
+ * ```ts
+ * console.assert(shellScript("echo hi").endsWith("\necho hi"));
+ * ```
+ */
+export function shellScript(command: string): string {
+  return `exec >"$${STDOUT_VAR}" 2>&1\nunset ${STDOUT_VAR}\n${command}`;
+}
+
+/**
+ * Starts a task process with Deno.Command, detached into its own process
+ * group so that a kill reaches everything it started.
+ *
+ * @param spec What to run.
+ * @returns The running process.
+ */
+export function startProcess(spec: ProcessSpec): RunningProcess {
+  const started = performance.now();
+  const child = new Deno.Command("/bin/sh", {
+    args: ["-c", shellScript(spec.command)],
+    cwd: spec.cwd,
+    env: { ...spec.env, [STDOUT_VAR]: spec.stdoutPath },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+    detached: true,
+  }).spawn();
+  let exited = false;
+  const done = child.status.then((status) => {
+    exited = true;
+    const usec = Math.max(0, Math.round((performance.now() - started) * 1000));
+    if (status.signal) {
+      const n = signalNumber(status.signal);
+      return { exit: n, signal: n, usec };
+    }
+    return { exit: status.code, usec };
+  });
+  return {
+    pid: child.pid,
+    done,
+    kill() {
+      if (exited) return;
+      try {
+        Deno.kill(-child.pid, "SIGKILL");
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e; // the group is already gone
+      }
+    },
+  };
+}
+
+/** The default {@linkcode Executor}. */
+export const processExecutor: Executor = { start: startProcess };
+
+/**
+ * The number of a signal name, as `kill -l` gives it.
+ *
+ * @param name E.g. `SIGKILL`.
+ * @returns E.g. 9; 0 if unknown.
+ */
+export function signalNumber(name: string): number {
+  return (constants.signals as Record<string, number>)[name] ?? 0;
+}
+
+/** Options for {@linkcode taskEnvironment}. */
+export interface TaskEnvironmentOptions {
+  /** The worker's own environment. */
+  base: Record<string, string>;
+  /** What the task holds. */
+  resources: Resources;
+  /** The sandbox path. */
+  sandbox: string;
+  /** The private temporary directory. */
+  tmpdir: string;
+  /** The task's `env` entries, applied last: a value sets, `undefined` unsets. */
+  env: [string, string | undefined][];
+}
+
+/**
+ * The environment of a task: the worker's, plus CORES, OMP_NUM_THREADS,
+ * MEMORY, DISK, GPUS (when non-zero), WORK_QUEUE_SANDBOX and
+ * TMPDIR/TEMP/TMP, then the task's own variables.
+ *
+ * @param options The parts.
+ * @returns The complete environment.
+ *
+ * @example
+ * ```ts
+ * const env = taskEnvironment({
+ *   base: { PATH: "/bin", GPUS: "3" },
+ *   resources: { cores: 2, memory: 100, disk: 50, gpus: 0 },
+ *   sandbox: "/w/t.1",
+ *   tmpdir: "/w/t.1/.wq-tmp",
+ *   env: [["FOO", "bar"], ["PATH", undefined]],
+ * });
+ * console.assert(env.CORES === "2" && env.FOO === "bar" && !("PATH" in env) && !("GPUS" in env));
+ * ```
+ */
+export function taskEnvironment(options: TaskEnvironmentOptions): Record<string, string> {
+  const env: Record<string, string> = { ...options.base };
+  const r = options.resources;
+  env.CORES = String(r.cores);
+  env.OMP_NUM_THREADS = String(Math.max(1, r.cores));
+  env.MEMORY = String(r.memory);
+  env.DISK = String(r.disk);
+  if (r.gpus > 0) env.GPUS = String(r.gpus);
+  else delete env.GPUS;
+  env.WORK_QUEUE_SANDBOX = options.sandbox;
+  env.TMPDIR = env.TEMP = env.TMP = options.tmpdir;
+  for (const [name, value] of options.env) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
+}

@@ -1,0 +1,338 @@
+/**
+ * Command-line options of the worker, parsed into a typed
+ * {@linkcode WorkerOptions} with one clear error per bad option.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+
+/** What the worker was asked to do. */
+export type WorkerAction = "run" | "help" | "version";
+
+/** Everything the worker needs to know, after parsing its command line. */
+export interface WorkerOptions {
+  /** `run`, or print the usage or the version and exit. */
+  action: WorkerAction;
+  /** The manager's host name or address. */
+  host: string;
+  /** The manager's port. */
+  port: number;
+  /** Cores to offer; `undefined` detects them. */
+  cores?: number;
+  /** Memory to offer in MB; `undefined` detects it. */
+  memory?: number;
+  /** Disk to offer in MB; `undefined` detects it. */
+  disk?: number;
+  /** GPUs to offer; `undefined` detects them. */
+  gpus?: number;
+  /** Seconds without a task before the worker leaves (exit 0). */
+  idleTimeout: number;
+  /** Seconds without a manager before the worker gives up. */
+  connectTimeout: number;
+  /** The directory in which the workspace is made. */
+  workdir: string;
+  /** Exit after the first disconnection instead of reconnecting. */
+  singleShot: boolean;
+  /** Log protocol traffic and decisions. */
+  debug: boolean;
+  /** Where the debug log goes; stderr when unset. */
+  debugFile?: string;
+  /** First reconnect delay, in seconds. */
+  minBackoff: number;
+  /** Longest reconnect delay, in seconds. */
+  maxBackoff: number;
+  /** The most bytes of a task's standard output that are sent back. */
+  maxStdout: number;
+}
+
+/** The usage text printed by `--help`. */
+export const WORKER_USAGE: string = `Usage: wq-worker [options] HOST PORT
+       wq-worker [options] HOST:PORT
+
+Connects to a Work Queue manager (protocol 9) and runs its tasks.
+
+Options:
+  --cores N               Cores to offer ('all' or 0: detect; default detect)
+  --memory MB             Memory to offer in MB ('all': detect; default detect)
+  --disk MB               Disk to offer in MB ('all': detect; default detect)
+  --gpus N                GPUs to offer (default detect, usually 0)
+  -t, --timeout TIME      Idle and connect timeout (default 900s)
+      --idle-timeout TIME Leave after this long without a task (default 900s)
+      --connect-timeout TIME
+                          Give up after this long without a manager (default 900s)
+  -s, --workdir DIR       Where to make the workspace (default $TMPDIR or /tmp)
+      --single-shot       Exit after the first disconnection
+  -d, --debug [SUBSYS]    Log protocol traffic to stderr (any subsystem, e.g. all, wq)
+  -o, --debug-file FILE   Write the debug log to FILE
+  -i, --min-backoff TIME  First reconnect delay (default 1s)
+  -b, --max-backoff TIME  Longest reconnect delay (default 60s)
+      --max-stdout BYTES  Most task output sent back (default 1G)
+  -h, --help              Show this help
+  -v, --version           Show the version
+
+TIME is a number of seconds, or a number with a unit s, m, h or d.
+`;
+
+// The debug subsystems CCTools knows; `-d X` only consumes X when it is one
+// of these, so that `-d HOST PORT` still works.
+const DEBUG_FLAGS = new Set([
+  "all",
+  "none",
+  "wq",
+  "debug",
+  "notice",
+  "tcp",
+  "dns",
+  "auth",
+  "process",
+  "resolve",
+  "local",
+  "http",
+  "cache",
+  "poll",
+  "batch",
+  "rmonitor",
+  "time",
+  "channel",
+  "syscall",
+  "libcall",
+  "user",
+  "remote",
+  "login",
+  "jx",
+  "vine",
+]);
+
+/** Whether `s` is a comma-separated list of debug subsystems. */
+function isDebugFlag(s: string): boolean {
+  return s.length > 0 && s.split(",").every((f) => DEBUG_FLAGS.has(f.replace(/^-/, "")));
+}
+
+/**
+ * Parses a duration: plain seconds, or a number with a unit s, m, h or d.
+ *
+ * @param text The value given.
+ * @param option The option it was given to, for the error.
+ * @returns Seconds.
+ * @throws {RangeError} If it is not a non-negative duration.
+ *
+ * @example
+ * ```ts
+ * console.assert(parseDuration("2m", "--timeout") === 120);
+ * ```
+ */
+export function parseDuration(text: string, option: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([smhd]?)$/i.exec(text.trim());
+  if (!m) {
+    throw new RangeError(
+      `Cannot parse option '${option}': expected seconds or a number with s, m, h or d, got '${text}'`,
+    );
+  }
+  const scale: Record<string, number> = { "": 1, s: 1, m: 60, h: 3600, d: 86400 };
+  return Number(m[1]) * scale[m[2].toLowerCase()];
+}
+
+/**
+ * Parses a byte count: plain bytes, or with a unit K, M, G or T (powers of 1024).
+ *
+ * @param text The value given.
+ * @param option The option it was given to, for the error.
+ * @returns Bytes.
+ * @throws {RangeError} If it is not a byte count.
+ */
+export function parseBytes(text: string, option: string): number {
+  const m = /^(\d+)\s*([kmgt]?)i?b?$/i.exec(text.trim());
+  if (!m) {
+    throw new RangeError(
+      `Cannot parse option '${option}': expected a byte count like 1024 or 1G, got '${text}'`,
+    );
+  }
+  const scale: Record<string, number> = { "": 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+  return Number(m[1]) * scale[m[2].toLowerCase()];
+}
+
+/** Parses a resource amount; `all` (and 0 for cores) means detect. */
+function parseAmount(text: string | undefined, option: string, zeroDetects: boolean) {
+  if (text === undefined || text === "all") return undefined;
+  if (!/^\d+$/.test(text)) {
+    throw new RangeError(
+      `Cannot parse option '${option}': expected a whole number or 'all', got '${text}'`,
+    );
+  }
+  const n = Number(text);
+  return zeroDetects && n === 0 ? undefined : n;
+}
+
+/** Rewrites `-d`/`--debug` without a subsystem into `--debug=all`. */
+function normalizeDebug(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    if (a === "-d" || a === "--debug") {
+      const next = args[i + 1];
+      if (next !== undefined && isDebugFlag(next)) {
+        out.push(`--debug=${next}`);
+        i++;
+      } else {
+        out.push("--debug=all");
+      }
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
+/** Default work directory: `$TMPDIR`, else `/tmp`. */
+function defaultWorkdir(): string {
+  try {
+    return Deno.env.get("TMPDIR") || "/tmp";
+  } catch {
+    return "/tmp"; // no env permission: fall back quietly, as documented
+  }
+}
+
+/**
+ * Parses the worker's command line (`[options] HOST PORT` or `HOST:PORT`).
+ *
+ * @param args The arguments, usually `Deno.args`.
+ * @returns The options; `action` is `help` or `version` when asked for.
+ * @throws {TypeError} For an unknown option or a wrong number of arguments.
+ * @throws {RangeError} For a value out of range, naming the option.
+ *
+ * @example
+ * ```ts
+ * const o = parseWorkerArgs(["--cores", "2", "--single-shot", "127.0.0.1:9123"]);
+ * console.assert(o.cores === 2 && o.port === 9123 && o.singleShot);
+ * ```
+ */
+export function parseWorkerArgs(args: string[]): WorkerOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: normalizeDebug(args),
+      allowPositionals: true,
+      strict: true,
+      options: {
+        cores: { type: "string" },
+        memory: { type: "string" },
+        disk: { type: "string" },
+        gpus: { type: "string" },
+        timeout: { type: "string", short: "t" },
+        "idle-timeout": { type: "string" },
+        "connect-timeout": { type: "string" },
+        workdir: { type: "string", short: "s" },
+        "single-shot": { type: "boolean" },
+        debug: { type: "string", short: "d" },
+        "debug-file": { type: "string", short: "o" },
+        "min-backoff": { type: "string", short: "i" },
+        "max-backoff": { type: "string", short: "b" },
+        "max-stdout": { type: "string" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "v" },
+      },
+    });
+  } catch (e) {
+    throw new TypeError(`Cannot parse options: ${describeParseError(e)}`, { cause: e });
+  }
+  const v = parsed.values;
+  const base = {
+    host: "",
+    port: 0,
+    idleTimeout: 900,
+    connectTimeout: 900,
+    workdir: v.workdir ?? defaultWorkdir(),
+    singleShot: v["single-shot"] ?? false,
+    debug: v.debug !== undefined && v.debug !== "none",
+    debugFile: v["debug-file"],
+    minBackoff: 1,
+    maxBackoff: 60,
+    maxStdout: 2 ** 30,
+  };
+  if (v.help) return { ...base, action: "help" };
+  if (v.version) return { ...base, action: "version" };
+
+  const opts: WorkerOptions = {
+    ...base,
+    action: "run",
+    cores: parseAmount(v.cores, "--cores", true),
+    memory: parseAmount(v.memory, "--memory", false),
+    disk: parseAmount(v.disk, "--disk", false),
+    gpus: parseAmount(v.gpus, "--gpus", false),
+  };
+  if (v.timeout !== undefined) {
+    opts.idleTimeout = opts.connectTimeout = parseDuration(v.timeout, "--timeout");
+  }
+  if (v["idle-timeout"] !== undefined) {
+    opts.idleTimeout = parseDuration(v["idle-timeout"], "--idle-timeout");
+  }
+  if (v["connect-timeout"] !== undefined) {
+    opts.connectTimeout = parseDuration(v["connect-timeout"], "--connect-timeout");
+  }
+  if (v["min-backoff"] !== undefined) {
+    opts.minBackoff = parseDuration(v["min-backoff"], "--min-backoff");
+  }
+  if (v["max-backoff"] !== undefined) {
+    opts.maxBackoff = parseDuration(v["max-backoff"], "--max-backoff");
+  }
+  if (opts.maxBackoff < opts.minBackoff) {
+    throw new RangeError(
+      `Cannot use option '--max-backoff': ${opts.maxBackoff}s is below --min-backoff ${opts.minBackoff}s`,
+    );
+  }
+  if (v["max-stdout"] !== undefined) opts.maxStdout = parseBytes(v["max-stdout"], "--max-stdout");
+  if (opts.workdir === "") throw new RangeError("Cannot use option '--workdir': it is empty");
+
+  const [host, port] = parseAddress(parsed.positionals);
+  opts.host = host;
+  opts.port = port;
+  return opts;
+}
+
+/** Turns `HOST PORT` or `HOST:PORT` into a pair. */
+function parseAddress(pos: string[]): [string, number] {
+  let host: string | undefined;
+  let portText: string | undefined;
+  if (pos.length === 1) {
+    const i = pos[0].lastIndexOf(":");
+    if (i > 0) {
+      host = pos[0].slice(0, i).replace(/^\[(.*)\]$/, "$1");
+      portText = pos[0].slice(i + 1);
+    }
+  } else if (pos.length === 2) {
+    [host, portText] = pos;
+  }
+  if (host === undefined || portText === undefined) {
+    throw new TypeError(
+      `Cannot parse arguments: expected HOST PORT or HOST:PORT, got ${
+        pos.length === 0 ? "nothing" : `'${pos.join(" ")}'`
+      }`,
+    );
+  }
+  if (!/^\d+$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
+    throw new RangeError(`Cannot parse PORT: expected 1..65535, got '${portText}'`);
+  }
+  if (host === "") throw new TypeError("Cannot parse HOST: it is empty");
+  return [host, Number(portText)];
+}
+
+/** Turns node:util's parseArgs error into a short sentence. */
+function describeParseError(e: unknown): string {
+  const err = e as { code?: string; message?: string };
+  const msg = String(err.message ?? e);
+  const quoted = /'([^']+)'/.exec(msg)?.[1];
+  // "-t, --timeout <value>" -> "--timeout"
+  const opt = quoted?.split(/[ ,]+/).filter((w) => w.startsWith("-")).pop() ?? quoted;
+  if (err.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return `unknown option '${opt}'`;
+  if (err.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && opt) {
+    return msg.includes("does not take")
+      ? `option '${opt}' does not take a value`
+      : `option '${opt}' needs a value`;
+  }
+  return msg;
+}

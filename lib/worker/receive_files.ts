@@ -1,0 +1,176 @@
+/**
+ * Uploads from the manager into the cache: `put` (one file) and the
+ * recursive `dir` stream. Bodies stream to a file under `transfer/` and are
+ * renamed into `cache/` only when whole.
+ *
+ * @module
+ */
+
+import { ProtocolError } from "../errors.ts";
+import type { LineReader } from "../wire/line_reader.ts";
+import { cacheNameProblem, clip, parseIntField, urlDecode } from "../wire/protocol.ts";
+import { removeAll, type Workspace } from "./workspace.ts";
+
+/** How deep a `dir` upload may nest. */
+export const MAX_DIR_DEPTH = 64;
+/** The longest symlink target accepted. */
+const MAX_SYMLINK = 4096;
+
+/** Called for each entry received, for the debug log. */
+export type ReceiveLog = (message: string) => void;
+
+/**
+ * Parses a mode field as CCTools' `%o` does (octal digits).
+ *
+ * @param field The text, e.g. `0644` or `777`.
+ * @param line The whole line, for the error.
+ * @returns The mode.
+ * @throws {ProtocolError} If it is not octal.
+ *
+ * @example
+ * ```ts
+ * console.assert(parseMode("0644", "put a 1 0644") === 0o644);
+ * ```
+ */
+export function parseMode(field: string | undefined, line: string): number {
+  if (field === undefined || !/^[0-7]{1,7}$/.test(field)) {
+    throw new ProtocolError(`Cannot parse mode in '${clip(line)}': got '${clip(field ?? "")}'`);
+  }
+  return parseInt(field, 8) & 0o7777;
+}
+
+/**
+ * Handles a top-level `put <name> <len> <mode>` line: streams the body into
+ * `cache/<decoded name>`.
+ *
+ * @param reader The connection's reader, positioned at the body.
+ * @param ws The workspace.
+ * @param line The `put` line.
+ * @throws {ProtocolError} On a malformed line or unsafe name (the body is
+ * not consumed then; the connection must be dropped).
+ */
+export async function receivePut(reader: LineReader, ws: Workspace, line: string): Promise<void> {
+  const w = line.split(" ");
+  const name = urlDecode(w[1] ?? "");
+  const length = parseIntField(w[2], "length", line);
+  if (length < 0) throw new ProtocolError(`Cannot put '${clip(name)}': negative length ${length}`);
+  const mode = parseMode(w[3], line);
+  const target = ws.cachePath(name);
+  const tmp = ws.transferPath();
+  try {
+    await writeBody(reader, tmp, length, mode);
+    await replace(tmp, target);
+  } catch (e) {
+    await removeAll(tmp);
+    throw e;
+  }
+}
+
+/**
+ * Handles a top-level `dir <name>` line: receives the nested
+ * `put`/`symlink`/`dir`/`end` stream into `cache/<decoded name>`.
+ *
+ * @param reader The connection's reader, positioned after the `dir` line.
+ * @param ws The workspace.
+ * @param line The `dir` line.
+ * @param log Debug log of each entry.
+ * @throws {ProtocolError} On a malformed entry or unsafe name.
+ */
+export async function receiveDir(
+  reader: LineReader,
+  ws: Workspace,
+  line: string,
+  log: ReceiveLog = () => {},
+): Promise<void> {
+  const name = urlDecode(line.split(" ")[1] ?? "");
+  const target = ws.cachePath(name);
+  const tmp = ws.transferPath();
+  try {
+    await receiveTree(reader, tmp, 1, log);
+    await replace(tmp, target);
+  } catch (e) {
+    await removeAll(tmp);
+    throw e;
+  }
+}
+
+async function receiveTree(
+  reader: LineReader,
+  dir: string,
+  depth: number,
+  log: ReceiveLog,
+): Promise<void> {
+  if (depth > MAX_DIR_DEPTH) {
+    throw new ProtocolError(
+      `Cannot receive directory: it nests deeper than ${MAX_DIR_DEPTH} levels`,
+    );
+  }
+  await Deno.mkdir(dir, { mode: 0o700 });
+  for (;;) {
+    const line = await reader.readLine();
+    if (line === null) {
+      throw new ProtocolError("Cannot receive directory: the stream ended before 'end'");
+    }
+    log(`rx: ${clip(line, 200)}`);
+    const w = line.split(" ");
+    if (w[0] === "end") break;
+    const entry = `${dir}/${entryName(w[1], line)}`;
+    if (w[0] === "put") {
+      const length = parseIntField(w[2], "length", line);
+      if (length < 0) throw new ProtocolError(`Cannot receive '${clip(line)}': negative length`);
+      await writeBody(reader, entry, length, parseMode(w[3], line));
+    } else if (w[0] === "symlink") {
+      const length = parseIntField(w[2], "length", line);
+      const target = new TextDecoder().decode(await reader.readExact(length, MAX_SYMLINK));
+      if (target === "" || target.includes("\0")) {
+        throw new ProtocolError(`Cannot receive '${clip(line)}': bad symlink target`);
+      }
+      await Deno.symlink(target, entry);
+    } else if (w[0] === "dir") {
+      await receiveTree(reader, entry, depth + 1, log);
+    } else {
+      throw new ProtocolError(`Cannot receive directory: unexpected line '${clip(line)}'`);
+    }
+  }
+  await Deno.chmod(dir, 0o755);
+}
+
+/** A decoded entry name inside a `dir` stream: one component, not `.` or `..`. */
+function entryName(field: string | undefined, line: string): string {
+  const name = urlDecode(field ?? "");
+  const problem = cacheNameProblem(name);
+  if (problem) throw new ProtocolError(`Cannot receive '${clip(line)}': entry name ${problem}`);
+  return name;
+}
+
+/** Streams `length` bytes of body into a new file at `path`. */
+async function writeBody(
+  reader: LineReader,
+  path: string,
+  length: number,
+  mode: number,
+): Promise<void> {
+  const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+  try {
+    await reader.copyTo(length, file);
+  } finally {
+    file.close();
+  }
+  await Deno.chmod(path, mode | 0o600);
+}
+
+/** Renames `from` over `to`, removing an old entry at `to` first if rename() cannot. */
+async function replace(from: string, to: string): Promise<void> {
+  try {
+    await Deno.rename(from, to);
+  } catch (e) {
+    // rename() cannot replace a non-empty directory, or a directory by a file.
+    try {
+      await Deno.lstat(to);
+    } catch {
+      throw e;
+    }
+    await removeAll(to);
+    await Deno.rename(from, to);
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The worker as a function: {@linkcode runWorker} takes parsed options and
+ * resolves with the process exit status.
+ *
+ * @module
+ */
+
+import { CCTOOLS_VERSION, PROTOCOL_VERSION } from "../wire/protocol.ts";
+import { WorkerLog } from "./log.ts";
+import { localIdentity } from "./messages.ts";
+import { WORKER_USAGE, type WorkerOptions } from "./options.ts";
+import { detectResources } from "./resources.ts";
+import { workerLoop } from "./worker_loop.ts";
+import { Workspace } from "./workspace.ts";
+
+export type { WorkerOptions } from "./options.ts";
+
+const STOP_SIGNALS: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP"];
+
+/**
+ * Runs a worker: makes its workspace, measures the machine, serves the
+ * manager at `options.host:options.port` (reconnecting unless single-shot),
+ * and removes the workspace before returning. SIGTERM, SIGINT, SIGQUIT and
+ * SIGHUP kill the running tasks and stop it cleanly.
+ *
+ * @param options Parsed options, e.g. from {@linkcode parseWorkerArgs}.
+ * @returns The exit status: 0 after a normal stop, 1 if the worker could not start.
+ *
+ * @example
+ * ```ts ignore
+ * import { parseWorkerArgs } from "./options.ts";
+ * const status = await runWorker(parseWorkerArgs(["--single-shot", "127.0.0.1", "9123"]));
+ * ```
+ */
+export async function runWorker(options: WorkerOptions): Promise<number> {
+  if (options.action === "help") {
+    console.log(WORKER_USAGE);
+    return 0;
+  }
+  if (options.action === "version") {
+    console.log(`wq-worker ${CCTOOLS_VERSION} (Work Queue protocol ${PROTOCOL_VERSION})`);
+    return 0;
+  }
+  let log: WorkerLog;
+  try {
+    log = new WorkerLog({ debug: options.debug, file: options.debugFile });
+  } catch (e) {
+    console.error(`wq-worker: cannot open debug file '${options.debugFile}': ${message(e)}`);
+    return 1;
+  }
+  const ac = new AbortController();
+  const onSignal = () => {
+    log.notice("stopping: received a signal");
+    ac.abort();
+  };
+  for (const s of STOP_SIGNALS) Deno.addSignalListener(s, onSignal);
+  let workspace: Workspace | undefined;
+  try {
+    workspace = await Workspace.create(options.workdir);
+    const total = detectResources(workspace.root, options);
+    log.notice(`workspace ${workspace.root}`);
+    log.notice(
+      `offering cores ${total.cores}, memory ${total.memory} MB, disk ${total.disk} MB, gpus ${total.gpus}`,
+    );
+    return await workerLoop(options, {
+      workspace,
+      total,
+      identity: localIdentity(),
+      log,
+      signal: ac.signal,
+    });
+  } catch (e) {
+    log.notice(`stopping: ${message(e)}`);
+    return 1;
+  } finally {
+    for (const s of STOP_SIGNALS) Deno.removeSignalListener(s, onSignal);
+    try {
+      await workspace?.remove();
+    } catch (e) {
+      log.notice(`cannot remove workspace ${workspace?.root}: ${message(e)}`);
+    }
+    log.close();
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

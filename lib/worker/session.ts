@@ -1,0 +1,252 @@
+/**
+ * One connection to a manager: the handshake, then one command loop that
+ * reads every message through one {@linkcode LineReader} and writes every
+ * reply through one {@linkcode FrameWriter}.
+ *
+ * @module
+ */
+
+import { ProtocolError } from "../errors.ts";
+import { FrameWriter } from "../wire/frame_writer.ts";
+import { LineReader } from "../wire/line_reader.ts";
+import { clip, MAX_LINE, parseIntField, urlDecode } from "../wire/protocol.ts";
+import type { WorkerLog } from "./log.ts";
+import { handshake, resultHeader, type WorkerIdentity } from "./messages.ts";
+import { receiveDir, receivePut } from "./receive_files.ts";
+import type { Resources } from "./resources.ts";
+import { sendCacheEntry } from "./send_files.ts";
+import { TaskRunner } from "./task_runner.ts";
+import { readTaskSpec } from "./task_spec.ts";
+import { removeAll, type Workspace } from "./workspace.ts";
+
+/** Why a connection ended. */
+export type SessionEnd =
+  /** The manager sent `exit`: the worker quits. */
+  | { kind: "exit" }
+  /** The manager sent `release`: reconnect at once. */
+  | { kind: "release" }
+  /** No task came for the idle timeout: the worker quits. */
+  | { kind: "idle" }
+  /** The worker was told to stop (a signal). */
+  | { kind: "aborted" }
+  /** EOF, a read/write error or a protocol error: reconnect after a backoff. */
+  | { kind: "lost"; reason: string };
+
+/** Options for {@linkcode runSession}. */
+export interface SessionOptions {
+  /** The connected socket; it is closed when the session ends. */
+  conn: Deno.Conn;
+  /** The workspace (prepared). */
+  workspace: Workspace;
+  /** The worker's resources. */
+  total: Resources;
+  /** Host name, OS, architecture and worker id for the handshake. */
+  identity: WorkerIdentity;
+  /** Seconds without a task before leaving. */
+  idleTimeout: number;
+  /** Most stdout bytes per task. */
+  maxStdout: number;
+  /** The log. */
+  log: WorkerLog;
+  /** Stops the session (e.g. on SIGTERM). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Serves one manager connection until it ends; all tasks are killed and
+ * the connection closed before this resolves.
+ *
+ * @param options Connection, workspace, resources and limits.
+ * @returns Why it ended.
+ */
+export async function runSession(options: SessionOptions): Promise<SessionEnd> {
+  return await new Session(options).run();
+}
+
+class Session {
+  #o: SessionOptions;
+  #reader: LineReader;
+  #writer: FrameWriter;
+  #runner: TaskRunner;
+  #log: WorkerLog;
+  #end: SessionEnd | undefined;
+  #closed = false;
+  #availableSent = false;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #busy = false;
+
+  constructor(o: SessionOptions) {
+    this.#o = o;
+    this.#log = o.log;
+    this.#reader = new LineReader(o.conn, { maxLine: MAX_LINE });
+    this.#writer = new FrameWriter(
+      o.conn,
+      (e) => this.#stop({ kind: "lost", reason: `cannot write: ${e.message}` }),
+    );
+    this.#runner = new TaskRunner({
+      workspace: o.workspace,
+      total: o.total,
+      maxStdout: o.maxStdout,
+      log: (m) => this.#log.debug(m),
+      onFinished: () => this.#resultsReady(),
+      onStarted: (n) => this.#send(`info tasks_running ${n}\n`),
+    });
+  }
+
+  async run(): Promise<SessionEnd> {
+    const onAbort = () => this.#stop({ kind: "aborted" });
+    this.#o.signal?.addEventListener("abort", onAbort);
+    if (this.#o.signal?.aborted) onAbort();
+    try {
+      this.#send(handshake(this.#o.identity, this.#o.total));
+      this.#resetIdle();
+      while (!this.#end) {
+        const line = await this.#reader.readLine();
+        if (line === null) {
+          this.#stop({ kind: "lost", reason: "the manager closed the connection" });
+          break;
+        }
+        this.#busy = true;
+        const end = await this.#dispatch(line);
+        this.#busy = false;
+        if (end) this.#stop(end);
+      }
+    } catch (e) {
+      this.#stop({ kind: "lost", reason: e instanceof Error ? e.message : String(e) });
+    } finally {
+      this.#o.signal?.removeEventListener("abort", onAbort);
+      clearTimeout(this.#idleTimer);
+      this.#close();
+      await this.#runner.killAll();
+    }
+    return this.#end!;
+  }
+
+  /** Handles one command; returns how the session ends if it does. */
+  async #dispatch(line: string): Promise<SessionEnd | undefined> {
+    this.#log.debug(`rx: ${clip(line, 300)}`);
+    const w = line.split(" ");
+    const ws = this.#o.workspace;
+    switch (w[0]) {
+      case "task": {
+        const id = parseIntField(w[1], "task id", line);
+        const spec = await readTaskSpec(
+          this.#reader,
+          id,
+          {},
+          (l) => this.#log.debug(`task ${id}: ignoring '${clip(l)}'`),
+        );
+        this.#resetIdle();
+        await this.#runner.accept(spec);
+        return;
+      }
+      case "put":
+        await receivePut(this.#reader, ws, line);
+        this.#resetIdle();
+        return;
+      case "dir":
+        await receiveDir(this.#reader, ws, line, (m) => this.#log.debug(m));
+        this.#resetIdle();
+        return;
+      case "url": {
+        // Downloads are not done: the worker talks to its manager only.
+        const n = parseIntField(w[2], "url length", line);
+        await this.#reader.copyTo(n, null);
+        this.#log.notice(`ignoring 'url' for '${clip(w[1] ?? "")}': this worker does not download`);
+        return;
+      }
+      case "get":
+        await sendCacheEntry(this.#writer, ws, urlDecode(w[1] ?? ""), {
+          recursive: w[2] !== "0",
+          log: (m) => this.#log.debug(m),
+        });
+        return;
+      case "send_results":
+        this.#sendResults();
+        return;
+      case "kill": {
+        const id = parseIntField(w[1], "task id", line);
+        await this.#writer.flushed(); // never delete a stdout file being streamed
+        if (id < 0) await this.#runner.killAll();
+        else await this.#runner.kill(id);
+        return;
+      }
+      case "unlink":
+        await removeAll(ws.cachePath(urlDecode(w[1] ?? "")));
+        return;
+      case "check":
+        this.#send(`alive\ninfo tasks_running ${this.#runner.running}\n`);
+        return;
+      case "release":
+        return { kind: "release" };
+      case "exit":
+        return { kind: "exit" };
+      case "thirdput":
+        this.#send("thirdput-complete 0\n");
+        return;
+      case "invalidate-file":
+      case "tlq":
+      case "thirdget":
+        return;
+      case "auth":
+        throw new ProtocolError("Cannot serve this manager: this manager requires a password");
+      default:
+        throw new ProtocolError(`Cannot handle manager message '${clip(line)}': unknown command`);
+    }
+  }
+
+  #sendResults(): void {
+    const results = this.#runner.takeResults();
+    for (const r of results) {
+      this.#send(resultHeader(r));
+      if (r.stdoutLength > 0) this.#writer.sendFile(r.stdoutPath, r.stdoutLength);
+    }
+    this.#send(`info tasks_running ${this.#runner.running}\nend\n`);
+    this.#availableSent = false;
+  }
+
+  #resultsReady(): void {
+    if (this.#availableSent || this.#end) return;
+    this.#availableSent = true;
+    this.#send("available_results\n");
+  }
+
+  #send(text: string): void {
+    if (this.#log.debugEnabled) {
+      for (const l of text.split("\n").slice(0, -1)) this.#log.debug(`tx: ${clip(l, 300)}`);
+    }
+    this.#writer.send(text);
+  }
+
+  #resetIdle(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => this.#onIdle(), this.#o.idleTimeout * 1000);
+  }
+
+  async #onIdle(): Promise<void> {
+    if (this.#end) return;
+    // Not idle while tasks are known or a command (e.g. a long put) is under way.
+    if (this.#runner.size > 0 || this.#busy) return this.#resetIdle();
+    this.#log.notice(`disconnecting: no task in ${this.#o.idleTimeout} s (idle timeout)`);
+    this.#send(`info idle-disconnecting ${this.#o.idleTimeout}\n`);
+    await this.#writer.flushed();
+    this.#stop({ kind: "idle" });
+  }
+
+  /** Records why the session ends (first reason wins) and closes the socket. */
+  #stop(end: SessionEnd): void {
+    this.#end ??= end;
+    this.#close();
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#writer.abort(new Error("the session has ended"));
+    try {
+      this.#o.conn.close();
+    } catch (e) {
+      if (!(e instanceof Deno.errors.BadResource)) throw e;
+    }
+  }
+}

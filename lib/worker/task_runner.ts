@@ -1,0 +1,325 @@
+/**
+ * The worker's task table for one manager connection: tasks wait until their
+ * resources are free, run concurrently, and wait with their results until the
+ * manager collects them and sends `kill`.
+ *
+ * @module
+ */
+
+import {
+  WORK_QUEUE_RESULT_FORSAKEN,
+  WORK_QUEUE_RESULT_STDOUT_MISSING,
+  WORK_QUEUE_RESULT_TASK_MAX_RUN_TIME,
+  WORK_QUEUE_RESULT_TASK_TIMEOUT,
+  WORK_QUEUE_RESULT_UNKNOWN,
+} from "../constants.ts";
+import {
+  type Executor,
+  processExecutor,
+  type RunningProcess,
+  taskEnvironment,
+} from "./executor.ts";
+import { normalizeRequest, ResourceLedger, type Resources, shortfall } from "./resources.ts";
+import { SANDBOX_TMP, stageIn, stageOut } from "./sandbox.ts";
+import type { TaskSpec } from "./task_spec.ts";
+import { removeAll, type Workspace } from "./workspace.ts";
+
+/** A finished task, as reported in a `result` line. */
+export interface TaskResult {
+  /** The task id. */
+  id: number;
+  /** The work_queue_result value (0 success, 40 forsaken, …). */
+  status: number;
+  /** Exit code, or signal number. */
+  exit: number;
+  /** The file holding stdout, when `stdoutLength` > 0. */
+  stdoutPath: string;
+  /** How many bytes of stdout to send. */
+  stdoutLength: number;
+  /** Execution time in microseconds. */
+  usec: number;
+}
+
+type State = "waiting" | "running" | "ending" | "finished" | "reported";
+
+interface Entry {
+  spec: TaskSpec;
+  need: Resources;
+  state: State;
+  killed: boolean;
+  proc?: RunningProcess;
+  settled?: Promise<void>;
+  result?: TaskResult;
+}
+
+/** Options for {@linkcode TaskRunner}. */
+export interface TaskRunnerOptions {
+  /** The workspace. */
+  workspace: Workspace;
+  /** The worker's resources. */
+  total: Resources;
+  /** The most stdout bytes reported per task. */
+  maxStdout: number;
+  /** Called (synchronously) whenever a task has finished and has a result. */
+  onFinished: () => void;
+  /** Called after one or more tasks started, with the running count. */
+  onStarted?: (running: number) => void;
+  /** Debug log. */
+  log?: (message: string) => void;
+  /** The worker's environment for tasks. Default `Deno.env.toObject()`. */
+  baseEnv?: Record<string, string>;
+  /** How processes start. Default {@linkcode processExecutor}. */
+  executor?: Executor;
+}
+
+/**
+ * Tracks every task of one connection and runs as many as fit.
+ *
+ * All state changes happen synchronously, so the command loop and the
+ * completion of processes never see a half-made change.
+ */
+export class TaskRunner {
+  #o: TaskRunnerOptions;
+  #ledger: ResourceLedger;
+  #tasks = new Map<number, Entry>();
+  #waiting: Entry[] = [];
+  #finished: Entry[] = [];
+  #log: (message: string) => void;
+  #baseEnv: Record<string, string>;
+
+  /** @param options Workspace, resources, callbacks. */
+  constructor(options: TaskRunnerOptions) {
+    this.#o = options;
+    this.#ledger = new ResourceLedger(options.total);
+    this.#log = options.log ?? (() => {});
+    this.#baseEnv = options.baseEnv ?? Deno.env.toObject();
+  }
+
+  /** Tasks known in any state (including results not yet killed). */
+  get size(): number {
+    return this.#tasks.size;
+  }
+
+  /** Tasks running now. */
+  get running(): number {
+    let n = 0;
+    for (const e of this.#tasks.values()) if (e.state === "running") n++;
+    return n;
+  }
+
+  /** Tasks waiting for resources. */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  /** Whether some results are ready to send. */
+  get hasResults(): boolean {
+    return this.#finished.length > 0;
+  }
+
+  /**
+   * Takes a new task: forsaken at once if it can never fit, otherwise its
+   * sandbox is staged and it waits for resources.
+   *
+   * @param spec The task.
+   * @throws {ProtocolError} If staging fails (e.g. an input is not cached).
+   */
+  async accept(spec: TaskSpec): Promise<void> {
+    if (this.#tasks.has(spec.id)) await this.kill(spec.id);
+    const need = normalizeRequest(spec.request, this.#o.total);
+    const entry: Entry = { spec, need, state: "waiting", killed: false };
+    const over = shortfall(need, this.#o.total);
+    if (over) {
+      this.#log(`task ${spec.id} can never run here (${over}): forsaken`);
+      this.#tasks.set(spec.id, entry);
+      this.#finishEmpty(entry, { status: WORK_QUEUE_RESULT_FORSAKEN, exit: 0, usec: 0 });
+      return;
+    }
+    this.#tasks.set(spec.id, entry);
+    try {
+      await stageIn(this.#o.workspace, spec, this.#log);
+    } catch (e) {
+      this.#tasks.delete(spec.id);
+      await removeAll(this.#o.workspace.sandboxPath(spec.id));
+      throw e;
+    }
+    if (entry.killed) return;
+    this.#waiting.push(entry);
+    this.#schedule();
+  }
+
+  /**
+   * Takes the finished tasks' results, oldest first; they stay known
+   * (with their sandboxes) until killed.
+   *
+   * @returns The results.
+   */
+  takeResults(): TaskResult[] {
+    const out = this.#finished.map((e) => {
+      e.state = "reported";
+      return e.result!;
+    });
+    this.#finished = [];
+    return out;
+  }
+
+  /**
+   * Forgets a task in any state: kills its processes, removes its sandbox
+   * and stdout file. Unknown ids are fine.
+   *
+   * @param id The task.
+   */
+  async kill(id: number): Promise<void> {
+    const e = this.#tasks.get(id);
+    if (!e) return;
+    this.#tasks.delete(id);
+    e.killed = true;
+    this.#waiting = this.#waiting.filter((w) => w !== e);
+    this.#finished = this.#finished.filter((f) => f !== e);
+    if (e.proc) {
+      this.#log(`killing task ${id} (pid ${e.proc.pid})`);
+      e.proc.kill();
+    }
+    await e.settled;
+    await removeAll(this.#o.workspace.sandboxPath(id));
+    await removeAll(this.#o.workspace.stdoutPath(id));
+  }
+
+  /** Kills and forgets every task. */
+  async killAll(): Promise<void> {
+    await Promise.all([...this.#tasks.keys()].map((id) => this.kill(id)));
+  }
+
+  /** Starts every waiting task that fits, in arrival order. */
+  #schedule(): void {
+    let started = 0;
+    for (const e of [...this.#waiting]) {
+      if (!this.#ledger.tryReserve(e.need)) continue;
+      this.#waiting = this.#waiting.filter((w) => w !== e);
+      this.#start(e);
+      started++;
+    }
+    if (started > 0) this.#o.onStarted?.(this.running);
+  }
+
+  #start(e: Entry): void {
+    const { spec } = e;
+    const ws = this.#o.workspace;
+    e.state = "running";
+    if (spec.endTime !== undefined && spec.endTime > 0 && spec.endTime * 1000 <= Date.now()) {
+      this.#log(`task ${spec.id}: its end time has passed`);
+      this.#ledger.release(e.need);
+      this.#finishEmpty(e, { status: WORK_QUEUE_RESULT_TASK_TIMEOUT, exit: 0, usec: 0 });
+      return;
+    }
+    const sandbox = ws.sandboxPath(spec.id);
+    try {
+      e.proc = (this.#o.executor ?? processExecutor).start({
+        command: spec.command,
+        cwd: sandbox,
+        stdoutPath: ws.stdoutPath(spec.id),
+        env: taskEnvironment({
+          base: this.#baseEnv,
+          resources: e.need,
+          sandbox,
+          tmpdir: `${sandbox}/${SANDBOX_TMP}`,
+          env: spec.env,
+        }),
+      });
+    } catch (err) {
+      this.#log(
+        `task ${spec.id}: cannot start /bin/sh: ${err instanceof Error ? err.message : err}`,
+      );
+      this.#ledger.release(e.need);
+      this.#finishEmpty(e, { status: WORK_QUEUE_RESULT_UNKNOWN, exit: 0, usec: 0 });
+      return;
+    }
+    this.#log(`task ${spec.id} started as pid ${e.proc.pid}: ${spec.command.slice(0, 200)}`);
+    e.settled = this.#watch(e, e.proc).catch((err) => {
+      this.#log(`task ${spec.id}: lost track of it: ${err instanceof Error ? err.message : err}`);
+    });
+  }
+
+  /** Waits for the process, enforces time limits, collects outputs. Never rejects. */
+  async #watch(e: Entry, proc: RunningProcess): Promise<void> {
+    const { spec } = e;
+    let status = 0;
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    const limit = (ms: number, code: number, why: string) => {
+      timers.push(setTimeout(() => {
+        this.#log(`task ${spec.id}: ${why}; killing it`);
+        status = code;
+        proc.kill();
+      }, Math.max(0, Math.min(ms, 2 ** 31 - 1))));
+    };
+    if (spec.wallTime !== undefined && spec.wallTime > 0) {
+      limit(spec.wallTime * 1000, WORK_QUEUE_RESULT_TASK_MAX_RUN_TIME, "its wall time is over");
+    }
+    if (spec.endTime !== undefined && spec.endTime > 0) {
+      limit(
+        spec.endTime * 1000 - Date.now(),
+        WORK_QUEUE_RESULT_TASK_TIMEOUT,
+        "its end time has come",
+      );
+    }
+    const outcome = await proc.done;
+    for (const t of timers) clearTimeout(t);
+    e.state = "ending";
+    this.#ledger.release(e.need);
+    const how = outcome.signal ? `signal ${outcome.signal}` : `exit ${outcome.exit}`;
+    this.#log(`task ${spec.id} ended: ${how}, ${outcome.usec} us`);
+    if (!e.killed) {
+      let stdout = { path: "", length: 0, size: 0 };
+      try {
+        await stageOut(this.#o.workspace, spec, this.#log);
+        stdout = await this.#collectStdout(spec.id);
+        if (stdout.length < stdout.size) status ||= WORK_QUEUE_RESULT_STDOUT_MISSING;
+      } catch (err) {
+        this.#log(
+          `task ${spec.id}: cannot collect its outputs: ${
+            err instanceof Error ? err.message : err
+          }`,
+        );
+        status ||= WORK_QUEUE_RESULT_UNKNOWN;
+      }
+      if (!e.killed) {
+        this.#record(e, {
+          id: spec.id,
+          status,
+          exit: outcome.exit,
+          usec: outcome.usec,
+          stdoutPath: stdout.path,
+          stdoutLength: stdout.length,
+        });
+      }
+    }
+    this.#schedule();
+  }
+
+  /** Measures the stdout file, cutting it to `maxStdout` bytes. */
+  async #collectStdout(id: number): Promise<{ path: string; length: number; size: number }> {
+    const path = this.#o.workspace.stdoutPath(id);
+    let size = 0;
+    try {
+      size = (await Deno.stat(path)).size;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    if (size <= this.#o.maxStdout) return { path, length: size, size };
+    this.#log(`task ${id}: its stdout is ${size} bytes; sending the first ${this.#o.maxStdout}`);
+    await Deno.truncate(path, this.#o.maxStdout);
+    return { path, length: this.#o.maxStdout, size };
+  }
+
+  /** A result without stdout (forsaken, timed out before start, not started). */
+  #finishEmpty(e: Entry, r: { status: number; exit: number; usec: number }): void {
+    this.#record(e, { id: e.spec.id, ...r, stdoutPath: "", stdoutLength: 0 });
+  }
+
+  #record(e: Entry, result: TaskResult): void {
+    e.state = "finished";
+    e.result = result;
+    this.#finished.push(e);
+    this.#o.onFinished();
+  }
+}

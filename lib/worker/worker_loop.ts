@@ -1,0 +1,140 @@
+/**
+ * The worker's outer loop: dial the manager with a jittered backoff, serve
+ * the connection, clean up, and dial again (or stop).
+ *
+ * @module
+ */
+
+import { Backoff } from "./backoff.ts";
+import type { WorkerLog } from "./log.ts";
+import type { WorkerIdentity } from "./messages.ts";
+import type { WorkerOptions } from "./options.ts";
+import type { Resources } from "./resources.ts";
+import { runSession, type SessionEnd } from "./session.ts";
+import type { Workspace } from "./workspace.ts";
+
+/** What {@linkcode workerLoop} needs besides the options. */
+export interface WorkerLoopContext {
+  /** The workspace (created). */
+  workspace: Workspace;
+  /** The worker's resources. */
+  total: Resources;
+  /** Handshake identity. */
+  identity: WorkerIdentity;
+  /** The log. */
+  log: WorkerLog;
+  /** Stops the loop (SIGTERM, SIGINT). */
+  signal: AbortSignal;
+}
+
+/**
+ * Connects and serves managers until told to stop.
+ *
+ * Stops (exit status 0) on `exit`, on the idle timeout, on a signal, after
+ * the first disconnection with `--single-shot`, or when no manager could be
+ * reached for `--connect-timeout` seconds (as CCTools does).
+ *
+ * @param options The parsed options.
+ * @param ctx Workspace, resources, identity, log and stop signal.
+ * @returns The exit status.
+ */
+export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext): Promise<number> {
+  const { log, signal, workspace } = ctx;
+  const where = `${options.host}:${options.port}`;
+  const backoff = new Backoff({
+    minMs: options.minBackoff * 1000,
+    maxMs: options.maxBackoff * 1000,
+  });
+  let deadline = Date.now() + options.connectTimeout * 1000;
+  while (!signal.aborted) {
+    let conn: Deno.TcpConn;
+    try {
+      conn = await dial(options.host, options.port, Math.max(1000, deadline - Date.now()), signal);
+    } catch (e) {
+      if (signal.aborted) break;
+      log.notice(`cannot connect to ${where}: ${e instanceof Error ? e.message : e}`);
+      if (Date.now() >= deadline) {
+        log.notice(`stopping: no manager reached in ${options.connectTimeout} s (connect timeout)`);
+        return 0;
+      }
+      await sleep(Math.min(backoff.next(), Math.max(0, deadline - Date.now())), signal);
+      continue;
+    }
+    backoff.reset();
+    conn.setNoDelay(true);
+    log.notice(`connected to manager ${where}`);
+    let end: SessionEnd;
+    try {
+      await workspace.prepare();
+      end = await runSession({
+        conn,
+        workspace,
+        total: ctx.total,
+        identity: ctx.identity,
+        idleTimeout: options.idleTimeout,
+        maxStdout: options.maxStdout,
+        log,
+        signal,
+      });
+    } finally {
+      await workspace.remove();
+    }
+    log.notice(`disconnected from manager ${where}: ${describe(end)}`);
+    if (end.kind !== "lost" && end.kind !== "release") break;
+    if (options.singleShot) {
+      log.notice("stopping: single-shot mode");
+      break;
+    }
+    deadline = Date.now() + options.connectTimeout * 1000;
+    if (end.kind === "lost") await sleep(backoff.next(), signal);
+  }
+  return 0;
+}
+
+function describe(end: SessionEnd): string {
+  switch (end.kind) {
+    case "exit":
+      return "the manager asked the worker to exit";
+    case "release":
+      return "the manager released the worker";
+    case "idle":
+      return "idle timeout";
+    case "aborted":
+      return "stopped by a signal";
+    case "lost":
+      return end.reason;
+  }
+}
+
+/** Connects, giving up after `timeoutMs` or when `signal` aborts. */
+async function dial(
+  hostname: string,
+  port: number,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<Deno.TcpConn> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
+  const onAbort = () => ac.abort(signal.reason);
+  signal.addEventListener("abort", onAbort);
+  try {
+    return await Deno.connect({ hostname, port, transport: "tcp", signal: ac.signal });
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/** Waits `ms`, or less if `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done);
+  });
+}

@@ -1,0 +1,123 @@
+/**
+ * Our worker against the unmodified CCTools Python manager (protocol 9):
+ * the scenarios in fixtures/python_manager_scenarios.py, checked on what the
+ * manager reports, on the files it wrote, and on the worker's debug log.
+ */
+
+import assert from "node:assert/strict";
+import { exists, PYTHON, ROOT, spawn, startWorker, tempDir, until } from "./_harness.ts";
+
+const FIXTURE = `${ROOT}/tests/fixtures/python_manager_scenarios.py`;
+
+// deno-lint-ignore no-explicit-any
+type Event = Record<string, any>;
+
+function events(log: string): Event[] {
+  return log.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+}
+
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("worker serves the CCTools Python manager: files, dirs, cache, exit codes, concurrency", async () => {
+  await using dir = await tempDir("wq-pyman-");
+  const managerDir = `${dir.path}/manager`;
+  const workDir = `${dir.path}/work`;
+  const debugLog = `${dir.path}/worker.debug`;
+  await Deno.mkdir(managerDir);
+  await Deno.mkdir(workDir);
+
+  await using manager = spawn([PYTHON, FIXTURE, managerDir], {
+    env: { CATALOG_HOST: "127.0.0.1", CATALOG_PORT: "1" },
+  });
+  await until(() => events(manager.log()).some((e) => e.event === "port"), "the manager's port");
+  const port = events(manager.log()).find((e) => e.event === "port")!.port as number;
+
+  await using worker = startWorker(port, {
+    args: [
+      "--single-shot",
+      "--cores=2",
+      "--memory=2000",
+      "--disk=2000",
+      "-s",
+      workDir,
+      "-d",
+      "all",
+      "-o",
+      debugLog,
+    ],
+  });
+  const workerStatus = await within(worker.status, 90_000, `the worker to exit\n${worker.log()}`);
+  const managerStatus = await within(
+    manager.status,
+    30_000,
+    `the manager to exit\n${manager.log()}`,
+  );
+  const context = `\n--- manager:\n${manager.log()}\n--- worker:\n${worker.log()}`;
+  assert.equal(managerStatus.code, 0, `manager failed${context}`);
+  assert.equal(workerStatus.code, 0, `worker failed${context}`);
+
+  const ev = events(manager.log());
+  const task = (name: string) => {
+    const t = ev.find((e) => e.event === "task" && e.name === name);
+    assert.ok(t, `no result for task '${name}'${context}`);
+    return t;
+  };
+
+  // 1. cached input + buffer + output + env, stderr merged into stdout in order.
+  assert.equal(task("cached").result, 0);
+  assert.equal(task("cached").return_status, 0);
+  assert.equal(task("cached").output, "FOO=bar\nto-stderr\nafter\n");
+  // 2. cached input reused; exit code comes back.
+  assert.equal(task("reuse").result, 0);
+  assert.equal(task("reuse").return_status, 3);
+  // 3. dir tree in, empty dir in, dir tree out, missing output -> OUTPUT_MISSING (2).
+  assert.equal(task("dirs").result, 2);
+  assert.equal(task("dirs").output, "emptydir:\n\nindir:\na.txt\nsub\n\nindir/sub:\nb.txt\n");
+  // 4. two one-core tasks that wait for each other both finish.
+  assert.equal(task("concurrent-a").output, "a-saw-b\n");
+  assert.equal(task("concurrent-b").output, "b-saw-a\n");
+  assert.equal(task("concurrent-a").return_status, 0);
+  assert.equal(task("concurrent-b").return_status, 0);
+  // 5. a 64-core task is never dispatched to a 2-core worker; it stays waiting.
+  const big = ev.find((e) => e.event === "big");
+  assert.deepEqual(big, { event: "big", waited: null, stats_waiting: 1 });
+  assert.deepEqual(ev.find((e) => e.event === "big-cancelled"), {
+    event: "big-cancelled",
+    ok: true,
+  });
+  // 6. no resources: the whole worker.
+  assert.equal(task("whole").output, "CORES=2\n");
+
+  const files = ev.find((e) => e.event === "files");
+  assert.deepEqual(files, {
+    event: "files",
+    out1: "hello from in.txt\nbuffer-line\n",
+    out2: "hello from in.txt\n",
+    outdir: { "outdir/a.txt": "A\n", "outdir/sub/b.txt": "B\n" },
+    missing_exists: false,
+  });
+  assert.ok(ev.some((e) => e.event === "done"));
+
+  // The cached in.txt crossed the wire once although two tasks used it.
+  const debug = await Deno.readTextFile(debugLog);
+  const puts = debug.split("\n").filter((l) => /rx: put file-0-[0-9a-f]+-in\.txt /.test(l));
+  assert.equal(puts.length, 1, `expected one put of in.txt, got:\n${puts.join("\n")}`);
+  // Two tasks were running at the same time at some point.
+  assert.match(debug, /tx: info tasks_running 2/);
+
+  // The workspace is gone after shutdown_workers.
+  const left = [];
+  for await (const e of Deno.readDir(workDir)) left.push(e.name);
+  assert.deepEqual(left, [], `workspace left behind: ${left.join(", ")}`);
+  assert.equal(await exists(`${managerDir}/missing.txt`), false);
+});

@@ -1,0 +1,35 @@
+/**
+ * wq-worker: a Work Queue worker (protocol 9) compatible with CCTools
+ * managers.
+ *
+ * Usage:
+ *
+ * ```sh
+ * deno run --allow-read --allow-write --allow-net --allow-run --allow-env --allow-sys \
+ *   worker/main.ts [--cores N] [--memory MB] [--disk MB] [-t 900] [--single-shot] \
+ *   [-s WORKDIR] [-d all] [-o debug.log] HOST PORT        # or HOST:PORT
+ * ```
+ *
+ * `--help` lists every option. Exit status: 0 after a normal stop (the
+ * manager's `exit`, the idle timeout, `--single-shot`, a signal), 1 for bad
+ * options or when the worker cannot start.
+ *
+ * @module
+ */
+
+import { parseWorkerArgs } from "../lib/worker/options.ts";
+import { runWorker } from "../lib/worker/run_worker.ts";
+
+export { parseWorkerArgs, runWorker };
+export type { WorkerAction, WorkerOptions } from "../lib/worker/options.ts";
+
+if (import.meta.main) {
+  let options;
+  try {
+    options = parseWorkerArgs(Deno.args);
+  } catch (e) {
+    console.error(`wq-worker: ${e instanceof Error ? e.message : e} (see --help)`);
+    Deno.exit(1);
+  }
+  Deno.exit(await runWorker(options));
+}
