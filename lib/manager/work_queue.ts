@@ -110,6 +110,8 @@ const STATUS_REQUESTS = new Set(["queue_status", "worker_status", "task_status",
  *
  * @example
  * ```ts
+ * import { Task, WorkQueue } from "../../mod.ts";
+ *
  * await using wq = new WorkQueue({ port: 0 });
  * const t = new Task("echo hello");
  * const id = wq.submit(t);
@@ -413,7 +415,23 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     const info = new WorkerInfo(id, addr);
     let isWorker = false;
     try {
-      const first = await reader.readLine();
+      // A peer must say who it is within the keepalive timeout.
+      const limit = this.#options.keepaliveTimeout;
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        this.#log("warn", `disconnected ${addr}: no first line within ${limit} s`);
+        this.#closeConn(conn);
+      }, limit * 1000);
+      let first: string | null;
+      try {
+        first = await reader.readLine();
+      } catch (e) {
+        if (timedOut) return; // closed by the timer, and logged there
+        throw e;
+      } finally {
+        clearTimeout(timer);
+      }
       if (first === null) return;
       const word = first.split(" ")[0];
       if (word === "workqueue") {

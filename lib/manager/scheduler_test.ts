@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { Task } from "../task.ts";
+import { ReadyQueue } from "./ready_queue.ts";
+import { schedule } from "./scheduler.ts";
+import { WorkerInfo } from "./worker_info.ts";
+
+function worker(id: number, cores: number): WorkerInfo {
+  const w = new WorkerInfo(id, `127.0.0.1:${1000 + id}`);
+  w.pending.clear();
+  w.total = { cores, memory: 1000, disk: 1000, gpus: 0 };
+  return w;
+}
+
+Deno.test("schedule() gives a task without resources a whole worker", () => {
+  const tasks = [new Task("a"), new Task("b"), new Task("c")];
+  const a = schedule(tasks, [worker(1, 4), worker(2, 4)]);
+  assert.equal(a.length, 2);
+  assert.deepEqual(a.map((x) => x.worker.id), [1, 2]);
+  assert.equal(a[0].alloc.cores, 4);
+});
+
+Deno.test("schedule() packs tasks that ask for cores onto one worker until it is full", () => {
+  const tasks = Array.from({ length: 5 }, () => new Task("x").specifyCores(1));
+  const a = schedule(tasks, [worker(1, 2), worker(2, 2)]);
+  assert.deepEqual(a.map((x) => x.worker.id), [1, 1, 2, 2]);
+});
+
+Deno.test("schedule() passes over a task that fits nowhere and places the next", () => {
+  const big = new Task("big").specifyCores(8);
+  const small = new Task("small").specifyCores(1);
+  const a = schedule([big, small], [worker(1, 2)]);
+  assert.equal(a.length, 1);
+  assert.equal(a[0].task, small);
+});
+
+Deno.test("schedule() skips workers still in their handshake", () => {
+  const w = worker(1, 2);
+  w.pending.add("tag");
+  assert.equal(schedule([new Task("x")], [w]).length, 0);
+});
+
+Deno.test("ReadyQueue orders by priority, then submit order, and deletes by identity", () => {
+  const q = new ReadyQueue();
+  const t = Array.from({ length: 4 }, (_, i) => new Task(`t${i}`));
+  t[2].priority = 10;
+  t[3].priority = -1;
+  for (const x of t) q.add(x);
+  assert.deepEqual([...q].map((x) => x.command), ["t2", "t0", "t1", "t3"]);
+  assert.ok(q.delete(t[0]));
+  assert.ok(!q.delete(t[0]));
+  assert.equal(q.size, 3);
+  assert.deepEqual([...q].map((x) => x.command), ["t2", "t1", "t3"]);
+});

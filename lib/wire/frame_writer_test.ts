@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { ConnectionClosedError } from "../errors.ts";
+import { FrameWriter } from "./frame_writer.ts";
+
+function sink(maxPerWrite = Infinity) {
+  const writes: Uint8Array[] = [];
+  return {
+    writes,
+    text: () => new TextDecoder().decode(new Uint8Array(writes.flatMap((w) => [...w]))),
+    write(p: Uint8Array): Promise<number> {
+      const n = Math.min(p.length, maxPerWrite);
+      writes.push(p.slice(0, n));
+      return Promise.resolve(n);
+    },
+  };
+}
+
+Deno.test("FrameWriter keeps messages and file bodies in queue order", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/f`, "FILEBODY");
+    const s = sink(3);
+    const w = new FrameWriter(s);
+    w.send("put f 8 0644\n");
+    w.sendFile(`${dir}/f`, 8);
+    w.send("task 1\n");
+    w.send(new TextEncoder().encode("end\n"));
+    await w.flushed();
+    assert.equal(s.text(), "put f 8 0644\nFILEBODYtask 1\nend\n");
+    assert.equal(w.bytesWritten, s.text().length);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("FrameWriter coalesces messages queued in one tick into one write", async () => {
+  const s = sink();
+  const w = new FrameWriter(s);
+  for (let i = 0; i < 100; i++) w.send(`kill ${i}\n`);
+  await w.flushed();
+  assert.equal(s.writes.length, 1);
+});
+
+Deno.test("FrameWriter fails once when a file shrank and drops later sends", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/f`, "abc");
+    const errors: Error[] = [];
+    const s = sink();
+    const w = new FrameWriter(s, (e) => errors.push(e));
+    w.sendFile(`${dir}/f`, 10);
+    await w.flushed();
+    w.send("after\n");
+    await w.flushed();
+    assert.equal(errors.length, 1);
+    assert.ok(errors[0] instanceof ConnectionClosedError);
+    assert.match(errors[0].message, /shrank/);
+    assert.ok(!s.text().includes("after"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("FrameWriter reports a write error to onError", async () => {
+  const errors: Error[] = [];
+  const w = new FrameWriter({ write: () => Promise.reject(new Error("broken pipe")) }, (e) => errors.push(e));
+  w.send("x\n");
+  await w.flushed();
+  assert.equal(errors.length, 1);
+  assert.equal(w.error?.message, "broken pipe");
+});
