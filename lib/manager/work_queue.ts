@@ -128,6 +128,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
   readonly #conns = new Map<number, { conn: Deno.Conn; wc?: WorkerConn }>();
   readonly #waiters: (() => void)[] = [];
   readonly #timer: ReturnType<typeof setInterval>;
+  readonly #accepting: Promise<void>;
   #nextTaskId = 1;
   #nextConnId = 1;
   #schedulePending = false;
@@ -161,7 +162,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       }
       throw e;
     }
-    this.#acceptLoop();
+    this.#accepting = this.#acceptLoop();
     this.#timer = setInterval(() => this.#sweep(), 1000);
     this.#timer.unref();
   }
@@ -374,6 +375,8 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     } catch (e) {
       if (!(e instanceof Deno.errors.BadResource)) throw e;
     }
+    // The port is free only once the pending accept has been cancelled.
+    await this.#accepting;
     const flushes: Promise<void>[] = [];
     for (const [id, c] of this.#conns) {
       const w = this.#core.workers.get(id);
