@@ -92,14 +92,20 @@ function checkRemote(what: string, remote: string): void {
     throw new TypeError(`Cannot add ${what}: remote name must be a string, got ${typeof remote}`);
   }
   const problem = remoteNameProblem(remote);
-  if (problem) throw new TypeError(`Cannot add ${what}: remote name '${remote}' is unsafe because ${problem}`);
+  if (problem) {
+    throw new TypeError(`Cannot add ${what}: remote name '${remote}' is unsafe because ${problem}`);
+  }
 }
 
 function checkLocal(what: string, local: string): void {
   if (typeof local !== "string" || local.length === 0) {
-    throw new TypeError(`Cannot add ${what}: local name must be a non-empty string, got '${String(local)}'`);
+    throw new TypeError(
+      `Cannot add ${what}: local name must be a non-empty string, got '${String(local)}'`,
+    );
   }
-  if (local.includes("\0")) throw new TypeError(`Cannot add ${what}: local name '${local}' contains a NUL byte`);
+  if (local.includes("\0")) {
+    throw new TypeError(`Cannot add ${what}: local name '${local}' contains a NUL byte`);
+  }
 }
 
 function basename(path: string): string {
@@ -176,7 +182,9 @@ export class Task {
    */
   constructor(command: string) {
     if (typeof command !== "string" || command.length === 0) {
-      throw new TypeError(`Cannot create task: command must be a non-empty string, got '${String(command)}'`);
+      throw new TypeError(
+        `Cannot create task: command must be a non-empty string, got '${String(command)}'`,
+      );
     }
     this.command = command;
   }
@@ -240,12 +248,23 @@ export class Task {
    * new Task("cat params.txt").specifyInputBuffer("steps=100\n", "params.txt");
    * ```
    */
-  specifyInputBuffer(data: string | Uint8Array, remoteName: string, options: FileOptions = {}): this {
+  specifyInputBuffer(
+    data: string | Uint8Array,
+    remoteName: string,
+    options: FileOptions = {},
+  ): this {
     if (typeof data !== "string" && !(data instanceof Uint8Array)) {
-      throw new TypeError(`Cannot add input buffer: data must be a string or Uint8Array, got ${typeof data}`);
+      throw new TypeError(
+        `Cannot add input buffer: data must be a string or Uint8Array, got ${typeof data}`,
+      );
     }
     const bytes = typeof data === "string" ? encoder.encode(data) : data.slice();
-    this.#addInput({ kind: "buffer", data: bytes, remote: remoteName, cache: options.cache ?? true });
+    this.#addInput({
+      kind: "buffer",
+      data: bytes,
+      remote: remoteName,
+      cache: options.cache ?? true,
+    });
     return this;
   }
 
@@ -267,7 +286,9 @@ export class Task {
     const remote = remoteName ?? basename(localName);
     checkRemote("output file", remote);
     if (this.#outputs.some((o) => o.remote === remote)) {
-      throw new TypeError(`Cannot add output file: remote name '${remote}' is already an output of this task`);
+      throw new TypeError(
+        `Cannot add output file: remote name '${remote}' is already an output of this task`,
+      );
     }
     this.#outputs.push({ local: localName, remote, cache: options.cache ?? false });
     return this;
@@ -289,9 +310,15 @@ export class Task {
    *   .specifyDirectory("out", "out", { type: "output" });
    * ```
    */
-  specifyDirectory(localName: string, remoteName: string | undefined, options: DirectoryOptions): this {
+  specifyDirectory(
+    localName: string,
+    remoteName: string | undefined,
+    options: DirectoryOptions,
+  ): this {
     if (options?.type !== "input" && options?.type !== "output") {
-      throw new TypeError(`Cannot add directory: type must be 'input' or 'output', got '${options?.type}'`);
+      throw new TypeError(
+        `Cannot add directory: type must be 'input' or 'output', got '${options?.type}'`,
+      );
     }
     if (options.type === "output") return this.specifyOutputFile(localName, remoteName, options);
     if (options.recursive) return this.specifyInputFile(localName, remoteName, options);
@@ -314,10 +341,14 @@ export class Task {
    */
   specifyEnvironmentVariable(name: string, value: string): this {
     if (typeof name !== "string" || !ENV_NAME.test(name)) {
-      throw new TypeError(`Cannot set environment variable: name '${name}' is not a valid variable name`);
+      throw new TypeError(
+        `Cannot set environment variable: name '${name}' is not a valid variable name`,
+      );
     }
     if (typeof value !== "string") {
-      throw new TypeError(`Cannot set environment variable '${name}': value must be a string, got ${typeof value}`);
+      throw new TypeError(
+        `Cannot set environment variable '${name}': value must be a string, got ${typeof value}`,
+      );
     }
     this.#env.set(name, value);
     return this;
@@ -379,10 +410,16 @@ export class Task {
   }
 
   #addInput(spec: InputSpec): void {
-    const what = spec.kind === "buffer" ? "input buffer" : spec.kind === "emptydir" ? "directory" : "input file";
+    const what = spec.kind === "buffer"
+      ? "input buffer"
+      : spec.kind === "emptydir"
+      ? "directory"
+      : "input file";
     checkRemote(what, spec.remote);
     if (this.#inputs.some((i) => i.remote === spec.remote)) {
-      throw new TypeError(`Cannot add ${what}: remote name '${spec.remote}' is already an input of this task`);
+      throw new TypeError(
+        `Cannot add ${what}: remote name '${spec.remote}' is already an input of this task`,
+      );
     }
     this.#inputs.push(spec);
   }

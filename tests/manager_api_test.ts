@@ -24,7 +24,10 @@ Deno.test("submit() refuses a task twice and WorkQueue names a taken port", asyn
   assert.throws(() => wq.submit(t), /already in the queue/);
   // deno-lint-ignore no-explicit-any
   assert.throws(() => wq.submit("echo" as any), TypeError);
-  assert.throws(() => new WorkQueue({ port: wq.port }), new RegExp(`:${wq.port}: the address is in use`));
+  assert.throws(
+    () => new WorkQueue({ port: wq.port }),
+    new RegExp(`:${wq.port}: the address is in use`),
+  );
   assert.throws(() => new WorkQueue({ port: 70000 }), RangeError);
 });
 
@@ -118,7 +121,12 @@ Deno.test("status queries on the manager's port answer JSON, raw and over HTTP",
 Deno.test("a frozen worker is dropped by keepalive and its task runs on another", async () => {
   await using dir = await tempDir();
   const marker = `${dir.path}/first-started`;
-  await using wq = new WorkQueue({ port: 0, keepaliveInterval: 1, keepaliveTimeout: 2, logger: quiet });
+  await using wq = new WorkQueue({
+    port: 0,
+    keepaliveInterval: 1,
+    keepaliveTimeout: 2,
+    logger: quiet,
+  });
   await using frozen = startWorker(wq.port, { args: ["--single-shot", "-s", dir.path] });
   const t = new Task(`if mkdir ${marker} 2>/dev/null; then sleep 60; fi; echo done`);
   wq.submit(t);
@@ -137,7 +145,9 @@ Deno.test("a worker reconnects on its own when a new manager takes the port", as
   await using dir = await tempDir();
   const first = new WorkQueue({ port: 0, logger: quiet });
   const port = first.port;
-  await using worker = startWorker(port, { args: ["-s", dir.path, "--min-backoff", "0.1", "--max-backoff", "0.5"] });
+  await using worker = startWorker(port, {
+    args: ["-s", dir.path, "--min-backoff", "0.1", "--max-backoff", "0.5"],
+  });
   await until(() => first.stats.workersConnected === 1, "the worker to join");
   await first.close();
   await using second = new WorkQueue({ port, logger: quiet });
@@ -168,7 +178,10 @@ Deno.test("large inputs and outputs stream without being held in the manager's m
   const grown = Deno.memoryUsage().rss - before;
   assert.equal(t.output.trim(), String(size));
   assert.equal((await Deno.stat(`${dir.path}/copy.bin`)).size, size);
-  assert.ok(grown < size / 2, `manager memory grew by ${grown} bytes for a ${size}-byte round trip`);
+  assert.ok(
+    grown < size / 2,
+    `manager memory grew by ${grown} bytes for a ${size}-byte round trip`,
+  );
   wq.shutdownWorkers(0);
   await worker.status;
 });

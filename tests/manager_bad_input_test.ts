@@ -17,7 +17,9 @@ async function sendAndWaitClose(port: number, data: Uint8Array): Promise<void> {
   try {
     await conn.write(data).catch(() => 0);
     const buf = new Uint8Array(4096);
-    while ((await conn.read(buf).catch(() => null)) !== null) { /* drain until the manager closes */ }
+    while ((await conn.read(buf).catch(() => null)) !== null) {
+      /* drain until the manager closes */
+    }
   } finally {
     conn.close();
   }
@@ -33,12 +35,24 @@ Deno.test("manager drops malformed connections with one log line each and keeps 
   });
 
   const cases: [string, Uint8Array, RegExp][] = [
-    ["garbage", crypto.getRandomValues(new Uint8Array(8000)), /longer than|not a Work Queue handshake|Cannot/],
+    [
+      "garbage",
+      crypto.getRandomValues(new Uint8Array(8000)),
+      /longer than|not a Work Queue handshake|Cannot/,
+    ],
     ["silence", enc.encode("no line end"), /no first line within 1 s/],
     ["over-long line", enc.encode("x".repeat(10_000)), /longer than 4096 bytes/],
-    ["unknown first line", enc.encode("hello there\n"), /'hello there' is not a Work Queue handshake/],
+    [
+      "unknown first line",
+      enc.encode("hello there\n"),
+      /'hello there' is not a Work Queue handshake/,
+    ],
     ["wrong protocol", enc.encode("workqueue 8 h Linux x86_64 7.0.0\n"), /protocol 8/],
-    ["bad resource", enc.encode("workqueue 9 h Linux x86_64 8.0.0\nresource cores lots 1 1\n"), /'lots' is not a number/],
+    [
+      "bad resource",
+      enc.encode("workqueue 9 h Linux x86_64 8.0.0\nresource cores lots 1 1\n"),
+      /'lots' is not a number/,
+    ],
     ["bad info", enc.encode("workqueue 9 h Linux x86_64 8.0.0\ninfo lonely\n"), /no value/],
     ["bogus message", enc.encode(HANDSHAKE + "bogus 1 2 3\n"), /'bogus 1 2 3'/],
   ];
@@ -51,7 +65,10 @@ Deno.test("manager drops malformed connections with one log line each and keeps 
   }
 
   // The manager still serves a real worker.
-  await using worker = startWorker(wq.port, { cctools: true, args: ["--single-shot", "-t", "60", "-s", dir.path] });
+  await using worker = startWorker(wq.port, {
+    cctools: true,
+    args: ["--single-shot", "-t", "60", "-s", dir.path],
+  });
   const t = new Task("echo still-alive");
   wq.submit(t);
   assert.equal(await wq.wait(60), t);
@@ -63,7 +80,10 @@ Deno.test("manager drops malformed connections with one log line each and keeps 
 Deno.test("a worker that sends a broken result loses its task to a good worker", async () => {
   await using dir = await tempDir();
   const warnings: string[] = [];
-  await using wq = new WorkQueue({ port: 0, logger: (level, m) => level === "warn" && warnings.push(m) });
+  await using wq = new WorkQueue({
+    port: 0,
+    logger: (level, m) => level === "warn" && warnings.push(m),
+  });
   const t = new Task("echo good-result");
   wq.submit(t);
 
@@ -81,8 +101,14 @@ Deno.test("a worker that sends a broken result loses its task to a good worker",
   conn.close();
 
   await until(() => wq.stats.tasksWaiting === 1, "the task to go back to the queue");
-  assert.ok(warnings.some((w) => /fakehost/.test(w) && /1 task\(s\) go back/.test(w)), warnings.join("\n"));
-  await using worker = startWorker(wq.port, { cctools: true, args: ["--single-shot", "-t", "60", "-s", dir.path] });
+  assert.ok(
+    warnings.some((w) => /fakehost/.test(w) && /1 task\(s\) go back/.test(w)),
+    warnings.join("\n"),
+  );
+  await using worker = startWorker(wq.port, {
+    cctools: true,
+    args: ["--single-shot", "-t", "60", "-s", dir.path],
+  });
   assert.equal(await wq.wait(60), t);
   assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS);
   assert.equal(t.output, "good-result\n");

@@ -35,11 +35,25 @@ Deno.test("manager drives CCTools work_queue_worker: files, buffers, directories
   await Deno.mkdir(`${d}/ws`);
   await using worker = startWorker(wq.port, {
     cctools: true,
-    args: ["--single-shot", "-t", "60", "-d", "all", "-o", debugLog, "-s", `${d}/ws`, "--cores", "1"],
+    args: [
+      "--single-shot",
+      "-t",
+      "60",
+      "-d",
+      "all",
+      "-o",
+      debugLog,
+      "-s",
+      `${d}/ws`,
+      "--cores",
+      "1",
+    ],
   });
 
   // 1: cached input file + input buffer + output file + env.
-  const t1 = new Task("cat in.txt buf.txt > out1.txt; echo one-stdout; echo to-stderr >&2; echo FOO=$FOO");
+  const t1 = new Task(
+    "cat in.txt buf.txt > out1.txt; echo one-stdout; echo to-stderr >&2; echo FOO=$FOO",
+  );
   t1.specifyInputFile(`${d}/in.txt`, "in.txt");
   t1.specifyInputBuffer("buffer-line\n", "buf.txt", { cache: false });
   t1.specifyOutputFile(`${d}/out1.txt`, "out1.txt");
@@ -87,7 +101,9 @@ Deno.test("manager drives CCTools work_queue_worker: files, buffers, directories
 
   // The cached input crossed the wire once although two tasks used it.
   const log = await read(debugLog);
-  const puts = log.split("\n").filter((l) => /rx from manager: put file-0-[0-9a-f]+-in\.txt /.test(l));
+  const puts = log.split("\n").filter((l) =>
+    /rx from manager: put file-0-[0-9a-f]+-in\.txt /.test(l)
+  );
   assert.equal(puts.length, 1, `expected one put of in.txt, saw ${puts.length}`);
   // Non-cached objects were unlinked after retrieval.
   assert.match(log, /rx from manager: unlink buffer-/);
@@ -98,13 +114,16 @@ Deno.test("manager drives CCTools work_queue_worker: files, buffers, directories
   const status = await worker.status;
   assert.equal(status.code, 0, worker.log());
   // The worker removed its workspace on exit.
-  await until(async () => [...Deno.readDirSync(`${d}/ws`)].length === 0, "the worker's workspace to go");
+  await until(() => [...Deno.readDirSync(`${d}/ws`)].length === 0, "the worker's workspace to go");
 });
 
 Deno.test("manager requeues the tasks of a lost CCTools worker and they finish on another", async () => {
   await using dir = await tempDir();
   await using wq = new WorkQueue({ port: 0 });
-  const first = startWorker(wq.port, { cctools: true, args: ["--single-shot", "-t", "60", "-s", dir.path] });
+  const first = startWorker(wq.port, {
+    cctools: true,
+    args: ["--single-shot", "-t", "60", "-s", dir.path],
+  });
   const marker = `${dir.path}/marker`;
   const t = new Task(`test -e ${marker} || { touch ${marker}; sleep 30; }; echo finished`);
   t.specifyInputBuffer("x", "payload.txt");
@@ -113,7 +132,10 @@ Deno.test("manager requeues the tasks of a lost CCTools worker and they finish o
   first.killTree();
   await first.status;
   await until(() => wq.stats.tasksWaiting === 1, "the task to go back to the queue");
-  await using second = startWorker(wq.port, { cctools: true, args: ["--single-shot", "-t", "60", "-s", dir.path] });
+  await using second = startWorker(wq.port, {
+    cctools: true,
+    args: ["--single-shot", "-t", "60", "-s", dir.path],
+  });
   const back = await wq.wait(60);
   assert.equal(back, t);
   assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS);

@@ -87,7 +87,9 @@ export class Core {
     const internal = task[kInternal];
     const from = internal.state;
     if (!isLegalTransition(from, to)) {
-      throw new Error(`Cannot move task ${task.id} from '${from ?? "new"}' to '${to}': not a legal move`);
+      throw new Error(
+        `Cannot move task ${task.id} from '${from ?? "new"}' to '${to}': not a legal move`,
+      );
     }
     if (from) this.inState[from]--;
     this.inState[to]++;
@@ -130,7 +132,9 @@ export class Core {
         this.counters.tasksCancelled++;
         break;
     }
-    this.#log(`task ${task.id} ${from ?? "new"} -> ${to}${detail.reason ? `: ${detail.reason}` : ""}`);
+    this.#log(
+      `task ${task.id} ${from ?? "new"} -> ${to}${detail.reason ? `: ${detail.reason}` : ""}`,
+    );
   }
 
   /** The worker a task is on, if any. */

@@ -25,7 +25,8 @@ export interface ScheduleLimits {
 
 function isWhole(task: Task): boolean {
   const r = task.resources;
-  return r.cores === undefined && r.memory === undefined && r.disk === undefined && r.gpus === undefined;
+  return r.cores === undefined && r.memory === undefined && r.disk === undefined &&
+    r.gpus === undefined;
 }
 
 /**
@@ -50,7 +51,8 @@ export function schedule(
     const busy = w.tasks.size > 0;
     const t = w.total;
     const u = w.inUse;
-    const room = !busy || (u.cores < t.cores || u.memory < t.memory || u.disk < t.disk || u.gpus < t.gpus);
+    const room = !busy ||
+      (u.cores < t.cores || u.memory < t.memory || u.disk < t.disk || u.gpus < t.gpus);
     if (room) open.push({ w, inUse: { ...u }, busy });
   }
   const out: Assignment[] = [];

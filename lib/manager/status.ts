@@ -123,7 +123,9 @@ export function statusReply(line: string, core: Core, facts: ManagerFacts): stri
     default:
       body = http
         ? "<html><body><h1>Work Queue manager</h1><ul>" +
-          ["queue_status", "worker_status", "task_status"].map((s) => `<li><a href="/${s}">${s}</a></li>`).join("") +
+          ["queue_status", "worker_status", "task_status"].map((s) =>
+            `<li><a href="/${s}">${s}</a></li>`
+          ).join("") +
           "</ul></body></html>"
         : "[]";
   }

@@ -21,9 +21,24 @@ export type TreeEntry =
 
 /** An input made ready to send: its cache name and how to send it. */
 export type StagedInput =
-  | { kind: "file"; name: string; remote: string; cache: boolean; path: string; size: number; mode: number }
+  | {
+    kind: "file";
+    name: string;
+    remote: string;
+    cache: boolean;
+    path: string;
+    size: number;
+    mode: number;
+  }
   | { kind: "buffer"; name: string; remote: string; cache: boolean; data: Uint8Array }
-  | { kind: "dir"; name: string; remote: string; cache: boolean; children: TreeEntry[]; size: number }
+  | {
+    kind: "dir";
+    name: string;
+    remote: string;
+    cache: boolean;
+    children: TreeEntry[];
+    size: number;
+  }
   | { kind: "emptydir"; remote: string };
 
 /** Everything decided when a task is placed on a worker. */
@@ -82,7 +97,13 @@ export async function stageInputs(task: Task): Promise<StageResult> {
     }
     if (spec.kind === "buffer") {
       const name = cacheName("buffer", spec.cache ? spec.data : "buffer", { cached: spec.cache });
-      inputs.push({ kind: "buffer", name, remote: spec.remote, cache: spec.cache, data: spec.data });
+      inputs.push({
+        kind: "buffer",
+        name,
+        remote: spec.remote,
+        cache: spec.cache,
+        data: spec.data,
+      });
       continue;
     }
     const path = resolve(spec.local);
@@ -91,13 +112,31 @@ export async function stageInputs(task: Task): Promise<StageResult> {
       if (st.isDirectory) {
         const tree = await walk(path);
         const name = cacheName("dir", `${path}|${tree.sig}`, { cached: spec.cache, base: path });
-        inputs.push({ kind: "dir", name, remote: spec.remote, cache: spec.cache, children: tree.children, size: tree.size });
+        inputs.push({
+          kind: "dir",
+          name,
+          remote: spec.remote,
+          cache: spec.cache,
+          children: tree.children,
+          size: tree.size,
+        });
       } else {
         // Opening proves it is readable now; the body is read again when sent.
         (await Deno.open(path, { read: true })).close();
-        const name = cacheName("file", `${path}|${st.size}|${st.mtime?.getTime()}`, { cached: spec.cache, base: path });
+        const name = cacheName("file", `${path}|${st.size}|${st.mtime?.getTime()}`, {
+          cached: spec.cache,
+          base: path,
+        });
         const mode = (st.mode ?? 0o644) & 0o777;
-        inputs.push({ kind: "file", name, remote: spec.remote, cache: spec.cache, path, size: st.size, mode });
+        inputs.push({
+          kind: "file",
+          name,
+          remote: spec.remote,
+          cache: spec.cache,
+          path,
+          size: st.size,
+          mode,
+        });
       }
     } catch (e) {
       return { missing: `input '${spec.local}' cannot be read: ${describe(e)}` };
@@ -150,7 +189,9 @@ export function queueTask(w: FrameWriter, task: Task, d: Dispatch): number {
       w.send("end\n");
       bytes += input.size;
     }
-    if (input.cache) cached.set(input.name, input.kind === "buffer" ? input.data.length : input.size);
+    if (input.cache) {
+      cached.set(input.name, input.kind === "buffer" ? input.data.length : input.size);
+    }
   }
   const cmd = new TextEncoder().encode(task.command);
   let block = `task ${task.id}\ncmd ${cmd.length}\n`;
@@ -166,7 +207,9 @@ export function queueTask(w: FrameWriter, task: Task, d: Dispatch): number {
   }
   for (const input of d.inputs) {
     if (input.kind === "emptydir") block += `dir ${input.remote}\n`;
-    else block += `infile ${input.name} ${urlEncode(input.remote)} ${input.cache ? FLAG_CACHE : 0}\n`;
+    else {block += `infile ${input.name} ${urlEncode(input.remote)} ${
+        input.cache ? FLAG_CACHE : 0
+      }\n`;}
   }
   task.outputs.forEach((o, i) => {
     block += `outfile ${d.outputNames[i]} ${urlEncode(o.remote)} ${o.cache ? FLAG_CACHE : 0}\n`;
@@ -208,7 +251,9 @@ export class OutputLanding {
   /** @param local The final local path. */
   constructor(local: string) {
     this.local = resolve(local);
-    this.#tmp = `${dirname(this.local)}/.${this.local.split("/").at(-1)}.wq-${Deno.pid}-${++tmpCounter}.part`;
+    this.#tmp = `${dirname(this.local)}/.${
+      this.local.split("/").at(-1)
+    }.wq-${Deno.pid}-${++tmpCounter}.part`;
   }
 
   /**
@@ -220,7 +265,9 @@ export class OutputLanding {
    */
   pathFor(requested: string, path: string): string | { refused: string } {
     if (path === requested) return this.#tmp;
-    if (!path.startsWith(requested + "/")) return { refused: `entry '${path}' is not inside '${requested}'` };
+    if (!path.startsWith(requested + "/")) {
+      return { refused: `entry '${path}' is not inside '${requested}'` };
+    }
     const rel = path.slice(requested.length + 1);
     const problem = remoteNameProblem(rel);
     if (problem) return { refused: `entry '${path}' is unsafe because ${problem}` };

@@ -102,7 +102,13 @@ function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-const STATUS_REQUESTS = new Set(["queue_status", "worker_status", "task_status", "wable_status", "resources_status"]);
+const STATUS_REQUESTS = new Set([
+  "queue_status",
+  "worker_status",
+  "task_status",
+  "wable_status",
+  "resources_status",
+]);
 
 /**
  * A Work Queue manager. It listens as soon as it is constructed; workers
@@ -124,7 +130,9 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
   readonly #listener: Deno.Listener;
   readonly #core: Core;
   readonly #log: Logger;
-  readonly #options: Required<Pick<WorkQueueOptions, "keepaliveInterval" | "keepaliveTimeout" | "maxStdout">>;
+  readonly #options: Required<
+    Pick<WorkQueueOptions, "keepaliveInterval" | "keepaliveTimeout" | "maxStdout">
+  >;
   readonly #conns = new Map<number, { conn: Deno.Conn; wc?: WorkerConn }>();
   readonly #waiters: (() => void)[] = [];
   readonly #timer: ReturnType<typeof setInterval>;
@@ -142,7 +150,9 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
   constructor(options: WorkQueueOptions = {}) {
     const port = options.port ?? WORK_QUEUE_DEFAULT_PORT;
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new RangeError(`Cannot create WorkQueue: port must be an integer in 0..65535, got ${port}`);
+      throw new RangeError(
+        `Cannot create WorkQueue: port must be an integer in 0..65535, got ${port}`,
+      );
     }
     this.name = options.name;
     this.#log = options.logger ?? defaultLogger(options.debug ?? false);
@@ -158,7 +168,10 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       this.#listener = Deno.listen({ hostname, port, transport: "tcp" });
     } catch (e) {
       if (e instanceof Deno.errors.AddrInUse) {
-        throw new Deno.errors.AddrInUse(`Cannot listen on ${hostname}:${port}: the address is in use`, { cause: e });
+        throw new Deno.errors.AddrInUse(
+          `Cannot listen on ${hostname}:${port}: the address is in use`,
+          { cause: e },
+        );
       }
       throw e;
     }
@@ -223,14 +236,23 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
    * @throws {TypeError} If it is not a `Task` or is already in the queue.
    */
   submit(task: Task): number {
-    if (!(task instanceof Task)) throw new TypeError(`Cannot submit: expected a Task, got ${typeof task}`);
+    if (!(task instanceof Task)) {
+      throw new TypeError(`Cannot submit: expected a Task, got ${typeof task}`);
+    }
     if (this.#closed) throw new Error(`Cannot submit task: the queue is closed`);
     const state = task.state;
     if (state !== undefined && state !== "returned" && state !== "cancelled") {
-      throw new TypeError(`Cannot submit task ${task.id}: it is already in the queue (state '${state}')`);
+      throw new TypeError(
+        `Cannot submit task ${task.id}: it is already in the queue (state '${state}')`,
+      );
     }
     task.id = this.#nextTaskId++;
-    task.result = task.returnStatus = task.host = task.hostname = task.failure = undefined;
+    task.result =
+      task.returnStatus =
+      task.host =
+      task.hostname =
+      task.failure =
+        undefined;
     task.dispatchTime = task.finishTime = task.executionTime = undefined;
     task.output = "";
     task.submitTime = Date.now();
@@ -248,7 +270,9 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
    */
   async wait(timeoutSeconds: number = -1): Promise<Task | null> {
     if (typeof timeoutSeconds !== "number" || Number.isNaN(timeoutSeconds)) {
-      throw new TypeError(`Cannot wait: timeout must be a number of seconds, got ${timeoutSeconds}`);
+      throw new TypeError(
+        `Cannot wait: timeout must be a number of seconds, got ${timeoutSeconds}`,
+      );
     }
     const deadline = timeoutSeconds < 0 ? Infinity : Date.now() + timeoutSeconds * 1000;
     for (;;) {
@@ -440,15 +464,25 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       if (word === "workqueue") {
         isWorker = true;
         this.#core.workers.set(id, info);
-        const wc = new WorkerConn(info, { reader, writer }, this.#host, { maxStdout: this.#options.maxStdout });
+        const wc = new WorkerConn(info, { reader, writer }, this.#host, {
+          maxStdout: this.#options.maxStdout,
+        });
         entry.wc = wc;
         await wc.run(first);
         this.#removeWorker(info, info.leaving ? undefined : "it closed the connection");
       } else if (STATUS_REQUESTS.has(word) || word === "GET") {
-        writer.send(statusReply(first, this.#core, { name: this.name, port: this.port, startedAt: this.#startedAt }));
+        writer.send(
+          statusReply(first, this.#core, {
+            name: this.name,
+            port: this.port,
+            startedAt: this.#startedAt,
+          }),
+        );
         await writer.flushed();
       } else {
-        throw new ProtocolError(`Cannot accept connection: first line '${clip(first)}' is not a Work Queue handshake`);
+        throw new ProtocolError(
+          `Cannot accept connection: first line '${clip(first)}' is not a Work Queue handshake`,
+        );
       }
     } catch (e) {
       if (this.#closed) return;
@@ -472,7 +506,12 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       c.transition(t, "ready", { reason: `worker ${w.label} was lost` });
     }
     const what = tasks.length ? `; ${tasks.length} task(s) go back to the queue` : "";
-    if (reason) this.#log(lost || tasks.length ? "warn" : "debug", `removed worker ${w.label}: ${reason}${what}`);
+    if (reason) {
+      this.#log(
+        lost || tasks.length ? "warn" : "debug",
+        `removed worker ${w.label}: ${reason}${what}`,
+      );
+    }
     const entry = this.#conns.get(w.id);
     if (entry) this.#closeConn(entry.conn);
     this.#wake();
@@ -524,7 +563,9 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       return;
     }
     d.inputs = staged.inputs;
-    d.outputNames = task.outputs.map((o, i) => `file-${task.id}.${i}-${o.remote.replace(/[^A-Za-z0-9._-]/g, "_").slice(-64)}`);
+    d.outputNames = task.outputs.map((o, i) =>
+      `file-${task.id}.${i}-${o.remote.replace(/[^A-Za-z0-9._-]/g, "_").slice(-64)}`
+    );
     const wc = this.#conns.get(d.worker.id)?.wc;
     if (!wc) return;
     task.dispatchTime = Date.now();
@@ -546,7 +587,10 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       if (w.ready && !w.joined) {
         w.joined = true;
         this.#core.counters.workersJoined++;
-        this.#log("debug", `worker ${w.label} joined: ${w.total.cores} cores, ${w.total.memory} MB memory`);
+        this.#log(
+          "debug",
+          `worker ${w.label} joined: ${w.total.cores} cores, ${w.total.memory} MB memory`,
+        );
       }
       this.#wake();
     },
@@ -562,7 +606,9 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     const wc = this.#conns.get(w.id)?.wc;
     if (d && wc) queueCleanup(wc.writer, task, d);
     if (r.status === WORK_QUEUE_RESULT_FORSAKEN) {
-      this.#core.transition(task, "ready", { reason: `worker ${w.label} cannot run it (forsaken)` });
+      this.#core.transition(task, "ready", {
+        reason: `worker ${w.label} cannot run it (forsaken)`,
+      });
       this.#wake();
       return;
     }
@@ -577,7 +623,8 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     }
     if (r.stdoutTruncated) {
       result = result === 0 ? WORK_QUEUE_RESULT_STDOUT_MISSING : result;
-      task.failure ??= `standard output was larger than ${this.#options.maxStdout} bytes and was cut`;
+      task.failure ??=
+        `standard output was larger than ${this.#options.maxStdout} bytes and was cut`;
     }
     task.result = result;
     w.tasksDone++;

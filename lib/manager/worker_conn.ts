@@ -120,7 +120,9 @@ export class WorkerConn {
         this.#resource(f, line);
         return true;
       case "info":
-        if (f.length < 3) throw new ProtocolError(`Cannot parse info line '${clip(line)}': it has no value`);
+        if (f.length < 3) {
+          throw new ProtocolError(`Cannot parse info line '${clip(line)}': it has no value`);
+        }
         if (f[1] === "worker-id") w.workerId = f[2];
         else if (f[1] === "worker-end-time") {
           parseIntField(f[2], "end time", line);
@@ -141,7 +143,9 @@ export class WorkerConn {
     if (this.#handleAsync(line)) return;
     const f = line.split(" ");
     if (f[0] === "workqueue") {
-      if (f.length < 6) throw new ProtocolError(`Cannot parse handshake '${clip(line)}': expected 5 fields`);
+      if (f.length < 6) {
+        throw new ProtocolError(`Cannot parse handshake '${clip(line)}': expected 5 fields`);
+      }
       const proto = parseIntField(f[1], "protocol version", line);
       if (proto !== PROTOCOL_VERSION) {
         throw new ProtocolError(
@@ -169,10 +173,14 @@ export class WorkerConn {
       if (w.pending.size === 0) this.#host.onWorkerUpdate(w);
       return;
     }
-    if (f.length < 5) throw new ProtocolError(`Cannot parse resource line '${clip(line)}': expected 3 values`);
+    if (f.length < 5) {
+      throw new ProtocolError(`Cannot parse resource line '${clip(line)}': expected 3 values`);
+    }
     const total = Number(f[2]);
     if (!Number.isFinite(total) || total < 0) {
-      throw new ProtocolError(`Cannot parse resource line '${clip(line)}': total '${clip(f[2])}' is not a number`);
+      throw new ProtocolError(
+        `Cannot parse resource line '${clip(line)}': total '${clip(f[2])}' is not a number`,
+      );
     }
     switch (f[1]) {
       case "workers":
@@ -192,7 +200,9 @@ export class WorkerConn {
   async #nextReply(what: string): Promise<string> {
     for (;;) {
       const line = await this.reader.readLine();
-      if (line === null) throw new ProtocolError(`Cannot read ${what}: the worker closed the connection`);
+      if (line === null) {
+        throw new ProtocolError(`Cannot read ${what}: the worker closed the connection`);
+      }
       if (!this.#handleAsync(line)) return line;
     }
   }
@@ -212,7 +222,9 @@ export class WorkerConn {
       const len = parseIntField(f[3], "stdout length", line);
       const execUsec = parseIntField(f[4], "execution time", line);
       const taskId = parseIntField(f[5], "task id", line);
-      if (len < 0) throw new ProtocolError(`Cannot read result '${clip(line)}': negative stdout length`);
+      if (len < 0) {
+        throw new ProtocolError(`Cannot read result '${clip(line)}': negative stdout length`);
+      }
       const keep = Math.min(len, this.#maxStdout);
       const stdout = decoder.decode(await this.reader.readExact(keep, this.#maxStdout));
       await this.reader.copyTo(len - keep, null);
@@ -221,13 +233,18 @@ export class WorkerConn {
     for (const r of results) {
       const task = this.#host.taskOn(this.info, r.taskId);
       if (!task) {
-        this.#host.log("debug", `worker ${this.info.label} sent a result for task ${r.taskId}, which is not on it`);
+        this.#host.log(
+          "debug",
+          `worker ${this.info.label} sent a result for task ${r.taskId}, which is not on it`,
+        );
         continue;
       }
       this.#host.onTaskReceiving(this.info, task);
       const outputs = r.status === 40 ? [] : await this.#fetchOutputs(task);
       // The task may have been cancelled while its outputs were on their way.
-      if (this.#host.taskOn(this.info, r.taskId) === task) this.#host.onTaskResult(this.info, task, r, outputs);
+      if (this.#host.taskOn(this.info, r.taskId) === task) {
+        this.#host.onTaskResult(this.info, task, r, outputs);
+      }
     }
   }
 
@@ -261,7 +278,9 @@ export class WorkerConn {
       const line = await this.#nextReply("output");
       if (line === "end") return missing;
       const m = /^(file|dir|missing) (.+) (-?\d+)$/.exec(line);
-      if (!m) throw new ProtocolError(`Cannot handle message '${clip(line)}' while fetching '${name}'`);
+      if (!m) {
+        throw new ProtocolError(`Cannot handle message '${clip(line)}' while fetching '${name}'`);
+      }
       const [, kind, path, num] = m;
       const n = Number(num);
       const target = landing.pathFor(name, path);
@@ -278,8 +297,12 @@ export class WorkerConn {
       } else if (kind === "dir") {
         await Deno.mkdir(target, { recursive: true });
       } else {
-        if (n < 0) throw new ProtocolError(`Cannot read file entry '${clip(line)}': negative length`);
-        if (target !== landing.pathFor(name, name)) await Deno.mkdir(dirname(target), { recursive: true });
+        if (n < 0) {
+          throw new ProtocolError(`Cannot read file entry '${clip(line)}': negative length`);
+        }
+        if (target !== landing.pathFor(name, name)) {
+          await Deno.mkdir(dirname(target), { recursive: true });
+        }
         using file = await Deno.open(target, { write: true, create: true, truncate: true });
         await this.reader.copyTo(n, file);
       }

@@ -68,7 +68,10 @@ export class FrameWriter {
    */
   send(data: string | Uint8Array): void {
     if (this.#error) return;
-    this.#queue.push({ kind: "bytes", data: typeof data === "string" ? encoder.encode(data) : data });
+    this.#queue.push({
+      kind: "bytes",
+      data: typeof data === "string" ? encoder.encode(data) : data,
+    });
     this.#kick();
   }
 

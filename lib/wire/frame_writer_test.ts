@@ -63,7 +63,10 @@ Deno.test("FrameWriter fails once when a file shrank and drops later sends", asy
 
 Deno.test("FrameWriter reports a write error to onError", async () => {
   const errors: Error[] = [];
-  const w = new FrameWriter({ write: () => Promise.reject(new Error("broken pipe")) }, (e) => errors.push(e));
+  const w = new FrameWriter(
+    { write: () => Promise.reject(new Error("broken pipe")) },
+    (e) => errors.push(e),
+  );
   w.send("x\n");
   await w.flushed();
   assert.equal(errors.length, 1);

@@ -117,7 +117,9 @@ export class LineReader {
       if (!(await this.#fill())) {
         if (this.#end === this.#start) return null;
         throw new ConnectionClosedError(
-          `Cannot read line: the stream ended after ${this.#end - this.#start} bytes of an unfinished line`,
+          `Cannot read line: the stream ended after ${
+            this.#end - this.#start
+          } bytes of an unfinished line`,
         );
       }
     }
@@ -138,7 +140,9 @@ export class LineReader {
     let got = 0;
     while (got < n) {
       if (this.#end === this.#start && !(await this.#fill())) {
-        throw new ConnectionClosedError(`Cannot read body: the stream ended after ${got} of ${n} bytes`);
+        throw new ConnectionClosedError(
+          `Cannot read body: the stream ended after ${got} of ${n} bytes`,
+        );
       }
       const take = Math.min(n - got, this.#end - this.#start);
       out.set(this.#buf.subarray(this.#start, this.#start + take), got);

@@ -42,7 +42,10 @@ Deno.test("LineReader reads lines and bodies fed whole", async () => {
 });
 
 Deno.test("LineReader reads lines and bodies fed byte by byte", async () => {
-  assert.deepEqual(await parse(new LineReader(source(STREAM, new Array(STREAM.length).fill(1)))), EXPECTED);
+  assert.deepEqual(
+    await parse(new LineReader(source(STREAM, new Array(STREAM.length).fill(1)))),
+    EXPECTED,
+  );
 });
 
 Deno.test("LineReader reads lines and bodies at random splits", async () => {
@@ -55,13 +58,19 @@ Deno.test("LineReader reads lines and bodies at random splits", async () => {
 Deno.test("LineReader refuses an over-long line, buffered or not", async () => {
   const long = enc.encode("x".repeat(5000) + "\n");
   await assert.rejects(() => new LineReader(source(long)).readLine(), ProtocolError);
-  await assert.rejects(() => new LineReader(source(long, new Array(5001).fill(13))).readLine(), ProtocolError);
+  await assert.rejects(
+    () => new LineReader(source(long, new Array(5001).fill(13))).readLine(),
+    ProtocolError,
+  );
   const exact = enc.encode("y".repeat(4095) + "\n");
   assert.equal((await new LineReader(source(exact)).readLine())!.length, 4095);
 });
 
 Deno.test("LineReader reports a stream cut inside a line or a body", async () => {
-  await assert.rejects(() => new LineReader(source(enc.encode("partial"))).readLine(), ConnectionClosedError);
+  await assert.rejects(
+    () => new LineReader(source(enc.encode("partial"))).readLine(),
+    ConnectionClosedError,
+  );
   const r = new LineReader(source(enc.encode("ab")));
   await assert.rejects(() => r.readExact(5), ConnectionClosedError);
   const r2 = new LineReader(source(enc.encode("abc")));

@@ -36,7 +36,10 @@ const HEX = "0123456789ABCDEF";
 export function urlEncode(name: string): string {
   let out = "";
   for (const b of new TextEncoder().encode(name)) {
-    if (b <= 0x20 || b > 0x7a || b === 0x25 || b === 0x5c || b === 0x3c || b === 0x3e || b === 0x27 || b === 0x22) {
+    if (
+      b <= 0x20 || b > 0x7a || b === 0x25 || b === 0x5c || b === 0x3c || b === 0x3e || b === 0x27 ||
+      b === 0x22
+    ) {
       out += "%" + HEX[b >> 4] + HEX[b & 15];
     } else {
       out += String.fromCharCode(b);
@@ -61,7 +64,9 @@ export function urlDecode(name: string): string {
   const bytes: number[] = [];
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
-    if (c === 0x25 && i + 2 < name.length + 0 && /^[0-9A-Fa-f]{2}$/.test(name.slice(i + 1, i + 3))) {
+    if (
+      c === 0x25 && i + 2 < name.length + 0 && /^[0-9A-Fa-f]{2}$/.test(name.slice(i + 1, i + 3))
+    ) {
       bytes.push(parseInt(name.slice(i + 1, i + 3), 16));
       i += 2;
     } else {

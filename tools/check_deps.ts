@@ -1,0 +1,100 @@
+/**
+ * Checks that imports point one way, on the graph `deno info --json` gives:
+ * `lib/wire/` imports only itself, `lib/errors.ts` and `lib/constants.ts`;
+ * `lib/manager/` and `lib/worker/` never import each other; the leaf
+ * modules import neither; library code imports only relative files and
+ * `node:` built-ins (so `mod.ts` is importable by URL). Prints each
+ * violation and exits 1 if there is any.
+ *
+ * Usage: deno run --allow-read --allow-run tools/check_deps.ts
+ *
+ * @module
+ */
+
+import { ROOT } from "./entrypoints.ts";
+
+interface Module {
+  specifier: string;
+  dependencies?: {
+    specifier: string;
+    code?: { specifier: string };
+    type?: { specifier: string };
+  }[];
+}
+
+/** The rules: for files under a prefix, which import prefixes are allowed. */
+const RULES: { from: string; allow: string[] }[] = [
+  { from: "lib/wire/", allow: ["lib/wire/", "lib/errors.ts", "lib/constants.ts"] },
+  { from: "lib/errors.ts", allow: [] },
+  { from: "lib/constants.ts", allow: [] },
+  { from: "lib/task.ts", allow: ["lib/wire/", "lib/constants.ts", "lib/errors.ts"] },
+  {
+    from: "lib/manager/",
+    allow: ["lib/manager/", "lib/wire/", "lib/task.ts", "lib/constants.ts", "lib/errors.ts"],
+  },
+  { from: "lib/worker/", allow: ["lib/worker/", "lib/wire/", "lib/constants.ts", "lib/errors.ts"] },
+  {
+    from: "worker/",
+    allow: ["worker/", "lib/worker/", "lib/wire/", "lib/constants.ts", "lib/errors.ts"],
+  },
+  { from: "mod.ts", allow: ["lib/"] },
+];
+
+/**
+ * Lists the violations in the import graph of the given roots.
+ *
+ * @param roots Entry files relative to the repository root.
+ * @returns One message per bad import.
+ */
+export async function checkDeps(roots: string[]): Promise<string[]> {
+  const modules: Module[] = [];
+  for (const root of roots) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", `${ROOT}/${root}`],
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    if (!out.success) {
+      throw new Error(
+        `Cannot read the import graph of '${root}': deno info exited with ${out.code}`,
+      );
+    }
+    modules.push(
+      ...(JSON.parse(new TextDecoder().decode(out.stdout)) as { modules: Module[] }).modules,
+    );
+  }
+  const graph = { modules };
+  const base = `file://${ROOT}/`;
+  const problems: string[] = [];
+  for (const m of graph.modules) {
+    if (!m.specifier.startsWith(base)) continue;
+    const from = m.specifier.slice(base.length);
+    const rule = RULES.find((r) => from.startsWith(r.from));
+    for (const dep of m.dependencies ?? []) {
+      const target = dep.code?.specifier ?? dep.type?.specifier ?? dep.specifier;
+      if (target.startsWith("node:")) continue;
+      if (!target.startsWith(base)) {
+        problems.push(
+          `${from} imports '${dep.specifier}': library code may import only relative files and node: built-ins`,
+        );
+        continue;
+      }
+      const to = target.slice(base.length);
+      if (rule && !rule.allow.some((a) => to.startsWith(a))) {
+        problems.push(
+          `${from} imports ${to}: ${rule.from} may import only ${
+            rule.allow.join(", ") || "nothing"
+          }`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+if (import.meta.main) {
+  const problems = await checkDeps(["mod.ts", "worker/main.ts"]);
+  for (const p of problems) console.error(p);
+  if (problems.length > 0) Deno.exit(1);
+  console.log("imports point one way");
+}
