@@ -5,56 +5,256 @@
  * @module
  */
 
-/** The port a manager listens on when none is given: `9123`. */
+/**
+ * The port a manager listens on when none is given: `9123`.
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_DEFAULT_PORT } from "./constants.ts";
+ * console.assert(WORK_QUEUE_DEFAULT_PORT === 9123);
+ * ```
+ */
 export const WORK_QUEUE_DEFAULT_PORT = 9123;
-/** Pass as `port` to listen on any free port: `0`. */
+/**
+ * Pass as `port` to listen on any free port: `0`.
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_RANDOM_PORT } from "./constants.ts";
+ * console.assert(WORK_QUEUE_RANDOM_PORT === 0);
+ * ```
+ */
 export const WORK_QUEUE_RANDOM_PORT = 0;
-/** Pass to `wait()` to wait until a task completes: `-1`. */
+/**
+ * Pass to `wait()` to wait until a task completes: `-1`.
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_WAITFORTASK } from "./constants.ts";
+ * console.assert(WORK_QUEUE_WAITFORTASK === -1);
+ * ```
+ */
 export const WORK_QUEUE_WAITFORTASK = -1;
 
-/** The task ran and every output came back. */
+/**
+ * The task ran and every output came back.
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_RESULT_SUCCESS } from "./constants.ts";
+ * console.assert(WORK_QUEUE_RESULT_SUCCESS === 0);
+ * ```
+ */
 export const WORK_QUEUE_RESULT_SUCCESS = 0;
-/** A local input file or directory was missing or unreadable; the task did not run. */
+/**
+ * A local input file or directory was missing or unreadable; the task did not run.
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_RESULT_INPUT_MISSING } from "./constants.ts";
+ * console.assert(WORK_QUEUE_RESULT_INPUT_MISSING === 1);
+ * ```
+ */
 export const WORK_QUEUE_RESULT_INPUT_MISSING = 1;
-/** The task ran but at least one declared output was not produced. */
+/**
+ * The task ran but at least one declared output was not produced.
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_RESULT_OUTPUT_MISSING } from "./constants.ts";
+ * console.assert(WORK_QUEUE_RESULT_OUTPUT_MISSING === 2);
+ * ```
+ */
 export const WORK_QUEUE_RESULT_OUTPUT_MISSING = 2;
-/** Standard output could not be kept whole (too large, or lost). */
+/**
+ * Standard output could not be kept whole (too large, or lost).
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_RESULT_STDOUT_MISSING } from "./constants.ts";
+ * console.assert(WORK_QUEUE_RESULT_STDOUT_MISSING === 4);
+ * ```
+ */
 export const WORK_QUEUE_RESULT_STDOUT_MISSING = 4;
-/** The task was killed by a signal. */
+/**
+ * The task was killed by a signal.
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_RESULT_SIGNAL } from "./constants.ts";
+ * console.assert(WORK_QUEUE_RESULT_SIGNAL === 8);
+ * ```
+ */
 export const WORK_QUEUE_RESULT_SIGNAL = 8;
-/** The task exceeded the resources it was given. */
+/**
+ * The task exceeded the resources it was given.
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_RESULT_RESOURCE_EXHAUSTION } from "./constants.ts";
+ * console.assert(WORK_QUEUE_RESULT_RESOURCE_EXHAUSTION === 16);
+ * ```
+ */
 export const WORK_QUEUE_RESULT_RESOURCE_EXHAUSTION = 16;
-/** The task's end time passed before it finished. */
+/**
+ * The task's end time passed before it finished.
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_RESULT_TASK_TIMEOUT } from "./constants.ts";
+ * console.assert(WORK_QUEUE_RESULT_TASK_TIMEOUT === 24);
+ * ```
+ */
 export const WORK_QUEUE_RESULT_TASK_TIMEOUT = 24;
-/** The worker reported an unknown failure. */
+/**
+ * The worker reported an unknown failure.
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_RESULT_UNKNOWN } from "./constants.ts";
+ * console.assert(WORK_QUEUE_RESULT_UNKNOWN === 32);
+ * ```
+ */
 export const WORK_QUEUE_RESULT_UNKNOWN = 32;
-/** The worker could not run the task (it needs more than the worker has). */
+/**
+ * The worker could not run the task (it needs more than the worker has).
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_RESULT_FORSAKEN } from "./constants.ts";
+ * console.assert(WORK_QUEUE_RESULT_FORSAKEN === 40);
+ * ```
+ */
 export const WORK_QUEUE_RESULT_FORSAKEN = 40;
-/** The task failed because of the infrastructure more often than allowed. */
+/**
+ * The task failed because of the infrastructure more often than allowed.
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_RESULT_MAX_RETRIES } from "./constants.ts";
+ * console.assert(WORK_QUEUE_RESULT_MAX_RETRIES === 48);
+ * ```
+ */
 export const WORK_QUEUE_RESULT_MAX_RETRIES = 48;
-/** The task ran longer than its maximum run time. */
+/**
+ * The task ran longer than its maximum run time.
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_RESULT_TASK_MAX_RUN_TIME } from "./constants.ts";
+ * console.assert(WORK_QUEUE_RESULT_TASK_MAX_RUN_TIME === 56);
+ * ```
+ */
 export const WORK_QUEUE_RESULT_TASK_MAX_RUN_TIME = 56;
-/** The task's disk allocation filled up. */
+/**
+ * The task's disk allocation filled up.
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_RESULT_DISK_ALLOC_FULL } from "./constants.ts";
+ * console.assert(WORK_QUEUE_RESULT_DISK_ALLOC_FULL === 64);
+ * ```
+ */
 export const WORK_QUEUE_RESULT_DISK_ALLOC_FULL = 64;
-/** The resource monitor failed. */
+/**
+ * The resource monitor failed.
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_RESULT_RMONITOR_ERROR } from "./constants.ts";
+ * console.assert(WORK_QUEUE_RESULT_RMONITOR_ERROR === 72);
+ * ```
+ */
 export const WORK_QUEUE_RESULT_RMONITOR_ERROR = 72;
 
-/** No scheduling algorithm chosen (use the queue's). */
+/**
+ * No scheduling algorithm chosen (use the queue's).
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_SCHEDULE_UNSET } from "./constants.ts";
+ * console.assert(WORK_QUEUE_SCHEDULE_UNSET === 0);
+ * ```
+ */
 export const WORK_QUEUE_SCHEDULE_UNSET = 0;
-/** First come, first served: the first ready worker. */
+/**
+ * First come, first served: the first ready worker.
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_SCHEDULE_FCFS } from "./constants.ts";
+ * console.assert(WORK_QUEUE_SCHEDULE_FCFS === 1);
+ * ```
+ */
 export const WORK_QUEUE_SCHEDULE_FCFS = 1;
-/** The worker that already caches the most bytes of the task's inputs. */
+/**
+ * The worker that already caches the most bytes of the task's inputs.
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_SCHEDULE_FILES } from "./constants.ts";
+ * console.assert(WORK_QUEUE_SCHEDULE_FILES === 2);
+ * ```
+ */
 export const WORK_QUEUE_SCHEDULE_FILES = 2;
-/** The worker with the fastest average turnaround. */
+/**
+ * The worker with the fastest average turnaround.
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_SCHEDULE_TIME } from "./constants.ts";
+ * console.assert(WORK_QUEUE_SCHEDULE_TIME === 3);
+ * ```
+ */
 export const WORK_QUEUE_SCHEDULE_TIME = 3;
-/** A random ready worker. */
+/**
+ * A random ready worker.
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_SCHEDULE_RAND } from "./constants.ts";
+ * console.assert(WORK_QUEUE_SCHEDULE_RAND === 4);
+ * ```
+ */
 export const WORK_QUEUE_SCHEDULE_RAND = 4;
-/** The worker with the most unused resources. */
+/**
+ * The worker with the most unused resources.
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_SCHEDULE_WORST } from "./constants.ts";
+ * console.assert(WORK_QUEUE_SCHEDULE_WORST === 5);
+ * ```
+ */
 export const WORK_QUEUE_SCHEDULE_WORST = 5;
-/** A worker on one of the task's preferred hosts, if one is ready (from the paper). */
+/**
+ * A worker on one of the task's preferred hosts, if one is ready (from the paper).
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_SCHEDULE_PREFERRED_HOSTS } from "./constants.ts";
+ * console.assert(WORK_QUEUE_SCHEDULE_PREFERRED_HOSTS === 6);
+ * ```
+ */
 export const WORK_QUEUE_SCHEDULE_PREFERRED_HOSTS = 6;
 
-/** File flag: do not keep the file in the worker's cache. */
+/**
+ * File flag: do not keep the file in the worker's cache.
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_NOCACHE } from "./constants.ts";
+ * console.assert(WORK_QUEUE_NOCACHE === 0);
+ * ```
+ */
 export const WORK_QUEUE_NOCACHE = 0;
-/** File flag: keep the file in the worker's cache for later tasks. */
+/**
+ * File flag: keep the file in the worker's cache for later tasks.
+ *
+ * @example
+ * ```ts
+ * import { WORK_QUEUE_CACHE } from "./constants.ts";
+ * console.assert(WORK_QUEUE_CACHE === 1);
+ * ```
+ */
 export const WORK_QUEUE_CACHE = 1;
