@@ -82,6 +82,10 @@ export interface TaskInternal {
   attempts: number;
   /** The worker it is on, while sending/running/receiving. */
   workerId: number | undefined;
+  /** Workers (by connection id) it must not go back to: it was fast-aborted there. */
+  avoid: Set<number> | undefined;
+  /** Whether the manager has logged why it cannot run. */
+  unfitLogged: boolean;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -146,6 +150,14 @@ export class Task {
   priority = 0;
   /** The category name sent to workers. */
   category = "default";
+  /**
+   * How many failures caused by the infrastructure (a lost worker, a fast
+   * abort, a worker that cannot run it) it survives; `0`, the default,
+   * retries forever. Past it the task returns with `WORK_QUEUE_RESULT_MAX_RETRIES`.
+   */
+  maxRetries = 0;
+  /** Host names (or addresses) it prefers, for `WORK_QUEUE_SCHEDULE_PREFERRED_HOSTS`. */
+  preferredHosts: string[] = [];
 
   /** One of the `WORK_QUEUE_RESULT_*` values, once complete. */
   result: number | undefined;
@@ -174,7 +186,13 @@ export class Task {
   readonly #resources: ResourceRequest = {};
 
   /** Manager bookkeeping; not for applications. */
-  [kInternal]: TaskInternal = { state: undefined, attempts: 0, workerId: undefined };
+  [kInternal]: TaskInternal = {
+    state: undefined,
+    attempts: 0,
+    workerId: undefined,
+    avoid: undefined,
+    unfitLogged: false,
+  };
 
   /**
    * @param command The shell command, run with `/bin/sh -c` in the sandbox.
@@ -187,6 +205,11 @@ export class Task {
       );
     }
     this.command = command;
+  }
+
+  /** Failures caused by the infrastructure so far (lost workers, fast aborts). */
+  get attempts(): number {
+    return this[kInternal].attempts;
   }
 
   /** The task's current state, or `undefined` before it is submitted. */
@@ -395,6 +418,52 @@ export class Task {
    */
   specifyGpus(gpus: number): this {
     this.#resources.gpus = checkCount("gpus", gpus);
+    return this;
+  }
+
+  /**
+   * Sets how many infrastructure failures the task survives before it
+   * returns with `WORK_QUEUE_RESULT_MAX_RETRIES` (`0`: retry forever).
+   *
+   * @param n A whole number of retries.
+   * @returns This task.
+   *
+   * @example
+   * ```ts
+   * const t = new Task("./simulate").specifyMaxRetries(3);
+   * console.assert(t.maxRetries === 3);
+   * ```
+   */
+  specifyMaxRetries(n: number): this {
+    if (!Number.isInteger(n) || n < 0) {
+      throw new RangeError(`Cannot set max retries: it must be a whole number >= 0, got ${n}`);
+    }
+    this.maxRetries = n;
+    return this;
+  }
+
+  /**
+   * Names hosts the task prefers; used with `WORK_QUEUE_SCHEDULE_PREFERRED_HOSTS`
+   * (a matching worker if one is ready, else the first ready one).
+   *
+   * @param hosts Host names as the workers report them, or IP addresses.
+   * @returns This task.
+   *
+   * @example
+   * ```ts
+   * const t = new Task("./analyze").specifyPreferredHosts(["node07", "node08"]);
+   * console.assert(t.preferredHosts.length === 2);
+   * ```
+   */
+  specifyPreferredHosts(hosts: string[]): this {
+    if (!Array.isArray(hosts) || hosts.some((h) => typeof h !== "string" || h.length === 0)) {
+      throw new TypeError(
+        `Cannot set preferred hosts: expected an array of non-empty strings, got ${
+          JSON.stringify(hosts)
+        }`,
+      );
+    }
+    this.preferredHosts = [...hosts];
     return this;
   }
 

@@ -132,12 +132,34 @@ export interface WorkerOptions extends SpawnOptions {
   args?: string[];
   /** Run CCTools' `work_queue_worker` instead of ours. */
   cctools?: boolean;
+  /**
+   * Run the worker in its own UTS namespace with this host name (needs
+   * root and `unshare`), so that workers on one machine differ by host.
+   */
+  hostname?: string;
 }
 
 /** Starts our worker (or CCTools') against a manager on 127.0.0.1. */
 export function startWorker(port: number, options: WorkerOptions = {}): Proc {
   const base = options.cctools ? [requireBinary("work_queue_worker")] : denoRunArgs("worker");
-  return spawn([...base, ...(options.args ?? []), "127.0.0.1", String(port)], {
+  let uts: string[] = [];
+  if (options.hostname !== undefined) {
+    // CCTools' worker resolves its own name, so the name also goes into a
+    // private /etc/hosts (bind-mounted in a private mount namespace).
+    const hosts = Deno.makeTempFileSync({ prefix: "wq-hosts-" });
+    Deno.writeTextFileSync(hosts, `127.0.0.1 localhost\n127.0.1.1 ${options.hostname}\n`);
+    uts = [
+      "unshare",
+      "--uts",
+      "--mount",
+      "sh",
+      "-c",
+      'mount --bind "$0" /etc/hosts && hostname "$1" && shift && exec "$@"',
+      hosts,
+      options.hostname,
+    ];
+  }
+  return spawn([...uts, ...base, ...(options.args ?? []), "127.0.0.1", String(port)], {
     ...options,
     env: { CATALOG_HOST: "127.0.0.1", CATALOG_PORT: "1", ...options.env },
   });

@@ -185,3 +185,21 @@ Deno.test("large inputs and outputs stream without being held in the manager's m
   wq.shutdownWorkers(0);
   await worker.status;
 });
+
+Deno.test("an AbortSignal closes the queue and closed() resolves; byte counters move", async () => {
+  await using dir = await tempDir();
+  const ac = new AbortController();
+  const wq = new WorkQueue({ port: 0, signal: ac.signal });
+  await using worker = startWorker(wq.port, { args: ["--single-shot", "-s", dir.path] });
+  const t = new Task("cat in.txt").specifyInputBuffer("0123456789", "in.txt");
+  wq.submit(t);
+  assert.equal(await wq.wait(60), t);
+  assert.ok(wq.stats.bytesSent > 10, `bytesSent ${wq.stats.bytesSent}`);
+  assert.ok(wq.stats.bytesReceived > 10, `bytesReceived ${wq.stats.bytesReceived}`);
+  const closed = wq.closed();
+  ac.abort();
+  await closed;
+  assert.throws(() => wq.submit(new Task("true")), /closed/);
+  // Released by the closing manager, the single-shot worker exits.
+  assert.equal((await worker.status).code, 0);
+});

@@ -1,12 +1,15 @@
 /**
  * The scheduler: given the ready tasks and the workers, decide which task
  * goes where. It is pure and synchronous: it reads the books and returns
- * assignments; the manager carries them out.
+ * assignments; the manager carries them out. Which worker a task gets among
+ * those where it fits is the choice of its algorithm (`choose_worker.ts`).
  *
  * @module
  */
 
-import type { Task } from "../task.ts";
+import { WORK_QUEUE_SCHEDULE_FCFS, WORK_QUEUE_SCHEDULE_UNSET } from "../constants.ts";
+import { kInternal, type Task } from "../task.ts";
+import { type Candidate, type ChooserContext, chooseWorker } from "./choose_worker.ts";
 import { allocationFor, fits, type Resources } from "./resources.ts";
 import type { WorkerInfo } from "./worker_info.ts";
 
@@ -17,74 +20,88 @@ export interface Assignment {
   alloc: Resources;
 }
 
-/** Bounds on one scheduling pass. */
-export interface ScheduleLimits {
-  /** How many ready tasks that fit nowhere may be passed over before the pass stops. */
-  maxSkips: number;
+/** What a pass needs besides tasks and workers. */
+export interface ScheduleOptions {
+  /** The queue's algorithm, for tasks that set none. Default FCFS. */
+  algorithm?: number;
+  /** How many ready tasks that fit nowhere may be passed over before the pass stops. Default 1000. */
+  maxSkips?: number;
+  /** Whether a worker may get no tasks (its host is blocked). */
+  isBlocked?: (w: WorkerInfo) => boolean;
+  /** Random numbers in [0, 1), for RAND. */
+  random?: () => number;
+  /** The locality keys and sizes of a task's cacheable inputs, for FILES. */
+  localityKeys?: (task: Task) => readonly string[];
 }
 
-function isWhole(task: Task): boolean {
+/** Whether a task asks for no resource, and so takes a whole worker. */
+export function isWholeWorkerTask(task: Task): boolean {
   const r = task.resources;
   return r.cores === undefined && r.memory === undefined && r.disk === undefined &&
     r.gpus === undefined;
 }
 
 /**
- * First come, first served: each ready task, in order, goes to the first
- * worker (in connection order) where it fits. The pass ends when no worker
- * has room, so its cost follows the number of free slots, not the queue.
+ * Places ready tasks, in order, each on a worker where it fits, chosen by
+ * its algorithm. The pass ends when no worker has room, so its cost follows
+ * the number of free slots (and the bounded skips), not the queue's length.
  *
  * @param ready Ready tasks in dispatch order.
  * @param workers Connected workers.
- * @param limits Bounds on the pass.
+ * @param options The queue's algorithm, blocked hosts, bounds.
  * @returns The assignments, in order.
  */
 export function schedule(
   ready: Iterable<Task>,
   workers: Iterable<WorkerInfo>,
-  limits: ScheduleLimits = { maxSkips: 1000 },
+  options: ScheduleOptions = {},
 ): Assignment[] {
+  const maxSkips = options.maxSkips ?? 1000;
+  const queueAlg = options.algorithm ?? WORK_QUEUE_SCHEDULE_FCFS;
+  const ctx: ChooserContext = {
+    random: options.random ?? Math.random,
+    localityKeys: options.localityKeys ?? (() => []),
+  };
   // Tentative books for this pass, per worker with any room.
-  const open: { w: WorkerInfo; inUse: Resources; busy: boolean }[] = [];
+  const open: Candidate[] = [];
   for (const w of workers) {
-    if (!w.ready) continue;
+    if (!w.ready || options.isBlocked?.(w)) continue;
     const busy = w.tasks.size > 0;
     const t = w.total;
     const u = w.inUse;
-    const room = !busy ||
-      (u.cores < t.cores || u.memory < t.memory || u.disk < t.disk || u.gpus < t.gpus);
+    const room = !busy || u.cores < t.cores || u.memory < t.memory || u.disk < t.disk ||
+      u.gpus < t.gpus;
     if (room) open.push({ w, inUse: { ...u }, busy });
   }
   const out: Assignment[] = [];
   let skips = 0;
   for (const task of ready) {
-    if (open.length === 0 || skips > limits.maxSkips) break;
-    const whole = isWhole(task);
-    let placed = -1;
-    for (let i = 0; i < open.length; i++) {
-      const o = open[i];
-      if (whole && o.busy) continue;
-      const alloc = allocationFor(task.resources, o.w.total);
-      if (!whole && !fits(alloc, o.inUse, o.w.total)) continue;
-      out.push({ task, worker: o.w, alloc });
-      o.busy = true;
-      o.inUse.cores += alloc.cores;
-      o.inUse.memory += alloc.memory;
-      o.inUse.disk += alloc.disk;
-      o.inUse.gpus += alloc.gpus;
-      placed = i;
-      break;
-    }
-    if (placed < 0) {
+    if (open.length === 0 || skips > maxSkips) break;
+    const whole = isWholeWorkerTask(task);
+    const avoid = task[kInternal].avoid;
+    const fitsOn = (o: Candidate) =>
+      !(avoid?.has(o.w.id)) &&
+      (whole ? !o.busy : fits(allocationFor(task.resources, o.w.total), o.inUse, o.w.total));
+    const alg = task.algorithm === WORK_QUEUE_SCHEDULE_UNSET ? queueAlg : task.algorithm;
+    // FCFS needs only the first fit; the others compare every fit.
+    const fitting = alg === WORK_QUEUE_SCHEDULE_FCFS
+      ? [open.find(fitsOn)].filter((o) => o !== undefined)
+      : open.filter(fitsOn);
+    if (fitting.length === 0) {
       skips++;
       continue;
     }
-    const o = open[placed];
+    const o = chooseWorker(alg, task, fitting, ctx);
+    const alloc = allocationFor(task.resources, o.w.total);
+    out.push({ task, worker: o.w, alloc });
+    o.busy = true;
+    o.inUse.cores += alloc.cores;
+    o.inUse.memory += alloc.memory;
+    o.inUse.disk += alloc.disk;
+    o.inUse.gpus += alloc.gpus;
     const t = o.w.total;
     const coresFull = t.cores > 0 && o.inUse.cores >= t.cores && t.gpus <= o.inUse.gpus;
-    if (whole || coresFull) {
-      open.splice(placed, 1);
-    }
+    if (whole || coresFull) open.splice(open.indexOf(o), 1);
   }
   return out;
 }

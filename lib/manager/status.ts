@@ -15,6 +15,12 @@ export interface ManagerFacts {
   startedAt: number;
 }
 
+/** The user running the manager, if the manager may read `USER`. */
+function owner(): string {
+  const allowed = Deno.permissions.querySync({ name: "env", variable: "USER" }).state === "granted";
+  return (allowed ? Deno.env.get("USER") : undefined) ?? "unknown";
+}
+
 function queueStatus(core: Core, facts: ManagerFacts): Record<string, unknown>[] {
   const s = core.inState;
   let workers = 0, busy = 0, cores = 0, memory = 0, disk = 0;
@@ -32,7 +38,7 @@ function queueStatus(core: Core, facts: ManagerFacts): Record<string, unknown>[]
     port: facts.port,
     starttime: Math.floor(facts.startedAt / 1000),
     version: "8.0.0",
-    owner: Deno.env.get("USER") ?? "unknown",
+    owner: owner(),
     workers,
     workers_connected: workers,
     workers_busy: busy,

@@ -9,8 +9,8 @@
 import { dirname, resolve } from "node:path";
 import type { FrameWriter } from "../wire/frame_writer.ts";
 import { FLAG_CACHE, remoteNameProblem, urlEncode } from "../wire/protocol.ts";
-import type { Task } from "../task.ts";
-import { cacheName } from "./cache_names.ts";
+import type { InputSpec, Task } from "../task.ts";
+import { cacheName, md5 } from "./cache_names.ts";
 import type { Resources } from "./resources.ts";
 import type { WorkerInfo } from "./worker_info.ts";
 
@@ -145,6 +145,19 @@ export async function stageInputs(task: Task): Promise<StageResult> {
   return { inputs };
 }
 
+/**
+ * What identifies a cacheable input across tasks for locality scheduling:
+ * `f:<absolute local path>` or `b:<md5 of a buffer>`; `undefined` for inputs
+ * that are not cached.
+ *
+ * @param spec The input.
+ * @returns The key, or `undefined`.
+ */
+export function localityKey(spec: InputSpec): string | undefined {
+  if (spec.kind === "emptydir" || !spec.cache) return undefined;
+  return spec.kind === "buffer" ? `b:${md5(spec.data)}` : `f:${resolve(spec.local)}`;
+}
+
 function octal(mode: number): string {
   return "0" + (mode & 0o777).toString(8);
 }
@@ -173,7 +186,7 @@ function queueTree(w: FrameWriter, entries: TreeEntry[]): void {
 export function queueTask(w: FrameWriter, task: Task, d: Dispatch): number {
   let bytes = 0;
   const cached = d.worker.cached;
-  for (const input of d.inputs) {
+  for (const [i, input] of d.inputs.entries()) {
     if (input.kind === "emptydir" || cached.has(input.name)) continue;
     if (input.kind === "file") {
       w.send(`put ${input.name} ${input.size} ${octal(input.mode)}\n`);
@@ -190,7 +203,10 @@ export function queueTask(w: FrameWriter, task: Task, d: Dispatch): number {
       bytes += input.size;
     }
     if (input.cache) {
-      cached.set(input.name, input.kind === "buffer" ? input.data.length : input.size);
+      const size = input.kind === "buffer" ? input.data.length : input.size;
+      cached.set(input.name, size);
+      const key = localityKey(task.inputs[i]);
+      if (key) d.worker.cachedKeys.set(key, size);
     }
   }
   const cmd = new TextEncoder().encode(task.command);

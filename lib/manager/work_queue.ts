@@ -9,8 +9,11 @@ import {
   WORK_QUEUE_DEFAULT_PORT,
   WORK_QUEUE_RESULT_FORSAKEN,
   WORK_QUEUE_RESULT_INPUT_MISSING,
+  WORK_QUEUE_RESULT_MAX_RETRIES,
   WORK_QUEUE_RESULT_OUTPUT_MISSING,
   WORK_QUEUE_RESULT_STDOUT_MISSING,
+  WORK_QUEUE_RESULT_SUCCESS,
+  WORK_QUEUE_SCHEDULE_FCFS,
 } from "../constants.ts";
 import { ProtocolError } from "../errors.ts";
 import { kInternal, Task } from "../task.ts";
@@ -18,9 +21,14 @@ import { FrameWriter } from "../wire/frame_writer.ts";
 import { LineReader } from "../wire/line_reader.ts";
 import { clip, MAX_LINE } from "../wire/protocol.ts";
 import { Core } from "./core.ts";
+import { isKnownAlgorithm } from "./choose_worker.ts";
+import { explainTask, largestWorker, unfitReason } from "./explain.ts";
+import { FastAbort } from "./fast_abort.ts";
+import { HostBlocks } from "./host_blocks.ts";
+import type { Resources } from "./resources.ts";
 import { schedule } from "./scheduler.ts";
 import { statusReply } from "./status.ts";
-import { type Dispatch, queueCleanup, queueTask, stageInputs } from "./transfer.ts";
+import { type Dispatch, localityKey, queueCleanup, queueTask, stageInputs } from "./transfer.ts";
 import { type ConnHost, type OutputOutcome, WorkerConn, type WorkerResult } from "./worker_conn.ts";
 import { WorkerInfo } from "./worker_info.ts";
 
@@ -43,6 +51,8 @@ export interface WorkQueueOptions {
   keepaliveInterval?: number;
   /** Seconds a worker may take to answer a check (or to finish its handshake). Default 30. */
   keepaliveTimeout?: number;
+  /** Closes the queue (as `close()`) when aborted. */
+  signal?: AbortSignal;
   /** Bytes of a task's standard output kept; the rest is dropped and the result says so. Default 1 GiB. */
   maxStdout?: number;
 }
@@ -81,6 +91,14 @@ export interface WorkQueueStats {
   tasksRequeued: number;
   /** Dispatches made (a retried task counts again). */
   tasksDispatched: number;
+  /** Waiting tasks that no connected worker is large enough to run (see `explain()`). */
+  tasksUnfittable: number;
+  /** Tasks aborted as stragglers and run again. */
+  tasksFastAborted: number;
+  /** Workers removed for being the slow one again and again. */
+  workersFastAborted: number;
+  /** Hosts blocked now. */
+  hostsBlocked: string[];
   /** Total cores, memory, disk and gpus of connected workers. */
   totalCores: number;
   totalMemory: number;
@@ -135,9 +153,20 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
   >;
   readonly #conns = new Map<number, { conn: Deno.Conn; wc?: WorkerConn }>();
   readonly #waiters: (() => void)[] = [];
+  readonly #onClosed: (() => void)[] = [];
   readonly #timer: ReturnType<typeof setInterval>;
   readonly #accepting: Promise<void>;
   #nextTaskId = 1;
+  #algorithm = WORK_QUEUE_SCHEDULE_FCFS;
+  readonly #fastAbort = new FastAbort();
+  readonly #blocks = new HostBlocks();
+  readonly #localityKeys = new WeakMap<Task, string[]>();
+  /** Waiting tasks too large for every connected worker, with the reason. */
+  readonly #unfit = new Map<Task, string>();
+  #largest: Resources = { cores: 0, memory: 0, disk: 0, gpus: 0 };
+  #readyWorkers = 0;
+  #tasksFastAborted = 0;
+  #workersFastAborted = 0;
   #nextConnId = 1;
   #schedulePending = false;
   #closed: Promise<void> | undefined;
@@ -176,6 +205,8 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       throw e;
     }
     this.#accepting = this.#acceptLoop();
+    if (options.signal?.aborted) this.close();
+    else options.signal?.addEventListener("abort", () => this.close(), { once: true });
     this.#timer = setInterval(() => this.#sweep(), 1000);
     this.#timer.unref();
   }
@@ -219,12 +250,18 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       tasksCancelled: c.counters.tasksCancelled,
       tasksRequeued: c.counters.tasksRequeued,
       tasksDispatched: c.counters.tasksDispatched,
+      tasksUnfittable: [...this.#unfit.keys()].filter((t) => t.state === "ready").length,
+      tasksFastAborted: this.#tasksFastAborted,
+      workersFastAborted: this.#workersFastAborted,
+      hostsBlocked: this.#blocks.list(),
       totalCores: cores,
       totalMemory: memory,
       totalDisk: disk,
       totalGpus: gpus,
-      bytesSent: c.counters.bytesSent,
-      bytesReceived: c.counters.bytesReceived,
+      bytesSent: c.counters.bytesSent +
+        [...this.#conns.values()].reduce((n, e) => n + (e.wc?.writer.bytesWritten ?? 0), 0),
+      bytesReceived: c.counters.bytesReceived +
+        [...this.#conns.values()].reduce((n, e) => n + (e.wc?.reader.bytesRead ?? 0), 0),
     };
   }
 
@@ -257,7 +294,10 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     task.output = "";
     task.submitTime = Date.now();
     task[kInternal].attempts = 0;
+    task[kInternal].avoid = undefined;
+    task[kInternal].unfitLogged = false;
     this.#core.transition(task, "ready");
+    this.#checkFit(task);
     this.#wake();
     return task.id;
   }
@@ -369,13 +409,103 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
   }
 
   /**
+   * Sets the scheduling algorithm for tasks that set none.
+   *
+   * @param algorithm One of `WORK_QUEUE_SCHEDULE_FCFS` (default), `_FILES`,
+   * `_TIME`, `_RAND`, `_WORST` or `_PREFERRED_HOSTS`.
+   * @throws {RangeError} If it is not one of those.
+   */
+  specifyAlgorithm(algorithm: number): void {
+    if (!isKnownAlgorithm(algorithm)) {
+      throw new RangeError(
+        `Cannot set scheduling algorithm: ${algorithm} is not a WORK_QUEUE_SCHEDULE_* value`,
+      );
+    }
+    this.#algorithm = algorithm;
+    this.#wake();
+  }
+
+  /**
+   * Turns on fast abort: once at least 10 tasks have succeeded, a running
+   * task that takes longer than `multiplier` times their average is aborted
+   * and run again on a different worker; a worker that is the slow one twice
+   * in a row is told to exit.
+   *
+   * @param multiplier How many times the average; `-1` (or any value <= 0) turns it off.
+   */
+  activateFastAbort(multiplier: number): void {
+    if (typeof multiplier !== "number" || Number.isNaN(multiplier)) {
+      throw new TypeError(`Cannot set fast abort: multiplier must be a number, got ${multiplier}`);
+    }
+    if (multiplier > 0 && multiplier < 1) {
+      throw new RangeError(
+        `Cannot set fast abort: a multiplier below 1 would abort average tasks, got ${multiplier}`,
+      );
+    }
+    this.#fastAbort.multiplier = multiplier;
+  }
+
+  /**
+   * Gives no more tasks to workers on a host (by host name or IP address).
+   * Tasks already running there finish.
+   *
+   * @param host The host name the workers report, or their IP address.
+   * @param seconds How long; forever if not given.
+   */
+  blockHost(host: string, seconds?: number): void {
+    if (typeof host !== "string" || host.length === 0) {
+      throw new TypeError(`Cannot block host: expected a host name, got '${String(host)}'`);
+    }
+    if (seconds !== undefined && !(seconds > 0)) {
+      throw new RangeError(`Cannot block host '${host}': seconds must be positive, got ${seconds}`);
+    }
+    this.#blocks.block(host, seconds);
+  }
+
+  /**
+   * Lets a blocked host get tasks again.
+   *
+   * @param host The host name or address given to `blockHost`.
+   * @returns Whether it was blocked.
+   */
+  unblockHost(host: string): boolean {
+    const was = this.#blocks.unblock(host);
+    this.#wake();
+    return was;
+  }
+
+  /**
+   * Says in words where a task is and, if it waits, why.
+   *
+   * @param taskId The task's id.
+   * @returns A sentence such as "task 17 needs 8 cores; the largest worker has 4".
+   */
+  explain(taskId: number): string {
+    return explainTask(taskId, {
+      core: this.#core,
+      unfit: this.#unfit,
+      isBlocked: (w) => this.#blocks.isBlocked(w),
+    });
+  }
+
+  /**
    * Stops the manager: workers are released (they go back to looking for a
    * manager, or exit if single-shot), connections and the listener close.
    * Tasks not yet returned are dropped.
    */
   close(): Promise<void> {
-    this.#closed ??= this.#shutdown();
+    this.#closed ??= this.#shutdown().then(() => {
+      for (const resolve of this.#onClosed.splice(0)) resolve();
+    });
     return this.#closed;
+  }
+
+  /** Resolves when the queue has been closed (by `close()` or its signal). */
+  closed(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.#closed) this.#closed.then(resolve);
+      else this.#onClosed.push(resolve);
+    });
   }
 
   /** Same as {@linkcode close}. */
@@ -489,6 +619,10 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       if (isWorker) this.#removeWorker(info, describe(e), true);
       else this.#log("warn", `disconnected ${addr}: ${describe(e)}`);
     } finally {
+      if (isWorker) {
+        this.#core.counters.bytesReceived += reader.bytesRead;
+        this.#core.counters.bytesSent += writer.bytesWritten;
+      }
       this.#conns.delete(id);
       this.#closeConn(conn);
     }
@@ -501,10 +635,8 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     c.counters.workersRemoved++;
     if (lost) c.counters.workersLost++;
     const tasks = [...w.tasks.values()];
-    for (const t of tasks) {
-      t[kInternal].attempts++;
-      c.transition(t, "ready", { reason: `worker ${w.label} was lost` });
-    }
+    for (const t of tasks) this.#retry(t, `its worker ${w.label} was lost`);
+    this.#refit();
     const what = tasks.length ? `; ${tasks.length} task(s) go back to the queue` : "";
     if (reason) {
       this.#log(
@@ -519,6 +651,8 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
 
   #sweep(): void {
     const now = Date.now();
+    const onWorkers = [...this.#core.dispatches.keys()].map((id) => this.#core.tasks.get(id)!);
+    for (const t of this.#fastAbort.stragglers(onWorkers, now)) this.#abortStraggler(t);
     const { keepaliveInterval, keepaliveTimeout } = this.#options;
     for (const w of [...this.#core.workers.values()]) {
       if (w.pending.size > 0 && now - w.connectedAt > keepaliveTimeout * 1000) {
@@ -544,7 +678,12 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
   #schedulePass(): void {
     const c = this.#core;
     if (c.ready.size === 0) return;
-    for (const a of schedule(c.ready, c.workers.values())) {
+    const assignments = schedule(c.ready, c.workers.values(), {
+      algorithm: this.#algorithm,
+      isBlocked: (w) => this.#blocks.isBlocked(w),
+      localityKeys: (t) => this.#localityKeysOf(t),
+    });
+    for (const a of assignments) {
       const d: Dispatch = { worker: a.worker, alloc: a.alloc, inputs: [], outputNames: [] };
       c.transition(a.task, "sending", { dispatch: d, reason: `to ${a.worker.label}` });
       this.#dispatch(a.task, d);
@@ -571,8 +710,92 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     task.dispatchTime = Date.now();
     task.host = d.worker.addr;
     task.hostname = d.worker.hostname;
-    this.#core.counters.bytesSent += queueTask(wc.writer, task, d);
+    queueTask(wc.writer, task, d);
     this.#core.transition(task, "running");
+  }
+
+  #localityKeysOf(task: Task): string[] {
+    let keys = this.#localityKeys.get(task);
+    if (!keys) {
+      keys = task.inputs.map(localityKey).filter((k) => k !== undefined);
+      this.#localityKeys.set(task, keys);
+    }
+    return keys;
+  }
+
+  /**
+   * Puts a task that failed because of the infrastructure back in the
+   * queue, or returns it with MAX_RETRIES when it has failed too often.
+   */
+  #retry(task: Task, reason: string): void {
+    const n = ++task[kInternal].attempts;
+    if (task.maxRetries > 0 && n >= task.maxRetries) {
+      task.result = WORK_QUEUE_RESULT_MAX_RETRIES;
+      task.failure =
+        `failed ${n} time(s) because of the infrastructure (max retries ${task.maxRetries}); last: ${reason}`;
+      this.#log("warn", `task ${task.id} gives up: ${task.failure}`);
+      this.#complete(task, reason);
+      return;
+    }
+    this.#core.transition(task, "ready", { reason });
+    this.#checkFit(task);
+    this.#wake();
+  }
+
+  /** Notes (and logs, once) a waiting task that no connected worker can ever run. */
+  #checkFit(task: Task): void {
+    const why = unfitReason(task, this.#largest, this.#readyWorkers);
+    if (!why) {
+      this.#unfit.delete(task);
+      return;
+    }
+    this.#unfit.set(task, why);
+    if (!task[kInternal].unfitLogged) {
+      task[kInternal].unfitLogged = true;
+      this.#log("warn", `${why}; it waits for a larger worker`);
+    }
+  }
+
+  /** After workers came or went: recompute the largest worker and which tasks fit. */
+  #refit(): void {
+    const workers = [...this.#core.workers.values()].filter((w) => w.ready);
+    const largest = largestWorker(workers);
+    const l = this.#largest;
+    const same = workers.length > 0 === this.#readyWorkers > 0 && largest.cores === l.cores &&
+      largest.memory === l.memory && largest.disk === l.disk && largest.gpus === l.gpus;
+    this.#readyWorkers = workers.length;
+    if (same) return;
+    this.#largest = largest;
+    for (const t of this.#unfit.keys()) if (t.state !== "ready") this.#unfit.delete(t);
+    for (const t of this.#core.ready) this.#checkFit(t);
+  }
+
+  /** Aborts a straggler and runs it again elsewhere; removes a worker that is slow again and again. */
+  #abortStraggler(task: Task): void {
+    const d = this.#core.dispatches.get(task.id);
+    if (!d) return;
+    const w = d.worker;
+    const wc = this.#conns.get(w.id)?.wc;
+    if (wc) queueCleanup(wc.writer, task, d);
+    this.#tasksFastAborted++;
+    w.fastAborts++;
+    (task[kInternal].avoid ??= new Set()).add(w.id);
+    const limit = ((this.#fastAbort.limit() ?? 0) / 1000).toFixed(1);
+    this.#log(
+      "warn",
+      `task ${task.id} ran longer than ${limit} s on worker ${w.label}: aborted, to run elsewhere`,
+    );
+    this.#retry(task, `fast abort on worker ${w.label}`);
+    if (w.fastAborts >= 2 && wc) {
+      this.#workersFastAborted++;
+      w.leaving = true;
+      wc.writer.send("exit\n");
+      this.#removeWorker(
+        w,
+        `it was the slow one for ${w.fastAborts} tasks in a row (fast abort)`,
+        false,
+      );
+    }
   }
 
   #complete(task: Task, reason?: string): void {
@@ -592,6 +815,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
           `worker ${w.label} joined: ${w.total.cores} cores, ${w.total.memory} MB memory`,
         );
       }
+      this.#refit();
       this.#wake();
     },
     taskOn: (w, id) => w.tasks.get(id),
@@ -606,11 +830,17 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     const wc = this.#conns.get(w.id)?.wc;
     if (d && wc) queueCleanup(wc.writer, task, d);
     if (r.status === WORK_QUEUE_RESULT_FORSAKEN) {
-      this.#core.transition(task, "ready", {
-        reason: `worker ${w.label} cannot run it (forsaken)`,
-      });
-      this.#wake();
+      this.#retry(task, `worker ${w.label} cannot run it (forsaken)`);
       return;
+    }
+    if (task.dispatchTime !== undefined) {
+      const took = Date.now() - task.dispatchTime;
+      w.turnaroundSum += took;
+      w.turnaroundCount++;
+      if (r.status === WORK_QUEUE_RESULT_SUCCESS) {
+        this.#fastAbort.record(took);
+        w.fastAborts = 0;
+      }
     }
     task.returnStatus = r.exitCode;
     task.output = r.stdout;

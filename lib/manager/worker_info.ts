@@ -36,6 +36,13 @@ export class WorkerInfo {
   readonly allocations = new Map<number, Resources>();
   /** Cache names it holds (sent by us), with their sizes. */
   readonly cached = new Map<string, number>();
+  /** Locality keys of what it caches (`f:<local path>`, `b:<md5>`), with sizes, for FILES scheduling. */
+  readonly cachedKeys = new Map<string, number>();
+  /** Sum and count of task turnarounds (dispatch to result, ms), for TIME scheduling. */
+  turnaroundSum = 0;
+  turnaroundCount = 0;
+  /** Tasks fast-aborted on it. */
+  fastAborts = 0;
   /** When it connected and when it was last heard from (ms). */
   readonly connectedAt = Date.now();
   lastHeard = Date.now();
@@ -60,6 +67,16 @@ export class WorkerInfo {
   /** Whether the handshake is complete, so it may receive tasks. */
   get ready(): boolean {
     return this.pending.size === 0 && !this.leaving;
+  }
+
+  /** The IP address part of `addr`. */
+  get ip(): string {
+    return this.addr.slice(0, this.addr.lastIndexOf(":"));
+  }
+
+  /** Average turnaround in ms, or `undefined` without history. */
+  get averageTurnaround(): number | undefined {
+    return this.turnaroundCount ? this.turnaroundSum / this.turnaroundCount : undefined;
   }
 
   /** A short name for logs: `host (ip:port)`. */

@@ -1,0 +1,119 @@
+/**
+ * Why a task waits, in words: the one place that answers "why does my task
+ * not run?" for `wq.explain()` and for the log.
+ *
+ * @module
+ */
+
+import { kInternal, type Task } from "../task.ts";
+import type { Core } from "./core.ts";
+import { allocationFor, type Resources } from "./resources.ts";
+import { isWholeWorkerTask } from "./scheduler.ts";
+import type { WorkerInfo } from "./worker_info.ts";
+
+const UNITS: Record<keyof Resources, string> = {
+  cores: "cores",
+  memory: "MB of memory",
+  disk: "MB of disk",
+  gpus: "GPUs",
+};
+
+/**
+ * The largest amount of each resource on any one of the workers.
+ *
+ * @param workers Connected workers (handshake complete).
+ * @returns The per-resource maxima.
+ */
+export function largestWorker(workers: Iterable<WorkerInfo>): Resources {
+  const max: Resources = { cores: 0, memory: 0, disk: 0, gpus: 0 };
+  for (const w of workers) {
+    for (const k of Object.keys(max) as (keyof Resources)[]) max[k] = Math.max(max[k], w.total[k]);
+  }
+  return max;
+}
+
+/**
+ * Why a task can never run on the connected workers, or `undefined` if
+ * some worker is large enough.
+ *
+ * @param task The task.
+ * @param largest The per-resource maxima of the workers.
+ * @param workerCount How many workers are connected.
+ * @returns The reason, e.g. "task 17 needs 8 cores; the largest worker has 4".
+ *
+ * @example
+ * ```ts
+ * import { Task } from "../task.ts";
+ * const t = new Task("x").specifyCores(8);
+ * t.id = 17;
+ * const why = unfitReason(t, { cores: 4, memory: 1000, disk: 1000, gpus: 0 }, 2);
+ * console.assert(why === "task 17 needs 8 cores; the largest worker has 4");
+ * ```
+ */
+export function unfitReason(
+  task: Task,
+  largest: Resources,
+  workerCount: number,
+): string | undefined {
+  if (workerCount === 0 || isWholeWorkerTask(task)) return undefined;
+  const alloc = allocationFor(task.resources, largest);
+  for (const k of Object.keys(UNITS) as (keyof Resources)[]) {
+    const want = alloc[k];
+    if (want > largest[k]) {
+      return `task ${task.id} needs ${want} ${UNITS[k]}; the largest worker has ${largest[k]}`;
+    }
+  }
+  return undefined;
+}
+
+/** What `explainTask` looks at. */
+export interface ExplainContext {
+  core: Core;
+  /** Waiting tasks too large for every worker, with the reason. */
+  unfit: ReadonlyMap<Task, string>;
+  isBlocked: (w: WorkerInfo) => boolean;
+}
+
+/**
+ * Where a task is and, if it waits, why, in one sentence.
+ *
+ * @param taskId The task's id.
+ * @param ctx The books and the manager's policies.
+ * @returns The sentence.
+ */
+export function explainTask(taskId: number, ctx: ExplainContext): string {
+  const task = ctx.core.tasks.get(taskId);
+  if (!task) {
+    return `task ${taskId} is not in the queue (never submitted, already returned, or cancelled)`;
+  }
+  switch (task.state) {
+    case "ready": {
+      const unfit = ctx.unfit.get(task);
+      if (unfit) return unfit;
+      const workers = [...ctx.core.workers.values()].filter((x) => x.ready);
+      if (workers.length === 0) return `task ${taskId} waits: no worker is connected`;
+      const open = workers.filter((x) => !ctx.isBlocked(x));
+      if (open.length === 0) {
+        return `task ${taskId} waits: every connected worker is on a blocked host`;
+      }
+      const avoided = task[kInternal].avoid;
+      if (avoided && open.every((x) => avoided.has(x.id))) {
+        return `task ${taskId} waits for a worker other than those where it was aborted as a straggler`;
+      }
+      const busy = open.filter((x) => x.tasks.size > 0).length;
+      return `task ${taskId} waits for room on a worker: ${open.length} worker(s) connected, ${busy} busy, ` +
+        `${ctx.core.inState.ready - 1} other task(s) waiting`;
+    }
+    case "sending":
+    case "running":
+    case "receiving": {
+      const w = ctx.core.workerOf(task);
+      const since = task.dispatchTime
+        ? ` for ${((Date.now() - task.dispatchTime) / 1000).toFixed(1)} s`
+        : "";
+      return `task ${taskId} is ${task.state} on worker ${w?.label ?? "?"}${since}`;
+    }
+    default:
+      return `task ${taskId} is ${task.state}${task.failure ? `: ${task.failure}` : ""}`;
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Blocked hosts: workers whose host name or IP address is blocked get no
+ * tasks, until the block is lifted or runs out.
+ *
+ * @module
+ */
+
+import type { WorkerInfo } from "./worker_info.ts";
+
+/**
+ * A set of blocked hosts, each until a time or forever.
+ *
+ * @example
+ * ```ts
+ * const b = new HostBlocks();
+ * b.block("node07");
+ * console.assert(b.isBlockedName("node07") && !b.isBlockedName("node08"));
+ * b.unblock("node07");
+ * console.assert(!b.isBlockedName("node07"));
+ * ```
+ */
+export class HostBlocks {
+  #until = new Map<string, number>();
+
+  /** Blocks a host for `seconds` (forever if not given). */
+  block(host: string, seconds?: number): void {
+    this.#until.set(host, seconds === undefined ? Infinity : Date.now() + seconds * 1000);
+  }
+
+  /** Lifts the block on a host; returns whether it was blocked. */
+  unblock(host: string): boolean {
+    return this.#until.delete(host);
+  }
+
+  /** Whether a host name or address is blocked now. */
+  isBlockedName(host: string, now = Date.now()): boolean {
+    const until = this.#until.get(host);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    this.#until.delete(host);
+    return false;
+  }
+
+  /** Whether a worker's host name or IP is blocked now. */
+  isBlocked(w: WorkerInfo, now = Date.now()): boolean {
+    return this.#until.size > 0 &&
+      (this.isBlockedName(w.hostname, now) || this.isBlockedName(w.ip, now));
+  }
+
+  /** The hosts blocked now. */
+  list(now = Date.now()): string[] {
+    return [...this.#until.keys()].filter((h) => this.isBlockedName(h, now));
+  }
+}
