@@ -82,9 +82,9 @@ Deno.test("examples/convert.ts: one task per image through a fake convert on one
   assert.equal((await worker.status).code, 0, worker.log());
 });
 
-Deno.test("the TypeScript examples of README.md and docs/api.md type-check", async () => {
+Deno.test("the TypeScript examples of README.md and docs/ type-check", async () => {
   const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["check", "--quiet", "--doc-only", "README.md", "docs/api.md"],
+    args: ["check", "--quiet", "--doc-only", "README.md", "docs/api.md", "docs/scheduling.md"],
     cwd: ROOT,
     stdout: "null",
     stderr: "piped",
