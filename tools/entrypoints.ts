@@ -18,7 +18,7 @@ export interface Entrypoint {
 }
 
 /** Every shipped program by short name. */
-export const ENTRYPOINTS: Record<"worker", Entrypoint> = {
+export const ENTRYPOINTS: Record<"worker" | "catalog" | "status", Entrypoint> = {
   worker: {
     main: "worker/main.ts",
     binary: "wq-worker",
@@ -33,6 +33,21 @@ export const ENTRYPOINTS: Record<"worker", Entrypoint> = {
       "--allow-env",
       "--allow-sys",
     ],
+  },
+  catalog: {
+    main: "catalog/main.ts",
+    binary: "wq-catalog",
+    // The catalog only listens (TCP and UDP) and answers: it reads no file,
+    // no environment variable and runs nothing. node:dgram and node:zlib need
+    // no other permission.
+    permissions: ["--allow-net"],
+  },
+  status: {
+    main: "catalog/status.ts",
+    binary: "wq-status",
+    // The status tool connects to a catalog or a manager; it reads only the
+    // two variables that name the default catalog.
+    permissions: ["--allow-net", "--allow-env=CATALOG_HOST,CATALOG_PORT"],
   },
 };
 

@@ -1,0 +1,94 @@
+/**
+ * Asking a Work Queue manager directly for its status (protocol spec §6):
+ * connect to the manager's port, send one line (`queue_status`,
+ * `worker_status`, `task_status`), read one JSON array until the manager
+ * closes. Works with our manager and with CCTools' (C and Python).
+ *
+ * @module
+ */
+
+import type { CatalogAddress, CatalogRecord } from "./client.ts";
+import { writeAll } from "../wire/line_reader.ts";
+
+/** The status requests a manager answers. */
+export type ManagerStatusRequest = "queue_status" | "worker_status" | "task_status";
+
+/** Options of {@linkcode queryManager}. */
+export interface ManagerQueryOptions {
+  /** Give up after this many ms. Default 5000. */
+  timeoutMs?: number;
+  /** The largest reply accepted, in bytes. Default 64 MiB. */
+  maxBytes?: number;
+}
+
+/**
+ * Sends one status request to a manager and reads its answer.
+ *
+ * @param manager The manager's address and port.
+ * @param request What to ask.
+ * @param options Timeout and size bound.
+ * @returns The objects of the JSON array the manager answers.
+ * @throws {Error} Naming the manager, if it cannot be reached, does not answer in time, or answers something else.
+ */
+export async function queryManager(
+  manager: CatalogAddress,
+  request: ManagerStatusRequest,
+  options: ManagerQueryOptions = {},
+): Promise<CatalogRecord[]> {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const maxBytes = options.maxBytes ?? 64 << 20;
+  const where = `${manager.host}:${manager.port}`;
+  const ac = new AbortController();
+  let conn: Deno.TcpConn | undefined;
+  const timer = setTimeout(() => {
+    ac.abort();
+    try {
+      conn?.close();
+    } catch {
+      // closed meanwhile
+    }
+  }, timeoutMs);
+  try {
+    conn = await Deno.connect({ hostname: manager.host, port: manager.port, signal: ac.signal });
+    await writeAll(conn, new TextEncoder().encode(`${request}\n`));
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = new Uint8Array(65_536);
+      const n = await conn.read(buf);
+      if (n === null) break;
+      total += n;
+      if (total > maxBytes) throw new RangeError(`the reply is larger than ${maxBytes} bytes`);
+      chunks.push(buf.subarray(0, n));
+    }
+    const all = new Uint8Array(total);
+    let off = 0;
+    for (const c of chunks) {
+      all.set(c, off);
+      off += c.length;
+    }
+    const text = new TextDecoder().decode(all).trim();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw new SyntaxError(`the reply to ${request} is not JSON: '${text.slice(0, 60)}'`, {
+        cause: e,
+      });
+    }
+    if (!Array.isArray(parsed)) {
+      throw new SyntaxError(`the reply to ${request} is not a JSON array`);
+    }
+    return parsed.filter((r) => r !== null && typeof r === "object" && !Array.isArray(r));
+  } catch (e) {
+    const why = ac.signal.aborted ? `no answer within ${timeoutMs} ms` : (e as Error).message;
+    throw new Error(`Cannot query manager ${where}: ${why}`, { cause: e });
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn?.close();
+    } catch {
+      // already closed by the timeout
+    }
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * `wq-status`: lists the managers a catalog knows, or asks one manager for
+ * its queue, workers or tasks. Reads our catalog and CCTools'
+ * `catalog_server`, and our managers and CCTools'.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import {
+  type CatalogAddress,
+  type CatalogRecord,
+  queryCatalog,
+  resolveCatalogs,
+} from "./client.ts";
+import { type ManagerStatusRequest, queryManager } from "./manager_query.ts";
+import { formatTable, MANAGER_COLUMNS, TASK_COLUMNS, WORKER_COLUMNS } from "./status_table.ts";
+
+/** The help text of `wq-status`. */
+export const STATUS_USAGE =
+  `Usage: wq-status [options]              list the managers a catalog knows
+       wq-status [options] HOST PORT    ask one manager (also HOST:PORT)
+
+Options:
+  -C, --catalog HOST:PORT   catalog to ask (a comma-separated list is tried in
+                            order; default CATALOG_HOST and CATALOG_PORT,
+                            else localhost:9097)
+  -M, --project REGEX       only managers whose project matches REGEX in full
+  -W, --workers             with HOST PORT: list the manager's workers
+  -T, --tasks               with HOST PORT: list the manager's tasks
+      --json                print the records as JSON instead of a table
+  -t, --timeout SECONDS     give up on a catalog or manager after this long
+                            (default 5)
+  -h, --help                show this help
+
+Exit status: 0 on success, 1 for bad options or when the catalog or the
+manager cannot be reached.
+`;
+
+/** Where `wq-status` prints. */
+export interface StatusIo {
+  /** Normal output. */
+  out: (text: string) => void;
+  /** Error messages. */
+  err: (text: string) => void;
+}
+
+const MANAGER_FILTER = 'type=="wq_master" or type=="wq_manager"';
+
+function isManager(r: CatalogRecord): boolean {
+  return r.type === "wq_master" || r.type === "wq_manager";
+}
+
+function parseManagerAddress(pos: string[]): CatalogAddress {
+  let host: string, portText: string | undefined;
+  if (pos.length === 1) {
+    const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(pos[0]);
+    if (!m) throw new TypeError(`Cannot use manager '${pos[0]}': expected HOST PORT or HOST:PORT`);
+    [host, portText] = [m[1].replace(/^\[|\]$/g, ""), m[2]];
+  } else if (pos.length === 2) {
+    [host, portText] = pos;
+  } else {
+    throw new TypeError(
+      `Cannot use arguments '${pos.join(" ")}': expected nothing, HOST PORT or HOST:PORT`,
+    );
+  }
+  const port = Number(portText);
+  if (!(Number.isInteger(port) && port > 0 && port < 65536)) {
+    throw new TypeError(`Cannot use manager port '${portText}': expected 1 to 65535`);
+  }
+  return { host, port };
+}
+
+function bySortKey(a: CatalogRecord, b: CatalogRecord): number {
+  const k = (r: CatalogRecord) =>
+    [String(r.project ?? ""), String(r.name ?? ""), Number(r.port ?? 0)] as const;
+  const [pa, na, oa] = k(a), [pb, nb, ob] = k(b);
+  return pa < pb ? -1 : pa > pb ? 1 : na < nb ? -1 : na > nb ? 1 : oa - ob;
+}
+
+/**
+ * Runs `wq-status` with the given arguments.
+ *
+ * @param args The arguments (Deno.args).
+ * @param io Where to print.
+ * @returns The exit status: 0 on success, 1 on any error.
+ */
+export async function runStatus(args: string[], io: StatusIo): Promise<number> {
+  let values, positionals;
+  try {
+    ({ values, positionals } = parseArgs({
+      args,
+      options: {
+        catalog: { type: "string", short: "C" },
+        project: { type: "string", short: "M" },
+        workers: { type: "boolean", short: "W" },
+        tasks: { type: "boolean", short: "T" },
+        json: { type: "boolean" },
+        timeout: { type: "string", short: "t" },
+        help: { type: "boolean", short: "h" },
+      },
+      allowPositionals: true,
+      strict: true,
+    }));
+  } catch (e) {
+    io.err(`wq-status: ${(e as Error).message} (see --help)\n`);
+    return 1;
+  }
+  if (values.help) {
+    io.out(STATUS_USAGE);
+    return 0;
+  }
+  try {
+    const timeoutMs = values.timeout === undefined ? 5000 : Number(values.timeout) * 1000;
+    if (!(timeoutMs > 0)) {
+      throw new TypeError(`Cannot use --timeout '${values.timeout}': expected seconds`);
+    }
+    let project: RegExp | undefined;
+    if (values.project !== undefined) {
+      try {
+        project = new RegExp(`^(?:${values.project})$`);
+      } catch (e) {
+        throw new TypeError(`Cannot use --project '${values.project}': ${(e as Error).message}`, {
+          cause: e,
+        });
+      }
+    }
+    if (positionals.length > 0) {
+      const manager = parseManagerAddress(positionals);
+      if (values.workers && values.tasks) throw new TypeError("Cannot use -W with -T: choose one");
+      const request: ManagerStatusRequest = values.workers
+        ? "worker_status"
+        : values.tasks
+        ? "task_status"
+        : "queue_status";
+      let records = await queryManager(manager, request, { timeoutMs });
+      if (request === "queue_status") {
+        records = records.map((r) => ({ name: manager.host, ...r }));
+        if (project) records = records.filter((r) => project.test(String(r.project ?? "")));
+      }
+      if (values.json) {
+        io.out(JSON.stringify(records, null, 2) + "\n");
+      } else {
+        const columns = request === "worker_status"
+          ? WORKER_COLUMNS
+          : request === "task_status"
+          ? TASK_COLUMNS
+          : MANAGER_COLUMNS;
+        io.out(formatTable(columns, records));
+      }
+      return 0;
+    }
+    if (values.workers || values.tasks) {
+      throw new TypeError("Cannot use -W or -T without HOST PORT: they ask one manager");
+    }
+    const catalogs = resolveCatalogs(values.catalog);
+    const errors: string[] = [];
+    let records: CatalogRecord[] | undefined;
+    for (const c of catalogs) {
+      try {
+        records = await queryCatalog(c, { filter: MANAGER_FILTER, timeoutMs });
+        break;
+      } catch (e) {
+        errors.push((e as Error).message);
+      }
+    }
+    if (!records) {
+      const names = catalogs.map((c) => `${c.host}:${c.port}`).join(", ");
+      throw new Error(`Cannot query catalog ${names}: ${errors.join("; ")}`);
+    }
+    const managers = records.filter(isManager)
+      .filter((r) => !project || project.test(String(r.project ?? "")))
+      .sort(bySortKey);
+    io.out(
+      values.json
+        ? JSON.stringify(managers, null, 2) + "\n"
+        : formatTable(MANAGER_COLUMNS, managers),
+    );
+    return 0;
+  } catch (e) {
+    io.err(`wq-status: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
