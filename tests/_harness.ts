@@ -139,8 +139,11 @@ export interface WorkerOptions extends SpawnOptions {
   hostname?: string;
 }
 
-/** Starts our worker (or CCTools') against a manager on 127.0.0.1. */
-export function startWorker(port: number, options: WorkerOptions = {}): Proc {
+/**
+ * Starts our worker (or CCTools') against a manager on 127.0.0.1, or, with
+ * `port` null, with only the given arguments (e.g. `-M PROJECT`).
+ */
+export function startWorker(port: number | null, options: WorkerOptions = {}): Proc {
   const base = options.cctools ? [requireBinary("work_queue_worker")] : denoRunArgs("worker");
   let uts: string[] = [];
   if (options.hostname !== undefined) {
@@ -159,7 +162,8 @@ export function startWorker(port: number, options: WorkerOptions = {}): Proc {
       options.hostname,
     ];
   }
-  return spawn([...uts, ...base, ...(options.args ?? []), "127.0.0.1", String(port)], {
+  const address = port === null ? [] : ["127.0.0.1", String(port)];
+  return spawn([...uts, ...base, ...(options.args ?? []), ...address], {
     ...options,
     env: { CATALOG_HOST: "127.0.0.1", CATALOG_PORT: "1", ...options.env },
   });

@@ -1,7 +1,8 @@
 /**
  * Checks that imports point one way, on the graph `deno info --json` gives:
  * `lib/wire/` imports only itself, `lib/errors.ts` and `lib/constants.ts`;
- * `lib/manager/` and `lib/worker/` never import each other; the leaf
+ * `lib/manager/` and `lib/worker/` never import each other, and of
+ * `lib/catalog/` only the client; the leaf
  * modules import neither; library code imports only relative files and
  * `node:` built-ins (so `mod.ts` is importable by URL). Prints each
  * violation and exits 1 if there is any.
@@ -29,15 +30,36 @@ const RULES: { from: string; allow: string[] }[] = [
   { from: "lib/constants.ts", allow: [] },
   { from: "lib/task.ts", allow: ["lib/wire/", "lib/constants.ts", "lib/errors.ts"] },
   {
-    from: "lib/manager/",
-    allow: ["lib/manager/", "lib/wire/", "lib/task.ts", "lib/constants.ts", "lib/errors.ts"],
+    from: "lib/catalog/",
+    allow: ["lib/catalog/", "lib/wire/", "lib/constants.ts", "lib/errors.ts"],
   },
-  { from: "lib/worker/", allow: ["lib/worker/", "lib/wire/", "lib/constants.ts", "lib/errors.ts"] },
+  {
+    from: "lib/manager/",
+    allow: [
+      "lib/catalog/client.ts",
+      "lib/manager/",
+      "lib/wire/",
+      "lib/task.ts",
+      "lib/constants.ts",
+      "lib/errors.ts",
+    ],
+  },
+  {
+    from: "lib/worker/",
+    allow: [
+      "lib/catalog/client.ts",
+      "lib/worker/",
+      "lib/wire/",
+      "lib/constants.ts",
+      "lib/errors.ts",
+    ],
+  },
   {
     from: "worker/",
     allow: ["worker/", "lib/worker/", "lib/wire/", "lib/constants.ts", "lib/errors.ts"],
   },
   { from: "mod.ts", allow: ["lib/"] },
+  { from: "catalog/", allow: ["lib/catalog/", "lib/wire/", "lib/constants.ts", "lib/errors.ts"] },
 ];
 
 /**
@@ -93,7 +115,12 @@ export async function checkDeps(roots: string[]): Promise<string[]> {
 }
 
 if (import.meta.main) {
-  const problems = await checkDeps(["mod.ts", "worker/main.ts"]);
+  const problems = await checkDeps([
+    "mod.ts",
+    "worker/main.ts",
+    "catalog/main.ts",
+    "catalog/status.ts",
+  ]);
   for (const p of problems) console.error(p);
   if (problems.length > 0) Deno.exit(1);
   console.log("imports point one way");

@@ -17,46 +17,81 @@ export interface ManagerFacts {
 
 /** The user running the manager, if the manager may read `USER`. */
 function owner(): string {
-  const allowed = Deno.permissions.querySync({ name: "env", variable: "USER" }).state === "granted";
-  return (allowed ? Deno.env.get("USER") : undefined) ?? "unknown";
+  return (granted({ name: "env", variable: "USER" }) ? Deno.env.get("USER") : undefined) ??
+    "unknown";
 }
 
-function queueStatus(core: Core, facts: ManagerFacts): Record<string, unknown>[] {
+function granted(desc: Deno.PermissionDescriptor): boolean {
+  return Deno.permissions.querySync(desc).state === "granted";
+}
+
+/**
+ * The manager's summary record: what `queue_status` answers and what the
+ * manager advertises to a catalog (the fields CCTools' clients read).
+ *
+ * @param core The books.
+ * @param facts Name, port, start time.
+ * @returns A flat JSON object of type `wq_master`.
+ */
+export function managerRecord(core: Core, facts: ManagerFacts): Record<string, unknown> {
   const s = core.inState;
-  let workers = 0, busy = 0, cores = 0, memory = 0, disk = 0;
+  let workers = 0, busy = 0, init = 0;
+  const total = { cores: 0, memory: 0, disk: 0, gpus: 0 };
+  const inuse = { cores: 0, memory: 0, disk: 0, gpus: 0 };
+  const largest = { cores: 0, memory: 0, disk: 0, gpus: 0 };
   for (const w of core.workers.values()) {
-    if (!w.ready) continue;
+    if (!w.ready) {
+      init++;
+      continue;
+    }
     workers++;
     if (w.tasks.size) busy++;
-    cores += w.total.cores;
-    memory += w.total.memory;
-    disk += w.total.disk;
+    for (const k of ["cores", "memory", "disk", "gpus"] as const) {
+      total[k] += w.total[k];
+      inuse[k] += w.inUse[k];
+      largest[k] = Math.max(largest[k], w.total[k]);
+    }
   }
-  return [{
+  const c = core.counters;
+  const record: Record<string, unknown> = {
     type: "wq_master",
     project: facts.name ?? "",
     port: facts.port,
     starttime: Math.floor(facts.startedAt / 1000),
     version: "8.0.0",
+    implementation: "wq-deno",
     owner: owner(),
+    priority: 0,
+    manager_preferred_connection: "by_ip",
     workers,
     workers_connected: workers,
+    workers_init: init,
     workers_busy: busy,
     workers_idle: workers - busy,
+    workers_able: workers,
+    workers_joined: c.workersJoined,
+    workers_removed: c.workersRemoved,
+    workers_lost: c.workersLost,
     tasks_waiting: s.ready,
     tasks_running: s.sending + s.running,
     tasks_with_results: s.receiving + s.complete,
     tasks_on_workers: s.sending + s.running + s.receiving,
-    tasks_complete: core.counters.tasksDone,
-    tasks_done: core.counters.tasksDone,
-    tasks_submitted: core.counters.tasksSubmitted,
-    tasks_dispatched: core.counters.tasksDispatched,
-    tasks_cancelled: core.counters.tasksCancelled,
     tasks_left: 0,
-    cores_total: cores,
-    memory_total: memory,
-    disk_total: disk,
-  }];
+    tasks_submitted: c.tasksSubmitted,
+    tasks_dispatched: c.tasksDispatched,
+    tasks_done: c.tasksDone,
+    tasks_complete: c.tasksDone,
+    tasks_cancelled: c.tasksCancelled,
+    bytes_sent: c.bytesSent,
+    bytes_received: c.bytesReceived,
+  };
+  for (const k of ["cores", "memory", "disk", "gpus"] as const) {
+    record[`${k}_total`] = total[k];
+    record[`${k}_inuse`] = inuse[k];
+    record[`${k}_largest`] = largest[k];
+  }
+  if (granted({ name: "read", path: "." })) record.working_dir = Deno.cwd();
+  return record;
 }
 
 function workerStatus(core: Core): Record<string, unknown>[] {
@@ -68,6 +103,7 @@ function workerStatus(core: Core): Record<string, unknown>[] {
     workerid: w.workerId,
     state: w.ready ? (w.tasks.size ? "BUSY" : "READY") : "INIT",
     tasks_running: w.tasks.size,
+    total_tasks_running: w.tasks.size,
     total_tasks_complete: w.tasksDone,
     cores_total: w.total.cores,
     cores_inuse: w.inUse.cores,
@@ -92,8 +128,13 @@ function taskStatus(core: Core): Record<string, unknown>[] {
       command: t.command,
       category: t.category,
       priority: t.priority,
-      host: w?.addr ?? "",
+      host: w?.hostname ?? "",
+      address_port: w?.addr ?? "",
       hostname: w?.hostname ?? "",
+      cores: t.resources.cores ?? -1,
+      memory: t.resources.memory ?? -1,
+      disk: t.resources.disk ?? -1,
+      gpus: t.resources.gpus ?? -1,
       time_submitted: (t.submitTime ?? 0) * 1000,
     });
   }
@@ -114,7 +155,7 @@ export function statusReply(line: string, core: Core, facts: ManagerFacts): stri
   let body: string;
   switch (what) {
     case "queue_status":
-      body = JSON.stringify(queueStatus(core, facts));
+      body = JSON.stringify([managerRecord(core, facts)]);
       break;
     case "worker_status":
       body = JSON.stringify(workerStatus(core));

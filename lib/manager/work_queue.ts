@@ -21,13 +21,14 @@ import { FrameWriter } from "../wire/frame_writer.ts";
 import { LineReader } from "../wire/line_reader.ts";
 import { clip, MAX_LINE } from "../wire/protocol.ts";
 import { Core } from "./core.ts";
+import { Advertiser } from "./advertiser.ts";
 import { isKnownAlgorithm } from "./choose_worker.ts";
 import { explainTask, largestWorker, unfitReason } from "./explain.ts";
 import { FastAbort } from "./fast_abort.ts";
 import { HostBlocks } from "./host_blocks.ts";
 import type { Resources } from "./resources.ts";
 import { schedule } from "./scheduler.ts";
-import { statusReply } from "./status.ts";
+import { managerRecord, statusReply } from "./status.ts";
 import { type Dispatch, localityKey, queueCleanup, queueTask, stageInputs } from "./transfer.ts";
 import { type ConnHost, type OutputOutcome, WorkerConn, type WorkerResult } from "./worker_conn.ts";
 import { WorkerInfo } from "./worker_info.ts";
@@ -41,8 +42,20 @@ export interface WorkQueueOptions {
   port?: number;
   /** The address to listen on. Default `0.0.0.0` (all interfaces). */
   hostname?: string;
-  /** The project name (advertised to a catalog by a later version). */
+  /**
+   * The project name. A named manager advertises itself to its catalogs, so
+   * that workers started with `-M NAME` find it and status tools list it.
+   */
   name?: string;
+  /**
+   * Catalogs to advertise to, `host:port[,host:port]`. Default: CATALOG_HOST
+   * and CATALOG_PORT from the environment, else `localhost:9097`.
+   */
+  catalog?: string;
+  /** Seconds between catalog updates. Default 60. */
+  catalogInterval?: number;
+  /** Send catalog updates over TCP (port+1) instead of UDP. Default: UDP, or TCP if CATALOG_UPDATE_PROTOCOL=tcp. */
+  catalogTcp?: boolean;
   /** Log every task move and worker event to the logger. */
   debug?: boolean;
   /** Receives log lines; default writes warnings (and debug lines if `debug`) to stderr. */
@@ -116,6 +129,11 @@ function defaultLogger(debug: boolean): Logger {
   };
 }
 
+function envIs(name: string, value: string): boolean {
+  const granted = Deno.permissions.querySync({ name: "env", variable: name }).state === "granted";
+  return granted && Deno.env.get(name)?.toLowerCase() === value;
+}
+
 function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -143,8 +161,8 @@ const STATUS_REQUESTS = new Set([
  * ```
  */
 export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
-  /** The project name. */
-  name: string | undefined;
+  #name: string | undefined;
+  readonly #advertiser: Advertiser;
   readonly #listener: Deno.Listener;
   readonly #core: Core;
   readonly #log: Logger;
@@ -183,7 +201,20 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
         `Cannot create WorkQueue: port must be an integer in 0..65535, got ${port}`,
       );
     }
-    this.name = options.name;
+    this.#name = options.name;
+    const interval = options.catalogInterval ?? 60;
+    if (!(interval > 0)) {
+      throw new RangeError(
+        `Cannot create WorkQueue: catalogInterval must be positive, got ${interval}`,
+      );
+    }
+    this.#advertiser = new Advertiser({
+      catalog: options.catalog,
+      intervalSeconds: interval,
+      tcp: options.catalogTcp ?? envIs("CATALOG_UPDATE_PROTOCOL", "tcp"),
+      record: () => managerRecord(this.#core, this.#facts()),
+      log: (level, m) => this.#log(level, m),
+    });
     this.#log = options.logger ?? defaultLogger(options.debug ?? false);
     const debug = options.debug ?? false;
     this.#core = new Core(debug ? (m) => this.#log("debug", m) : undefined);
@@ -205,10 +236,48 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       throw e;
     }
     this.#accepting = this.#acceptLoop();
+    if (this.#name !== undefined) this.#advertiser.start();
     if (options.signal?.aborted) this.close();
     else options.signal?.addEventListener("abort", () => this.close(), { once: true });
     this.#timer = setInterval(() => this.#sweep(), 1000);
     this.#timer.unref();
+  }
+
+  /** The project name, if the manager has one. */
+  get name(): string | undefined {
+    return this.#name;
+  }
+
+  /**
+   * Names the project and starts advertising it to the catalogs.
+   *
+   * @param name The project name; workers find it with `-M NAME`.
+   */
+  specifyName(name: string): void {
+    if (typeof name !== "string" || name.length === 0 || /\s/.test(name)) {
+      throw new TypeError(
+        `Cannot set project name: expected a non-empty name without spaces, got '${String(name)}'`,
+      );
+    }
+    this.#name = name;
+    this.#advertiser.start();
+    this.#advertiser.update();
+  }
+
+  /**
+   * Sets the catalog to advertise to (replacing CATALOG_HOST/CATALOG_PORT and
+   * the `catalog` option).
+   *
+   * @param host The catalog's host, or a `host:port[,host:port]` list.
+   * @param port Its port (default 9097).
+   */
+  specifyCatalogServer(host: string, port?: number): void {
+    this.#advertiser.setCatalog(port === undefined ? host : `${host}:${port}`);
+    if (this.#name !== undefined) this.#advertiser.update();
+  }
+
+  #facts() {
+    return { name: this.#name, port: this.port, startedAt: this.#startedAt };
   }
 
   /** The port the manager listens on. */
@@ -524,6 +593,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
 
   async #shutdown(): Promise<void> {
     clearInterval(this.#timer);
+    await this.#advertiser.stop();
     try {
       this.#listener.close();
     } catch (e) {
@@ -602,11 +672,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
         this.#removeWorker(info, info.leaving ? undefined : "it closed the connection");
       } else if (STATUS_REQUESTS.has(word) || word === "GET") {
         writer.send(
-          statusReply(first, this.#core, {
-            name: this.name,
-            port: this.port,
-            startedAt: this.#startedAt,
-          }),
+          statusReply(first, this.#core, this.#facts()),
         );
         await writer.flushed();
       } else {

@@ -6,6 +6,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { projectMatcher } from "./find_manager.ts";
 
 /** What the worker was asked to do. */
 export type WorkerAction = "run" | "help" | "version";
@@ -18,6 +19,10 @@ export interface WorkerOptions {
   host: string;
   /** The manager's port. */
   port: number;
+  /** Find the manager in a catalog by this project pattern (`-M`) instead of HOST PORT. */
+  managerName?: string;
+  /** Catalogs to ask (`-C host:port[,host:port]`); default CATALOG_HOST/CATALOG_PORT, else localhost:9097. */
+  catalog?: string;
   /** Cores to offer; `undefined` detects them. */
   cores?: number;
   /** Memory to offer in MB; `undefined` detects it. */
@@ -49,10 +54,14 @@ export interface WorkerOptions {
 /** The usage text printed by `--help`. */
 export const WORKER_USAGE: string = `Usage: wq-worker [options] HOST PORT
        wq-worker [options] HOST:PORT
+       wq-worker [options] -M PROJECT [-C CATALOG_HOST:PORT]
 
 Connects to a Work Queue manager (protocol 9) and runs its tasks.
 
 Options:
+  -M, -N, --manager-name PROJECT
+                          Find managers of PROJECT (a regular expression) in the catalog
+  -C, --catalog HOST:PORT Catalog(s) to ask (default CATALOG_HOST/CATALOG_PORT, else localhost:9097)
   --cores N               Cores to offer ('all' or 0: detect; default detect)
   --memory MB             Memory to offer in MB ('all': detect; default detect)
   --disk MB               Disk to offer in MB ('all': detect; default detect)
@@ -173,7 +182,9 @@ function normalizeDebug(args: string[]): string[] {
       out.push(...args.slice(i));
       break;
     }
-    if (a === "-d" || a === "--debug") {
+    if (a === "-N") {
+      out.push("-M");
+    } else if (a === "-d" || a === "--debug") {
       const next = args[i + 1];
       if (next !== undefined && isDebugFlag(next)) {
         out.push(`--debug=${next}`);
@@ -219,6 +230,8 @@ export function parseWorkerArgs(args: string[]): WorkerOptions {
       allowPositionals: true,
       strict: true,
       options: {
+        "manager-name": { type: "string", short: "M" },
+        catalog: { type: "string", short: "C" },
         cores: { type: "string" },
         memory: { type: "string" },
         disk: { type: "string" },
@@ -288,6 +301,22 @@ export function parseWorkerArgs(args: string[]): WorkerOptions {
   if (v["max-stdout"] !== undefined) opts.maxStdout = parseBytes(v["max-stdout"], "--max-stdout");
   if (opts.workdir === "") throw new RangeError("Cannot use option '--workdir': it is empty");
 
+  if (v.catalog !== undefined) opts.catalog = v.catalog;
+  if (v["manager-name"] !== undefined) {
+    if (v["manager-name"] === "") {
+      throw new RangeError("Cannot use option '-M': the project name is empty");
+    }
+    if (parsed.positionals.length > 0) {
+      throw new TypeError(
+        `Cannot parse arguments: give either -M PROJECT or HOST PORT, not both (got '${
+          parsed.positionals.join(" ")
+        }')`,
+      );
+    }
+    projectMatcher(v["manager-name"]); // a bad pattern is an option error
+    opts.managerName = v["manager-name"];
+    return opts;
+  }
   const [host, port] = parseAddress(parsed.positionals);
   opts.host = host;
   opts.port = port;

@@ -5,7 +5,9 @@
  * @module
  */
 
+import { resolveCatalogs } from "../catalog/client.ts";
 import { Backoff } from "./backoff.ts";
+import { type FoundManager, ManagerFinder } from "./find_manager.ts";
 import type { WorkerLog } from "./log.ts";
 import type { WorkerIdentity } from "./messages.ts";
 import type { WorkerOptions } from "./options.ts";
@@ -40,7 +42,11 @@ export interface WorkerLoopContext {
  */
 export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext): Promise<number> {
   const { log, signal, workspace } = ctx;
-  const where = `${options.host}:${options.port}`;
+  const finder = options.managerName === undefined
+    ? undefined
+    : new ManagerFinder(resolveCatalogs(options.catalog), options.managerName);
+  let where = `${options.host}:${options.port}`;
+  let found: FoundManager | undefined;
   const backoff = new Backoff({
     minMs: options.minBackoff * 1000,
     maxMs: options.maxBackoff * 1000,
@@ -49,10 +55,23 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
   while (!signal.aborted) {
     let conn: Deno.TcpConn;
     try {
-      conn = await dial(options.host, options.port, Math.max(1000, deadline - Date.now()), signal);
+      const timeout = Math.max(1000, deadline - Date.now());
+      if (finder) {
+        const f = await finder.find();
+        if ("none" in f) throw new Error(f.none);
+        found = f;
+        conn = await dialAny(f.hosts, f.port, timeout, signal);
+        where = `${conn.remoteAddr.hostname}:${f.port} (project ${f.project})`;
+      } else {
+        conn = await dial(options.host, options.port, timeout, signal);
+      }
     } catch (e) {
       if (signal.aborted) break;
-      log.notice(`cannot connect to ${where}: ${e instanceof Error ? e.message : e}`);
+      if (found) finder?.avoid(found);
+      found = undefined;
+      log.notice(
+        `cannot connect to ${finder ? "a manager" : where}: ${e instanceof Error ? e.message : e}`,
+      );
       if (Date.now() >= deadline) {
         log.notice(`stopping: no manager reached in ${options.connectTimeout} s (connect timeout)`);
         return 0;
@@ -86,6 +105,9 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
       break;
     }
     deadline = Date.now() + options.connectTimeout * 1000;
+    // Looking up by project: a manager that went away is picked last for a while.
+    if (found) finder?.avoid(found);
+    found = undefined;
     if (end.kind === "lost") await sleep(backoff.next(), signal);
   }
   return 0;
@@ -123,6 +145,25 @@ async function dial(
     clearTimeout(timer);
     signal.removeEventListener("abort", onAbort);
   }
+}
+
+/** Tries each address in turn; throws the last error if none answers. */
+async function dialAny(
+  hosts: string[],
+  port: number,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<Deno.TcpConn> {
+  let last: unknown;
+  for (const h of hosts) {
+    try {
+      return await dial(h, port, timeoutMs, signal);
+    } catch (e) {
+      last = e;
+      if (signal.aborted) break;
+    }
+  }
+  throw last;
 }
 
 /** Waits `ms`, or less if `signal` aborts. */

@@ -1,0 +1,85 @@
+/**
+ * Advertising a named manager to catalogs: one update at start, one every
+ * interval, and a last one when the manager closes (marked short-lived, so
+ * that workers looking for the project stop picking this manager).
+ *
+ * @module
+ */
+
+import {
+  type CatalogAddress,
+  type CatalogRecord,
+  resolveCatalogs,
+  sendCatalogUpdate,
+} from "../catalog/client.ts";
+
+/** Options of {@linkcode Advertiser}. */
+export interface AdvertiserOptions {
+  /** `host:port[,host:port]`; else CATALOG_HOST/CATALOG_PORT, else localhost:9097. */
+  catalog?: string;
+  /** Seconds between updates. */
+  intervalSeconds: number;
+  /** Send over TCP (to port+1) instead of UDP. */
+  tcp: boolean;
+  /** Builds the current record. */
+  record: () => CatalogRecord;
+  /** Where problems are reported (once per catalog and kind of error). */
+  log: (level: "debug" | "warn", message: string) => void;
+}
+
+/** Sends the manager's record to its catalogs on a timer. */
+export class Advertiser {
+  #o: AdvertiserOptions;
+  #catalogs: CatalogAddress[] | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #reported = new Set<string>();
+  /** Updates sent (one per catalog per round). */
+  sent = 0;
+
+  /** @param options Catalogs, interval, transport, record and log. */
+  constructor(options: AdvertiserOptions) {
+    this.#o = options;
+  }
+
+  /** The catalogs updates go to. */
+  get catalogs(): CatalogAddress[] {
+    this.#catalogs ??= resolveCatalogs(this.#o.catalog);
+    return this.#catalogs;
+  }
+
+  /** Changes the catalogs (takes effect with the next update). */
+  setCatalog(catalog: string): void {
+    this.#o.catalog = catalog;
+    this.#catalogs = undefined;
+  }
+
+  /** Sends one update now and then one every interval. */
+  start(): void {
+    if (this.#timer) return;
+    this.update();
+    this.#timer = setInterval(() => this.update(), this.#o.intervalSeconds * 1000);
+    this.#timer.unref();
+  }
+
+  /** Sends the current record now. */
+  async update(extra: CatalogRecord = {}): Promise<void> {
+    const catalogs = this.catalogs;
+    const errors = await sendCatalogUpdate(catalogs, { ...this.#o.record(), ...extra }, {
+      tcp: this.#o.tcp,
+    });
+    this.sent += catalogs.length - errors.length;
+    for (const e of errors) {
+      const level = this.#reported.has(e.message) ? "debug" : "warn";
+      this.#reported.add(e.message);
+      this.#o.log(level, e.message);
+    }
+  }
+
+  /** Stops the timer and sends the last update. */
+  async stop(): Promise<void> {
+    if (!this.#timer) return;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.update({ lifetime: 1 });
+  }
+}
