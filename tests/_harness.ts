@@ -173,7 +173,10 @@ export function startWorker(port: number | null, options: WorkerOptions = {}): P
  * The path of a CCTools binary; throws with an install hint when it is
  * missing, so that interop tests fail loudly instead of passing quietly.
  */
-export function requireBinary(name: string): string {
+export function requireBinary(
+  name: string,
+  install = "apt-get install -y coop-computing-tools python3-workqueue",
+): string {
   for (const dir of ["/usr/bin", "/usr/local/bin"]) {
     const path = `${dir}/${name}`;
     try {
@@ -184,7 +187,7 @@ export function requireBinary(name: string): string {
     }
   }
   throw new Error(
-    `Cannot run interop test: '${name}' is not installed (apt-get install -y coop-computing-tools python3-workqueue)`,
+    `Cannot run test: '${name}' is not installed (${install})`,
   );
 }
 

@@ -8,21 +8,19 @@
 import assert from "node:assert/strict";
 import { sendCatalogUpdate } from "../lib/catalog/client.ts";
 import { WorkQueue } from "../mod.ts";
-import { type Proc, spawn, startWorker, type TempDir, tempDir, until } from "./_harness.ts";
+import {
+  type Proc,
+  requireBinary,
+  spawn,
+  startWorker,
+  type TempDir,
+  tempDir,
+  until,
+} from "./_harness.ts";
 import { startOurCatalog, untilCatalog } from "./_catalog.ts";
 
 function requireChromium(): string {
-  for (const path of ["/usr/bin/chromium", "/usr/bin/chromium-browser"]) {
-    try {
-      Deno.statSync(path);
-      return path;
-    } catch {
-      continue;
-    }
-  }
-  throw new Error(
-    "Cannot run the dashboard test: Chromium is not installed (apt-get install -y chromium)",
-  );
+  return requireBinary("chromium", "apt-get install -y chromium");
 }
 
 function chromiumArgs(profile: string): string[] {

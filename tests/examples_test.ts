@@ -84,7 +84,15 @@ Deno.test("examples/convert.ts: one task per image through a fake convert on one
 
 Deno.test("the TypeScript examples of README.md and docs/ type-check", async () => {
   const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["check", "--quiet", "--doc-only", "README.md", "docs/api.md", "docs/scheduling.md", "docs/catalog.md"],
+    args: [
+      "check",
+      "--quiet",
+      "--doc-only",
+      "README.md",
+      "docs/api.md",
+      "docs/scheduling.md",
+      "docs/catalog.md",
+    ],
     cwd: ROOT,
     stdout: "null",
     stderr: "piped",
