@@ -181,26 +181,21 @@ function queueTree(w: FrameWriter, entries: TreeEntry[]): void {
  * @param w The worker's writer.
  * @param task The task.
  * @param d The dispatch decided for it.
- * @returns Bytes of input bodies queued.
  */
-export function queueTask(w: FrameWriter, task: Task, d: Dispatch): number {
-  let bytes = 0;
+export function queueTask(w: FrameWriter, task: Task, d: Dispatch): void {
   const cached = d.worker.cached;
   for (const [i, input] of d.inputs.entries()) {
     if (input.kind === "emptydir" || cached.has(input.name)) continue;
     if (input.kind === "file") {
       w.send(`put ${input.name} ${input.size} ${octal(input.mode)}\n`);
       w.sendFile(input.path, input.size);
-      bytes += input.size;
     } else if (input.kind === "buffer") {
       w.send(`put ${input.name} ${input.data.length} 0644\n`);
       w.send(input.data);
-      bytes += input.data.length;
     } else {
       w.send(`dir ${input.name}\n`);
       queueTree(w, input.children);
       w.send("end\n");
-      bytes += input.size;
     }
     if (input.cache) {
       const size = input.kind === "buffer" ? input.data.length : input.size;
@@ -231,7 +226,6 @@ export function queueTask(w: FrameWriter, task: Task, d: Dispatch): number {
     block += `outfile ${d.outputNames[i]} ${urlEncode(o.remote)} ${o.cache ? FLAG_CACHE : 0}\n`;
   });
   w.send(block + "end\n");
-  return bytes;
 }
 
 /**
