@@ -24,12 +24,9 @@
  * @module
  */
 
-export {
-  type Logger,
-  WorkQueue,
-  type WorkQueueOptions,
-  type WorkQueueStats,
-} from "./lib/manager/work_queue.ts";
+export { WorkQueue } from "./lib/manager/work_queue.ts";
+export type { Logger, WorkQueueOptions } from "./lib/manager/options.ts";
+export type { WorkQueueStats } from "./lib/manager/stats.ts";
 export {
   type DirectoryOptions,
   type FileOptions,

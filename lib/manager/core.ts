@@ -21,6 +21,8 @@ export interface Counters {
   tasksDone: number;
   tasksCancelled: number;
   tasksRequeued: number;
+  tasksFastAborted: number;
+  workersFastAborted: number;
   workersJoined: number;
   workersRemoved: number;
   workersLost: number;
@@ -62,6 +64,8 @@ export class Core {
     tasksDone: 0,
     tasksCancelled: 0,
     tasksRequeued: 0,
+    tasksFastAborted: 0,
+    workersFastAborted: 0,
     workersJoined: 0,
     workersRemoved: 0,
     workersLost: 0,

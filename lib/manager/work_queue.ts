@@ -28,106 +28,12 @@ import { FastAbort } from "./fast_abort.ts";
 import { HostBlocks } from "./host_blocks.ts";
 import type { Resources } from "./resources.ts";
 import { schedule } from "./scheduler.ts";
+import { defaultLogger, type Logger, type WorkQueueOptions } from "./options.ts";
+import { computeStats, type WorkQueueStats } from "./stats.ts";
 import { managerRecord, statusReply } from "./status.ts";
 import { type Dispatch, localityKey, queueCleanup, queueTask, stageInputs } from "./transfer.ts";
 import { type ConnHost, type OutputOutcome, WorkerConn, type WorkerResult } from "./worker_conn.ts";
 import { WorkerInfo } from "./worker_info.ts";
-
-/** Where log lines go: `debug` only when asked for, `warn` always. */
-export type Logger = (level: "debug" | "warn", message: string) => void;
-
-/** Options of {@linkcode WorkQueue}. */
-export interface WorkQueueOptions {
-  /** The port to listen on: default 9123; `0` (`WORK_QUEUE_RANDOM_PORT`) takes any free port. */
-  port?: number;
-  /** The address to listen on. Default `0.0.0.0` (all interfaces). */
-  hostname?: string;
-  /**
-   * The project name. A named manager advertises itself to its catalogs, so
-   * that workers started with `-M NAME` find it and status tools list it.
-   */
-  name?: string;
-  /**
-   * Catalogs to advertise to, `host:port[,host:port]`. Default: CATALOG_HOST
-   * and CATALOG_PORT from the environment, else `localhost:9097`.
-   */
-  catalog?: string;
-  /** Seconds between catalog updates. Default 60. */
-  catalogInterval?: number;
-  /** Send catalog updates over TCP (port+1) instead of UDP. Default: UDP, or TCP if CATALOG_UPDATE_PROTOCOL=tcp. */
-  catalogTcp?: boolean;
-  /** Log every task move and worker event to the logger. */
-  debug?: boolean;
-  /** Receives log lines; default writes warnings (and debug lines if `debug`) to stderr. */
-  logger?: Logger;
-  /** Seconds between keepalive checks of a quiet worker. Default 30. */
-  keepaliveInterval?: number;
-  /** Seconds a worker may take to answer a check (or to finish its handshake). Default 30. */
-  keepaliveTimeout?: number;
-  /** Closes the queue (as `close()`) when aborted. */
-  signal?: AbortSignal;
-  /** Bytes of a task's standard output kept; the rest is dropped and the result says so. Default 1 GiB. */
-  maxStdout?: number;
-}
-
-/** A snapshot of the queue's counters. */
-export interface WorkQueueStats {
-  /** Workers that finished their handshake. */
-  workersConnected: number;
-  /** Connections still in their handshake. */
-  workersInit: number;
-  /** Connected workers with no task. */
-  workersIdle: number;
-  /** Connected workers with at least one task. */
-  workersBusy: number;
-  /** Workers that ever joined. */
-  workersJoined: number;
-  /** Workers that left (any reason). */
-  workersRemoved: number;
-  /** Workers lost to an error or a timeout. */
-  workersLost: number;
-  /** Tasks ever submitted. */
-  tasksSubmitted: number;
-  /** Tasks waiting for a worker. */
-  tasksWaiting: number;
-  /** Tasks whose inputs are being sent or that run. */
-  tasksRunning: number;
-  /** Tasks whose results are coming back or are waiting for `wait()`. */
-  tasksWithResults: number;
-  /** Tasks on workers in any state. */
-  tasksOnWorkers: number;
-  /** Tasks that completed (whatever their result). */
-  tasksDone: number;
-  /** Tasks cancelled. */
-  tasksCancelled: number;
-  /** Tasks put back to ready after losing their worker. */
-  tasksRequeued: number;
-  /** Dispatches made (a retried task counts again). */
-  tasksDispatched: number;
-  /** Waiting tasks that no connected worker is large enough to run (see `explain()`). */
-  tasksUnfittable: number;
-  /** Tasks aborted as stragglers and run again. */
-  tasksFastAborted: number;
-  /** Workers removed for being the slow one again and again. */
-  workersFastAborted: number;
-  /** Hosts blocked now. */
-  hostsBlocked: string[];
-  /** Total cores, memory, disk and gpus of connected workers. */
-  totalCores: number;
-  totalMemory: number;
-  totalDisk: number;
-  totalGpus: number;
-  /** Bytes sent to and received from workers. */
-  bytesSent: number;
-  bytesReceived: number;
-}
-
-function defaultLogger(debug: boolean): Logger {
-  return (level, message) => {
-    if (level === "debug" && !debug) return;
-    console.error(`wq manager: ${message}`);
-  };
-}
 
 function envIs(name: string, value: string): boolean {
   const granted = Deno.permissions.querySync({ name: "env", variable: name }).state === "granted";
@@ -183,8 +89,6 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
   readonly #unfit = new Map<Task, string>();
   #largest: Resources = { cores: 0, memory: 0, disk: 0, gpus: 0 };
   #readyWorkers = 0;
-  #tasksFastAborted = 0;
-  #workersFastAborted = 0;
   #nextConnId = 1;
   #schedulePending = false;
   #closed: Promise<void> | undefined;
@@ -287,51 +191,13 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
 
   /** A snapshot of the queue's counters. */
   get stats(): WorkQueueStats {
-    const c = this.#core;
-    let connected = 0, init = 0, busy = 0, cores = 0, memory = 0, disk = 0, gpus = 0;
-    for (const w of c.workers.values()) {
-      if (w.pending.size > 0) {
-        init++;
-        continue;
-      }
-      connected++;
-      if (w.tasks.size > 0) busy++;
-      cores += w.total.cores;
-      memory += w.total.memory;
-      disk += w.total.disk;
-      gpus += w.total.gpus;
-    }
-    const s = c.inState;
-    return {
-      workersConnected: connected,
-      workersInit: init,
-      workersIdle: connected - busy,
-      workersBusy: busy,
-      workersJoined: c.counters.workersJoined,
-      workersRemoved: c.counters.workersRemoved,
-      workersLost: c.counters.workersLost,
-      tasksSubmitted: c.counters.tasksSubmitted,
-      tasksWaiting: s.ready,
-      tasksRunning: s.sending + s.running,
-      tasksWithResults: s.receiving + s.complete,
-      tasksOnWorkers: s.sending + s.running + s.receiving,
-      tasksDone: c.counters.tasksDone,
-      tasksCancelled: c.counters.tasksCancelled,
-      tasksRequeued: c.counters.tasksRequeued,
-      tasksDispatched: c.counters.tasksDispatched,
+    const live = [...this.#conns.values()];
+    return computeStats(this.#core, {
       tasksUnfittable: [...this.#unfit.keys()].filter((t) => t.state === "ready").length,
-      tasksFastAborted: this.#tasksFastAborted,
-      workersFastAborted: this.#workersFastAborted,
       hostsBlocked: this.#blocks.list(),
-      totalCores: cores,
-      totalMemory: memory,
-      totalDisk: disk,
-      totalGpus: gpus,
-      bytesSent: c.counters.bytesSent +
-        [...this.#conns.values()].reduce((n, e) => n + (e.wc?.writer.bytesWritten ?? 0), 0),
-      bytesReceived: c.counters.bytesReceived +
-        [...this.#conns.values()].reduce((n, e) => n + (e.wc?.reader.bytesRead ?? 0), 0),
-    };
+      liveBytesSent: live.reduce((n, e) => n + (e.wc?.writer.bytesWritten ?? 0), 0),
+      liveBytesReceived: live.reduce((n, e) => n + (e.wc?.reader.bytesRead ?? 0), 0),
+    });
   }
 
   /**
@@ -843,7 +709,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     const w = d.worker;
     const wc = this.#conns.get(w.id)?.wc;
     if (wc) queueCleanup(wc.writer, task, d);
-    this.#tasksFastAborted++;
+    this.#core.counters.tasksFastAborted++;
     w.fastAborts++;
     (task[kInternal].avoid ??= new Set()).add(w.id);
     const limit = ((this.#fastAbort.limit() ?? 0) / 1000).toFixed(1);
@@ -853,7 +719,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     );
     this.#retry(task, `fast abort on worker ${w.label}`);
     if (w.fastAborts >= 2 && wc) {
-      this.#workersFastAborted++;
+      this.#core.counters.workersFastAborted++;
       w.leaving = true;
       wc.writer.send("exit\n");
       this.#removeWorker(

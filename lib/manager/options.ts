@@ -1,0 +1,50 @@
+/**
+ * The options of a {@linkcode WorkQueue} and its logger.
+ *
+ * @module
+ */
+
+/** Where log lines go: `debug` only when asked for, `warn` always. */
+export type Logger = (level: "debug" | "warn", message: string) => void;
+
+/** Options of {@linkcode WorkQueue}. */
+export interface WorkQueueOptions {
+  /** The port to listen on: default 9123; `0` (`WORK_QUEUE_RANDOM_PORT`) takes any free port. */
+  port?: number;
+  /** The address to listen on. Default `0.0.0.0` (all interfaces). */
+  hostname?: string;
+  /**
+   * The project name. A named manager advertises itself to its catalogs, so
+   * that workers started with `-M NAME` find it and status tools list it.
+   */
+  name?: string;
+  /**
+   * Catalogs to advertise to, `host:port[,host:port]`. Default: CATALOG_HOST
+   * and CATALOG_PORT from the environment, else `localhost:9097`.
+   */
+  catalog?: string;
+  /** Seconds between catalog updates. Default 60. */
+  catalogInterval?: number;
+  /** Send catalog updates over TCP (port+1) instead of UDP. Default: UDP, or TCP if CATALOG_UPDATE_PROTOCOL=tcp. */
+  catalogTcp?: boolean;
+  /** Log every task move and worker event to the logger. */
+  debug?: boolean;
+  /** Receives log lines; default writes warnings (and debug lines if `debug`) to stderr. */
+  logger?: Logger;
+  /** Seconds between keepalive checks of a quiet worker. Default 30. */
+  keepaliveInterval?: number;
+  /** Seconds a worker may take to answer a check (or to finish its handshake). Default 30. */
+  keepaliveTimeout?: number;
+  /** Closes the queue (as `close()`) when aborted. */
+  signal?: AbortSignal;
+  /** Bytes of a task's standard output kept; the rest is dropped and the result says so. Default 1 GiB. */
+  maxStdout?: number;
+}
+
+/** The default logger: warnings (and debug lines if asked) to stderr. */
+export function defaultLogger(debug: boolean): Logger {
+  return (level, message) => {
+    if (level === "debug" && !debug) return;
+    console.error(`wq manager: ${message}`);
+  };
+}
