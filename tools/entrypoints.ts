@@ -18,16 +18,25 @@ export interface Entrypoint {
 }
 
 /** Every shipped program by short name. */
-export const ENTRYPOINTS: Record<"worker" | "catalog" | "status", Entrypoint> = {
+export const ENTRYPOINTS: Record<
+  "worker" | "catalog" | "status" | "submit" | "pool",
+  Entrypoint
+> = {
   worker: {
     main: "worker/main.ts",
     binary: "wq-worker",
-    // The worker reads and writes its workspace and the files it caches,
-    // dials its manager, runs /bin/sh for tasks, reads HOME/TMPDIR and the
-    // machine's size (cores, memory, disk).
+    // The worker reads and writes only its workspace: Deno fixes these paths
+    // when the binary is built, while `-s DIR` is chosen at run time, so the
+    // grant is the system temporary directory (the default workspace) and
+    // the directory the worker starts in (a relative path in a flag is
+    // resolved against the working directory at start-up). A batch job that
+    // `cd`s into its scratch directory therefore works with `-s .` or no
+    // `-s` under /tmp; a workspace elsewhere needs `deno run` with wider
+    // flags. It dials its manager, runs /bin/sh for tasks, reads the
+    // environment it passes to tasks and the machine's size.
     permissions: [
-      "--allow-read",
-      "--allow-write",
+      "--allow-read=/tmp,.",
+      "--allow-write=/tmp,.",
       "--allow-net",
       "--allow-run",
       "--allow-env",
@@ -48,6 +57,32 @@ export const ENTRYPOINTS: Record<"worker" | "catalog" | "status", Entrypoint> = 
     // The status tool connects to a catalog or a manager; it reads only the
     // two variables that name the default catalog.
     permissions: ["--allow-net", "--allow-env=CATALOG_HOST,CATALOG_PORT"],
+  },
+  submit: {
+    main: "worker/submit.ts",
+    binary: "wq-submit-workers",
+    // Writes job descriptions under its submit directory (the temporary
+    // directory or the working directory), runs sbatch/qsub/..., reads the
+    // environment (USER, catalog variables) and, for -M, asks a catalog.
+    permissions: [
+      "--allow-read",
+      "--allow-write=/tmp,.",
+      "--allow-run",
+      "--allow-env",
+      "--allow-net",
+    ],
+  },
+  pool: {
+    main: "worker/pool.ts",
+    binary: "wq-pool",
+    // Like the submitter, plus it runs workers locally and watches them.
+    permissions: [
+      "--allow-read",
+      "--allow-write=/tmp,.",
+      "--allow-run",
+      "--allow-env",
+      "--allow-net",
+    ],
   },
 };
 

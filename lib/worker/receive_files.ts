@@ -9,6 +9,7 @@
 import { ProtocolError } from "../errors.ts";
 import type { LineReader } from "../wire/line_reader.ts";
 import { cacheNameProblem, clip, parseIntField, urlDecode } from "../wire/protocol.ts";
+import { symlink } from "./symlink.ts";
 import { removeAll, type Workspace } from "./workspace.ts";
 
 /** How deep a `dir` upload may nest. */
@@ -125,7 +126,7 @@ async function receiveTree(
       if (target === "" || target.includes("\0")) {
         throw new ProtocolError(`Cannot receive '${clip(line)}': bad symlink target`);
       }
-      await Deno.symlink(target, entry);
+      await symlink(target, entry);
     } else if (w[0] === "dir") {
       await receiveTree(reader, entry, depth + 1, log);
     } else {

@@ -11,6 +11,7 @@ import { ProtocolError } from "../errors.ts";
 import { clip } from "../wire/protocol.ts";
 import { isWithin } from "./send_files.ts";
 import type { TaskSpec } from "./task_spec.ts";
+import { symlink } from "./symlink.ts";
 import { removeAll, type Workspace } from "./workspace.ts";
 
 /** The private temporary directory made inside each sandbox. */
@@ -149,7 +150,7 @@ async function prepareTarget(sandbox: string, remoteName: string): Promise<strin
 export async function linkTree(source: string, target: string): Promise<void> {
   const info = await Deno.lstat(source);
   if (info.isSymlink) {
-    await ignoreExists(Deno.symlink(await Deno.readLink(source), target));
+    await ignoreExists(symlink(await Deno.readLink(source), target));
   } else if (info.isDirectory) {
     await ignoreExists(Deno.mkdir(target, { mode: 0o755 }));
     for await (const e of Deno.readDir(source)) {

@@ -92,6 +92,11 @@ async function sendItem(
     real = await Deno.realPath(path);
     st = await Deno.stat(real);
   } catch (e) {
+    if (e instanceof Deno.errors.NotCapable) {
+      // Narrow read permission (the compiled worker): the path resolves
+      // outside what the worker may read, hence outside the workspace.
+      return missing(2, `it resolves outside the workspace: ${e.message}`);
+    }
     return missing(errnoOf(e), String(e instanceof Error ? e.message : e));
   }
   if (!isWithin(real, ctx.root)) {
