@@ -55,6 +55,22 @@ const RULES: { from: string; allow: string[] }[] = [
     ],
   },
   {
+    from: "lib/deploy/",
+    allow: ["lib/deploy/", "lib/catalog/client.ts", "lib/constants.ts", "lib/errors.ts"],
+  },
+  {
+    from: "worker/submit.ts",
+    allow: ["lib/deploy/", "worker/_worker_command.ts"],
+  },
+  {
+    from: "worker/pool.ts",
+    allow: ["lib/deploy/", "lib/catalog/client.ts", "worker/_worker_command.ts"],
+  },
+  {
+    from: "worker/_worker_command.ts",
+    allow: ["tools/entrypoints.ts"],
+  },
+  {
     from: "worker/",
     allow: ["worker/", "lib/worker/", "lib/wire/", "lib/constants.ts", "lib/errors.ts"],
   },
@@ -120,6 +136,8 @@ if (import.meta.main) {
     "worker/main.ts",
     "catalog/main.ts",
     "catalog/status.ts",
+    "worker/submit.ts",
+    "worker/pool.ts",
   ]);
   for (const p of problems) console.error(p);
   if (problems.length > 0) Deno.exit(1);

@@ -1,0 +1,95 @@
+/**
+ * Helpers for the tests that submit workers through the real SLURM and Grid
+ * Engine of this machine (brought up by `../shared/batch/*-up.sh`).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { Task, WORK_QUEUE_RESULT_SUCCESS, WorkQueue } from "../mod.ts";
+import { denoRunArgs, ROOT } from "../tools/entrypoints.ts";
+import { spawn, tempDir, until } from "./_harness.ts";
+
+/** The folder with `slurm-up.sh` and `sge-up.sh`. */
+export const BATCH_DIR: string = Deno.env.get("WQ_BATCH_DIR") ?? `${ROOT}/../shared/batch`;
+
+/** Runs `NAME-up.sh` (idempotent) with USER set; throws with its output on failure. */
+export async function batchUp(name: "slurm" | "sge"): Promise<void> {
+  const out = await new Deno.Command(`${BATCH_DIR}/${name}-up.sh`, {
+    env: { USER: Deno.env.get("USER") || "root" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const d = new TextDecoder();
+  if (!out.success) {
+    throw new Error(
+      `Cannot start ${name}: ${name}-up.sh exited with ${out.code}: ${d.decode(out.stdout)}${
+        d.decode(out.stderr)
+      }`,
+    );
+  }
+}
+
+/**
+ * Submits two workers to `system` with `wq-submit-workers` (run with its
+ * exact permission flags), runs tasks on them through a manager on
+ * 127.0.0.1 port 0, checks that both connected, and cancels the jobs.
+ */
+export async function submitAndRun(system: "slurm" | "sge"): Promise<void> {
+  await using dir = await tempDir(`wq-${system}-`);
+  await using wq = new WorkQueue({ port: 0 });
+  const submit = spawn([
+    ...denoRunArgs("submit"),
+    "-T",
+    system,
+    "--cores",
+    "1",
+    "-t",
+    "60",
+    "-d",
+    dir.path,
+    "--worker-options=--single-shot",
+    "127.0.0.1",
+    String(wq.port),
+    "2",
+  ], { env: { USER: Deno.env.get("USER") || "root" } });
+  const status = await submit.status;
+  assert.equal(status.code, 0, submit.log());
+  const ids = [...submit.log().matchAll(new RegExp(`^submitted ${system} (\\S+) `, "gm"))].map((
+    m,
+  ) => m[1]);
+  assert.equal(ids.length, 2, submit.log());
+  try {
+    for (let i = 0; i < 4; i++) {
+      const t = new Task(`echo task ${i} on $(hostname)`);
+      t.specifyCores(1);
+      wq.submit(t);
+    }
+    let done = 0;
+    const deadline = Date.now() + 60_000;
+    while (done < 4) {
+      if (Date.now() > deadline) throw new Error(`tasks did not finish: ${await logs(dir.path)}`);
+      const t = await wq.wait(1);
+      if (t === null) continue;
+      assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS, t.failure);
+      assert.match(t.output ?? "", /^task \d on /);
+      done++;
+    }
+    await until(() => wq.stats.workersJoined >= 2, "both workers to connect", 60_000);
+  } finally {
+    const cancel = system === "slurm" ? ["scancel", ...ids] : ["qdel", ...ids];
+    await new Deno.Command(cancel[0], { args: cancel.slice(1), stdout: "null", stderr: "null" })
+      .output();
+  }
+}
+
+async function logs(dir: string): Promise<string> {
+  let text = "";
+  for await (const e of Deno.readDir(dir)) {
+    if (!e.name.endsWith(".sh")) {
+      text += `\n--- ${e.name}\n${await Deno.readTextFile(`${dir}/${e.name}`)}`;
+    }
+  }
+  return text;
+}
