@@ -17,6 +17,7 @@
 
 import { CATALOG_USAGE, parseCatalogArgs } from "../lib/catalog/catalog_options.ts";
 import { serveCatalog } from "../lib/catalog/server.ts";
+import { errorMessage } from "../lib/errors.ts";
 
 export { parseCatalogArgs, serveCatalog };
 export type { CatalogServer, CatalogServerOptions, CatalogStats } from "../lib/catalog/server.ts";
@@ -26,7 +27,7 @@ if (import.meta.main) {
   try {
     parsed = parseCatalogArgs(Deno.args);
   } catch (e) {
-    console.error(`wq-catalog: ${e instanceof Error ? e.message : e} (see --help)`);
+    console.error(`wq-catalog: ${errorMessage(e)} (see --help)`);
     Deno.exit(1);
   }
   if (parsed.action === "help") {
@@ -43,7 +44,7 @@ if (import.meta.main) {
     });
   } catch (e) {
     const where = `${parsed.options.hostname}:${parsed.options.port}`;
-    console.error(`wq-catalog: Cannot listen on ${where}: ${e instanceof Error ? e.message : e}`);
+    console.error(`wq-catalog: Cannot listen on ${where}: ${errorMessage(e)}`);
     Deno.exit(1);
   }
   console.log(

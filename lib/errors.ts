@@ -44,3 +44,19 @@ export class ConnectionClosedError extends Error {
     this.name = "ConnectionClosedError";
   }
 }
+
+/**
+ * The message of an error, or the thrown value as text.
+ *
+ * @param e Whatever was thrown.
+ * @returns A message for a log line.
+ *
+ * @example
+ * ```ts
+ * console.assert(errorMessage(new Error("boom")) === "boom");
+ * console.assert(errorMessage("plain") === "plain");
+ * ```
+ */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

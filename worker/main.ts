@@ -19,6 +19,7 @@
 
 import { parseWorkerArgs } from "../lib/worker/options.ts";
 import { runWorker } from "../lib/worker/run_worker.ts";
+import { errorMessage } from "../lib/errors.ts";
 
 export { parseWorkerArgs, runWorker };
 export type { WorkerAction, WorkerOptions } from "../lib/worker/options.ts";
@@ -28,7 +29,7 @@ if (import.meta.main) {
   try {
     options = parseWorkerArgs(Deno.args);
   } catch (e) {
-    console.error(`wq-worker: ${e instanceof Error ? e.message : e} (see --help)`);
+    console.error(`wq-worker: ${errorMessage(e)} (see --help)`);
     Deno.exit(1);
   }
   Deno.exit(await runWorker(options));

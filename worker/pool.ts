@@ -19,6 +19,7 @@ import { resolveCatalogs } from "../lib/catalog/client.ts";
 import { Pool } from "../lib/deploy/pool.ts";
 import { parseSubmitArgs, SUBMIT_USAGE } from "../lib/deploy/submit.ts";
 import { defaultWorkerCommand } from "./_worker_command.ts";
+import { errorMessage } from "../lib/errors.ts";
 
 /** Usage of wq-pool. */
 const USAGE = `Usage: wq-pool -T SYSTEM --min N --max N [--interval S] [options] HOST PORT
@@ -76,7 +77,7 @@ if (import.meta.main) {
       signal: ac.signal,
     });
   } catch (e) {
-    console.error(`wq-pool: ${e instanceof Error ? e.message : e} (see --help)`);
+    console.error(`wq-pool: ${errorMessage(e)} (see --help)`);
     Deno.exit(1);
   }
   await pool.closed();

@@ -15,13 +15,14 @@
 
 import { parseSubmitArgs, SUBMIT_USAGE, submitWorkers } from "../lib/deploy/submit.ts";
 import { defaultWorkerCommand } from "./_worker_command.ts";
+import { errorMessage } from "../lib/errors.ts";
 
 if (import.meta.main) {
   let options;
   try {
     options = parseSubmitArgs(Deno.args, defaultWorkerCommand());
   } catch (e) {
-    console.error(`wq-submit-workers: ${e instanceof Error ? e.message : e} (see --help)`);
+    console.error(`wq-submit-workers: ${errorMessage(e)} (see --help)`);
     Deno.exit(1);
   }
   if (options === "help") {
@@ -33,7 +34,7 @@ if (import.meta.main) {
       console.log(`submitted ${j.system} ${j.id} ${j.script}`);
     }
   } catch (e) {
-    console.error(`wq-submit-workers: ${e instanceof Error ? e.message : e}`);
+    console.error(`wq-submit-workers: ${errorMessage(e)}`);
     Deno.exit(1);
   }
 }

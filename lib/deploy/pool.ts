@@ -11,6 +11,7 @@
 import { type CatalogAddress, type CatalogRecord, queryCatalog } from "../catalog/client.ts";
 import { BATCH_SYSTEMS } from "./batch_systems.ts";
 import { cancelJobs, submitOne, type SubmitOptions, workerArgs } from "./submit.ts";
+import { errorMessage } from "../errors.ts";
 
 /** Options of {@linkcode Pool}. */
 export interface PoolOptions {
@@ -125,7 +126,7 @@ export class Pool implements AsyncDisposable {
     try {
       return demand(await queryCatalog(this.#o.catalog, { timeoutMs: 3000 }), project);
     } catch (e) {
-      this.#log(`pool: catalog query failed: ${e instanceof Error ? e.message : e}`);
+      this.#log(`pool: catalog query failed: ${errorMessage(e)}`);
       return this.workers().length; // keep the current size
     }
   }

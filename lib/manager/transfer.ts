@@ -7,6 +7,7 @@
  */
 
 import { dirname, resolve } from "node:path";
+import { errorMessage } from "../errors.ts";
 import type { FrameWriter } from "../wire/frame_writer.ts";
 import { FLAG_CACHE, remoteNameProblem, urlEncode } from "../wire/protocol.ts";
 import type { InputSpec, Task } from "../task.ts";
@@ -77,10 +78,6 @@ async function walk(dir: string): Promise<{ children: TreeEntry[]; size: number;
   return { children, size, sig };
 }
 
-function describe(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 /**
  * Looks at a task's local inputs and decides their cache names. A missing or
  * unreadable input is reported, not thrown.
@@ -139,7 +136,7 @@ export async function stageInputs(task: Task): Promise<StageResult> {
         });
       }
     } catch (e) {
-      return { missing: `input '${spec.local}' cannot be read: ${describe(e)}` };
+      return { missing: `input '${spec.local}' cannot be read: ${errorMessage(e)}` };
     }
   }
   return { inputs };

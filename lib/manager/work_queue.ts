@@ -15,7 +15,7 @@ import {
   WORK_QUEUE_RESULT_SUCCESS,
   WORK_QUEUE_SCHEDULE_FCFS,
 } from "../constants.ts";
-import { ProtocolError } from "../errors.ts";
+import { errorMessage, ProtocolError } from "../errors.ts";
 import { kInternal, Task } from "../task.ts";
 import { FrameWriter } from "../wire/frame_writer.ts";
 import { LineReader } from "../wire/line_reader.ts";
@@ -38,10 +38,6 @@ import { WorkerInfo } from "./worker_info.ts";
 function envIs(name: string, value: string): boolean {
   const granted = Deno.permissions.querySync({ name: "env", variable: name }).state === "granted";
   return granted && Deno.env.get(name)?.toLowerCase() === value;
-}
-
-function describe(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 const STATUS_REQUESTS = new Set([
@@ -492,7 +488,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       for await (const conn of this.#listener) this.#serve(conn);
     } catch (e) {
       if (!this.#closed && !(e instanceof Deno.errors.BadResource)) {
-        this.#log("warn", `stopped accepting connections: ${describe(e)}`);
+        this.#log("warn", `stopped accepting connections: ${errorMessage(e)}`);
       }
     }
   }
@@ -548,8 +544,8 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       }
     } catch (e) {
       if (this.#closed) return;
-      if (isWorker) this.#removeWorker(info, describe(e), true);
-      else this.#log("warn", `disconnected ${addr}: ${describe(e)}`);
+      if (isWorker) this.#removeWorker(info, errorMessage(e), true);
+      else this.#log("warn", `disconnected ${addr}: ${errorMessage(e)}`);
     } finally {
       if (isWorker) {
         this.#core.counters.bytesReceived += reader.bytesRead;
@@ -583,8 +579,10 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
 
   #sweep(): void {
     const now = Date.now();
-    const onWorkers = [...this.#core.dispatches.keys()].map((id) => this.#core.tasks.get(id)!);
-    for (const t of this.#fastAbort.stragglers(onWorkers, now)) this.#abortStraggler(t);
+    if (this.#fastAbort.limit() !== undefined) {
+      const onWorkers = [...this.#core.dispatches.keys()].map((id) => this.#core.tasks.get(id)!);
+      for (const t of this.#fastAbort.stragglers(onWorkers, now)) this.#abortStraggler(t);
+    }
     const { keepaliveInterval, keepaliveTimeout } = this.#options;
     for (const w of [...this.#core.workers.values()]) {
       if (w.pending.size > 0 && now - w.connectedAt > keepaliveTimeout * 1000) {

@@ -12,6 +12,7 @@ import { WORKER_USAGE, type WorkerOptions } from "./options.ts";
 import { detectResources } from "./resources.ts";
 import { workerLoop } from "./worker_loop.ts";
 import { Workspace } from "./workspace.ts";
+import { errorMessage } from "../errors.ts";
 
 export type { WorkerOptions } from "./options.ts";
 
@@ -45,7 +46,7 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   try {
     log = new WorkerLog({ debug: options.debug, file: options.debugFile });
   } catch (e) {
-    console.error(`wq-worker: cannot open debug file '${options.debugFile}': ${message(e)}`);
+    console.error(`wq-worker: cannot open debug file '${options.debugFile}': ${errorMessage(e)}`);
     return 1;
   }
   const ac = new AbortController();
@@ -70,19 +71,15 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
       signal: ac.signal,
     });
   } catch (e) {
-    log.notice(`stopping: ${message(e)}`);
+    log.notice(`stopping: ${errorMessage(e)}`);
     return 1;
   } finally {
     for (const s of STOP_SIGNALS) Deno.removeSignalListener(s, onSignal);
     try {
       await workspace?.remove();
     } catch (e) {
-      log.notice(`cannot remove workspace ${workspace?.root}: ${message(e)}`);
+      log.notice(`cannot remove workspace ${workspace?.root}: ${errorMessage(e)}`);
     }
     log.close();
   }
-}
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

@@ -8,6 +8,7 @@
 
 import type { FrameWriter } from "../wire/frame_writer.ts";
 import type { Workspace } from "./workspace.ts";
+import { errorMessage } from "../errors.ts";
 
 /** How deep a reply may descend (also stops symlink loops). */
 export const MAX_GET_DEPTH = 64;
@@ -97,7 +98,7 @@ async function sendItem(
       // outside what the worker may read, hence outside the workspace.
       return missing(2, `it resolves outside the workspace: ${e.message}`);
     }
-    return missing(errnoOf(e), String(e instanceof Error ? e.message : e));
+    return missing(errnoOf(e), errorMessage(e));
   }
   if (!isWithin(real, ctx.root)) {
     return missing(2, `it resolves outside the workspace, to '${real}'`);
@@ -111,7 +112,7 @@ async function sendItem(
     try {
       for await (const e of Deno.readDir(real)) names.push(e.name);
     } catch (e) {
-      ctx.log?.(`get: cannot list '${label}': ${e instanceof Error ? e.message : e}`);
+      ctx.log?.(`get: cannot list '${label}': ${errorMessage(e)}`);
       return;
     }
     names.sort();
@@ -127,7 +128,7 @@ async function sendItem(
       // Fail here, as `missing`, rather than in the writer, which would drop the connection.
       (await Deno.open(real, { read: true })).close();
     } catch (e) {
-      return missing(errnoOf(e), String(e instanceof Error ? e.message : e));
+      return missing(errnoOf(e), errorMessage(e));
     }
     writer.send(`file ${label} ${st.size}\n`);
     writer.sendFile(real, st.size);

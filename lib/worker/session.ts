@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ProtocolError } from "../errors.ts";
+import { errorMessage, ProtocolError } from "../errors.ts";
 import { FrameWriter } from "../wire/frame_writer.ts";
 import { LineReader } from "../wire/line_reader.ts";
 import { clip, MAX_LINE, parseIntField, urlDecode } from "../wire/protocol.ts";
@@ -112,7 +112,7 @@ class Session {
         if (end) this.#stop(end);
       }
     } catch (e) {
-      this.#stop({ kind: "lost", reason: e instanceof Error ? e.message : String(e) });
+      this.#stop({ kind: "lost", reason: errorMessage(e) });
     } finally {
       this.#o.signal?.removeEventListener("abort", onAbort);
       clearTimeout(this.#idleTimer);

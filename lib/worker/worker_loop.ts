@@ -14,6 +14,7 @@ import type { WorkerOptions } from "./options.ts";
 import type { Resources } from "./resources.ts";
 import { runSession, type SessionEnd } from "./session.ts";
 import type { Workspace } from "./workspace.ts";
+import { errorMessage } from "../errors.ts";
 
 /** What {@linkcode workerLoop} needs besides the options. */
 export interface WorkerLoopContext {
@@ -70,7 +71,7 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
       if (found) finder?.avoid(found);
       found = undefined;
       log.notice(
-        `cannot connect to ${finder ? "a manager" : where}: ${e instanceof Error ? e.message : e}`,
+        `cannot connect to ${finder ? "a manager" : where}: ${errorMessage(e)}`,
       );
       if (Date.now() >= deadline) {
         log.notice(`stopping: no manager reached in ${options.connectTimeout} s (connect timeout)`);
