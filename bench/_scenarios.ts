@@ -1,0 +1,266 @@
+/**
+ * The benchmark's scenarios: what runs for each system (ours, CCTools, the
+ * machine ceiling), at which size, and the target each is held to.
+ *
+ * @module
+ */
+
+/** A system measured in a scenario. */
+export type System = "ceiling" | "ours" | "cctools";
+
+/** The systems, in the order each repeat runs them. */
+export const SYSTEMS: System[] = ["ceiling", "ours", "cctools"];
+
+/** How one system is run in one scenario. */
+export interface Run {
+  /**
+   * Arguments: for `ours`, of bench/run_ours.ts; for `cctools`, of
+   * bench/run_cctools.py; for `ceiling`, of the compiled bench/ceiling.c
+   * (`DATA` is replaced by the data directory).
+   */
+  args: string[];
+  /** Run it only in the first repeat (it takes too long to repeat). */
+  once?: boolean;
+  /** Time limit in seconds. */
+  timeout: number;
+}
+
+/** The medians of one scenario, by system. */
+export type Medians = Partial<Record<System, number>>;
+
+/** A target's verdict. */
+export interface Verdict {
+  /** `true`/`false`, or `null` when it cannot be judged (a column is missing). */
+  met: boolean | null;
+  /** The achieved ratio or value, in the target's own terms. */
+  detail: string;
+}
+
+/** One scenario. */
+export interface Scenario {
+  name: string;
+  /** Unit of the headline value. */
+  unit: string;
+  /** Whether a higher value is better (false for latency and memory). */
+  higherIsBetter: boolean;
+  /** What it measures, in one line. */
+  what: string;
+  /** Problem size (tasks, workers), as shown next to the name. */
+  size: string;
+  /** The systems that run in it. */
+  runs: Partial<Record<System, Run>>;
+  /** Which field of the ceiling's JSON is the value. */
+  ceilingField?: string;
+  /** The target, in words, or "" when there is none. */
+  target: string;
+  /** Judges the target given every scenario's medians. */
+  judge?: (all: Map<string, Medians>) => Verdict;
+}
+
+/** The command the cached-input tasks run, on the worker and locally. */
+export const CACHED_CMD = "sha256sum input >/dev/null";
+
+/** Sizes of one benchmark run. */
+export interface Sizes {
+  tasks: [number, number, number];
+  roundtrips: number;
+  distinctTasks: number;
+  /** Bytes of each distinct input and of the cached input. */
+  inputBytes: number;
+  cachedTasks: number;
+  memoryOurs: number;
+  memoryCctools: number;
+  simWorkers: number;
+  simTasks: number;
+}
+
+/** The full sizes, those of issue 6. */
+export const FULL: Sizes = {
+  tasks: [200, 2000, 20000],
+  roundtrips: 300,
+  distinctTasks: 200,
+  inputBytes: 10 * 1024 * 1024,
+  cachedTasks: 100,
+  memoryOurs: 1_000_000,
+  memoryCctools: 100_000,
+  simWorkers: 1000,
+  simTasks: 100_000,
+};
+
+/** Tiny sizes for `--smoke`: every scenario runs, in seconds. */
+export const SMOKE: Sizes = {
+  tasks: [20, 50, 100],
+  roundtrips: 10,
+  distinctTasks: 4,
+  inputBytes: 1024 * 1024,
+  cachedTasks: 4,
+  memoryOurs: 10_000,
+  memoryCctools: 2_000,
+  simWorkers: 20,
+  simTasks: 500,
+};
+
+function ratio(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || b === undefined || b === 0 ? undefined : a / b;
+}
+
+function fmtRatio(r: number): string {
+  return r >= 10 ? `${r.toFixed(1)}x` : `${r.toFixed(2)}x`;
+}
+
+function missing(what: string): Verdict {
+  return { met: null, detail: `no ${what}` };
+}
+
+/**
+ * The scenarios at the given sizes.
+ *
+ * @param s The sizes.
+ * @returns The scenarios, in run order.
+ */
+export function scenarios(s: Sizes): Scenario[] {
+  const [small, mid, large] = s.tasks;
+  const taskScenario = (n: number): Scenario => ({
+    name: `tasks-${[200, 2000, 20000][s.tasks.indexOf(n)]}`,
+    unit: "tasks/s",
+    higherIsBetter: true,
+    what: `${n} tasks of /bin/true (1 core each) submitted at once; submit of the first to ` +
+      `collection of the last`,
+    size: `${n} tasks`,
+    runs: {
+      ceiling: { args: ["spawn", String(n), "2", "/bin/true"], timeout: 600 },
+      ours: { args: ["tasks", String(n)], timeout: 1800 },
+      cctools: { args: ["tasks", String(n)], timeout: 3600, once: n === large && n >= 20000 },
+    },
+    ceilingField: "rate",
+    target: "",
+  });
+  const t200 = taskScenario(small);
+  const t2000 = taskScenario(mid);
+  t2000.target = ">= 5x CCTools and >= 70% of ceiling";
+  t2000.judge = (all) => {
+    const m = all.get(t2000.name) ?? {};
+    const vsCeiling = ratio(m.ours, m.ceiling);
+    const vsCctools = ratio(m.ours, m.cctools);
+    if (vsCeiling === undefined) return missing("ours or ceiling");
+    const parts = [`${(vsCeiling * 100).toFixed(0)}% of ceiling`];
+    let met = vsCeiling >= 0.7;
+    if (vsCctools === undefined) {
+      parts.push("no CCTools column");
+      return { met: met ? null : false, detail: parts.join(", ") };
+    }
+    parts.unshift(`${fmtRatio(vsCctools)} CCTools`);
+    met &&= vsCctools >= 5;
+    return { met, detail: parts.join(", ") };
+  };
+  const t20000 = taskScenario(large);
+  t20000.target = `rate >= 85% of ${t200.name}'s`;
+  t20000.judge = (all) => {
+    const r = ratio(all.get(t20000.name)?.ours, all.get(t200.name)?.ours);
+    if (r === undefined) return missing(`ours at ${t200.name} or ${t20000.name}`);
+    return { met: r >= 0.85, detail: `${(r * 100).toFixed(0)}% of ${t200.name}` };
+  };
+  const vsCeiling =
+    (name: string, atLeast: number, below = false) => (all: Map<string, Medians>): Verdict => {
+      const m = all.get(name) ?? {};
+      const r = ratio(m.ours, m.ceiling);
+      if (r === undefined) return missing("ours or ceiling");
+      if (below) return { met: r <= atLeast, detail: `${fmtRatio(r)} ceiling` };
+      return { met: r >= atLeast, detail: `${(r * 100).toFixed(0)}% of ceiling` };
+    };
+  const mib = s.inputBytes / (1024 * 1024);
+  return [
+    t200,
+    t2000,
+    t20000,
+    {
+      name: "roundtrip",
+      unit: "ms p50",
+      higherIsBetter: false,
+      what: `${s.roundtrips} times: submit one /bin/true task and wait for it (warm worker)`,
+      size: `${s.roundtrips} trips`,
+      runs: {
+        ceiling: { args: ["roundtrip", String(s.roundtrips), "/bin/true"], timeout: 600 },
+        ours: { args: ["roundtrip", String(s.roundtrips)], timeout: 600 },
+        cctools: { args: ["roundtrip", String(s.roundtrips)], timeout: 600 },
+      },
+      ceilingField: "p50_ms",
+      target: "p50 <= 1.5x ceiling",
+      judge: vsCeiling("roundtrip", 1.5, true),
+    },
+    {
+      name: "distinct-inputs",
+      unit: "MB/s",
+      higherIsBetter: true,
+      what: `${s.distinctTasks} /bin/true tasks, each with its own uncached ${mib} MiB input; ` +
+        `input bytes / (submit of the first to collection of the last); ceiling: the same ` +
+        `bytes over loopback TCP`,
+      size: `${s.distinctTasks} x ${mib} MiB`,
+      runs: {
+        ceiling: { args: ["tcp", String(s.distinctTasks * s.inputBytes)], timeout: 600 },
+        ours: { args: ["distinct", String(s.distinctTasks), "DATA"], timeout: 1200 },
+        cctools: { args: ["distinct", String(s.distinctTasks), "DATA"], timeout: 1200 },
+      },
+      ceilingField: "mb_per_s",
+      target: ">= 50% of loopback TCP",
+      judge: vsCeiling("distinct-inputs", 0.5),
+    },
+    {
+      name: "cached-input",
+      unit: "tasks/s",
+      higherIsBetter: true,
+      what: `${s.cachedTasks} tasks \`${CACHED_CMD}\` sharing one cached ${mib} MiB input ` +
+        `(sent once); ceiling: the same commands run locally, 2 at a time, next to the file`,
+      size: `${s.cachedTasks} tasks`,
+      runs: {
+        ceiling: {
+          args: ["local", String(s.cachedTasks), "2", CACHED_CMD, "DATA/cached"],
+          timeout: 600,
+        },
+        ours: { args: ["cached", String(s.cachedTasks), "DATA"], timeout: 600 },
+        cctools: { args: ["cached", String(s.cachedTasks), "DATA"], timeout: 600 },
+      },
+      ceilingField: "rate",
+      target: ">= 90% of local",
+      judge: vsCeiling("cached-input", 0.9),
+    },
+    {
+      name: "memory",
+      unit: "B/task",
+      higherIsBetter: false,
+      what: `manager RSS growth per queued task, submitting ${s.memoryOurs} tasks ` +
+        `(CCTools: ${s.memoryCctools}) with no worker`,
+      size: `${s.memoryOurs} tasks`,
+      runs: {
+        ours: { args: ["memory", String(s.memoryOurs)], timeout: 600 },
+        cctools: { args: ["memory", String(s.memoryCctools)], timeout: 600 },
+      },
+      target: `<= 1024 B/task at ${s.memoryOurs} tasks`,
+      judge: (all) => {
+        const v = all.get("memory")?.ours;
+        if (v === undefined) return missing("ours");
+        return { met: v <= 1024, detail: `${v.toFixed(0)} B/task` };
+      },
+    },
+    {
+      name: "sim-workers",
+      unit: "tasks/s",
+      higherIsBetter: true,
+      what: `our manager alone against ${s.simWorkers} simulated workers (bench/sim_workers.ts, ` +
+        `one process) that answer each task at once; ${s.simTasks} tasks`,
+      size: `${s.simWorkers} workers`,
+      runs: {
+        ours: {
+          args: ["--workers", String(s.simWorkers), "--tasks", String(s.simTasks)],
+          timeout: 900,
+        },
+      },
+      target: ">= 10,000 tasks/s",
+      judge: (all) => {
+        const v = all.get("sim-workers")?.ours;
+        if (v === undefined) return missing("ours");
+        return { met: v >= 10_000, detail: `${v.toFixed(0)} tasks/s` };
+      },
+    },
+  ];
+}

@@ -1,0 +1,101 @@
+/**
+ * `deno task bench --smoke` keeps working: every scenario runs at tiny sizes
+ * for our manager and worker, for the machine ceiling (when `cc` exists) and
+ * for CCTools (when installed), and the table and the JSON lines are well
+ * formed. No timing is asserted: benchmarks are not tests.
+ */
+
+import assert from "node:assert/strict";
+import { ROOT, tempDir } from "./_harness.ts";
+
+const SCENARIOS = [
+  "tasks-200",
+  "tasks-2000",
+  "tasks-20000",
+  "roundtrip",
+  "distinct-inputs",
+  "cached-input",
+  "memory",
+  "sim-workers",
+];
+
+/** Scenarios that have a ceiling column, and those CCTools runs. */
+const WITH_CEILING = SCENARIOS.filter((s) => s !== "memory" && s !== "sim-workers");
+const WITH_CCTOOLS = SCENARIOS.filter((s) => s !== "sim-workers");
+
+function has(cmd: string[]): boolean {
+  try {
+    return new Deno.Command(cmd[0], { args: cmd.slice(1), stdout: "null", stderr: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+// deno-lint-ignore no-explicit-any
+type Line = Record<string, any>;
+
+Deno.test("bench --smoke runs every scenario and writes a table and JSON lines", async () => {
+  await using dir = await tempDir("wq-bench-smoke-");
+  const out = `${dir.path}/smoke.jsonl`;
+  const cc = has(["cc", "--version"]);
+  const cctools = has(["/usr/bin/work_queue_worker", "--version"]) &&
+    has(["/usr/bin/python3", "-c", "import work_queue"]);
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", `${ROOT}/bench/main.ts`, "--smoke", "--out", out],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { CATALOG_HOST: "127.0.0.1", CATALOG_PORT: "1" },
+  }).output();
+  const stdout = new TextDecoder().decode(result.stdout);
+  const stderr = new TextDecoder().decode(result.stderr);
+  const context = `\n--- stdout:\n${stdout}\n--- stderr:\n${stderr}`;
+  assert.equal(result.code, 0, `bench --smoke failed${context}`);
+
+  // The table: a header, a rule and one row per scenario with a number for ours.
+  const rows = stdout.split("\n").filter((l) => l.startsWith("|"));
+  assert.match(rows[0], /^\| scenario .*\| ours .*\| CCTools .*\| ceiling .*\| met\? +\|$/);
+  assert.match(rows[1], /^\|-+(\|-+)+\|$/);
+  const cells = (row: string) => row.split("|").slice(1, -1).map((c) => c.trim());
+  const head = cells(rows[0]);
+  const byName = new Map(rows.slice(2).map((r) => [cells(r)[0], cells(r)]));
+  assert.deepEqual([...byName.keys()], SCENARIOS, context);
+  const column = (scenario: string, name: string) =>
+    byName.get(scenario)![head.indexOf(name)].replaceAll(",", "");
+  for (const s of SCENARIOS) {
+    assert.match(column(s, "ours"), /^\d+(\.\d+)?$/, `no number for ours in ${s}${context}`);
+    if (cc && WITH_CEILING.includes(s)) {
+      assert.match(column(s, "ceiling"), /^\d+(\.\d+)?$/, `no ceiling in ${s}${context}`);
+    }
+    if (cctools && WITH_CCTOOLS.includes(s)) {
+      assert.match(column(s, "CCTools"), /^\d+(\.\d+)?$/, `no CCTools in ${s}${context}`);
+    }
+  }
+
+  // The JSON lines: the machine, one line per measurement, one per summary row.
+  const lines: Line[] = (await Deno.readTextFile(out)).trim().split("\n").map((l) => JSON.parse(l));
+  const machine = lines.find((l) => l.type === "machine");
+  assert.ok(machine, "no machine line");
+  for (const k of ["cpu", "cores", "memGiB", "kernel", "deno", "date", "commit"]) {
+    assert.ok(machine[k] !== undefined && machine[k] !== "", `machine.${k} missing`);
+  }
+  const measurements = lines.filter((l) => l.type === "measurement");
+  const failed = measurements.filter((m) => !m.ok);
+  assert.deepEqual(failed, [], `failed measurements${context}`);
+  const measured = (system: string) =>
+    new Set(measurements.filter((m) => m.system === system).map((m) => m.scenario));
+  assert.deepEqual([...measured("ours")].sort(), [...SCENARIOS].sort());
+  if (cc) assert.deepEqual([...measured("ceiling")].sort(), [...WITH_CEILING].sort());
+  if (cctools) assert.deepEqual([...measured("cctools")].sort(), [...WITH_CCTOOLS].sort());
+  for (const m of measurements) {
+    assert.ok(Number.isFinite(m.value) && m.value > 0, `bad value in ${JSON.stringify(m)}`);
+  }
+  const summaries = lines.filter((l) => l.type === "summary");
+  assert.deepEqual(summaries.map((s) => s.scenario), SCENARIOS);
+  for (const s of summaries) {
+    assert.ok(Number.isFinite(s.ours), `summary ${s.scenario} has no value for ours`);
+    assert.equal(s.machine.commit, machine.commit);
+  }
+});
