@@ -12,6 +12,7 @@
  * @module
  */
 
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "../tools/entrypoints.ts";
 import { spawnProc, waitOrKill } from "./_proc.ts";
@@ -35,6 +36,8 @@ const USAGE = `usage: deno task bench [options]
   --smoke            tiny sizes, to check that every scenario still runs
   --out FILE         JSON lines (default bench/results/latest.jsonl)
   --no-cctools       leave out CCTools Work Queue even if it is installed
+  --profile DIR      write V8 CPU profiles of our manager and worker under DIR
+                     (DIR/SCENARIO/rN/{manager,worker}/*.cpuprofile; see bench/profile_top.ts)
   -h, --help         this text`;
 
 /** The machine a run happened on. */
@@ -286,6 +289,7 @@ async function main(): Promise<number> {
       smoke: { type: "boolean", default: false },
       out: { type: "string", default: `${ROOT}/bench/results/latest.jsonl` },
       "no-cctools": { type: "boolean", default: false },
+      profile: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -351,6 +355,9 @@ async function main(): Promise<number> {
           if (!run || skip[system] || (run.once && r > 0)) continue;
           if (s.name === "sim-workers" && !simAvailable) continue;
           const args = run.args.map((a) => a.replace(/^DATA/, data));
+          const profileDir = values.profile && system === "ours" && s.name !== "sim-workers"
+            ? `${resolve(values.profile)}/${s.name}/r${r + 1}`
+            : undefined;
           const argv = system === "ceiling"
             ? [ceiling as string, ...args]
             : system === "cctools"
@@ -362,13 +369,18 @@ async function main(): Promise<number> {
               "run",
               "-A",
               "--v8-flags=--expose-gc",
+              ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}/manager`] : []),
               `${ROOT}/bench/run_ours.ts`,
               ...args,
               data,
             ];
           log(`repeat ${r + 1}/${repeats} ${s.name} ${system} ...`);
           const t0 = performance.now();
-          const o = await measure(argv, run, env);
+          const o = await measure(
+            argv,
+            run,
+            profileDir ? { ...env, WQ_BENCH_PROFILE_DIR: profileDir } : env,
+          );
           const wall = (performance.now() - t0) / 1000;
           if (!o.ok) {
             log(`  FAILED: ${o.error}`);

@@ -112,9 +112,17 @@ async function withWorker(
 ): Promise<Measurement> {
   const dir = await Deno.makeTempDir({ prefix: "wq-bench-ours-" });
   const wq = new WorkQueue({ port: 0, hostname: "127.0.0.1" });
+  // With WQ_BENCH_PROFILE_DIR set (bench/main.ts --profile), the worker
+  // writes a V8 CPU profile there when it exits.
+  const profile = Deno.env.get("WQ_BENCH_PROFILE_DIR");
+  const [deno, run, ...rest] = denoRunArgs("worker");
+  const prof = profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}/worker`] : [];
   const worker = spawnProc(
     [
-      ...denoRunArgs("worker"),
+      deno,
+      run,
+      ...prof,
+      ...rest,
       "--cores",
       "2",
       "--single-shot",
