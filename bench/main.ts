@@ -84,8 +84,11 @@ function machine(): Machine {
   const cpuinfo = Deno.readTextFileSync("/proc/cpuinfo");
   const meminfo = Deno.readTextFileSync("/proc/meminfo");
   const memKb = Number(/MemTotal:\s+(\d+)/.exec(meminfo)?.[1] ?? 0);
-  const commit = git(["rev-parse", "--short", "HEAD"]);
-  const dirty = git(["status", "--porcelain", "--untracked-files=no"]) !== "";
+  // A copy without .git (e.g. from `git archive`) names its commit in WQ_BENCH_COMMIT.
+  const given = Deno.env.get("WQ_BENCH_COMMIT");
+  const commit = given ?? (git(["rev-parse", "--short", "HEAD"]) || "unknown");
+  const dirty = given === undefined &&
+    git(["status", "--porcelain", "--untracked-files=no"]) !== "";
   return {
     cpu: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? "unknown",
     cores: navigator.hardwareConcurrency,
@@ -275,6 +278,7 @@ const EXTRA_FIELDS = [
   "heap_bytes_per_task",
   "submit_per_s",
   "managerCpuSeconds",
+  "managerCpuPercent",
   "managerRssBytes",
   "managerHeapUsedBytes",
   "seconds",
@@ -397,6 +401,10 @@ async function main(): Promise<number> {
             continue;
           }
           const v = valueOf(s, system, o.data);
+          const { managerCpuSeconds: cpu, seconds } = o.data;
+          if (typeof cpu === "number" && typeof seconds === "number" && seconds > 0) {
+            o.data.managerCpuPercent = 100 * cpu / seconds;
+          }
           log(`  ${num(v)} ${s.unit} (${wall.toFixed(1)} s)`);
           const vs = values_.get(s.name) ?? {};
           (vs[system] ??= []).push(v);
