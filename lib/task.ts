@@ -86,7 +86,17 @@ export interface TaskInternal {
   avoid: Set<number> | undefined;
   /** Whether the manager has logged why it cannot run. */
   unfitLogged: boolean;
+  /** The manager's list (ready or completed queue) the task is in, and its neighbours there. */
+  list: object | undefined;
+  prev: Task | undefined;
+  next: Task | undefined;
 }
+
+// Shared, never-mutated defaults: a task allocates its lists only when it gets an entry.
+const NO_INPUTS: readonly InputSpec[] = Object.freeze([]);
+const NO_OUTPUTS: readonly OutputSpec[] = Object.freeze([]);
+const NO_ENV: ReadonlyMap<string, string> = new Map();
+const NO_REQUEST: Readonly<ResourceRequest> = Object.freeze({});
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const encoder = new TextEncoder();
@@ -156,8 +166,6 @@ export class Task {
    * retries forever. Past it the task returns with `WORK_QUEUE_RESULT_MAX_RETRIES`.
    */
   maxRetries = 0;
-  /** Host names (or addresses) it prefers, for `WORK_QUEUE_SCHEDULE_PREFERRED_HOSTS`. */
-  preferredHosts: string[] = [];
 
   /** One of the `WORK_QUEUE_RESULT_*` values, once complete. */
   result: number | undefined;
@@ -180,10 +188,11 @@ export class Task {
   /** Why it failed, in words, when `result` is not success. */
   failure: string | undefined;
 
-  readonly #inputs: InputSpec[] = [];
-  readonly #outputs: OutputSpec[] = [];
-  readonly #env = new Map<string, string>();
-  readonly #resources: ResourceRequest = {};
+  #inputs: InputSpec[] | undefined;
+  #outputs: OutputSpec[] | undefined;
+  #env: Map<string, string> | undefined;
+  #resources: ResourceRequest | undefined;
+  #preferredHosts: string[] | undefined;
 
   /** Manager bookkeeping; not for applications. */
   [kInternal]: TaskInternal = {
@@ -192,6 +201,9 @@ export class Task {
     workerId: undefined,
     avoid: undefined,
     unfitLogged: false,
+    list: undefined,
+    prev: undefined,
+    next: undefined,
   };
 
   /**
@@ -217,24 +229,33 @@ export class Task {
     return this[kInternal].state;
   }
 
+  /** Host names (or addresses) it prefers, for `WORK_QUEUE_SCHEDULE_PREFERRED_HOSTS`. */
+  get preferredHosts(): string[] {
+    return this.#preferredHosts ??= [];
+  }
+
+  set preferredHosts(hosts: string[]) {
+    this.#preferredHosts = hosts;
+  }
+
   /** The inputs, in declaration order. */
   get inputs(): readonly InputSpec[] {
-    return this.#inputs;
+    return this.#inputs ?? NO_INPUTS;
   }
 
   /** The outputs, in declaration order. */
   get outputs(): readonly OutputSpec[] {
-    return this.#outputs;
+    return this.#outputs ?? NO_OUTPUTS;
   }
 
   /** The environment variables set for the command. */
   get environment(): ReadonlyMap<string, string> {
-    return this.#env;
+    return this.#env ?? NO_ENV;
   }
 
   /** The resources asked for (empty: the whole worker). */
   get resources(): Readonly<ResourceRequest> {
-    return this.#resources;
+    return this.#resources ?? NO_REQUEST;
   }
 
   /**
@@ -308,12 +329,12 @@ export class Task {
     checkLocal("output file", localName);
     const remote = remoteName ?? basename(localName);
     checkRemote("output file", remote);
-    if (this.#outputs.some((o) => o.remote === remote)) {
+    if (this.outputs.some((o) => o.remote === remote)) {
       throw new TypeError(
         `Cannot add output file: remote name '${remote}' is already an output of this task`,
       );
     }
-    this.#outputs.push({ local: localName, remote, cache: options.cache ?? false });
+    (this.#outputs ??= []).push({ local: localName, remote, cache: options.cache ?? false });
     return this;
   }
 
@@ -373,7 +394,7 @@ export class Task {
         `Cannot set environment variable '${name}': value must be a string, got ${typeof value}`,
       );
     }
-    this.#env.set(name, value);
+    (this.#env ??= new Map()).set(name, value);
     return this;
   }
 
@@ -384,7 +405,7 @@ export class Task {
    * @returns This task.
    */
   specifyCores(cores: number): this {
-    this.#resources.cores = checkCount("cores", cores);
+    (this.#resources ??= {}).cores = checkCount("cores", cores);
     return this;
   }
 
@@ -395,7 +416,7 @@ export class Task {
    * @returns This task.
    */
   specifyMemory(mb: number): this {
-    this.#resources.memory = checkCount("memory", mb);
+    (this.#resources ??= {}).memory = checkCount("memory", mb);
     return this;
   }
 
@@ -406,7 +427,7 @@ export class Task {
    * @returns This task.
    */
   specifyDisk(mb: number): this {
-    this.#resources.disk = checkCount("disk", mb);
+    (this.#resources ??= {}).disk = checkCount("disk", mb);
     return this;
   }
 
@@ -417,7 +438,7 @@ export class Task {
    * @returns This task.
    */
   specifyGpus(gpus: number): this {
-    this.#resources.gpus = checkCount("gpus", gpus);
+    (this.#resources ??= {}).gpus = checkCount("gpus", gpus);
     return this;
   }
 
@@ -485,11 +506,11 @@ export class Task {
       ? "directory"
       : "input file";
     checkRemote(what, spec.remote);
-    if (this.#inputs.some((i) => i.remote === spec.remote)) {
+    if (this.inputs.some((i) => i.remote === spec.remote)) {
       throw new TypeError(
         `Cannot add ${what}: remote name '${spec.remote}' is already an input of this task`,
       );
     }
-    this.#inputs.push(spec);
+    (this.#inputs ??= []).push(spec);
   }
 }

@@ -9,6 +9,7 @@
 
 import { kInternal, type Task, type TaskState } from "../task.ts";
 import { ReadyQueue } from "./ready_queue.ts";
+import { TaskList } from "./task_list.ts";
 import { account, type Resources } from "./resources.ts";
 import { isLegalTransition, ON_WORKER } from "./task_state.ts";
 import type { Dispatch } from "./transfer.ts";
@@ -44,8 +45,15 @@ export class Core {
   readonly tasks = new Map<number, Task>();
   readonly ready = new ReadyQueue();
   /** Completed tasks waiting for `wait()`, in completion order. */
-  readonly complete = new Set<Task>();
+  readonly complete = new TaskList();
   readonly workers = new Map<number, WorkerInfo>();
+  /**
+   * Workers that may have room for another task: idle, or with some
+   * resource not fully in use. A scheduling pass looks only at these, so
+   * its cost does not grow with the number of busy workers. (Whether a
+   * worker is ready or blocked is checked by the pass.)
+   */
+  readonly open = new Set<WorkerInfo>();
   /** The dispatch of every task on a worker. */
   readonly dispatches = new Map<number, Dispatch>();
   /** How many tasks are in each state right now. */
@@ -72,11 +80,38 @@ export class Core {
     bytesSent: 0,
     bytesReceived: 0,
   };
-  readonly #log: (msg: string) => void;
+  readonly #log: ((msg: string) => void) | undefined;
 
-  /** @param log Receives one debug line per move. */
-  constructor(log: (msg: string) => void = () => {}) {
+  /** @param log Receives one debug line per move; without it, nothing is formatted. */
+  constructor(log?: (msg: string) => void) {
     this.#log = log;
+  }
+
+  /**
+   * Puts a worker in (or takes it out of) {@linkcode Core.open} after its
+   * tasks or totals changed.
+   *
+   * @param w The worker.
+   */
+  noteRoom(w: WorkerInfo): void {
+    const t = w.total;
+    const u = w.inUse;
+    const room = w.tasks.size === 0 || u.cores < t.cores || u.memory < t.memory ||
+      u.disk < t.disk || u.gpus < t.gpus;
+    if (room && !w.removed) this.open.add(w);
+    else this.open.delete(w);
+  }
+
+  /**
+   * Forgets a worker that left (the caller then moves its tasks off it).
+   *
+   * @param w The worker.
+   * @returns Whether it was known.
+   */
+  removeWorker(w: WorkerInfo): boolean {
+    w.removed = true;
+    this.open.delete(w);
+    return this.workers.delete(w.id);
   }
 
   /**
@@ -87,7 +122,7 @@ export class Core {
    * @param detail The dispatch (for `sending`) and a reason for the log.
    * @throws {Error} If the move is not legal: that is a bug in the manager.
    */
-  transition(task: Task, to: TaskState, detail: TransitionDetail = {}): void {
+  transition(task: Task, to: TaskState, detail?: TransitionDetail): void {
     const internal = task[kInternal];
     const from = internal.state;
     if (!isLegalTransition(from, to)) {
@@ -114,18 +149,19 @@ export class Core {
         this.ready.add(task);
         break;
       case "sending": {
-        const d = detail.dispatch;
+        const d = detail?.dispatch;
         if (!d) throw new Error(`Cannot send task ${task.id}: no dispatch given`);
         this.dispatches.set(task.id, d);
         d.worker.tasks.set(task.id, task);
         d.worker.allocations.set(task.id, d.alloc);
         account(d.worker.inUse, d.alloc, 1);
+        this.noteRoom(d.worker);
         internal.workerId = d.worker.id;
         this.counters.tasksDispatched++;
         break;
       }
       case "complete":
-        this.complete.add(task);
+        this.complete.push(task);
         this.counters.tasksDone++;
         break;
       case "returned":
@@ -136,9 +172,11 @@ export class Core {
         this.counters.tasksCancelled++;
         break;
     }
-    this.#log(
-      `task ${task.id} ${from ?? "new"} -> ${to}${detail.reason ? `: ${detail.reason}` : ""}`,
-    );
+    if (this.#log) {
+      const why = detail?.reason ??
+        (detail?.dispatch ? `to ${detail.dispatch.worker.label}` : undefined);
+      this.#log(`task ${task.id} ${from ?? "new"} -> ${to}${why ? `: ${why}` : ""}`);
+    }
   }
 
   /** The worker a task is on, if any. */
@@ -154,6 +192,7 @@ export class Core {
     if (alloc) account(d.worker.inUse, alloc, -1);
     d.worker.allocations.delete(task.id);
     d.worker.tasks.delete(task.id);
+    this.noteRoom(d.worker);
     task[kInternal].workerId = undefined;
   }
 }

@@ -1,12 +1,14 @@
 /**
  * Tasks waiting for a worker, in priority order (higher first) and submit
  * order within a priority. Adding and removing are O(1) (plus O(p) for a new
- * priority level), and iteration visits only what is queued.
+ * priority level), and iteration visits only what is queued: a pass that
+ * looks at the first few tasks costs the same with 200 or 1,000,000 queued.
  *
  * @module
  */
 
-import type { Task } from "../task.ts";
+import { kInternal, type Task } from "../task.ts";
+import { TaskList } from "./task_list.ts";
 
 /**
  * A priority-ordered queue with removal by identity.
@@ -25,7 +27,8 @@ import type { Task } from "../task.ts";
  * ```
  */
 export class ReadyQueue implements Iterable<Task> {
-  #levels = new Map<number, Set<Task>>();
+  #levels = new Map<number, TaskList>();
+  /** Priorities with a level, highest first. */
   #order: number[] = [];
   #size = 0;
 
@@ -39,36 +42,40 @@ export class ReadyQueue implements Iterable<Task> {
     const p = task.priority;
     let level = this.#levels.get(p);
     if (!level) {
-      level = new Set();
+      level = new TaskList();
       this.#levels.set(p, level);
       const i = this.#order.findIndex((q) => q < p);
       this.#order.splice(i < 0 ? this.#order.length : i, 0, p);
     }
-    if (!level.has(task)) {
-      level.add(task);
-      this.#size++;
-    }
+    if (level.has(task)) return;
+    this.delete(task);
+    level.push(task);
+    this.#size++;
   }
 
   /** Removes a task; returns whether it was queued. */
   delete(task: Task): boolean {
-    const guess = this.#levels.get(task.priority);
-    const levels = guess?.has(task) ? [[task.priority, guess] as const] : this.#levels;
-    for (const [p, level] of levels) {
-      if (level.delete(task)) {
-        this.#size--;
-        if (level.size === 0) {
-          this.#levels.delete(p);
-          this.#order.splice(this.#order.indexOf(p), 1);
-        }
-        return true;
+    const list = task[kInternal].list;
+    if (!list) return false;
+    for (const [p, level] of this.#levels) {
+      if (level !== list) continue;
+      level.delete(task);
+      this.#size--;
+      if (level.size === 0) {
+        this.#levels.delete(p);
+        this.#order.splice(this.#order.indexOf(p), 1);
       }
+      return true;
     }
     return false;
   }
 
   /** Tasks in the order they should be dispatched. */
   *[Symbol.iterator](): Iterator<Task> {
+    if (this.#order.length === 1) {
+      yield* this.#levels.get(this.#order[0])!;
+      return;
+    }
     for (const p of [...this.#order]) {
       const level = this.#levels.get(p);
       if (level) yield* level;

@@ -73,25 +73,34 @@ export function schedule(
       u.gpus < t.gpus;
     if (room) open.push({ w, inUse: { ...u }, busy });
   }
+  if (open.length === 0) return [];
+  // Connection order, whatever order the caller's index keeps.
+  if (open.length > 1) open.sort((a, b) => a.w.id - b.w.id);
   const out: Assignment[] = [];
   let skips = 0;
+  const fitting: Candidate[] = [];
   for (const task of ready) {
     if (open.length === 0 || skips > maxSkips) break;
     const whole = isWholeWorkerTask(task);
     const avoid = task[kInternal].avoid;
-    const fitsOn = (o: Candidate) =>
-      !(avoid?.has(o.w.id)) &&
-      (whole ? !o.busy : fits(allocationFor(task.resources, o.w.total), o.inUse, o.w.total));
     const alg = task.algorithm === WORK_QUEUE_SCHEDULE_UNSET ? queueAlg : task.algorithm;
     // FCFS needs only the first fit; the others compare every fit.
-    const fitting = alg === WORK_QUEUE_SCHEDULE_FCFS
-      ? [open.find(fitsOn)].filter((o) => o !== undefined)
-      : open.filter(fitsOn);
+    const firstOnly = alg === WORK_QUEUE_SCHEDULE_FCFS;
+    fitting.length = 0;
+    for (const o of open) {
+      if (avoid?.has(o.w.id)) continue;
+      const ok = whole
+        ? !o.busy
+        : fits(allocationFor(task.resources, o.w.total), o.inUse, o.w.total);
+      if (!ok) continue;
+      fitting.push(o);
+      if (firstOnly) break;
+    }
     if (fitting.length === 0) {
       skips++;
       continue;
     }
-    const o = chooseWorker(alg, task, fitting, ctx);
+    const o = firstOnly ? fitting[0] : chooseWorker(alg, task, fitting, ctx);
     const alloc = allocationFor(task.resources, o.w.total);
     out.push({ task, worker: o.w, alloc });
     o.busy = true;

@@ -78,9 +78,115 @@ async function walk(dir: string): Promise<{ children: TreeEntry[]; size: number;
   return { children, size, sig };
 }
 
+/** What staging remembers about one input spec between dispatches. */
+interface SpecMemo {
+  /** The absolute local path (files and directories). */
+  path?: string;
+  /** Size and mtime the cache name was made from, and that name. */
+  size?: number;
+  mtime?: number;
+  name?: string;
+  /** The locality key, once computed (`null`: none). */
+  key?: string | null;
+}
+
+const memos = new WeakMap<InputSpec, SpecMemo>();
+
+function memoOf(spec: InputSpec): SpecMemo {
+  let m = memos.get(spec);
+  if (!m) {
+    m = {};
+    memos.set(spec, m);
+  }
+  return m;
+}
+
+let bufferCounter = 0;
+let uncachedBufferHash: string | undefined;
+
+function stageBuffer(spec: InputSpec & { kind: "buffer" }): StagedInput {
+  let name: string;
+  if (spec.cache) {
+    const m = memoOf(spec);
+    name = m.name ??= cacheName("buffer", spec.data, { cached: true });
+  } else {
+    uncachedBufferHash ??= md5("buffer");
+    name = `buffer-${++bufferCounter}-${uncachedBufferHash}`;
+  }
+  return { kind: "buffer", name, remote: spec.remote, cache: spec.cache, data: spec.data };
+}
+
+/** The staged form of a regular file, from its current size and mtime. */
+function stageFile(
+  spec: InputSpec & { kind: "file" },
+  path: string,
+  st: { size: number; mtime: Date | null; mode: number | null },
+): StagedInput & { kind: "file" } {
+  const m = memoOf(spec);
+  const mtime = st.mtime?.getTime();
+  let name: string;
+  if (spec.cache && m.name !== undefined && m.size === st.size && m.mtime === mtime) {
+    name = m.name;
+  } else {
+    name = cacheName("file", `${path}|${st.size}|${mtime}`, { cached: spec.cache, base: path });
+    if (spec.cache) [m.size, m.mtime, m.name] = [st.size, mtime, name];
+  }
+  const mode = (st.mode ?? 0o644) & 0o777;
+  return { kind: "file", name, remote: spec.remote, cache: spec.cache, path, size: st.size, mode };
+}
+
+function absolute(spec: InputSpec & { kind: "file" }): string {
+  const m = memoOf(spec);
+  return m.path ??= resolve(spec.local);
+}
+
 /**
- * Looks at a task's local inputs and decides their cache names. A missing or
- * unreadable input is reported, not thrown.
+ * Stages a task's inputs without waiting, when it can: a file is looked at
+ * with one `stat` (its cache name follows its size and mtime, so a changed
+ * file gets a new name and is sent again), and opened to prove it readable
+ * only when `cached` (the worker's cache) lacks it. Returns `undefined` when
+ * an input is a directory, whose tree needs {@linkcode stageInputs}.
+ *
+ * @param task The task.
+ * @param cached The cache names the worker holds.
+ * @returns The staged inputs, `{ missing }` with a reason, or `undefined`.
+ */
+export function stageInputsSync(
+  task: Task,
+  cached: ReadonlyMap<string, number>,
+): StageResult | undefined {
+  const specs = task.inputs;
+  if (specs.length === 0) return NO_INPUTS;
+  const inputs: StagedInput[] = [];
+  for (const spec of specs) {
+    if (spec.kind === "emptydir") {
+      inputs.push({ kind: "emptydir", remote: spec.remote });
+      continue;
+    }
+    if (spec.kind === "buffer") {
+      inputs.push(stageBuffer(spec));
+      continue;
+    }
+    const path = absolute(spec);
+    try {
+      const st = Deno.statSync(path);
+      if (st.isDirectory) return undefined;
+      const staged = stageFile(spec, path, st);
+      // Opening proves it is readable now; the body is read again when sent.
+      if (!cached.has(staged.name)) Deno.openSync(path, { read: true }).close();
+      inputs.push(staged);
+    } catch (e) {
+      return { missing: `input '${spec.local}' cannot be read: ${errorMessage(e)}` };
+    }
+  }
+  return { inputs };
+}
+
+const NO_INPUTS: StageResult = { inputs: [] };
+
+/**
+ * Looks at a task's local inputs and decides their cache names, walking
+ * directory trees. A missing or unreadable input is reported, not thrown.
  *
  * @param task The task.
  * @returns The staged inputs, or `{ missing }` with a reason.
@@ -93,17 +199,10 @@ export async function stageInputs(task: Task): Promise<StageResult> {
       continue;
     }
     if (spec.kind === "buffer") {
-      const name = cacheName("buffer", spec.cache ? spec.data : "buffer", { cached: spec.cache });
-      inputs.push({
-        kind: "buffer",
-        name,
-        remote: spec.remote,
-        cache: spec.cache,
-        data: spec.data,
-      });
+      inputs.push(stageBuffer(spec));
       continue;
     }
-    const path = resolve(spec.local);
+    const path = absolute(spec);
     try {
       const st = await Deno.stat(path);
       if (st.isDirectory) {
@@ -120,20 +219,7 @@ export async function stageInputs(task: Task): Promise<StageResult> {
       } else {
         // Opening proves it is readable now; the body is read again when sent.
         (await Deno.open(path, { read: true })).close();
-        const name = cacheName("file", `${path}|${st.size}|${st.mtime?.getTime()}`, {
-          cached: spec.cache,
-          base: path,
-        });
-        const mode = (st.mode ?? 0o644) & 0o777;
-        inputs.push({
-          kind: "file",
-          name,
-          remote: spec.remote,
-          cache: spec.cache,
-          path,
-          size: st.size,
-          mode,
-        });
+        inputs.push(stageFile(spec, path, st));
       }
     } catch (e) {
       return { missing: `input '${spec.local}' cannot be read: ${errorMessage(e)}` };
@@ -152,7 +238,11 @@ export async function stageInputs(task: Task): Promise<StageResult> {
  */
 export function localityKey(spec: InputSpec): string | undefined {
   if (spec.kind === "emptydir" || !spec.cache) return undefined;
-  return spec.kind === "buffer" ? `b:${md5(spec.data)}` : `f:${resolve(spec.local)}`;
+  const m = memoOf(spec);
+  if (m.key === undefined) {
+    m.key = spec.kind === "buffer" ? `b:${md5(spec.data)}` : `f:${absolute(spec)}`;
+  }
+  return m.key ?? undefined;
 }
 
 function octal(mode: number): string {
@@ -181,7 +271,9 @@ function queueTree(w: FrameWriter, entries: TreeEntry[]): void {
  */
 export function queueTask(w: FrameWriter, task: Task, d: Dispatch): void {
   const cached = d.worker.cached;
-  for (const [i, input] of d.inputs.entries()) {
+  const inputs = d.inputs;
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i];
     if (input.kind === "emptydir" || cached.has(input.name)) continue;
     if (input.kind === "file") {
       w.send(`put ${input.name} ${input.size} ${octal(input.mode)}\n`);
@@ -201,17 +293,15 @@ export function queueTask(w: FrameWriter, task: Task, d: Dispatch): void {
       if (key) d.worker.cachedKeys.set(key, size);
     }
   }
-  const cmd = new TextEncoder().encode(task.command);
-  let block = `task ${task.id}\ncmd ${cmd.length}\n`;
-  w.send(block);
-  w.send(cmd);
+  const cmd = task.command;
+  let block = `task ${task.id}\ncmd ${byteLength(cmd)}\n${cmd}`;
   const a = d.alloc;
-  block = `category ${task.category.replace(/\s/g, "_") || "default"}\n` +
-    `cores ${a.cores.toFixed(3)}\ngpus ${Math.ceil(a.gpus)}\nmemory ${Math.ceil(a.memory)}\n` +
-    `disk ${Math.ceil(a.disk)}\n`;
+  block += `category ${categoryField(task.category)}\ncores ${a.cores.toFixed(3)}\ngpus ${
+    Math.ceil(a.gpus)
+  }\nmemory ${Math.ceil(a.memory)}\ndisk ${Math.ceil(a.disk)}\n`;
   for (const [k, v] of task.environment) {
     const kv = `${k}=${v}`;
-    block += `env ${new TextEncoder().encode(kv).length}\n${kv}\n`;
+    block += `env ${byteLength(kv)}\n${kv}\n`;
   }
   for (const input of d.inputs) {
     if (input.kind === "emptydir") block += `dir ${input.remote}\n`;
@@ -219,10 +309,33 @@ export function queueTask(w: FrameWriter, task: Task, d: Dispatch): void {
         input.cache ? FLAG_CACHE : 0
       }\n`;}
   }
-  task.outputs.forEach((o, i) => {
+  const outputs = task.outputs;
+  for (let i = 0; i < outputs.length; i++) {
+    const o = outputs[i];
     block += `outfile ${d.outputNames[i]} ${urlEncode(o.remote)} ${o.cache ? FLAG_CACHE : 0}\n`;
-  });
+  }
   w.send(block + "end\n");
+}
+
+const textEncoder = new TextEncoder();
+
+/** The UTF-8 length of a string, without encoding it when it is ASCII. */
+function byteLength(s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) > 0x7f) return textEncoder.encode(s).length;
+  }
+  return s.length;
+}
+
+let lastCategory = "default";
+let lastCategoryField = "default";
+
+function categoryField(category: string): string {
+  if (category !== lastCategory) {
+    lastCategory = category;
+    lastCategoryField = category.replace(/\s/g, "_") || "default";
+  }
+  return lastCategoryField;
 }
 
 /**
@@ -238,9 +351,10 @@ export function queueCleanup(w: FrameWriter, task: Task, d: Dispatch): void {
   for (const input of d.inputs) {
     if (input.kind !== "emptydir" && !input.cache) msg += `unlink ${input.name}\n`;
   }
-  task.outputs.forEach((o, i) => {
-    if (!o.cache) msg += `unlink ${d.outputNames[i]}\n`;
-  });
+  const outputs = task.outputs;
+  for (let i = 0; i < outputs.length; i++) {
+    if (!outputs[i].cache) msg += `unlink ${d.outputNames[i]}\n`;
+  }
   w.send(msg);
 }
 

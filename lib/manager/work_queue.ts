@@ -31,9 +31,20 @@ import { schedule } from "./scheduler.ts";
 import { defaultLogger, type Logger, type WorkQueueOptions } from "./options.ts";
 import { computeStats, type WorkQueueStats } from "./stats.ts";
 import { managerRecord, statusReply } from "./status.ts";
-import { type Dispatch, localityKey, queueCleanup, queueTask, stageInputs } from "./transfer.ts";
+import {
+  type Dispatch,
+  localityKey,
+  queueCleanup,
+  queueTask,
+  stageInputs,
+  stageInputsSync,
+  type StageResult,
+} from "./transfer.ts";
 import { type ConnHost, type OutputOutcome, WorkerConn, type WorkerResult } from "./worker_conn.ts";
 import { WorkerInfo } from "./worker_info.ts";
+
+/** The shared empty list of a dispatch without inputs or outputs (never mutated). */
+const NONE: never[] = [];
 
 function envIs(name: string, value: string): boolean {
   const granted = Deno.permissions.querySync({ name: "env", variable: name }).state === "granted";
@@ -65,7 +76,7 @@ const STATUS_REQUESTS = new Set([
 export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
   #name: string | undefined;
   readonly #advertiser: Advertiser;
-  readonly #listener: Deno.Listener;
+  readonly #listener: Deno.TcpListener;
   readonly #core: Core;
   readonly #log: Logger;
   readonly #options: Required<
@@ -87,6 +98,9 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
   #readyWorkers = 0;
   #nextConnId = 1;
   #schedulePending = false;
+  /** Writers with something queued, flushed at the end of the tick. */
+  #dirty: FrameWriter[] = [];
+  #tickQueued = false;
   #closed: Promise<void> | undefined;
   readonly #startedAt = Date.now();
 
@@ -247,10 +261,10 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     }
     const deadline = timeoutSeconds < 0 ? Infinity : Date.now() + timeoutSeconds * 1000;
     for (;;) {
-      const first = this.#core.complete.values().next();
-      if (!first.done) {
-        this.#core.transition(first.value, "returned");
-        return first.value;
+      const first = this.#core.complete.first();
+      if (first) {
+        this.#core.transition(first, "returned");
+        return first;
       }
       if (this.empty() || this.#closed) return null;
       const left = deadline - Date.now();
@@ -493,14 +507,15 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     }
   }
 
-  async #serve(conn: Deno.Conn): Promise<void> {
+  async #serve(conn: Deno.TcpConn): Promise<void> {
     const id = this.#nextConnId++;
     const remote = conn.remoteAddr as Deno.NetAddr;
     const addr = `${remote.hostname}:${remote.port}`;
     const entry: { conn: Deno.Conn; wc?: WorkerConn } = { conn };
     this.#conns.set(id, entry);
     const reader = new LineReader(conn, { maxLine: MAX_LINE });
-    const writer = new FrameWriter(conn, () => this.#closeConn(conn));
+    conn.setNoDelay(true);
+    const writer = new FrameWriter(conn, () => this.#closeConn(conn), { defer: this.#deferFlush });
     const info = new WorkerInfo(id, addr);
     let isWorker = false;
     try {
@@ -558,7 +573,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
 
   /** Drops a worker; its tasks go back to ready. */
   #removeWorker(w: WorkerInfo, reason: string | undefined, lost = false): void {
-    if (!this.#core.workers.delete(w.id)) return;
+    if (!this.#core.removeWorker(w)) return;
     const c = this.#core;
     c.counters.workersRemoved++;
     if (lost) c.counters.workersLost++;
@@ -596,34 +611,70 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     }
   }
 
+  /** Asks for a scheduling pass at the end of this tick (coalesced). */
   #wake(): void {
     if (this.#schedulePending || this.#closed) return;
     this.#schedulePending = true;
-    queueMicrotask(() => {
-      this.#schedulePending = false;
-      this.#schedulePass();
-    });
+    this.#requestTick();
   }
+
+  #requestTick(): void {
+    if (this.#tickQueued) return;
+    this.#tickQueued = true;
+    queueMicrotask(this.#tick);
+  }
+
+  readonly #deferFlush = (w: FrameWriter): void => {
+    this.#dirty.push(w);
+    this.#requestTick();
+  };
+
+  /**
+   * The end of a tick: one scheduling pass, then one flush of every writer
+   * that has something queued, so that a `kill` and the next task go out
+   * together.
+   */
+  readonly #tick = (): void => {
+    this.#tickQueued = false;
+    if (this.#schedulePending) {
+      this.#schedulePending = false;
+      if (!this.#closed) this.#schedulePass();
+    }
+    const dirty = this.#dirty;
+    if (dirty.length === 0) return;
+    this.#dirty = [];
+    for (const w of dirty) w.flush();
+  };
+
+  readonly #isBlocked = (w: WorkerInfo): boolean => this.#blocks.isBlocked(w);
+  readonly #localityKeysFn = (t: Task): string[] => this.#localityKeysOf(t);
 
   #schedulePass(): void {
     const c = this.#core;
-    if (c.ready.size === 0) return;
-    const assignments = schedule(c.ready, c.workers.values(), {
+    if (c.ready.size === 0 || c.open.size === 0) return;
+    const assignments = schedule(c.ready, c.open, {
       algorithm: this.#algorithm,
-      isBlocked: (w) => this.#blocks.isBlocked(w),
-      localityKeys: (t) => this.#localityKeysOf(t),
+      isBlocked: this.#isBlocked,
+      localityKeys: this.#localityKeysFn,
     });
     for (const a of assignments) {
-      const d: Dispatch = { worker: a.worker, alloc: a.alloc, inputs: [], outputNames: [] };
-      c.transition(a.task, "sending", { dispatch: d, reason: `to ${a.worker.label}` });
-      this.#dispatch(a.task, d);
+      const d: Dispatch = { worker: a.worker, alloc: a.alloc, inputs: NONE, outputNames: NONE };
+      c.transition(a.task, "sending", { dispatch: d });
+      const staged = stageInputsSync(a.task, a.worker.cached);
+      if (staged) this.#send(a.task, d, staged);
+      else this.#dispatchAsync(a.task, d);
     }
   }
 
-  async #dispatch(task: Task, d: Dispatch): Promise<void> {
+  async #dispatchAsync(task: Task, d: Dispatch): Promise<void> {
     const staged = await stageInputs(task);
     // The task may have been cancelled, or its worker lost, meanwhile.
     if (this.#core.dispatches.get(task.id) !== d) return;
+    this.#send(task, d, staged);
+  }
+
+  /** Sends a staged task to its worker (or completes it if an input is missing). */
+  #send(task: Task, d: Dispatch, staged: StageResult): void {
     if ("missing" in staged) {
       task.result = WORK_QUEUE_RESULT_INPUT_MISSING;
       task.failure = staged.missing;
@@ -632,9 +683,11 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       return;
     }
     d.inputs = staged.inputs;
-    d.outputNames = task.outputs.map((o, i) =>
-      `file-${task.id}.${i}-${o.remote.replace(/[^A-Za-z0-9._-]/g, "_").slice(-64)}`
-    );
+    if (task.outputs.length > 0) {
+      d.outputNames = task.outputs.map((o, i) =>
+        `file-${task.id}.${i}-${o.remote.replace(/[^A-Za-z0-9._-]/g, "_").slice(-64)}`
+      );
+    }
     const wc = this.#conns.get(d.worker.id)?.wc;
     if (!wc) return;
     task.dispatchTime = Date.now();
@@ -745,6 +798,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
           `worker ${w.label} joined: ${w.total.cores} cores, ${w.total.memory} MB memory`,
         );
       }
+      this.#core.noteRoom(w);
       this.#refit();
       this.#wake();
     },
@@ -776,7 +830,9 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     task.output = r.stdout;
     task.executionTime = r.execUsec;
     let result = r.status;
-    const missing = outputs.filter((o) => o.missing).map((o) => o.missing);
+    const missing = outputs.length === 0
+      ? outputs
+      : outputs.filter((o) => o.missing).map((o) => o.missing);
     if (missing.length > 0) {
       result = WORK_QUEUE_RESULT_OUTPUT_MISSING;
       task.failure = missing.join("; ");

@@ -50,6 +50,7 @@ export interface ConnHost {
 }
 
 const decoder = new TextDecoder();
+const NO_OUTPUTS: OutputOutcome[] = [];
 
 /**
  * Drives one worker connection until it ends. `run()` resolves when the
@@ -91,7 +92,7 @@ export class WorkerConn {
   async run(first: string): Promise<void> {
     this.#handle(first, "idle");
     for (;;) {
-      const line = await this.reader.readLine();
+      const line = this.reader.bufferedLine() ?? await this.reader.readLine();
       if (line === null) return;
       this.#handle(line, "idle");
       while (this.#resultsPending) {
@@ -108,6 +109,10 @@ export class WorkerConn {
   #handleAsync(line: string): boolean {
     const w = this.info;
     w.lastHeard = Date.now();
+    if (line === "available_results") {
+      this.#resultsPending = true;
+      return true;
+    }
     const f = line.split(" ");
     switch (f[0]) {
       case "alive":
@@ -196,10 +201,18 @@ export class WorkerConn {
     }
   }
 
+  /** The next line that is not an asynchronous message, if it is already buffered. */
+  #bufferedReply(): string | undefined {
+    for (;;) {
+      const line = this.reader.bufferedLine();
+      if (line === undefined || !this.#handleAsync(line)) return line;
+    }
+  }
+
   /** Reads the next line that is not an asynchronous message. */
   async #nextReply(what: string): Promise<string> {
     for (;;) {
-      const line = await this.reader.readLine();
+      const line = this.reader.bufferedLine() ?? await this.reader.readLine();
       if (line === null) {
         throw new ProtocolError(`Cannot read ${what}: the worker closed the connection`);
       }
@@ -211,7 +224,7 @@ export class WorkerConn {
     this.writer.send("send_results -1\n");
     const results: WorkerResult[] = [];
     for (;;) {
-      const line = await this.#nextReply("results");
+      const line = this.#bufferedReply() ?? await this.#nextReply("results");
       if (line === "end") break;
       const f = line.split(" ");
       if (f[0] !== "result" || f.length < 6) {
@@ -226,8 +239,10 @@ export class WorkerConn {
         throw new ProtocolError(`Cannot read result '${clip(line)}': negative stdout length`);
       }
       const keep = Math.min(len, this.#maxStdout);
-      const stdout = decoder.decode(await this.reader.readExact(keep, this.#maxStdout));
-      await this.reader.copyTo(len - keep, null);
+      const stdout = keep === 0
+        ? ""
+        : decoder.decode(await this.reader.readExact(keep, this.#maxStdout));
+      if (len > keep) await this.reader.copyTo(len - keep, null);
       results.push({ taskId, status, exitCode, execUsec, stdout, stdoutTruncated: keep < len });
     }
     for (const r of results) {
@@ -240,7 +255,9 @@ export class WorkerConn {
         continue;
       }
       this.#host.onTaskReceiving(this.info, task);
-      const outputs = r.status === 40 ? [] : await this.#fetchOutputs(task);
+      const outputs = r.status === 40 || task.outputs.length === 0
+        ? NO_OUTPUTS
+        : await this.#fetchOutputs(task);
       // The task may have been cancelled while its outputs were on their way.
       if (this.#host.taskOn(this.info, r.taskId) === task) {
         this.#host.onTaskResult(this.info, task, r, outputs);

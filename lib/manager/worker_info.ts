@@ -52,6 +52,8 @@ export class WorkerInfo {
   leaving = false;
   /** Whether it has been counted as joined. */
   joined = false;
+  /** Whether the manager has dropped it (it may no longer get tasks). */
+  removed = false;
   /** Completed tasks, for statistics. */
   tasksDone = 0;
 

@@ -9,18 +9,33 @@ import { ConnectionClosedError } from "../errors.ts";
 import { type ByteSink, writeAll } from "./line_reader.ts";
 
 const encoder = new TextEncoder();
+/** Messages queued together are joined into writes of up to this many bytes. */
 const COALESCE_LIMIT = 256 * 1024;
+/** File bodies are read and written in chunks of up to this many bytes (two buffers). */
+const FILE_CHUNK = 1024 * 1024;
 
 type Item =
+  | { kind: "text"; text: string }
   | { kind: "bytes"; data: Uint8Array }
   | { kind: "file"; path: string; size: number }
   | { kind: "mark"; resolve: () => void };
 
+/** Options of {@linkcode FrameWriter}. */
+export interface FrameWriterOptions {
+  /**
+   * Called (once until the next flush) when the writer has something new to
+   * write; the owner then calls {@linkcode FrameWriter.flush} when its tick
+   * is done, so that everything it queued goes out in one write. Without it
+   * the writer flushes itself in a microtask.
+   */
+  defer?: (writer: FrameWriter) => void;
+}
+
 /**
  * Queues bytes and file bodies for one connection and writes them in order.
- * `send()` never blocks; small messages queued in the same tick go out in
- * one write. A write error is reported once to `onError` and every later
- * send is dropped.
+ * `send()` never blocks; messages queued in the same tick go out in one
+ * write. A write error is reported once to `onError` and every later send
+ * is dropped.
  *
  * @example
  * ```ts
@@ -41,19 +56,28 @@ type Item =
 export class FrameWriter {
   #sink: ByteSink;
   #queue: Item[] = [];
+  #head = 0;
   #pumping = false;
+  #scheduled = false;
   #error: Error | undefined;
   #onError: (e: Error) => void;
+  #defer: ((writer: FrameWriter) => void) | undefined;
   /** Bytes written so far. */
   bytesWritten = 0;
 
   /**
    * @param sink The socket (or any writer).
    * @param onError Called once with the first write error.
+   * @param options `defer`: let the owner decide when to flush.
    */
-  constructor(sink: ByteSink, onError: (e: Error) => void = () => {}) {
+  constructor(
+    sink: ByteSink,
+    onError: (e: Error) => void = () => {},
+    options: FrameWriterOptions = {},
+  ) {
     this.#sink = sink;
     this.#onError = onError;
+    this.#defer = options.defer;
   }
 
   /** The first write error, if one happened. */
@@ -68,10 +92,15 @@ export class FrameWriter {
    */
   send(data: string | Uint8Array): void {
     if (this.#error) return;
-    this.#queue.push({
-      kind: "bytes",
-      data: typeof data === "string" ? encoder.encode(data) : data,
-    });
+    if (typeof data === "string") {
+      const last = this.#queue.length > this.#head
+        ? this.#queue[this.#queue.length - 1]
+        : undefined;
+      if (last?.kind === "text" && last.text.length < COALESCE_LIMIT) last.text += data;
+      else this.#queue.push({ kind: "text", text: data });
+    } else {
+      this.#queue.push({ kind: "bytes", data });
+    }
     this.#kick();
   }
 
@@ -93,11 +122,23 @@ export class FrameWriter {
    * the writer has failed).
    */
   flushed(): Promise<void> {
-    if (this.#error || (!this.#pumping && this.#queue.length === 0)) return Promise.resolve();
+    if (this.#error || (!this.#pumping && this.#queue.length === this.#head)) {
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       this.#queue.push({ kind: "mark", resolve });
       this.#kick();
+      // A mark must not wait for the owner's tick.
+      this.flush();
     });
+  }
+
+  /** Starts writing what is queued (a no-op while a write is under way). */
+  flush(): void {
+    this.#scheduled = false;
+    if (this.#pumping || this.#error) return;
+    this.#pumping = true;
+    this.#pump();
   }
 
   /** Fails the writer: pending and later sends are dropped. */
@@ -106,20 +147,21 @@ export class FrameWriter {
   }
 
   #kick(): void {
-    if (this.#pumping) return;
-    this.#pumping = true;
-    queueMicrotask(() => this.#pump());
+    if (this.#pumping || this.#scheduled) return;
+    this.#scheduled = true;
+    if (this.#defer) this.#defer(this);
+    else queueMicrotask(() => this.flush());
   }
 
   async #pump(): Promise<void> {
     try {
-      while (this.#queue.length > 0 && !this.#error) {
-        const item = this.#queue[0];
+      while (this.#queue.length > this.#head && !this.#error) {
+        const item = this.#queue[this.#head];
         if (item.kind === "mark") {
-          this.#queue.shift();
+          this.#take();
           item.resolve();
         } else if (item.kind === "file") {
-          this.#queue.shift();
+          this.#take();
           await this.#writeFile(item.path, item.size);
         } else {
           await this.#writeBytes();
@@ -129,58 +171,91 @@ export class FrameWriter {
       this.#fail(e instanceof Error ? e : new Error(String(e)), true);
     } finally {
       this.#pumping = false;
-      if (this.#queue.length > 0 && !this.#error) this.#kick();
+      if (this.#queue.length > this.#head && !this.#error) this.#kick();
     }
   }
 
-  async #writeBytes(): Promise<void> {
-    // Coalesce consecutive byte items into one write.
-    let n = 0;
-    let total = 0;
-    while (n < this.#queue.length) {
-      const it = this.#queue[n];
-      if (it.kind !== "bytes" || (n > 0 && total + it.data.length > COALESCE_LIMIT)) break;
-      total += it.data.length;
-      n++;
+  #take(): Item {
+    const item = this.#queue[this.#head++];
+    if (this.#head === this.#queue.length) {
+      this.#queue.length = 0;
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#queue.length) {
+      this.#queue.splice(0, this.#head);
+      this.#head = 0;
     }
-    const items = this.#queue.splice(0, n) as { kind: "bytes"; data: Uint8Array }[];
+    return item;
+  }
+
+  async #writeBytes(): Promise<void> {
+    // Coalesce consecutive messages into one write.
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    while (this.#queue.length > this.#head) {
+      const it = this.#queue[this.#head];
+      if (it.kind !== "text" && it.kind !== "bytes") break;
+      const size = it.kind === "text" ? it.text.length : it.data.length;
+      if (parts.length > 0 && total + size > COALESCE_LIMIT) break;
+      this.#take();
+      const data = it.kind === "text" ? encoder.encode(it.text) : it.data;
+      parts.push(data);
+      total += data.length;
+    }
     let out: Uint8Array;
-    if (items.length === 1) {
-      out = items[0].data;
+    if (parts.length === 1) {
+      out = parts[0];
     } else {
       out = new Uint8Array(total);
       let off = 0;
-      for (const it of items) {
-        out.set(it.data, off);
-        off += it.data.length;
+      for (const p of parts) {
+        out.set(p, off);
+        off += p.length;
       }
     }
     await writeAll(this.#sink, out);
     this.bytesWritten += out.length;
   }
 
+  /** Streams a file with two buffers: the next chunk is read while this one is written. */
   async #writeFile(path: string, size: number): Promise<void> {
     using file = await Deno.open(path, { read: true });
-    const buf = new Uint8Array(Math.min(Math.max(size, 1), 256 * 1024));
+    const chunk = Math.min(Math.max(size, 1), FILE_CHUNK);
+    let cur = new Uint8Array(chunk);
+    let next = size > chunk ? new Uint8Array(chunk) : cur;
+    const shrank = (got: number) =>
+      new ConnectionClosedError(
+        `Cannot send file '${path}': it shrank to ${got} of the ${size} bytes announced`,
+      );
     let left = size;
+    let n = left > 0 ? await file.read(cur.subarray(0, Math.min(left, chunk))) : 0;
     while (left > 0) {
-      const n = await file.read(buf.subarray(0, Math.min(left, buf.length)));
-      if (n === null) {
-        throw new ConnectionClosedError(
-          `Cannot send file '${path}': it shrank to ${size - left} of the ${size} bytes announced`,
-        );
-      }
-      await writeAll(this.#sink, buf.subarray(0, n));
-      this.bytesWritten += n;
+      if (n === null) throw shrank(size - left);
       left -= n;
+      const written = writeAll(this.#sink, cur.subarray(0, n));
+      if (left > 0) {
+        const [, m] = await Promise.all([
+          written,
+          file.read(next.subarray(0, Math.min(left, chunk))),
+        ]);
+        this.bytesWritten += n;
+        n = m;
+        [cur, next] = [next, cur];
+      } else {
+        await written;
+        this.bytesWritten += n;
+      }
     }
   }
 
   #fail(e: Error, report: boolean): void {
     if (this.#error) return;
     this.#error = e;
-    for (const it of this.#queue) if (it.kind === "mark") it.resolve();
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const it = this.#queue[i];
+      if (it.kind === "mark") it.resolve();
+    }
     this.#queue = [];
+    this.#head = 0;
     if (report) this.#onError(e);
   }
 }

@@ -92,14 +92,15 @@ export class LineReader {
    * @throws {ProtocolError} If the buffered line is longer than the bound.
    */
   bufferedLine(): string | undefined {
-    const i = this.#buf.subarray(this.#start, this.#end).indexOf(LF);
-    if (i < 0) {
-      if (this.#end - this.#start >= this.#maxLine) this.#tooLong();
+    const start = this.#start;
+    const nl = this.#start === this.#end ? -1 : this.#buf.indexOf(LF, start);
+    if (nl < 0 || nl >= this.#end) {
+      if (this.#end - start >= this.#maxLine) this.#tooLong();
       return undefined;
     }
-    if (i + 1 > this.#maxLine) this.#tooLong();
-    let line = this.#buf.subarray(this.#start, this.#start + i);
-    this.#start += i + 1;
+    if (nl - start + 1 > this.#maxLine) this.#tooLong();
+    this.#start = nl + 1;
+    let line = this.#buf.subarray(start, nl);
     if (line.includes(CR)) line = line.filter((b) => b !== CR);
     return decoder.decode(line);
   }
