@@ -64,7 +64,7 @@ Deno.test("startProcess() merges stderr into the stdout file in order and report
   }
 });
 
-Deno.test("startProcess() reports a signal as its number; kill() reaches the process group", async () => {
+Deno.test("startProcess() reports a signal as its number; kill() reaches the whole process tree", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const self = await startProcess({

@@ -12,13 +12,21 @@ import { clip } from "../wire/protocol.ts";
 import { isWithin } from "./send_files.ts";
 import type { TaskSpec } from "./task_spec.ts";
 import { symlink } from "./symlink.ts";
+import { TaskDirs } from "./task_dirs.ts";
 import { removeAll, type Workspace } from "./workspace.ts";
 
-/** The private temporary directory made inside each sandbox. */
-export const SANDBOX_TMP = ".wq-tmp";
+export { SANDBOX_TMP } from "./task_dirs.ts";
 
 /** Debug log. */
 export type SandboxLog = (message: string) => void;
+
+/** Options for {@linkcode stageIn}. */
+export interface StageInOptions {
+  /** Debug log. */
+  log?: SandboxLog;
+  /** Where the sandbox comes from. Default: a new {@linkcode TaskDirs} (no spares). */
+  dirs?: TaskDirs;
+}
 
 /**
  * Makes `t.<id>/` and places every input: cache entries are hard-linked
@@ -27,7 +35,7 @@ export type SandboxLog = (message: string) => void;
  *
  * @param ws The workspace.
  * @param spec The task.
- * @param log Debug log.
+ * @param options Debug log and the source of sandboxes.
  * @returns The sandbox path.
  * @throws {ProtocolError} If an input is not in the cache or a path would
  * leave the sandbox; the caller drops the connection, as CCTools does.
@@ -35,22 +43,24 @@ export type SandboxLog = (message: string) => void;
 export async function stageIn(
   ws: Workspace,
   spec: TaskSpec,
-  log: SandboxLog = () => {},
+  options: StageInOptions = {},
 ): Promise<string> {
-  const sandbox = ws.sandboxPath(spec.id);
-  await removeAll(sandbox);
-  await Deno.mkdir(sandbox, { mode: 0o755 });
-  await Deno.mkdir(`${sandbox}/${SANDBOX_TMP}`, { mode: 0o700 });
+  // Metadata calls are synchronous: each is one cheap syscall, where an
+  // async call would also cost a trip through Deno's thread pool.
+  const log = options.log ?? (() => {});
+  const sandbox = await (options.dirs ?? new TaskDirs(ws)).make(spec.id);
   for (const input of spec.inputs) {
-    const target = await prepareTarget(sandbox, input.remoteName);
+    const target = prepareTarget(sandbox, input.remoteName);
     if (input.kind === "dir") {
       log(`task ${spec.id}: making directory ${input.remoteName}`);
-      await Deno.mkdir(target, { recursive: true });
+      Deno.mkdirSync(target, { recursive: true });
       continue;
     }
     const source = ws.cachePath(input.cachedName);
+    log(`task ${spec.id}: linking ${input.cachedName} as ${input.remoteName}`);
+    if (linkFile(source, target)) continue;
     try {
-      await Deno.lstat(source);
+      Deno.lstatSync(source);
     } catch (e) {
       throw new ProtocolError(
         `Cannot link cache entry '${clip(input.cachedName)}' into task ${spec.id} as '${
@@ -59,10 +69,25 @@ export async function stageIn(
         { cause: e },
       );
     }
-    log(`task ${spec.id}: linking ${input.cachedName} as ${input.remoteName}`);
     await linkTree(source, target);
   }
   return sandbox;
+}
+
+/**
+ * The common case in one syscall: hard-links a file (or a symbolic link,
+ * which link(2) does not follow) into place.
+ *
+ * @returns Whether it is done (linked, or the target already exists); false
+ * if the source is missing, a directory, or cannot be linked.
+ */
+function linkFile(source: string, target: string): boolean {
+  try {
+    Deno.linkSync(source, target);
+    return true;
+  } catch (e) {
+    return e instanceof Deno.errors.AlreadyExists;
+  }
 }
 
 /**
@@ -80,6 +105,7 @@ export async function stageOut(
   spec: TaskSpec,
   log: SandboxLog = () => {},
 ): Promise<void> {
+  if (spec.outputs.length === 0) return;
   const sandbox = ws.sandboxPath(spec.id);
   let realSandbox: string;
   try {
@@ -116,19 +142,19 @@ export async function stageOut(
  * returns the target path. An existing parent that is not a real directory
  * (for example a symbolic link from an earlier input) is refused.
  */
-async function prepareTarget(sandbox: string, remoteName: string): Promise<string> {
+function prepareTarget(sandbox: string, remoteName: string): string {
   const parts = remoteName.split("/").filter((p) => p !== "" && p !== ".");
   let path = sandbox;
   for (const part of parts.slice(0, -1)) {
     path += `/${part}`;
     let info: Deno.FileInfo | undefined;
     try {
-      info = await Deno.lstat(path);
+      info = Deno.lstatSync(path);
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
     if (info === undefined) {
-      await Deno.mkdir(path, { mode: 0o755 });
+      Deno.mkdirSync(path, { mode: 0o755 });
     } else if (!info.isDirectory) {
       throw new ProtocolError(
         `Cannot place '${clip(remoteName)}' in the sandbox: '${clip(part)}' is not a directory`,

@@ -73,6 +73,8 @@ class Session {
   #closed = false;
   #availableSent = false;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the last task or file arrived (performance.now()). */
+  #lastActivity = 0;
   #busy = false;
 
   constructor(o: SessionOptions) {
@@ -88,6 +90,7 @@ class Session {
       total: o.total,
       maxStdout: o.maxStdout,
       log: (m) => this.#log.debug(m),
+      debug: o.log.debugEnabled,
       onFinished: () => this.#resultsReady(),
       onStarted: (n) => this.#send(`info tasks_running ${n}\n`),
     });
@@ -218,13 +221,20 @@ class Session {
     this.#writer.send(text);
   }
 
+  /** Notes activity; one timer runs per idle period, not one per message. */
   #resetIdle(): void {
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = setTimeout(() => this.#onIdle(), this.#o.idleTimeout * 1000);
+    this.#lastActivity = performance.now();
+    this.#idleTimer ??= setTimeout(() => this.#onIdle(), this.#o.idleTimeout * 1000);
   }
 
   async #onIdle(): Promise<void> {
+    this.#idleTimer = undefined;
     if (this.#end) return;
+    const quiet = performance.now() - this.#lastActivity;
+    if (quiet < this.#o.idleTimeout * 1000) {
+      this.#idleTimer = setTimeout(() => this.#onIdle(), this.#o.idleTimeout * 1000 - quiet);
+      return;
+    }
     // Not idle while tasks are known or a command (e.g. a long put) is under way.
     if (this.#runner.size > 0 || this.#busy) return this.#resetIdle();
     this.#log.notice(`disconnecting: no task in ${this.#o.idleTimeout} s (idle timeout)`);

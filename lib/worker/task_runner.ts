@@ -21,8 +21,10 @@ import {
 } from "./executor.ts";
 import { normalizeRequest, ResourceLedger, type Resources, shortfall } from "./resources.ts";
 import { SANDBOX_TMP, stageIn, stageOut } from "./sandbox.ts";
+import { TaskDirs } from "./task_dirs.ts";
 import type { TaskSpec } from "./task_spec.ts";
-import { removeAll, type Workspace } from "./workspace.ts";
+import type { Workspace } from "./workspace.ts";
+import { errorMessage } from "../errors.ts";
 
 /** A finished task, as reported in a `result` line. */
 export interface TaskResult {
@@ -66,6 +68,8 @@ export interface TaskRunnerOptions {
   onStarted?: (running: number) => void;
   /** Debug log. */
   log?: (message: string) => void;
+  /** Whether `log` records anything; false skips building the messages. Default true. */
+  debug?: boolean;
   /** The worker's environment for tasks. Default `Deno.env.toObject()`. */
   baseEnv?: Record<string, string>;
   /** How processes start. Default {@linkcode processExecutor}. */
@@ -85,14 +89,19 @@ export class TaskRunner {
   #waiting: Entry[] = [];
   #finished: Entry[] = [];
   #log: (message: string) => void;
+  #debug: boolean;
   #baseEnv: Record<string, string>;
+  #running = 0;
+  #dirs: TaskDirs;
 
   /** @param options Workspace, resources, callbacks. */
   constructor(options: TaskRunnerOptions) {
     this.#o = options;
     this.#ledger = new ResourceLedger(options.total);
     this.#log = options.log ?? (() => {});
+    this.#debug = options.log !== undefined && (options.debug ?? true);
     this.#baseEnv = options.baseEnv ?? Deno.env.toObject();
+    this.#dirs = new TaskDirs(options.workspace);
   }
 
   /** Tasks known in any state (including results not yet killed). */
@@ -102,9 +111,7 @@ export class TaskRunner {
 
   /** Tasks running now. */
   get running(): number {
-    let n = 0;
-    for (const e of this.#tasks.values()) if (e.state === "running") n++;
-    return n;
+    return this.#running;
   }
 
   /** Tasks waiting for resources. */
@@ -137,10 +144,13 @@ export class TaskRunner {
     }
     this.#tasks.set(spec.id, entry);
     try {
-      await stageIn(this.#o.workspace, spec, this.#log);
+      await stageIn(this.#o.workspace, spec, {
+        log: this.#debug ? this.#log : undefined,
+        dirs: this.#dirs,
+      });
     } catch (e) {
       this.#tasks.delete(spec.id);
-      await removeAll(this.#o.workspace.sandboxPath(spec.id));
+      await this.#dirs.release(spec.id);
       throw e;
     }
     if (entry.killed) return;
@@ -174,15 +184,22 @@ export class TaskRunner {
     if (!e) return;
     this.#tasks.delete(id);
     e.killed = true;
-    this.#waiting = this.#waiting.filter((w) => w !== e);
-    this.#finished = this.#finished.filter((f) => f !== e);
-    if (e.proc) {
+    if (e.state === "waiting") this.#waiting = this.#waiting.filter((w) => w !== e);
+    if (e.state === "finished") this.#finished = this.#finished.filter((f) => f !== e);
+    if (e.proc && e.state === "running") {
       this.#log(`killing task ${id} (pid ${e.proc.pid})`);
-      e.proc.kill();
+      this.#killProcess(e);
     }
     await e.settled;
-    await removeAll(this.#o.workspace.sandboxPath(id));
-    await removeAll(this.#o.workspace.stdoutPath(id));
+    await this.#dirs.release(id);
+  }
+
+  #killProcess(e: Entry): void {
+    try {
+      e.proc!.kill();
+    } catch (err) {
+      this.#log(`task ${e.spec.id}: cannot kill all its processes: ${errorMessage(err)}`);
+    }
   }
 
   /** Kills and forgets every task. */
@@ -192,10 +209,17 @@ export class TaskRunner {
 
   /** Starts every waiting task that fits, in arrival order. */
   #schedule(): void {
+    if (this.#waiting.length === 0) return;
     let started = 0;
-    for (const e of [...this.#waiting]) {
-      if (!this.#ledger.tryReserve(e.need)) continue;
-      this.#waiting = this.#waiting.filter((w) => w !== e);
+    const left: Entry[] = [];
+    const waiting = this.#waiting;
+    this.#waiting = left;
+    for (const e of waiting) {
+      if (e.killed) continue;
+      if (!this.#ledger.tryReserve(e.need)) {
+        left.push(e);
+        continue;
+      }
       this.#start(e);
       started++;
     }
@@ -227,16 +251,17 @@ export class TaskRunner {
         }),
       });
     } catch (err) {
-      this.#log(
-        `task ${spec.id}: cannot start /bin/sh: ${err instanceof Error ? err.message : err}`,
-      );
+      this.#log(`task ${spec.id}: cannot start /bin/sh: ${errorMessage(err)}`);
       this.#ledger.release(e.need);
       this.#finishEmpty(e, { status: WORK_QUEUE_RESULT_UNKNOWN, exit: 0, usec: 0 });
       return;
     }
-    this.#log(`task ${spec.id} started as pid ${e.proc.pid}: ${spec.command.slice(0, 200)}`);
+    this.#running++;
+    if (this.#debug) {
+      this.#log(`task ${spec.id} started as pid ${e.proc.pid}: ${spec.command.slice(0, 200)}`);
+    }
     e.settled = this.#watch(e, e.proc).catch((err) => {
-      this.#log(`task ${spec.id}: lost track of it: ${err instanceof Error ? err.message : err}`);
+      this.#log(`task ${spec.id}: lost track of it: ${errorMessage(err)}`);
     });
   }
 
@@ -249,7 +274,7 @@ export class TaskRunner {
       timers.push(setTimeout(() => {
         this.#log(`task ${spec.id}: ${why}; killing it`);
         status = code;
-        proc.kill();
+        this.#killProcess(e);
       }, Math.max(0, Math.min(ms, 2 ** 31 - 1))));
     };
     if (spec.wallTime !== undefined && spec.wallTime > 0) {
@@ -265,21 +290,20 @@ export class TaskRunner {
     const outcome = await proc.done;
     for (const t of timers) clearTimeout(t);
     e.state = "ending";
+    this.#running--;
     this.#ledger.release(e.need);
-    const how = outcome.signal ? `signal ${outcome.signal}` : `exit ${outcome.exit}`;
-    this.#log(`task ${spec.id} ended: ${how}, ${outcome.usec} us`);
+    if (this.#debug) {
+      const how = outcome.signal ? `signal ${outcome.signal}` : `exit ${outcome.exit}`;
+      this.#log(`task ${spec.id} ended: ${how}, ${outcome.usec} us`);
+    }
     if (!e.killed) {
       let stdout = { path: "", length: 0, size: 0 };
       try {
-        await stageOut(this.#o.workspace, spec, this.#log);
-        stdout = await this.#collectStdout(spec.id);
+        if (spec.outputs.length > 0) await stageOut(this.#o.workspace, spec, this.#log);
+        stdout = this.#collectStdout(spec.id);
         if (stdout.length < stdout.size) status ||= WORK_QUEUE_RESULT_STDOUT_MISSING;
       } catch (err) {
-        this.#log(
-          `task ${spec.id}: cannot collect its outputs: ${
-            err instanceof Error ? err.message : err
-          }`,
-        );
+        this.#log(`task ${spec.id}: cannot collect its outputs: ${errorMessage(err)}`);
         status ||= WORK_QUEUE_RESULT_UNKNOWN;
       }
       if (!e.killed) {
@@ -297,17 +321,17 @@ export class TaskRunner {
   }
 
   /** Measures the stdout file, cutting it to `maxStdout` bytes. */
-  async #collectStdout(id: number): Promise<{ path: string; length: number; size: number }> {
+  #collectStdout(id: number): { path: string; length: number; size: number } {
     const path = this.#o.workspace.stdoutPath(id);
     let size = 0;
     try {
-      size = (await Deno.stat(path)).size;
+      size = Deno.statSync(path).size;
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
     if (size <= this.#o.maxStdout) return { path, length: size, size };
     this.#log(`task ${id}: its stdout is ${size} bytes; sending the first ${this.#o.maxStdout}`);
-    await Deno.truncate(path, this.#o.maxStdout);
+    Deno.truncateSync(path, this.#o.maxStdout);
     return { path, length: this.#o.maxStdout, size };
   }
 

@@ -7,6 +7,7 @@
  *   transfer/<n>            uploads in progress, renamed into cache/ when whole
  *   t.<taskid>/             a task's sandbox
  *   t.<taskid>.stdout       its standard output (outside the sandbox)
+ *   spare.<n>/, spare.<n>.stdout   clean ones kept for later tasks (task_dirs.ts)
  * ```
  *
  * @module
