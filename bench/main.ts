@@ -80,6 +80,11 @@ function git(args: string[]): string {
   }
 }
 
+/** The 1-minute load average: other work on the machine skews a measurement. */
+function loadavg(): number {
+  return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
+}
+
 function machine(): Machine {
   const cpuinfo = Deno.readTextFileSync("/proc/cpuinfo");
   const meminfo = Deno.readTextFileSync("/proc/meminfo");
@@ -379,6 +384,7 @@ async function main(): Promise<number> {
               data,
             ];
           log(`repeat ${r + 1}/${repeats} ${s.name} ${system} ...`);
+          const load = loadavg();
           const t0 = performance.now();
           const o = await measure(
             argv,
@@ -396,6 +402,7 @@ async function main(): Promise<number> {
               repeat: r,
               ok: false,
               error: o.error,
+              loadavg_before: load,
               date: info.date,
             });
             continue;
@@ -424,6 +431,7 @@ async function main(): Promise<number> {
             value: v,
             unit: s.unit,
             wall_seconds: wall,
+            loadavg_before: load,
             data: o.data,
             date: info.date,
           });
