@@ -15,7 +15,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "../tools/entrypoints.ts";
-import { spawnProc, waitOrKill } from "./_proc.ts";
+import { type BenchProc, spawnProc, waitOrKill } from "./_proc.ts";
 import {
   FULL,
   type Medians,
@@ -189,12 +189,16 @@ function lastJsonLine(text: string): Record<string, unknown> | undefined {
   return JSON.parse(lines[lines.length - 1]);
 }
 
+/** The measurement under way, killed if the benchmark itself is stopped. */
+let current: BenchProc | undefined;
+
 async function measure(
   argv: string[],
   run: Run,
   env: Record<string, string>,
 ): Promise<Outcome> {
   await using proc = spawnProc(argv, { env, cwd: ROOT });
+  current = proc;
   const status = await waitOrKill(proc, run.timeout * 1000);
   if (status === null) return { ok: false, error: `timed out after ${run.timeout} s` };
   const data = lastJsonLine(proc.stdout());
@@ -336,6 +340,17 @@ async function main(): Promise<number> {
   emit({ type: "machine", ...info, repeats, smoke: values.smoke, sizes });
 
   const tmp = await Deno.makeTempDir({ prefix: "wq-bench-" });
+  // Stopped with ^C or SIGTERM: kill the measurement's processes, remove the inputs.
+  const stop = () => {
+    current?.killTree();
+    try {
+      Deno.removeSync(tmp, { recursive: true });
+    } finally {
+      Deno.exit(130);
+    }
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
   const skip: Partial<Record<System, string>> = {};
   const simScript = `${ROOT}/bench/sim_workers_run.ts`;
   try {
@@ -352,7 +367,12 @@ async function main(): Promise<number> {
       log(`writing inputs to ${data}`);
       await makeData(data, sizes, list.some((s) => s.name === "distinct-inputs"));
     }
-    const env = { CATALOG_HOST: "127.0.0.1", CATALOG_PORT: String(unusedPort()), NO_COLOR: "1" };
+    const env = {
+      CATALOG_HOST: "127.0.0.1",
+      CATALOG_PORT: String(unusedPort()),
+      NO_COLOR: "1",
+      WQ_BENCH_TMP: tmp,
+    };
 
     const values_ = new Map<string, Partial<Record<System, number[]>>>();
     const extras = new Map<string, Record<string, number[]>>();
@@ -495,6 +515,8 @@ async function main(): Promise<number> {
     console.log(`\nJSON lines: ${out}`);
     return rows.every((r) => r.ours !== undefined) ? 0 : 1;
   } finally {
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
     file.close();
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }

@@ -79,7 +79,8 @@ def main():
         print(json.dumps(out), flush=True)
         return
 
-    tmp = tempfile.mkdtemp(prefix='wq-bench-cctools-')
+    # Under bench/main.ts's scratch directory, which it removes even if this process is killed.
+    tmp = tempfile.mkdtemp(prefix='wq-bench-cctools-', dir=os.environ.get('WQ_BENCH_TMP'))
     worker = None
     try:
         q = WorkQueue(port=0)

@@ -110,7 +110,11 @@ async function withWorker(
   kind: string,
   fn: (wq: WorkQueue) => Promise<Result>,
 ): Promise<Measurement> {
-  const dir = await Deno.makeTempDir({ prefix: "wq-bench-ours-" });
+  // Under bench/main.ts's scratch directory, which it removes even if this process is killed.
+  const dir = await Deno.makeTempDir({
+    dir: Deno.env.get("WQ_BENCH_TMP"),
+    prefix: "wq-bench-ours-",
+  });
   const wq = new WorkQueue({ port: 0, hostname: "127.0.0.1" });
   // With WQ_BENCH_PROFILE_DIR set (bench/main.ts --profile), the worker
   // writes a V8 CPU profile there when it exits.
