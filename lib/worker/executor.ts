@@ -27,6 +27,16 @@ export interface RunningProcess {
   /** Resolves when it exits. */
   readonly done: Promise<ProcessOutcome>;
   /**
+   * Whether processes the task started may still run after it exited
+   * (a background job, a daemon): true until every process has exited or
+   * closed the task's inherited sentinel pipe. The worker recycles a
+   * sandbox and stdout file only when this is false, so that a leftover
+   * process cannot write into a later task's files.
+   */
+  lingering(): boolean;
+  /** Stops watching for leftover processes (closes the sentinel pipe). */
+  close(): void;
+  /**
    * SIGKILLs it and all its descendants; a no-op once it has exited.
    *
    * @throws {Deno.errors.NotCapable} Without read permission on `/proc`
@@ -55,10 +65,15 @@ export interface Executor {
 
 const STDOUT_VAR = "WQ_STDOUT_FILE";
 
+/** The descriptor every process of a task inherits: the sentinel pipe. */
+const SENTINEL_FD = 9;
+
 /**
- * The script handed to `/bin/sh -c`: it first points its own stdout and
- * stderr at the output file (so the two interleave exactly as written, and
- * nothing passes through the worker's memory), then runs the command.
+ * The script handed to `/bin/sh -c`: it keeps the sentinel pipe (its
+ * original stdout) as descriptor 9 for every process it starts, points its
+ * own stdout and stderr at the output file (so the two interleave exactly
+ * as written, and nothing passes through the worker's memory), then runs
+ * the command.
  *
  * @param command The task's command.
  * @returns The script.
@@ -69,14 +84,16 @@ const STDOUT_VAR = "WQ_STDOUT_FILE";
  * ```
  */
 export function shellScript(command: string): string {
-  return `exec >"$${STDOUT_VAR}" 2>&1\nunset ${STDOUT_VAR}\n${command}`;
+  return `exec ${SENTINEL_FD}>&1 >"$${STDOUT_VAR}" 2>&1\nunset ${STDOUT_VAR}\n${command}`;
 }
 
 /**
  * Starts a task process with Deno.Command. It stays in the worker's process
  * group: `detached` would call setsid() in the child, which makes Deno fork
  * the whole worker instead of using vfork, at about half the spawn rate;
- * {@linkcode killTree} reaches the descendants instead.
+ * {@linkcode killTree} reaches the descendants instead. Its stdout is a
+ * pipe that the script keeps as descriptor 9 (see {@linkcode shellScript}):
+ * end of file on it means no process of the task is left.
  *
  * @param spec What to run.
  * @returns The running process.
@@ -89,10 +106,26 @@ export function startProcess(spec: ProcessSpec): RunningProcess {
     env: { ...spec.env, [STDOUT_VAR]: spec.stdoutPath },
     clearEnv: true,
     stdin: "null",
-    stdout: "null",
+    stdout: "piped",
     stderr: "null",
   }).spawn();
   let exited = false;
+  let sentinel: "open" | "closed" | "failed" = "open";
+  // A BYOB read into a small buffer: the default reader allocates a large
+  // chunk per read, which costs more than the rest of the watch.
+  const reader = child.stdout.getReader({ mode: "byob" });
+  const drain = async () => {
+    let buf = new Uint8Array(64);
+    for (;;) {
+      const r = await reader.read(buf);
+      if (r.done) return;
+      buf = new Uint8Array(r.value.buffer); // a task wrote to descriptor 9: ignore it
+    }
+  };
+  drain().then(
+    () => sentinel = "closed",
+    () => sentinel = "failed", // unknown: treated as lingering
+  );
   const done = child.status.then((status) => {
     exited = true;
     const usec = Math.max(0, Math.round((performance.now() - started) * 1000));
@@ -107,6 +140,15 @@ export function startProcess(spec: ProcessSpec): RunningProcess {
     done,
     kill() {
       if (!exited) killTree(child.pid);
+    },
+    lingering() {
+      return sentinel !== "closed";
+    },
+    close() {
+      if (sentinel === "open") {
+        sentinel = "failed";
+        reader.cancel().catch(() => {}); // only closes our end of the pipe
+      }
     },
   };
 }

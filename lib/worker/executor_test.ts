@@ -34,7 +34,10 @@ Deno.test("taskEnvironment() adds resources, sandbox and tmp, then the task's va
 });
 
 Deno.test("shellScript() redirects before running the command", () => {
-  assert.equal(shellScript("ls"), 'exec >"$WQ_STDOUT_FILE" 2>&1\nunset WQ_STDOUT_FILE\nls');
+  assert.equal(
+    shellScript("ls"),
+    'exec 9>&1 >"$WQ_STDOUT_FILE" 2>&1\nunset WQ_STDOUT_FILE\nls',
+  );
 });
 
 Deno.test("signalNumber() maps names", () => {
@@ -96,6 +99,39 @@ Deno.test("startProcess() reports a signal as its number; kill() reaches the who
       await new Promise((r) => setTimeout(r, 10));
     }
     assert.fail(`the background sleep ${pid} survived`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("startProcess() tells whether processes the task started are still running", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const wait = async (cond: () => boolean) => {
+      for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    const plain = startProcess({
+      command: "echo hi",
+      cwd: dir,
+      env: { PATH: "/usr/bin:/bin" },
+      stdoutPath: `${dir}/o1`,
+    });
+    await plain.done;
+    await wait(() => !plain.lingering());
+    assert.equal(plain.lingering(), false);
+    plain.close();
+
+    const left = startProcess({
+      command: `sleep 30 & echo $! > ${dir}/pid`,
+      cwd: dir,
+      env: { PATH: "/usr/bin:/bin" },
+      stdoutPath: `${dir}/o2`,
+    });
+    await left.done;
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(left.lingering(), true);
+    left.close();
+    Deno.kill(Number((await Deno.readTextFile(`${dir}/pid`)).trim()), "SIGKILL");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

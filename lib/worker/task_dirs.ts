@@ -102,25 +102,29 @@ export class TaskDirs {
   }
 
   /**
-   * Takes back a task's sandbox and stdout file: kept as spares when clean
-   * (nothing but the empty `.wq-tmp/`, modes unchanged) and while fewer
-   * than the limit are kept, removed otherwise. Missing ones are fine.
+   * Takes back a task's sandbox and stdout file: kept as spares when
+   * `recycle` allows it, when clean (nothing but the empty `.wq-tmp/`,
+   * modes unchanged) and while fewer than the limit are kept; removed
+   * otherwise. Missing ones are fine.
    *
    * @param id The task.
+   * @param options `recycle: false` when a process of the task may still
+   * run: it could write into a later task's files. Default true.
    */
-  async release(id: number): Promise<void> {
+  async release(id: number, options: { recycle?: boolean } = {}): Promise<void> {
+    const recycle = options.recycle ?? true;
     const sandbox = this.#ws.sandboxPath(id);
-    if (this.#spareDirs.length < this.#max && this.#isClean(sandbox)) {
+    if (recycle && this.#spareDirs.length < this.#max && this.#isClean(sandbox)) {
       const spare = `${this.#ws.root}/spare.${++this.#counter}`;
       Deno.renameSync(sandbox, spare);
       this.#spareDirs.push(spare);
     } else {
       await removeSandbox(sandbox);
     }
-    this.#releaseStdout(this.#ws.stdoutPath(id));
+    this.#releaseStdout(this.#ws.stdoutPath(id), recycle);
   }
 
-  #releaseStdout(path: string): void {
+  #releaseStdout(path: string, recycle: boolean): void {
     let info: Deno.FileInfo;
     try {
       info = Deno.lstatSync(path);
@@ -128,7 +132,7 @@ export class TaskDirs {
       if (e instanceof Deno.errors.NotFound) return;
       throw e;
     }
-    if (info.isFile && info.nlink === 1 && this.#spareFiles.length < this.#max) {
+    if (recycle && info.isFile && info.nlink === 1 && this.#spareFiles.length < this.#max) {
       if (info.size > 0) Deno.truncateSync(path, 0);
       const spare = `${this.#ws.root}/spare.${++this.#counter}.stdout`;
       Deno.renameSync(path, spare);

@@ -69,6 +69,18 @@ Deno.test("TaskDirs removes sandboxes a task changed", async () => {
   });
 });
 
+Deno.test("TaskDirs removes what it is told not to recycle", async () => {
+  await withWorkspace(async (ws) => {
+    const dirs = new TaskDirs(ws);
+    const sb = await dirs.make(1);
+    Deno.writeTextFileSync(ws.stdoutPath(1), "");
+    await dirs.release(1, { recycle: false });
+    assert.equal(dirs.spares, 0);
+    assert.deepEqual(names(ws.root).filter((n) => !["cache", "transfer"].includes(n)), []);
+    assert.equal(exists(sb), false);
+  });
+});
+
 Deno.test("TaskDirs keeps at most maxSpares and replaces what is in the way", async () => {
   await withWorkspace(async (ws) => {
     const dirs = new TaskDirs(ws, { maxSpares: 1 });

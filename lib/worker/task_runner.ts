@@ -191,7 +191,10 @@ export class TaskRunner {
       this.#killProcess(e);
     }
     await e.settled;
-    await this.#dirs.release(id);
+    // A process the task left behind could write into a later task's files.
+    const recycle = e.proc === undefined || !e.proc.lingering();
+    e.proc?.close();
+    await this.#dirs.release(id, { recycle });
   }
 
   #killProcess(e: Entry): void {
