@@ -19,6 +19,9 @@ import { TaskRunner } from "./task_runner.ts";
 import { readTaskSpec } from "./task_spec.ts";
 import { removeAll, type Workspace } from "./workspace.ts";
 
+/** The connection's read buffer: file bodies are copied to disk through it. */
+const RECEIVE_BUFFER = 1 << 20;
+
 /** Why a connection ended. */
 export type SessionEnd =
   /** The manager sent `exit`: the worker quits. */
@@ -80,7 +83,8 @@ class Session {
   constructor(o: SessionOptions) {
     this.#o = o;
     this.#log = o.log;
-    this.#reader = new LineReader(o.conn, { maxLine: MAX_LINE });
+    // A large buffer lets a file body arrive in few reads and few writes.
+    this.#reader = new LineReader(o.conn, { maxLine: MAX_LINE, bufferSize: RECEIVE_BUFFER });
     this.#writer = new FrameWriter(
       o.conn,
       (e) => this.#stop({ kind: "lost", reason: `cannot write: ${e.message}` }),

@@ -15,6 +15,14 @@ import { removeAll, type Workspace } from "./workspace.ts";
 /** The private temporary directory made inside each sandbox (the task's TMPDIR). */
 export const SANDBOX_TMP = ".wq-tmp";
 
+/** Options for {@linkcode TaskDirs.release}. */
+export interface ReleaseOptions {
+  /** False when a process of the task may still run. Default true. */
+  recycle?: boolean;
+  /** Where the task's inputs were placed (names relative to the sandbox). */
+  inputs?: string[];
+}
+
 /** Options for {@linkcode TaskDirs}. */
 export interface TaskDirsOptions {
   /** The most spare sandboxes (and stdout files) kept. Default 64. */
@@ -109,11 +117,24 @@ export class TaskDirs {
    *
    * @param id The task.
    * @param options `recycle: false` when a process of the task may still
-   * run: it could write into a later task's files. Default true.
+   * run: it could write into a later task's files (default true);
+   * `inputs`: the names the task's inputs were placed at, removed first so
+   * that a task that only had inputs leaves a clean sandbox.
    */
-  async release(id: number, options: { recycle?: boolean } = {}): Promise<void> {
+  async release(id: number, options: ReleaseOptions = {}): Promise<void> {
     const recycle = options.recycle ?? true;
     const sandbox = this.#ws.sandboxPath(id);
+    if (recycle && this.#spareDirs.length < this.#max) {
+      for (const name of options.inputs ?? []) {
+        // Top-level names only; anything else fails the cleanliness check.
+        if (name.includes("/") || name === "" || name === "." || name === "..") continue;
+        try {
+          Deno.removeSync(`${sandbox}/${name}`);
+        } catch {
+          break; // gone, replaced by a non-empty directory, ...: the check decides
+        }
+      }
+    }
     if (recycle && this.#spareDirs.length < this.#max && this.#isClean(sandbox)) {
       const spare = `${this.#ws.root}/spare.${++this.#counter}`;
       Deno.renameSync(sandbox, spare);

@@ -69,6 +69,26 @@ Deno.test("TaskDirs removes sandboxes a task changed", async () => {
   });
 });
 
+Deno.test("TaskDirs recycles a sandbox whose only entries were its inputs", async () => {
+  await withWorkspace(async (ws) => {
+    const dirs = new TaskDirs(ws);
+    Deno.writeTextFileSync(`${ws.cacheDir}/c`, "C");
+    const sb = await dirs.make(1);
+    Deno.linkSync(`${ws.cacheDir}/c`, `${sb}/in.txt`);
+    Deno.mkdirSync(`${sb}/empty`);
+    await dirs.release(1, { inputs: ["in.txt", "empty"] });
+    assert.equal(dirs.spares, 1);
+    assert.equal(Deno.readTextFileSync(`${ws.cacheDir}/c`), "C"); // the cache keeps its file
+    // A nested input is not unlinked one by one: the sandbox is removed.
+    const sb2 = await dirs.make(2);
+    Deno.mkdirSync(`${sb2}/a`);
+    Deno.linkSync(`${ws.cacheDir}/c`, `${sb2}/a/in.txt`);
+    await dirs.release(2, { inputs: ["a/in.txt"] });
+    assert.equal(exists(sb2), false);
+    assert.equal(dirs.spares, 0);
+  });
+});
+
 Deno.test("TaskDirs removes what it is told not to recycle", async () => {
   await withWorkspace(async (ws) => {
     const dirs = new TaskDirs(ws);

@@ -194,7 +194,8 @@ export class TaskRunner {
     // A process the task left behind could write into a later task's files.
     const recycle = e.proc === undefined || !e.proc.lingering();
     e.proc?.close();
-    await this.#dirs.release(id, { recycle });
+    const inputs = e.spec.inputs.map((i) => i.remoteName);
+    await this.#dirs.release(id, { recycle, inputs });
   }
 
   #killProcess(e: Entry): void {
