@@ -18,6 +18,8 @@
 import { CCTOOLS_VERSION, PROTOCOL_VERSION } from "../lib/wire/protocol.ts";
 
 const LF = 0x0a;
+const BIG_BODY = 256 * 1024;
+const BIG_BUFFER = 4 * 1024 * 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -159,6 +161,11 @@ class SimWorker {
             bigger.set(buf);
             buf = bigger;
           }
+        }
+        if (this.#skip >= BIG_BODY && start === end && buf.length < BIG_BUFFER) {
+          // A large file body: read it in big chunks (the buffer stays big).
+          buf = new Uint8Array(BIG_BUFFER);
+          start = end = 0;
         }
         const n = await this.conn.read(buf.subarray(end));
         if (n === null) return;

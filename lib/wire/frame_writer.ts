@@ -11,8 +11,9 @@ import { type ByteSink, writeAll } from "./line_reader.ts";
 const encoder = new TextEncoder();
 /** Messages queued together are joined into writes of up to this many bytes. */
 const COALESCE_LIMIT = 256 * 1024;
-/** File bodies are read and written in chunks of up to this many bytes (two buffers). */
-const FILE_CHUNK = 1024 * 1024;
+/** File bodies are read and written in chunks of up to this many bytes (two buffers: 256 KiB
+ * measured faster than 1 and 4 MiB on loopback). */
+const FILE_CHUNK = 256 * 1024;
 
 type Item =
   | { kind: "text"; text: string }
