@@ -177,8 +177,9 @@ class SimWorker {
             start += take;
             if (this.#skip > 0) break;
           }
-          const nl = buf.indexOf(LF, start);
-          if (nl < 0 || nl >= end) break;
+          const i = start === end ? -1 : buf.subarray(start, end).indexOf(LF);
+          if (i < 0) break;
+          const nl = start + i;
           const lineStart = start;
           start = nl + 1;
           if (!this.#line(buf, lineStart, nl)) return;

@@ -27,7 +27,11 @@ const UNITS: Record<keyof Resources, string> = {
 export function largestWorker(workers: Iterable<WorkerInfo>): Resources {
   const max: Resources = { cores: 0, memory: 0, disk: 0, gpus: 0 };
   for (const w of workers) {
-    for (const k of Object.keys(max) as (keyof Resources)[]) max[k] = Math.max(max[k], w.total[k]);
+    const t = w.total;
+    if (t.cores > max.cores) max.cores = t.cores;
+    if (t.memory > max.memory) max.memory = t.memory;
+    if (t.disk > max.disk) max.disk = t.disk;
+    if (t.gpus > max.gpus) max.gpus = t.gpus;
   }
   return max;
 }

@@ -101,6 +101,8 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
   /** Writers with something queued, flushed at the end of the tick. */
   #dirty: FrameWriter[] = [];
   #tickQueued = false;
+  /** The slots of ready workers, for `hungry()`; -1 when not known this tick. */
+  #slots = -1;
   #closed: Promise<void> | undefined;
   readonly #startedAt = Date.now();
 
@@ -297,9 +299,13 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
    * the connected workers could start (at least 10).
    */
   hungry(): boolean {
-    let slots = 0;
-    for (const w of this.#core.workers.values()) if (w.ready) slots += Math.max(1, w.total.cores);
-    return this.#core.inState.ready < Math.max(10, 2 * slots);
+    // Workers change only between ticks, so a submit loop sums their slots once.
+    if (this.#slots < 0) {
+      let slots = 0;
+      for (const w of this.#core.workers.values()) if (w.ready) slots += Math.max(1, w.total.cores);
+      this.#slots = slots;
+    }
+    return this.#core.inState.ready < Math.max(10, 2 * this.#slots);
   }
 
   /**
@@ -636,6 +642,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
    */
   readonly #tick = (): void => {
     this.#tickQueued = false;
+    this.#slots = -1;
     if (this.#schedulePending) {
       this.#schedulePending = false;
       if (!this.#closed) this.#schedulePass();
@@ -741,6 +748,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
 
   /** After workers came or went: recompute the largest worker and which tasks fit. */
   #refit(): void {
+    this.#slots = -1;
     const workers = [...this.#core.workers.values()].filter((w) => w.ready);
     const largest = largestWorker(workers);
     const l = this.#largest;

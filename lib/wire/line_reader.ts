@@ -23,7 +23,11 @@ export interface ByteSink {
 export interface LineReaderOptions {
   /** The longest line accepted, terminator included. Default 4096 (WORK_QUEUE_LINE_MAX). */
   maxLine?: number;
-  /** Size of the internal buffer. Default 64 KiB. */
+  /**
+   * Size of the internal buffer. Default 64 KiB. It starts at twice the line
+   * bound and grows to this size at the first body longer than what it holds,
+   * so that many idle connections stay small.
+   */
   bufferSize?: number;
 }
 
@@ -63,6 +67,7 @@ export async function writeAll(sink: ByteSink, p: Uint8Array): Promise<void> {
 export class LineReader {
   #src: ByteSource;
   #buf: Uint8Array;
+  #bufferSize: number;
   #start = 0;
   #end = 0;
   #eof = false;
@@ -77,7 +82,8 @@ export class LineReader {
   constructor(src: ByteSource, options: LineReaderOptions = {}) {
     this.#src = src;
     this.#maxLine = options.maxLine ?? 4096;
-    this.#buf = new Uint8Array(Math.max(options.bufferSize ?? 65536, this.#maxLine * 2));
+    this.#bufferSize = Math.max(options.bufferSize ?? 65536, this.#maxLine * 2);
+    this.#buf = new Uint8Array(this.#maxLine * 2);
   }
 
   /** How many bytes are buffered and not yet consumed. */
@@ -93,8 +99,9 @@ export class LineReader {
    */
   bufferedLine(): string | undefined {
     const start = this.#start;
-    const nl = this.#start === this.#end ? -1 : this.#buf.indexOf(LF, start);
-    if (nl < 0 || nl >= this.#end) {
+    const i = this.#start === this.#end ? -1 : this.#buf.subarray(start, this.#end).indexOf(LF);
+    const nl = start + i;
+    if (i < 0) {
       if (this.#end - start >= this.#maxLine) this.#tooLong();
       return undefined;
     }
@@ -138,6 +145,7 @@ export class LineReader {
       throw new ProtocolError(`Cannot read body: length ${n} is outside 0..${max}`);
     }
     const out = new Uint8Array(n);
+    if (n > this.#buf.length - this.#end) this.#grow();
     let got = 0;
     while (got < n) {
       if (this.#end === this.#start && !(await this.#fill())) {
@@ -166,6 +174,7 @@ export class LineReader {
       throw new ProtocolError(`Cannot read body: length ${n} is not a byte count`);
     }
     let left = n;
+    if (left > this.#buf.length - this.#end) this.#grow();
     while (left > 0) {
       if (this.#end === this.#start) {
         // Read large bodies straight through the buffer from its start.
@@ -181,6 +190,16 @@ export class LineReader {
       this.#start += take;
       left -= take;
     }
+  }
+
+  /** Grows the buffer to its full size (once), keeping what it holds. */
+  #grow(): void {
+    if (this.#buf.length >= this.#bufferSize) return;
+    const bigger = new Uint8Array(this.#bufferSize);
+    bigger.set(this.#buf.subarray(this.#start, this.#end));
+    this.#end -= this.#start;
+    this.#start = 0;
+    this.#buf = bigger;
   }
 
   #tooLong(): never {
