@@ -40,3 +40,28 @@ Deno.test("transition() keeps indexes, counters and worker books right through a
   assert.equal(c.inState.returned, 1);
   assert.equal(c.counters.tasksDone, 1);
 });
+
+Deno.test("Core.open holds the workers with room, for the scheduler", () => {
+  const c = new Core();
+  const w = new WorkerInfo(1, "127.0.0.1:1");
+  w.total = { cores: 2, memory: 0, disk: 0, gpus: 0 };
+  c.workers.set(w.id, w);
+  c.noteRoom(w);
+  assert.ok(c.open.has(w));
+  const [a, b] = [new Task("a"), new Task("b")];
+  a.id = 1;
+  b.id = 2;
+  const alloc = { cores: 1, memory: 0, disk: 0, gpus: 0 };
+  for (const t of [a, b]) {
+    c.transition(t, "ready");
+    c.transition(t, "sending", { dispatch: { worker: w, alloc, inputs: [], outputNames: [] } });
+  }
+  assert.ok(!c.open.has(w)); // both cores taken
+  c.transition(a, "running");
+  c.transition(a, "complete");
+  assert.ok(c.open.has(w));
+  c.removeWorker(w);
+  assert.ok(!c.open.has(w));
+  c.transition(b, "ready"); // its worker was lost: it must not come back to open
+  assert.ok(!c.open.has(w));
+});

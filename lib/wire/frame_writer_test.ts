@@ -72,3 +72,43 @@ Deno.test("FrameWriter reports a write error to onError", async () => {
   assert.equal(errors.length, 1);
   assert.equal(w.error?.message, "broken pipe");
 });
+
+Deno.test("FrameWriter with defer writes only when its owner flushes, in one write", async () => {
+  const s = sink();
+  const deferred: FrameWriter[] = [];
+  const w = new FrameWriter(s, undefined, { defer: (x) => deferred.push(x) });
+  w.send("kill 1\n");
+  w.send("task 2\n");
+  w.send(new TextEncoder().encode("cmd 0\n"));
+  await Promise.resolve();
+  assert.equal(s.writes.length, 0);
+  assert.deepEqual(deferred, [w]); // asked once, not per message
+  w.flush();
+  await w.flushed();
+  assert.equal(s.writes.length, 1);
+  assert.equal(s.text(), "kill 1\ntask 2\ncmd 0\n");
+});
+
+Deno.test("FrameWriter streams a file larger than its chunk exactly", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const body = new Uint8Array(600 * 1024).map((_, i) => i % 251);
+    await Deno.writeFile(`${dir}/f`, body);
+    const s = sink(100_000);
+    const w = new FrameWriter(s);
+    w.sendFile(`${dir}/f`, body.length);
+    w.send("end\n");
+    await w.flushed();
+    const all = new Uint8Array(s.writes.reduce((n, p) => n + p.length, 0));
+    let off = 0;
+    for (const p of s.writes) {
+      all.set(p, off);
+      off += p.length;
+    }
+    assert.deepEqual(all.subarray(0, body.length), body);
+    assert.equal(new TextDecoder().decode(all.subarray(body.length)), "end\n");
+    assert.equal(w.bytesWritten, body.length + 4);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
