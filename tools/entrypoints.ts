@@ -33,12 +33,9 @@ export const ENTRYPOINTS: Record<
     // `cd`s into its scratch directory therefore works with `-s .` or no
     // `-s` under /tmp; a workspace elsewhere needs `deno run` with wider
     // flags. It dials its manager, runs /bin/sh for tasks, reads the
-    // environment it passes to tasks and the machine's size. It reads /proc
-    // to find a task's descendants when it kills the task: tasks stay in
-    // the worker's process group, because a new group (Deno's `detached`)
-    // makes every spawn fork the whole worker, at about half the rate.
+    // environment it passes to tasks and the machine's size.
     permissions: [
-      "--allow-read=/tmp,.,/proc",
+      "--allow-read=/tmp,.",
       "--allow-write=/tmp,.",
       "--allow-net",
       "--allow-run",

@@ -10,6 +10,7 @@ import { errorMessage, ProtocolError } from "../errors.ts";
 import { FrameWriter } from "../wire/frame_writer.ts";
 import { LineReader } from "../wire/line_reader.ts";
 import { clip, MAX_LINE, parseIntField, urlDecode } from "../wire/protocol.ts";
+import type { Executor } from "./executor.ts";
 import type { WorkerLog } from "./log.ts";
 import { handshake, resultHeader, type WorkerIdentity } from "./messages.ts";
 import { receiveDir, receivePut } from "./receive_files.ts";
@@ -49,6 +50,8 @@ export interface SessionOptions {
   idleTimeout: number;
   /** Most stdout bytes per task. */
   maxStdout: number;
+  /** How task processes start. Default: each in its own process group. */
+  executor?: Executor;
   /** The log. */
   log: WorkerLog;
   /** Stops the session (e.g. on SIGTERM). */
@@ -93,6 +96,7 @@ class Session {
       workspace: o.workspace,
       total: o.total,
       maxStdout: o.maxStdout,
+      executor: o.executor,
       log: (m) => this.#log.debug(m),
       debug: o.log.debugEnabled,
       onFinished: () => this.#resultsReady(),

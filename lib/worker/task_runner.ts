@@ -189,6 +189,8 @@ export class TaskRunner {
     if (e.proc && e.state === "running") {
       this.#log(`killing task ${id} (pid ${e.proc.pid})`);
       this.#killProcess(e);
+    } else if (e.proc?.lingering()) {
+      this.#killProcess(e); // what it left running, as CCTools does
     }
     await e.settled;
     // A process the task left behind could write into a later task's files.

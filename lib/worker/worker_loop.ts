@@ -7,6 +7,7 @@
 
 import { resolveCatalogs } from "../catalog/client.ts";
 import { Backoff } from "./backoff.ts";
+import { processExecutor, sharedGroupExecutor } from "./executor.ts";
 import { type FoundManager, ManagerFinder } from "./find_manager.ts";
 import type { WorkerLog } from "./log.ts";
 import type { WorkerIdentity } from "./messages.ts";
@@ -93,6 +94,7 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
         identity: ctx.identity,
         idleTimeout: options.idleTimeout,
         maxStdout: options.maxStdout,
+        executor: options.fastSpawn ? sharedGroupExecutor : processExecutor,
         log,
         signal,
       });
