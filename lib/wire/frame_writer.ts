@@ -11,9 +11,14 @@ import { type ByteSink, writeAll } from "./line_reader.ts";
 const encoder = new TextEncoder();
 /** Messages queued together are joined into writes of up to this many bytes. */
 const COALESCE_LIMIT = 256 * 1024;
-/** File bodies are read and written in chunks of up to this many bytes (two buffers: 256 KiB
- * measured faster than 1 and 4 MiB on loopback). */
-const FILE_CHUNK = 256 * 1024;
+/**
+ * File bodies are read and written in chunks of up to this many bytes, with
+ * two buffers. Measured on loopback with synchronous reads: 1 MiB slightly
+ * ahead of 256 KiB (2100 vs 1968 MB/s); with asynchronous reads 256 KiB won.
+ */
+const FILE_CHUNK = 1024 * 1024;
+/** A synchronous file read slower than this (ms) switches the rest of the file to async reads. */
+const SLOW_READ_MS = 2;
 
 type Item =
   | { kind: "text"; text: string }
@@ -217,26 +222,40 @@ export class FrameWriter {
     this.bytesWritten += out.length;
   }
 
-  /** Streams a file with two buffers: the next chunk is read while this one is written. */
+  /**
+   * Streams a file with two buffers: the next chunk is read while this one
+   * is written. Chunks are read synchronously, which from the page cache is
+   * faster than the runtime's asynchronous reads (file to socket: 2,000 vs
+   * 1,450 MB/s measured), until one read is slow, as from a cold disk;
+   * the rest of that file is then read asynchronously.
+   */
   async #writeFile(path: string, size: number): Promise<void> {
     using file = await Deno.open(path, { read: true });
     const chunk = Math.min(Math.max(size, 1), FILE_CHUNK);
     let cur = new Uint8Array(chunk);
     let next = size > chunk ? new Uint8Array(chunk) : cur;
-    const shrank = (got: number) =>
-      new ConnectionClosedError(
-        `Cannot send file '${path}': it shrank to ${got} of the ${size} bytes announced`,
-      );
+    let sync = true;
+    const read = (buf: Uint8Array): number | null | Promise<number | null> => {
+      if (!sync) return file.read(buf);
+      const t0 = performance.now();
+      const n = file.readSync(buf);
+      if (performance.now() - t0 > SLOW_READ_MS) sync = false;
+      return n;
+    };
     let left = size;
-    let n = left > 0 ? await file.read(cur.subarray(0, Math.min(left, chunk))) : 0;
+    let n = left > 0 ? await read(cur.subarray(0, Math.min(left, chunk))) : 0;
     while (left > 0) {
-      if (n === null) throw shrank(size - left);
+      if (n === null) {
+        throw new ConnectionClosedError(
+          `Cannot send file '${path}': it shrank to ${size - left} of the ${size} bytes announced`,
+        );
+      }
       left -= n;
       const written = writeAll(this.#sink, cur.subarray(0, n));
       if (left > 0) {
         const [, m] = await Promise.all([
           written,
-          file.read(next.subarray(0, Math.min(left, chunk))),
+          read(next.subarray(0, Math.min(left, chunk))),
         ]);
         this.bytesWritten += n;
         n = m;
