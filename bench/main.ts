@@ -36,6 +36,7 @@ const USAGE = `usage: deno task bench [options]
   --smoke            tiny sizes, to check that every scenario still runs
   --out FILE         JSON lines (default bench/results/latest.jsonl)
   --no-cctools       leave out CCTools Work Queue even if it is installed
+  --worker-arg ARG   pass ARG to our worker (repeatable), e.g. --worker-arg=--fast-spawn
   --profile DIR      write V8 CPU profiles of our manager and worker under DIR
                      (DIR/SCENARIO/rN/{manager,worker}/*.cpuprofile; see bench/profile_top.ts)
   -h, --help         this text`;
@@ -284,6 +285,7 @@ function valueOf(s: Scenario, system: System, data: Record<string, unknown>): nu
 /** Extra numeric fields worth a median (all but the headline and sizes). */
 const EXTRA_FIELDS = [
   "p90_ms",
+  "file_mb_per_s",
   "heap_bytes_per_task",
   "submit_per_s",
   "managerCpuSeconds",
@@ -303,6 +305,7 @@ async function main(): Promise<number> {
       out: { type: "string", default: `${ROOT}/bench/results/latest.jsonl` },
       "no-cctools": { type: "boolean", default: false },
       profile: { type: "string" },
+      "worker-arg": { type: "string", multiple: true, default: [] },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -337,7 +340,8 @@ async function main(): Promise<number> {
   const enc = new TextEncoder();
   const emit = (o: Record<string, unknown>) => file.writeSync(enc.encode(JSON.stringify(o) + "\n"));
   const log = (m: string) => console.error(`bench: ${m}`);
-  emit({ type: "machine", ...info, repeats, smoke: values.smoke, sizes });
+  const workerArgs = values["worker-arg"];
+  emit({ type: "machine", ...info, repeats, smoke: values.smoke, sizes, workerArgs });
 
   const tmp = await Deno.makeTempDir({ prefix: "wq-bench-" });
   // Stopped with ^C or SIGTERM: kill the measurement's processes, remove the inputs.
@@ -372,6 +376,7 @@ async function main(): Promise<number> {
       CATALOG_PORT: String(unusedPort()),
       NO_COLOR: "1",
       WQ_BENCH_TMP: tmp,
+      WQ_BENCH_WORKER_ARGS: JSON.stringify(workerArgs),
     };
 
     const values_ = new Map<string, Partial<Record<System, number[]>>>();
@@ -496,7 +501,7 @@ async function main(): Promise<number> {
         notes,
       };
     });
-    for (const row of rows) emit({ type: "summary", ...row, machine: info, repeats });
+    for (const row of rows) emit({ type: "summary", ...row, machine: info, repeats, workerArgs });
 
     const text = table(rows);
     console.log(
@@ -504,7 +509,7 @@ async function main(): Promise<number> {
         `${info.memGiB} GiB, Linux ${info.kernel}, Deno ${info.deno}` +
         `  (${repeats} repeat${repeats > 1 ? "s" : ""}, medians${
           values.smoke ? ", SMOKE sizes" : ""
-        })\n`,
+        }${workerArgs.length ? `, our worker with ${workerArgs.join(" ")}` : ""})\n`,
     );
     console.log(text);
     const details = rows.flatMap((r) => [

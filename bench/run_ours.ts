@@ -127,6 +127,7 @@ async function withWorker(
       run,
       ...prof,
       ...rest,
+      ...JSON.parse(Deno.env.get("WQ_BENCH_WORKER_ARGS") ?? "[]") as string[],
       "--cores",
       "2",
       "--single-shot",
