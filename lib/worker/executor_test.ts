@@ -67,6 +67,34 @@ Deno.test("startProcess() merges stderr into the stdout file in order and report
   }
 });
 
+Deno.test("startProcess() starts a task in a session of its own, or in ours when sharing", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // Fields 1, 5 and 6 of /proc/PID/stat: pid, process group, session.
+    const ids = async (sharedGroup: boolean) => {
+      const out = `${dir}/ids-${sharedGroup}`;
+      const p = startProcess({
+        command: "cut -d' ' -f1,5,6 /proc/$$/stat",
+        cwd: dir,
+        env: { PATH: "/usr/bin:/bin" },
+        stdoutPath: out,
+        sharedGroup,
+      });
+      assert.equal((await p.done).exit, 0);
+      p.close();
+      return (await Deno.readTextFile(out)).trim().split(" ").map(Number);
+    };
+    const [pid, pgid, sid] = await ids(false);
+    assert.deepEqual([pgid, sid], [pid, pid]);
+    const ourPgid = Number(Deno.readTextFileSync("/proc/self/stat").split(" ")[4]);
+    const [sharedPid, sharedPgid] = await ids(true);
+    assert.notEqual(sharedPid, sharedPgid);
+    assert.equal(sharedPgid, ourPgid);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("startProcess() reports a signal as its number; kill() reaches the whole process tree", async () => {
   const dir = await Deno.makeTempDir();
   try {
