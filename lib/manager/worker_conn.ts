@@ -6,12 +6,12 @@
  * @module
  */
 
-import { dirname } from "node:path";
 import { ProtocolError } from "../errors.ts";
 import type { FrameWriter } from "../wire/frame_writer.ts";
 import type { LineReader } from "../wire/line_reader.ts";
 import { clip, parseIntField, PROTOCOL_VERSION } from "../wire/protocol.ts";
 import type { Task } from "../task.ts";
+import { parseOutputEntry } from "./output_entry.ts";
 import { OutputLanding } from "./transfer.ts";
 import type { WorkerInfo } from "./worker_info.ts";
 
@@ -271,12 +271,11 @@ export class WorkerConn {
     for (const [i, spec] of task.outputs.entries()) {
       const landing = new OutputLanding(spec.local);
       try {
-        const missing = await this.#get(names[i], landing);
+        const missing = await this.#get(names[i], landing) ?? await landing.commit();
         if (missing) {
           await landing.discard();
           out.push({ local: spec.local, missing: `output '${spec.remote}' ${missing}` });
         } else {
-          await landing.commit();
           out.push({ local: spec.local });
         }
       } catch (e) {
@@ -287,41 +286,36 @@ export class WorkerConn {
     return out;
   }
 
-  /** Fetches one output; returns why it is missing, or undefined. */
+  /**
+   * Fetches one output; returns why it is missing, or undefined. Entries
+   * that are unsafe or cannot be written here fail the output but keep the
+   * stream in step; only a line that cannot be followed is a protocol error.
+   */
   async #get(name: string, landing: OutputLanding): Promise<string | undefined> {
     this.writer.send(`get ${name} 1\n`);
     let missing: string | undefined;
+    const refuse = (why: string) => {
+      this.#host.log("warn", `worker ${this.info.label}: refused output ${why}`);
+      missing ??= `was refused: ${why}`;
+    };
+    const reader = this.reader;
     for (;;) {
       const line = await this.#nextReply("output");
       if (line === "end") return missing;
-      const m = /^(file|dir|missing) (.+) (-?\d+)$/.exec(line);
-      if (!m) {
-        throw new ProtocolError(`Cannot handle message '${clip(line)}' while fetching '${name}'`);
-      }
-      const [, kind, path, num] = m;
-      const n = Number(num);
-      const target = landing.pathFor(name, path);
-      if (typeof target !== "string") {
-        // Skip the body so the stream stays in step, and fail the output.
-        if (kind === "file") await this.reader.copyTo(n, null);
-        this.#host.log("warn", `worker ${this.info.label}: refused ${target.refused}`);
-        missing ??= `was refused: ${target.refused}`;
-        continue;
-      }
-      await landing.prepare();
-      if (kind === "missing") {
-        missing ??= n === 2 ? "was not produced" : `could not be read on the worker (errno ${n})`;
-      } else if (kind === "dir") {
-        await Deno.mkdir(target, { recursive: true });
+      const e = parseOutputEntry(line, name);
+      if (e.kind === "refused") {
+        if (e.skip > 0) await reader.copyTo(e.skip, null);
+        refuse(e.reason);
+      } else if (e.kind === "missing") {
+        missing ??= e.errno === 2
+          ? "was not produced"
+          : `could not be read on the worker (errno ${e.errno})`;
+      } else if (e.kind === "dir") {
+        const failed = await landing.makeDir(e.rel);
+        if (failed) refuse(failed);
       } else {
-        if (n < 0) {
-          throw new ProtocolError(`Cannot read file entry '${clip(line)}': negative length`);
-        }
-        if (target !== landing.pathFor(name, name)) {
-          await Deno.mkdir(dirname(target), { recursive: true });
-        }
-        using file = await Deno.open(target, { write: true, create: true, truncate: true });
-        await this.reader.copyTo(n, file);
+        const failed = await landing.writeFile(e.rel, (sink) => reader.copyTo(e.size, sink));
+        if (failed) refuse(failed);
       }
     }
   }
