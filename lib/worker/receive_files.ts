@@ -140,7 +140,9 @@ async function receiveTree(
 function entryName(field: string | undefined, line: string): string {
   const name = urlDecode(field ?? "");
   const problem = cacheNameProblem(name);
-  if (problem) throw new ProtocolError(`Cannot receive '${clip(line)}': entry name ${problem}`);
+  if (problem) {
+    throw new ProtocolError(`Cannot receive '${clip(line)}': the entry name is unsafe: ${problem}`);
+  }
   return name;
 }
 
