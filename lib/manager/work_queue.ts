@@ -43,6 +43,12 @@ import {
 import { type ConnHost, type OutputOutcome, WorkerConn, type WorkerResult } from "./worker_conn.ts";
 import { WorkerInfo } from "./worker_info.ts";
 
+/**
+ * Bytes per keepalive sweep (one second) that count as hearing from a
+ * worker: a long transfer holds its `check` reply back.
+ */
+const MIN_TRANSFER_RATE = 1024;
+
 /** The shared empty list of a dispatch without inputs or outputs (never mutated). */
 const NONE: never[] = [];
 
@@ -606,6 +612,11 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     }
     const { keepaliveInterval, keepaliveTimeout } = this.#options;
     for (const w of [...this.#core.workers.values()]) {
+      // A file body on its way (1 KiB/s or more) is as good as an answer.
+      if ((this.#conns.get(w.id)?.wc?.moved() ?? 0) >= MIN_TRANSFER_RATE) {
+        w.lastHeard = now;
+        w.checkSentAt = 0;
+      }
       if (w.pending.size > 0 && now - w.connectedAt > keepaliveTimeout * 1000) {
         this.#removeWorker(w, `no complete handshake within ${keepaliveTimeout} s`, true);
       } else if (w.checkSentAt && now - w.checkSentAt > keepaliveTimeout * 1000) {

@@ -63,6 +63,7 @@ export class WorkerConn {
   readonly #host: ConnHost;
   readonly #maxStdout: number;
   #resultsPending = false;
+  #bytesMoved = 0;
 
   /**
    * @param info The worker's books.
@@ -81,6 +82,20 @@ export class WorkerConn {
     this.writer = io.writer;
     this.#host = host;
     this.#maxStdout = options.maxStdout;
+  }
+
+  /**
+   * Bytes read from or written to the worker since the last call. A long
+   * file body moves bytes without a single line, and keepalive checks wait
+   * behind it, so the keepalive sweep counts this as hearing from the worker.
+   *
+   * @returns The count.
+   */
+  moved(): number {
+    const total = this.reader.bytesRead + this.writer.bytesWritten;
+    const n = total - this.#bytesMoved;
+    this.#bytesMoved = total;
+    return n;
   }
 
   /**
