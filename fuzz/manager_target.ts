@@ -8,12 +8,12 @@
  */
 
 import { Task, WorkQueue } from "../mod.ts";
-import { LineReader } from "../lib/wire/line_reader.ts";
 import { denoRunArgs } from "../tools/entrypoints.ts";
 import { crashLine, type Finding } from "./checks.ts";
 import type { Session } from "./corpus.ts";
 import { frames, fromLatin1, latin1 } from "./frames.ts";
 import { headersOf, mutate } from "./mutate.ts";
+import { PeerLines } from "./peer_lines.ts";
 import type { Rng } from "./rng.ts";
 
 /** What a fake worker says first when its recorded session lacks a handshake. */
@@ -52,50 +52,19 @@ export interface ManagerTargetOptions {
 }
 
 /** What the manager sent a fake worker, as far as the fake worker cares. */
-class ManagerSide {
+class ManagerSide extends PeerLines {
   readonly taskIds: number[] = [];
   readonly outNames: string[] = [];
-  /** Messages received; bumps wake the sender. */
-  messages = 0;
-  closed = false;
-  #wake: (() => void) | undefined;
 
   constructor(conn: Deno.Conn) {
-    this.#pump(conn);
-  }
-
-  async #pump(conn: Deno.Conn): Promise<void> {
-    const r = new LineReader(conn);
-    try {
-      for (;;) {
-        const line = await r.readLine();
-        if (line === null) break;
-        const w = line.split(" ");
-        if (w[0] === "task") this.taskIds.push(Number(w[1]));
-        else if (w[0] === "outfile") this.outNames.push(w[1]);
-        else if (w[0] === "put" || w[0] === "cmd") {
-          await r.copyTo(Number(w[w[0] === "put" ? 2 : 1]), null);
-        } else if (w[0] === "env") await r.copyTo(Number(w[1]) + 1, null);
-        this.messages++;
-        this.#wake?.();
-      }
-    } catch {
-      // The manager reset the connection or we closed it: either ends the case.
-    }
-    this.closed = true;
-    this.#wake?.();
-  }
-
-  /** Waits for a new message or the end, at most `ms`. */
-  async next(since: number, ms: number): Promise<void> {
-    if (this.messages !== since || this.closed) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await new Promise<void>((resolve) => {
-      this.#wake = resolve;
-      timer = setTimeout(resolve, ms);
+    super(conn, async (line, r) => {
+      const w = line.split(" ");
+      if (w[0] === "task") this.taskIds.push(Number(w[1]));
+      else if (w[0] === "outfile") this.outNames.push(w[1]);
+      else if (w[0] === "put") await r.copyTo(Number(w[2]), null);
+      else if (w[0] === "cmd") await r.copyTo(Number(w[1]), null);
+      else if (w[0] === "env") await r.copyTo(Number(w[1]) + 1, null);
     });
-    clearTimeout(timer);
-    this.#wake = undefined;
   }
 }
 

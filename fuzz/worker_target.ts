@@ -8,11 +8,11 @@
  * @module
  */
 
-import { LineReader } from "../lib/wire/line_reader.ts";
 import { denoRunArgs } from "../tools/entrypoints.ts";
 import { crashLine, type Finding } from "./checks.ts";
 import { join, type Session } from "./corpus.ts";
 import { headersOf, mutate } from "./mutate.ts";
+import { PeerLines } from "./peer_lines.ts";
 import type { Rng } from "./rng.ts";
 import { planOf, unsafePlan } from "./worker_sim.ts";
 
@@ -29,54 +29,16 @@ export interface WorkerTargetOptions {
 }
 
 /** The worker's side of one connection, read by the fake manager. */
-class WorkerSide {
-  messages = 0;
-  closed = false;
+class WorkerSide extends PeerLines {
   handshake = false;
-  #wake: (() => void) | undefined;
 
   constructor(conn: Deno.Conn) {
-    this.#pump(conn);
-  }
-
-  async #pump(conn: Deno.Conn): Promise<void> {
-    const r = new LineReader(conn);
-    try {
-      for (;;) {
-        const line = await r.readLine();
-        if (line === null) break;
-        const w = line.split(" ");
-        if (w[0] === "result") await r.copyTo(Number(w[3]), null);
-        else if (w[0] === "file") await r.copyTo(Number(w.at(-1)), null);
-        if (line.startsWith("info worker-end-time")) this.handshake = true;
-        this.messages++;
-        this.#wake?.();
-      }
-    } catch {
-      // reset by the worker, or closed by us
-    }
-    this.closed = true;
-    this.#wake?.();
-  }
-
-  /** Waits for a message after `since`, or the end, at most `ms`. */
-  async next(since: number, ms: number): Promise<void> {
-    if (this.messages !== since || this.closed) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await new Promise<void>((resolve) => {
-      this.#wake = resolve;
-      timer = setTimeout(resolve, ms);
+    super(conn, async (line, r) => {
+      const w = line.split(" ");
+      if (w[0] === "result") await r.copyTo(Number(w[3]), null);
+      else if (w[0] === "file") await r.copyTo(Number(w.at(-1)), null);
+      else if (line.startsWith("info worker-end-time")) this.handshake = true;
     });
-    clearTimeout(timer);
-    this.#wake = undefined;
-  }
-
-  /** Waits until `pred` holds or the connection ends, at most `ms`. */
-  async until(pred: () => boolean, ms: number): Promise<void> {
-    const end = Date.now() + ms;
-    while (!pred() && !this.closed && Date.now() < end) {
-      await this.next(this.messages, Math.max(1, end - Date.now()));
-    }
   }
 }
 

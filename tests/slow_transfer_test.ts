@@ -36,6 +36,39 @@ async function takeAndFinish(
   return { conn, name: m[1] };
 }
 
+/**
+ * A manager that checks every second and waits a second for the answer, and
+ * a fake worker that has finished its one task and was asked for its output.
+ */
+async function startTransfer(dir: string) {
+  const warnings: string[] = [];
+  const wq = new WorkQueue({
+    port: 0,
+    hostname: "127.0.0.1",
+    keepaliveInterval: 1,
+    keepaliveTimeout: 1,
+    logger: (level, m) => level === "warn" && warnings.push(m),
+  });
+  const t = new Task("true").specifyOutputFile(`${dir}/big.out`, "big.out");
+  wq.submit(t);
+  const { conn, name } = await takeAndFinish(wq.port, t.id);
+  return {
+    wq,
+    t,
+    conn,
+    name,
+    warnings,
+    async [Symbol.asyncDispose]() {
+      try {
+        conn.close();
+      } catch {
+        // closed by the manager
+      }
+      await wq.close();
+    },
+  };
+}
+
 async function trickle(conn: Deno.Conn, bytes: number, per: number, ms: number): Promise<void> {
   for (let sent = 0; sent < bytes; sent += per) {
     await conn.write(new Uint8Array(Math.min(per, bytes - sent)).fill(0x61));
@@ -45,56 +78,30 @@ async function trickle(conn: Deno.Conn, bytes: number, per: number, ms: number):
 
 Deno.test("an output that takes longer than the keepalive timeouts still arrives", async () => {
   await using dir = await tempDir();
-  const warnings: string[] = [];
-  // Checks every 1 s, answered within 1 s: the transfer below takes ~5 s.
-  await using wq = new WorkQueue({
-    port: 0,
-    hostname: "127.0.0.1",
-    keepaliveInterval: 1,
-    keepaliveTimeout: 1,
-    logger: (level, m) => level === "warn" && warnings.push(m),
-  });
-  const t = new Task("true").specifyOutputFile(`${dir.path}/big.out`, "big.out");
-  wq.submit(t);
-  const { conn, name } = await takeAndFinish(wq.port, t.id);
-  try {
-    const size = 100 * 1024;
-    await conn.write(enc.encode(`file ${name} ${size}\n`));
-    await trickle(conn, size, 2048, 100); // about 20 KiB/s
-    await conn.write(enc.encode("end\n"));
-    assert.equal(await wq.wait(30), t, warnings.join("\n"));
-    assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS, t.failure);
-    assert.equal((await Deno.stat(`${dir.path}/big.out`)).size, size);
-    assert.deepEqual(warnings, []);
-  } finally {
-    conn.close();
-  }
+  // The transfer below takes about 5 s.
+  await using s = await startTransfer(dir.path);
+  const { wq, t, conn, name, warnings } = s;
+  const size = 100 * 1024;
+  await conn.write(enc.encode(`file ${name} ${size}\n`));
+  await trickle(conn, size, 2048, 100); // about 20 KiB/s
+  await conn.write(enc.encode("end\n"));
+  assert.equal(await wq.wait(30), t, warnings.join("\n"));
+  assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS, t.failure);
+  assert.equal((await Deno.stat(`${dir.path}/big.out`)).size, size);
+  assert.deepEqual(warnings, []);
 });
 
 Deno.test("a transfer that stalls ends with the worker removed and the task requeued", async () => {
   await using dir = await tempDir();
-  const warnings: string[] = [];
-  await using wq = new WorkQueue({
-    port: 0,
-    hostname: "127.0.0.1",
-    keepaliveInterval: 1,
-    keepaliveTimeout: 1,
-    logger: (level, m) => level === "warn" && warnings.push(m),
-  });
-  const t = new Task("true").specifyOutputFile(`${dir.path}/big.out`, "big.out");
-  wq.submit(t);
-  const { conn, name } = await takeAndFinish(wq.port, t.id);
-  try {
-    await conn.write(enc.encode(`file ${name} 100000\nonly the start`));
-    await until(
-      () => warnings.some((w) => /slowhost.*no answer to a keepalive check/.test(w)),
-      "the stalled worker to be removed",
-    );
-    await until(() => wq.stats.tasksWaiting === 1, "the task to go back to the queue");
-    const left = [];
-    for await (const e of Deno.readDir(dir.path)) left.push(e.name);
-    assert.deepEqual(left, [], "the partial output is removed");
-  } finally {
-    conn.close();
-  }
+  await using s = await startTransfer(dir.path);
+  const { wq, conn, name, warnings } = s;
+  await conn.write(enc.encode(`file ${name} 100000\nonly the start`));
+  await until(
+    () => warnings.some((w) => /slowhost.*no answer to a keepalive check/.test(w)),
+    "the stalled worker to be removed",
+  );
+  await until(() => wq.stats.tasksWaiting === 1, "the task to go back to the queue");
+  const left = [];
+  for await (const e of Deno.readDir(dir.path)) left.push(e.name);
+  assert.deepEqual(left, [], "the partial output is removed");
 });
