@@ -341,10 +341,12 @@ function tryParse<T>(f: () => T): T | undefined {
   }
 }
 
-/** An upload that names an entry twice or puts a file where a directory is. */
+/**
+ * A file-system error from the operating system (a name too long for it,
+ * for instance): the worker logs it with the OS's message and disconnects.
+ */
 function isFileConflict(e: unknown): boolean {
-  return e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.NotADirectory ||
-    e instanceof Deno.errors.IsADirectory;
+  return Object.values(Deno.errors).some((c) => e instanceof c);
 }
 
 /** Temporary `.part` files left in a directory tree. */

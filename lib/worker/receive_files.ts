@@ -107,6 +107,7 @@ async function receiveTree(
     );
   }
   await Deno.mkdir(dir, { mode: 0o700 });
+  const seen = new Set<string>();
   for (;;) {
     const line = await reader.readLine();
     if (line === null) {
@@ -115,7 +116,14 @@ async function receiveTree(
     log(`rx: ${clip(line, 200)}`);
     const w = line.split(" ");
     if (w[0] === "end") break;
-    const entry = `${dir}/${entryName(w[1], line)}`;
+    const name = entryName(w[1], line);
+    if (seen.has(name)) {
+      throw new ProtocolError(
+        `Cannot receive '${clip(line)}': the directory already has '${clip(name)}'`,
+      );
+    }
+    seen.add(name);
+    const entry = `${dir}/${name}`;
     if (w[0] === "put") {
       const length = parseIntField(w[2], "length", line);
       if (length < 0) throw new ProtocolError(`Cannot receive '${clip(line)}': negative length`);

@@ -90,3 +90,24 @@ Deno.test("receiveDir() bounds the nesting depth", async () => {
     await assert.rejects(receiveDir(readerOf(deep), ws, "dir top"), /deeper/);
   });
 });
+
+Deno.test("receiveDir() refuses an entry name given twice, so no entry replaces or writes through another", async () => {
+  await withWorkspace(async (ws) => {
+    for (
+      const body of [
+        "put a 1 0644\nxput a 1 0644\nyend\n",
+        "symlink a 4\n/tmpput a 1 0644\nxend\n",
+        "symlink a 4\n/tmpdir a\nput b 1 0644\nxend\nend\n",
+        "dir a\nend\nput a 1 0644\nxend\n",
+      ]
+    ) {
+      await assert.rejects(
+        receiveDir(readerOf(body), ws, "dir d"),
+        (e: Error) => e instanceof ProtocolError && /already has 'a'/.test(e.message),
+        body,
+      );
+    }
+    assert.deepEqual([...Deno.readDirSync(ws.cacheDir)], []);
+    assert.deepEqual([...Deno.readDirSync(ws.transferDir)], []);
+  });
+});
