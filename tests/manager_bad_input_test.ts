@@ -116,3 +116,32 @@ Deno.test("a worker that sends a broken result loses its task to a good worker",
   wq.shutdownWorkers(0);
   await worker.status;
 });
+
+Deno.test("results for unknown tasks and repeated results are skipped, not kept", async () => {
+  const debug: string[] = [];
+  await using wq = new WorkQueue({ port: 0, logger: (_level, m) => debug.push(m) });
+  const t = new Task("echo real");
+  wq.submit(t);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: wq.port });
+  try {
+    await conn.write(enc.encode(HANDSHAKE));
+    const r = new LineReader(conn);
+    let line: string | null;
+    while ((line = await r.readLine()) !== null && line !== "end") {
+      if (line.startsWith("cmd ")) await r.readExact(Number(line.split(" ")[1]));
+    }
+    await conn.write(enc.encode("available_results\n"));
+    assert.equal(await r.readLine(), "send_results -1");
+    // Many results for a task that is not there, then the real one twice.
+    const junk = `result 0 0 5 1 ${t.id + 1000}\njunk\n`.repeat(10_000);
+    await conn.write(
+      enc.encode(`${junk}result 0 0 6 1 ${t.id}\nfirst\nresult 0 0 7 1 ${t.id}\nsecond\nend\n`),
+    );
+    assert.equal(await wq.wait(30), t);
+    assert.equal(t.output, "first\n");
+    assert.ok(debug.some((m) => /fakehost/.test(m) && /a repeat/.test(m)), debug.join("\n"));
+    assert.equal(wq.stats.workersConnected, 1, "the worker is still served");
+  } finally {
+    conn.close();
+  }
+});

@@ -237,7 +237,8 @@ export class WorkerConn {
 
   async #collectResults(): Promise<void> {
     this.writer.send("send_results -1\n");
-    const results: WorkerResult[] = [];
+    // One entry per task on this worker: a reply cannot grow without bound.
+    const results = new Map<number, WorkerResult>();
     for (;;) {
       const line = this.#bufferedReply() ?? await this.#nextReply("results");
       if (line === "end") break;
@@ -253,22 +254,35 @@ export class WorkerConn {
       if (len < 0) {
         throw new ProtocolError(`Cannot read result '${clip(line)}': negative stdout length`);
       }
+      const repeat = results.has(taskId);
+      if (repeat || !this.#host.taskOn(this.info, taskId)) {
+        await this.reader.copyTo(len, null);
+        this.#host.log(
+          "debug",
+          `worker ${this.info.label} sent a result for task ${taskId}, which is ${
+            repeat ? "a repeat" : "not on it"
+          }`,
+        );
+        continue;
+      }
       const keep = Math.min(len, this.#maxStdout);
       const stdout = keep === 0
         ? ""
         : decoder.decode(await this.reader.readExact(keep, this.#maxStdout));
       if (len > keep) await this.reader.copyTo(len - keep, null);
-      results.push({ taskId, status, exitCode, execUsec, stdout, stdoutTruncated: keep < len });
+      results.set(taskId, {
+        taskId,
+        status,
+        exitCode,
+        execUsec,
+        stdout,
+        stdoutTruncated: keep < len,
+      });
     }
-    for (const r of results) {
+    for (const r of results.values()) {
+      // The task may have been cancelled while the reply was read.
       const task = this.#host.taskOn(this.info, r.taskId);
-      if (!task) {
-        this.#host.log(
-          "debug",
-          `worker ${this.info.label} sent a result for task ${r.taskId}, which is not on it`,
-        );
-        continue;
-      }
+      if (!task) continue;
       this.#host.onTaskReceiving(this.info, task);
       const outputs = r.status === 40 || task.outputs.length === 0
         ? NO_OUTPUTS
