@@ -1,5 +1,5 @@
 // 200 bad connections at once on the manager's port: garbage, silence, half
-// lines, huge lines, slowloris bytes. Real workers (ours and CCTools') are
+// lines, huge lines, slowloris bytes, and 200 more reset at once. Real workers (ours and CCTools') are
 // served meanwhile; every bad connection is closed (on a parse error at
 // once, or by the first-line timeout) with a log line naming it; a huge
 // line is refused after a bounded read.
@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { Task, WORK_QUEUE_RESULT_SUCCESS, WorkQueue } from "../mod.ts";
 import { Rng } from "../fuzz/rng.ts";
-import { startWorker, tempDir, until } from "./_harness.ts";
+import { PYTHON, startWorker, tempDir, until } from "./_harness.ts";
 
 const enc = new TextEncoder();
 
@@ -120,6 +120,27 @@ async function openMany(port: number, n: number, kinds: readonly Kind[]): Promis
   );
 }
 
+/**
+ * Opens `n` connections that the client resets at once (SO_LINGER 0), some
+ * before the manager has accepted them. Deno cannot reset a socket, so
+ * Python does it.
+ */
+async function resets(port: number, n: number): Promise<void> {
+  const script = `
+import socket, struct, sys
+for i in range(int(sys.argv[2])):
+    s = socket.socket()
+    s.connect(("127.0.0.1", int(sys.argv[1])))
+    if i % 2:
+        s.send(b"workqueue 9 reset Linux x86_64 8.0.0\\n")
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+`;
+  const out = await new Deno.Command(PYTHON, { args: ["-c", script, String(port), String(n)] })
+    .output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+}
+
 /** Whether the manager logged a line naming this connection's address. */
 function logged(lines: string[], c: BadConn): boolean {
   return lines.some((l) => l.includes(`127.0.0.1:${c.port}`));
@@ -141,6 +162,8 @@ Deno.test("200 garbage connections at once do not stop real workers from being s
     ...await openMany(wq.port, 5, ["huge"]),
   ];
   assert.equal(bad.length, 200);
+  // And connections reset before the manager accepts them: accepting must go on.
+  await resets(wq.port, 200);
   try {
     const tasks: Task[] = [];
     for (let i = 0; i < 12; i++) {

@@ -509,13 +509,23 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     }
   }
 
+  /**
+   * Accepts until the listener closes. An error that concerns one
+   * connection (reset before it was accepted: ENOTCONN) or a passing
+   * shortage (out of file descriptors) is logged, and accepting goes on.
+   */
   async #acceptLoop(): Promise<void> {
-    try {
-      for await (const conn of this.#listener) this.#serve(conn);
-    } catch (e) {
-      if (!this.#closed && !(e instanceof Deno.errors.BadResource)) {
-        this.#log("warn", `stopped accepting connections: ${errorMessage(e)}`);
+    for (;;) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (e) {
+        if (this.#closed || e instanceof Deno.errors.BadResource) return;
+        this.#log("warn", `cannot accept a connection: ${errorMessage(e)}`);
+        await new Promise((r) => setTimeout(r, 10)); // let descriptors free up
+        continue;
       }
+      this.#serve(conn);
     }
   }
 
