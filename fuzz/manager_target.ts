@@ -9,7 +9,7 @@
 
 import { Task, WorkQueue } from "../mod.ts";
 import { denoRunArgs } from "../tools/entrypoints.ts";
-import { crashLine, type Finding } from "./checks.ts";
+import { crashLine, describeError, type Finding } from "./checks.ts";
 import type { Session } from "./corpus.ts";
 import { frames, fromLatin1, latin1 } from "./frames.ts";
 import { headersOf, mutate } from "./mutate.ts";
@@ -21,6 +21,16 @@ export const FAKE_HANDSHAKE = "workqueue 9 fuzzhost Linux x86_64 8.0.0\n" +
   "info worker-id worker-fuzz\nresource workers 1 1 1\nresource disk 1000 1000 1000\n" +
   "resource memory 1000 1000 1000\nresource gpus 0 0 0\nresource cores 2 2 2\n" +
   "resource tag 0\ninfo worker-end-time 0\n";
+
+/** First words the manager answers as status queries (no log line). */
+const STATUS_WORDS = new Set([
+  "queue_status",
+  "worker_status",
+  "task_status",
+  "wable_status",
+  "resources_status",
+  "GET",
+]);
 
 /** Other things a peer may say on the manager's port (status queries, auth, names). */
 const EXTRA_FIRST_LINES = [
@@ -220,7 +230,10 @@ export class ManagerTarget {
     } catch {
       // already closed
     }
-    if (closedByManager) {
+    // A status query is answered and closed without a log line.
+    const sent = latin1(chunks[0] ?? new Uint8Array());
+    const query = sent.includes("\n") && STATUS_WORDS.has(sent.split("\n")[0].split(" ")[0]);
+    if (closedByManager && !query) {
       this.refusedByManager++;
       const mine = (l: string) => l.includes(`:${port})`) || l.includes(`:${port}:`);
       const end = Date.now() + this.#o.hangMs;
@@ -269,7 +282,15 @@ export class ManagerTarget {
    * @returns Findings.
    */
   async health(index: number): Promise<Finding[]> {
-    while (this.#wq.cancelByTag("fuzz")) { /* cancel every fuzz task */ }
+    const findings: Finding[] = [];
+    await this.drain();
+    try {
+      for (let i = 0; i < 100_000 && this.#wq.cancelByTag("fuzz"); i++) {
+        // cancel every fuzz task
+      }
+    } catch (e) {
+      findings.push({ target: "manager", index, what: `cancelByTag failed: ${describeError(e)}` });
+    }
     await this.drain();
     const dir = `${this.#o.root}/health`;
     await Deno.mkdir(dir, { recursive: true });
@@ -292,7 +313,6 @@ export class ManagerTarget {
     const stderr = new Response(child.stderr).text();
     const t = new Task("echo fuzz-health").specifyTag("health");
     this.#wq.submit(t);
-    const findings: Finding[] = [];
     const got = await this.#wq.wait(60);
     if (got !== t || t.output !== "fuzz-health\n") {
       findings.push({
