@@ -231,7 +231,7 @@ export class ManagerTarget {
       // already closed
     }
     // A status query is answered and closed without a log line.
-    const sent = latin1(chunks[0] ?? new Uint8Array());
+    const sent = latin1(chunks[0] ?? new Uint8Array()).replaceAll("\r", "");
     const query = sent.includes("\n") && STATUS_WORDS.has(sent.split("\n")[0].split(" ")[0]);
     if (closedByManager && !query) {
       this.refusedByManager++;
