@@ -536,11 +536,11 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     const entry: { conn: Deno.Conn; wc?: WorkerConn } = { conn };
     this.#conns.set(id, entry);
     const reader = new LineReader(conn, { maxLine: MAX_LINE });
-    conn.setNoDelay(true);
     const writer = new FrameWriter(conn, () => this.#closeConn(conn), { defer: this.#deferFlush });
     const info = new WorkerInfo(id, addr);
     let isWorker = false;
     try {
+      conn.setNoDelay(true); // inside: a connection reset at once may refuse it
       // A peer must say who it is within the keepalive timeout.
       const limit = this.#options.keepaliveTimeout;
       let timedOut = false;
