@@ -275,7 +275,7 @@ export class ParserTarget {
       }
       this.#note("uploads: clean end");
     } catch (e) {
-      if (!isRefusal(e) && !isFileConflict(e)) throw e;
+      if (!isRefusal(e) && !isOsError(e)) throw e;
       this.#refused("uploads", e);
     }
     for await (const e of Deno.readDir(ws.transferDir)) {
@@ -345,7 +345,7 @@ function tryParse<T>(f: () => T): T | undefined {
  * A file-system error from the operating system (a name too long for it,
  * for instance): the worker logs it with the OS's message and disconnects.
  */
-function isFileConflict(e: unknown): boolean {
+function isOsError(e: unknown): boolean {
   return Object.values(Deno.errors).some((c) => e instanceof c);
 }
 
