@@ -190,8 +190,15 @@ export function startProcess(spec: ProcessSpec): RunningProcess {
     kill() {
       // Its group holds everything it started (orphans too, and after it
       // exited, its background jobs); a shared group needs the tree walk.
-      if (!spec.sharedGroup) killGroup(child.pid);
-      else if (!exited) killTree(child.pid);
+      if (spec.sharedGroup) {
+        if (!exited) killTree(child.pid);
+      } else if (!killGroup(child.pid) && !exited) {
+        // setsid(1) makes the group only once it runs: until then the task
+        // is that one process, still in our group. Kill it, and the group
+        // in case setsid() ran in between.
+        killProcess(child.pid);
+        killGroup(child.pid);
+      }
     },
     lingering() {
       return sentinel !== "closed";
@@ -205,12 +212,19 @@ export function startProcess(spec: ProcessSpec): RunningProcess {
   };
 }
 
-/** SIGKILLs a process group; a no-op if it is gone. */
-function killGroup(pgid: number): void {
+/** SIGKILLs a process group; returns false if there is no such group (gone, or not yet made). */
+function killGroup(pgid: number): boolean {
+  return killProcess(-pgid);
+}
+
+/** SIGKILLs a process (or a group, given `-pgid`); returns false if there is none. */
+function killProcess(pid: number): boolean {
   try {
-    Deno.kill(-pgid, "SIGKILL");
+    Deno.kill(pid, "SIGKILL");
+    return true;
   } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e; // the group is already gone
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    return false;
   }
 }
 

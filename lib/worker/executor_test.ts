@@ -164,3 +164,24 @@ Deno.test("startProcess() tells whether processes the task started are still run
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("kill() right after startProcess() stops the task, before its session even exists", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // setsid(1) makes the task's process group only once it runs: a kill
+    // that comes first must still stop the task (here, before `sleep 30`).
+    const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => {
+      const p = startProcess({
+        command: "sleep 30",
+        cwd: dir,
+        env: { PATH: "/usr/bin:/bin" },
+        stdoutPath: `${dir}/o${i}`,
+      });
+      p.kill();
+      return p.done;
+    }));
+    assert.deepEqual(runs.map((r) => r.signal), runs.map(() => 9));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
