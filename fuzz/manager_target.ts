@@ -194,6 +194,9 @@ export class ManagerTarget {
     if (!latin1(chunks[0].subarray(0, 10)).startsWith("workqueue")) {
       chunks = [fromLatin1(FAKE_HANDSHAKE), ...chunks];
     }
+    if (rng.chance(0.03) && await resetConnections(this.#wq.port, rng.range(1, 20))) {
+      return []; // the health checks tell whether the manager still accepts
+    }
     let ops: string[];
     if (rng.chance(0.1)) {
       const garbage = rng.bytes(rng.int(9000));
@@ -339,6 +342,32 @@ export class ManagerTarget {
   /** Stops the manager. */
   async close(): Promise<void> {
     await this.#wq.close();
+  }
+}
+
+const PYTHON = "/usr/bin/python3";
+
+/**
+ * Opens `n` connections and resets them at once (SO_LINGER 0), often
+ * before the manager accepts them. Deno cannot reset a socket; Python can.
+ *
+ * @returns False if there is no Python to do it.
+ */
+async function resetConnections(port: number, n: number): Promise<boolean> {
+  const script = "import socket,struct,sys\n" +
+    "for i in range(int(sys.argv[2])):\n" +
+    " s=socket.socket(); s.connect(('127.0.0.1',int(sys.argv[1])))\n" +
+    " s.setsockopt(socket.SOL_SOCKET,socket.SO_LINGER,struct.pack('ii',1,0)); s.close()\n";
+  try {
+    const out = await new Deno.Command(PYTHON, {
+      args: ["-c", script, String(port), String(n)],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return out.success;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
   }
 }
 
