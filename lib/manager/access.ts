@@ -8,6 +8,7 @@
 
 import { ProtocolError } from "../errors.ts";
 import { authenticate } from "../wire/auth.ts";
+import type { FrameWriter } from "../wire/frame_writer.ts";
 import type { LineReader } from "../wire/line_reader.ts";
 
 /**
@@ -112,6 +113,8 @@ function pem(value: string, what: string): string {
 export interface AdmitOptions {
   /** The connection's reader, which the caller goes on using. */
   reader: LineReader;
+  /** The connection's one writer: the exchange's lines go through it too. */
+  writer: FrameWriter;
   /** The password peers must prove they hold, if any. */
   password?: Uint8Array;
   /** Bound on the TLS handshake and the exchange, each. */
@@ -142,7 +145,17 @@ export async function admit(conn: Deno.Conn, options: AdmitOptions): Promise<voi
     }
   }
   if (!options.password) return;
-  const outcome = await authenticate(conn, {
+  const { writer } = options;
+  const through = {
+    read: (p: Uint8Array) => conn.read(p),
+    async write(p: Uint8Array): Promise<number> {
+      writer.send(p);
+      await writer.flushed();
+      if (writer.error) throw writer.error;
+      return p.length;
+    },
+  };
+  const outcome = await authenticate(through, {
     password: options.password,
     lines: options.reader,
     timeoutMs: options.timeoutMs,

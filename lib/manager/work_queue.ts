@@ -557,7 +557,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       }, limit * 1000);
       let first: string | null;
       try {
-        await admit(conn, { reader, password, timeoutMs: limit * 1000 });
+        await admit(conn, { reader, writer, password, timeoutMs: limit * 1000 });
         first = await reader.readLine();
       } catch (e) {
         if (timedOut) return; // closed by the timer, and logged there
