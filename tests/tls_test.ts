@@ -74,6 +74,8 @@ Deno.test("TLS: our worker --ssl --ssl-ca runs tasks with input and output files
     wq.submit(t);
     return t;
   });
+  // A peer that never starts its TLS handshake holds up no one.
+  using _silent = await Deno.connect({ hostname: "127.0.0.1", port: wq.port });
   await using worker = startWorker(wq.port, {
     args: ["--ssl-ca", tls.cert, "--single-shot", "-t", "60"],
   });
@@ -98,7 +100,10 @@ Deno.test("TLS: our worker --ssl --ssl-ca runs tasks with input and output files
   assert.equal(JSON.parse(status.stdout).length, 1, status.stdout);
   const plain = await runStatusTool(["127.0.0.1", String(wq.port)]);
   assert.equal(plain.code, 1, plain.stdout);
-  assert.match(plain.stderr, /Cannot query manager 127\.0\.0\.1:\d+: .*the peer speaks TLS/);
+  assert.match(
+    plain.stderr,
+    /Cannot query manager 127\.0\.0\.1:\d+: the peer speaks TLS on a plain connection .*; give --ssl or --ssl-ca FILE/,
+  );
   const untrusted = await runStatusTool(["--ssl", "127.0.0.1", String(wq.port)]);
   assert.equal(untrusted.code, 1, untrusted.stdout);
   assert.match(
@@ -169,6 +174,24 @@ Deno.test("TLS with a password: the right password runs a task inside TLS, a wro
   assert.equal(done.output, "over tls\n");
   assert.equal(await read(`${dir.path}/out.txt`), "secret-output\n");
   assert.equal(wq.stats.workersJoined, 1);
+
+  // The status tool needs both too.
+  const port = String(wq.port);
+  const both = await runStatusTool([
+    "-W",
+    "--json",
+    "--ssl-ca",
+    tls.cert,
+    "-P",
+    `${dir.path}/pw`,
+    "127.0.0.1",
+    port,
+  ]);
+  assert.equal(both.code, 0, both.stderr);
+  assert.equal(JSON.parse(both.stdout).length, 1, both.stdout);
+  const tlsOnly = await runStatusTool(["--ssl-ca", tls.cert, "127.0.0.1", port]);
+  assert.equal(tlsOnly.code, 1, tlsOnly.stdout);
+  assert.match(tlsOnly.stderr, /the manager requires a password \(give it with --password FILE\)/);
 });
 
 Deno.test("TLS options: unreadable or unusable files are clear errors", async () => {

@@ -11,6 +11,7 @@ import type { CatalogAddress, CatalogRecord } from "./client.ts";
 import { AUTH_IDENT } from "../wire/auth.ts";
 import { writeAll } from "../wire/line_reader.ts";
 import { secureClient } from "../wire/secure_client.ts";
+import { startsLikeTls, TLS_MISMATCH } from "../wire/tls_sniff.ts";
 
 /** The status requests a manager answers. */
 export type ManagerStatusRequest = "queue_status" | "worker_status" | "task_status";
@@ -87,6 +88,7 @@ export async function queryManager(
       all.set(c, off);
       off += c.length;
     }
+    if (startsLikeTls(all)) throw new Error(`${TLS_MISMATCH}; give --ssl or --ssl-ca FILE`);
     const text = new TextDecoder().decode(all).trim();
     if (text.startsWith(AUTH_IDENT)) throw new Error("the manager requires a password");
     let parsed: unknown;
