@@ -109,7 +109,7 @@ import json, os, sys, time
 from work_queue import WorkQueue, Task
 pwfile, outdir = sys.argv[1], sys.argv[2]
 q = WorkQueue(port=0)
-q.specify_password_file(pwfile)
+q.specify_password(open(pwfile).read())  # the whole file, newline included
 print(json.dumps({"event": "port", "port": q.port}), flush=True)
 t = Task("tr a-z A-Z < in.txt > out.txt; echo ran")
 t.specify_buffer("hello python\\n", "in.txt", cache=False)

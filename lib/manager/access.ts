@@ -64,6 +64,12 @@ export interface ListenerOptions {
  * @returns A TCP or TLS listener.
  * @throws {Deno.errors.AddrInUse} If the port is taken (with the port in the message).
  * @throws {Error} If a TLS file cannot be read or the certificate and key are not usable.
+ *
+ * @example
+ * ```ts
+ * using listener = openListener({ hostname: "127.0.0.1", port: 0 });
+ * console.assert((listener.addr as Deno.NetAddr).port > 0);
+ * ```
  */
 export function openListener(options: ListenerOptions): Deno.Listener {
   const { hostname, port, ssl } = options;
@@ -131,6 +137,14 @@ export interface AdmitOptions {
  * @param options The reader, the password and the time bound.
  * @throws {Error} A sentence fit for the log: a failed TLS handshake, a
  * wrong password, a peer that did not authenticate.
+ *
+ * @example
+ * ```ts ignore
+ * const reader = new LineReader(conn, { maxLine: MAX_LINE });
+ * const writer = new FrameWriter(conn, () => conn.close());
+ * await admit(conn, { reader, writer, password, timeoutMs: 30_000 });
+ * const first = await reader.readLine(); // the worker's handshake, or a status query
+ * ```
  */
 export async function admit(conn: Deno.Conn, options: AdmitOptions): Promise<void> {
   if (isTls(conn)) {

@@ -145,6 +145,15 @@ function closeQuietly(conn: Deno.Conn): void {
  * @param option The option, e.g. `--ssl-ca`, for the error.
  * @returns The PEM text.
  * @throws {Error} `Cannot read ... given to OPTION: ...` if it cannot be read or holds no PEM block.
+ *
+ * @example
+ * ```ts
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "not a certificate\n");
+ * const err = await readPemFile(path, "--ssl-ca").catch((e) => e);
+ * console.assert(/given to --ssl-ca: it holds no PEM block/.test(err.message));
+ * await Deno.remove(path);
+ * ```
  */
 export async function readPemFile(path: string, option: string): Promise<string> {
   let text: string;
