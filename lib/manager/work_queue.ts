@@ -20,6 +20,8 @@ import { kInternal, Task } from "../task.ts";
 import { FrameWriter } from "../wire/frame_writer.ts";
 import { LineReader } from "../wire/line_reader.ts";
 import { clip, MAX_LINE } from "../wire/protocol.ts";
+import { readPasswordFile } from "../wire/secure_client.ts";
+import { admit, openListener, passwordBytes } from "./access.ts";
 import { Core } from "./core.ts";
 import { Advertiser } from "./advertiser.ts";
 import { isKnownAlgorithm } from "./choose_worker.ts";
@@ -76,7 +78,8 @@ const STATUS_REQUESTS = new Set([
 export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
   #name: string | undefined;
   readonly #advertiser: Advertiser;
-  readonly #listener: Deno.TcpListener;
+  readonly #listener: Deno.Listener;
+  #password: Uint8Array | undefined;
   readonly #core: Core;
   readonly #log: Logger;
   readonly #options: Required<
@@ -139,18 +142,11 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       keepaliveTimeout: options.keepaliveTimeout ?? 30,
       maxStdout: options.maxStdout ?? 1 << 30,
     };
-    const hostname = options.hostname ?? "0.0.0.0";
-    try {
-      this.#listener = Deno.listen({ hostname, port, transport: "tcp" });
-    } catch (e) {
-      if (e instanceof Deno.errors.AddrInUse) {
-        throw new Deno.errors.AddrInUse(
-          `Cannot listen on ${hostname}:${port}: the address is in use`,
-          { cause: e },
-        );
-      }
-      throw e;
+    if (options.password !== undefined) {
+      this.#password = passwordBytes(options.password, "password");
     }
+    const hostname = options.hostname ?? "0.0.0.0";
+    this.#listener = openListener({ hostname, port, ssl: options.ssl });
     this.#accepting = this.#acceptLoop();
     if (this.#name !== undefined) this.#advertiser.start();
     if (options.signal?.aborted) this.close();
@@ -190,6 +186,30 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
   specifyCatalogServer(host: string, port?: number): void {
     this.#advertiser.setCatalog(port === undefined ? host : `${host}:${port}`);
     if (this.#name !== undefined) this.#advertiser.update();
+  }
+
+  /**
+   * Requires every new connection (workers and status queries) to prove it
+   * knows this password, with CCTools' challenge-response exchange
+   * (workers: `-P FILE`). Connections already in are not affected.
+   *
+   * @param password The password: text (as UTF-8) or bytes.
+   * @throws {RangeError} If it is empty.
+   */
+  specifyPassword(password: string | Uint8Array): void {
+    this.#password = passwordBytes(password, "password");
+  }
+
+  /**
+   * Like {@linkcode specifyPassword}, with the whole content of a file
+   * (trailing newline included), as CCTools' `specify_password_file` and
+   * the workers' `-P FILE` read it.
+   *
+   * @param path The password file.
+   * @throws {Error} If the file cannot be read or is empty.
+   */
+  specifyPasswordFile(path: string): void {
+    this.#password = readPasswordFile(path, "specifyPasswordFile");
   }
 
   #facts() {
@@ -513,28 +533,31 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     }
   }
 
-  async #serve(conn: Deno.TcpConn): Promise<void> {
+  async #serve(conn: Deno.Conn): Promise<void> {
     const id = this.#nextConnId++;
     const remote = conn.remoteAddr as Deno.NetAddr;
     const addr = `${remote.hostname}:${remote.port}`;
     const entry: { conn: Deno.Conn; wc?: WorkerConn } = { conn };
     this.#conns.set(id, entry);
     const reader = new LineReader(conn, { maxLine: MAX_LINE });
-    conn.setNoDelay(true);
+    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     const writer = new FrameWriter(conn, () => this.#closeConn(conn), { defer: this.#deferFlush });
     const info = new WorkerInfo(id, addr);
     let isWorker = false;
     try {
-      // A peer must say who it is within the keepalive timeout.
+      // A peer must get in and say who it is within the keepalive timeout.
       const limit = this.#options.keepaliveTimeout;
+      const password = this.#password;
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
-        this.#log("warn", `disconnected ${addr}: no first line within ${limit} s`);
+        const what = password ? "did not authenticate and send a first line" : "no first line";
+        this.#log("warn", `disconnected ${addr}: ${what} within ${limit} s`);
         this.#closeConn(conn);
       }, limit * 1000);
       let first: string | null;
       try {
+        await admit(conn, { reader, writer, password, timeoutMs: limit * 1000 });
         first = await reader.readLine();
       } catch (e) {
         if (timedOut) return; // closed by the timer, and logged there
@@ -558,6 +581,10 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
           statusReply(first, this.#core, this.#facts()),
         );
         await writer.flushed();
+      } else if (first === "auth password sha1") {
+        throw new ProtocolError(
+          "Cannot accept connection: the peer wants password authentication, but this manager has no password",
+        );
       } else {
         throw new ProtocolError(
           `Cannot accept connection: first line '${clip(first)}' is not a Work Queue handshake`,

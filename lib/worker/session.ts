@@ -200,7 +200,9 @@ class Session {
       case "thirdget":
         return;
       case "auth":
-        throw new ProtocolError("Cannot serve this manager: this manager requires a password");
+        throw new ProtocolError(
+          "Cannot serve this manager: this manager requires a password (start the worker with -P FILE)",
+        );
       default:
         throw new ProtocolError(`Cannot handle manager message '${clip(line)}': unknown command`);
     }

@@ -16,6 +16,7 @@ import type { Resources } from "./resources.ts";
 import { runSession, type SessionEnd } from "./session.ts";
 import type { Workspace } from "./workspace.ts";
 import { errorMessage } from "../errors.ts";
+import { secureClient } from "../wire/secure_client.ts";
 
 /** What {@linkcode workerLoop} needs besides the options. */
 export interface WorkerLoopContext {
@@ -29,7 +30,20 @@ export interface WorkerLoopContext {
   log: WorkerLog;
   /** Stops the loop (SIGTERM, SIGINT). */
   signal: AbortSignal;
+  /** TLS and the password, if the worker uses them. */
+  security?: WorkerSecurity;
 }
+
+/** How the worker proves itself to the manager (and the manager to it). */
+export interface WorkerSecurity {
+  /** The password (`-P FILE`: the whole file). */
+  password?: Uint8Array;
+  /** Speak TLS, trusting these PEM certificates besides the default roots. */
+  tls?: { caCerts?: string[] };
+}
+
+/** Bound on the TLS handshake and on the password exchange, each. */
+const SECURE_TIMEOUT_MS = 30_000;
 
 /**
  * Connects and serves managers until told to stop.
@@ -55,24 +69,43 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
   });
   let deadline = Date.now() + options.connectTimeout * 1000;
   while (!signal.aborted) {
-    let conn: Deno.TcpConn;
+    let conn: Deno.Conn;
+    let connected = false;
     try {
       const timeout = Math.max(1000, deadline - Date.now());
+      let tcp: Deno.TcpConn;
+      // The manager's TLS certificate must name the host the worker was given.
+      let hostname = options.host;
       if (finder) {
         const f = await finder.find();
         if ("none" in f) throw new Error(f.none);
         found = f;
-        conn = await dialAny(f.hosts, f.port, timeout, signal);
-        where = `${conn.remoteAddr.hostname}:${f.port} (project ${f.project})`;
+        tcp = await dialAny(f.hosts, f.port, timeout, signal);
+        hostname = tcp.remoteAddr.hostname;
+        where = `${hostname}:${f.port} (project ${f.project})`;
       } else {
-        conn = await dial(options.host, options.port, timeout, signal);
+        tcp = await dial(options.host, options.port, timeout, signal);
+      }
+      connected = true;
+      tcp.setNoDelay(true);
+      conn = tcp;
+      const { security } = ctx;
+      if (security?.tls || security?.password) {
+        conn = await secureClient(tcp, {
+          hostname,
+          ...security,
+          timeoutMs: SECURE_TIMEOUT_MS,
+          signal,
+        });
       }
     } catch (e) {
       if (signal.aborted) break;
       if (found) finder?.avoid(found);
       found = undefined;
       log.notice(
-        `cannot connect to ${finder ? "a manager" : where}: ${errorMessage(e)}`,
+        connected
+          ? `manager ${where}: ${errorMessage(e)}`
+          : `cannot connect to ${finder ? "a manager" : where}: ${errorMessage(e)}`,
       );
       if (Date.now() >= deadline) {
         log.notice(`stopping: no manager reached in ${options.connectTimeout} s (connect timeout)`);
@@ -82,7 +115,6 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
       continue;
     }
     backoff.reset();
-    conn.setNoDelay(true);
     log.notice(`connected to manager ${where}`);
     let end: SessionEnd;
     try {
