@@ -566,7 +566,9 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       }
     } catch (e) {
       if (this.#closed) return;
-      if (isWorker) this.#removeWorker(info, errorMessage(e), true);
+      // A failed write closes the socket, so the read then fails as "operation canceled":
+      // the write's error says what happened.
+      if (isWorker) this.#removeWorker(info, errorMessage(writer.error ?? e), true);
       else this.#log("warn", `disconnected ${addr}: ${errorMessage(e)}`);
     } finally {
       if (isWorker) {
