@@ -364,9 +364,20 @@ Deno.test("a flaky network: every connection cut every 300 ms while 300 tasks mo
     "stray files in the output directory",
   );
   assert.ok(cuts > 0 && proxy.accepted() > 2, `${cuts} cuts, ${proxy.accepted()} connections`);
+  const connections = proxy.accepted();
   console.log(
-    `flaky network: ${n} tasks, ${cuts} cuts, ${proxy.accepted()} connections, ${rerun} tasks re-run`,
+    `flaky network: ${n} tasks, ${cuts} cuts, ${connections} connections, ${rerun} re-run`,
   );
+  const figures = {
+    test: "flaky-network",
+    tasks: n,
+    cuts,
+    connections,
+    tasksRerun: rerun,
+    lost: 0,
+  };
+  const file = Deno.env.get("WQ_RELIABILITY_OUT");
+  if (file) await Deno.writeTextFile(file, JSON.stringify(figures) + "\n", { append: true });
   wq.shutdownWorkers(0);
   await w1.status;
   await w2.status;
