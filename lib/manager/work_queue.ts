@@ -28,6 +28,7 @@ import { isKnownAlgorithm } from "./choose_worker.ts";
 import { explainTask, largestWorker, unfitReason } from "./explain.ts";
 import { FastAbort } from "./fast_abort.ts";
 import { HostBlocks } from "./host_blocks.ts";
+import { keepaliveStep } from "./keepalive.ts";
 import type { Resources } from "./resources.ts";
 import { schedule } from "./scheduler.ts";
 import { defaultLogger, type Logger, type WorkQueueOptions } from "./options.ts";
@@ -592,7 +593,9 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       }
     } catch (e) {
       if (this.#closed) return;
-      if (isWorker) this.#removeWorker(info, errorMessage(e), true);
+      // A failed write closes the socket, so the read then fails as "operation canceled":
+      // the write's error says what happened.
+      if (isWorker) this.#removeWorker(info, errorMessage(writer.error ?? e), true);
       else this.#log("warn", `disconnected ${addr}: ${errorMessage(e)}`);
     } finally {
       if (isWorker) {
@@ -631,16 +634,15 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       const onWorkers = [...this.#core.dispatches.keys()].map((id) => this.#core.tasks.get(id)!);
       for (const t of this.#fastAbort.stragglers(onWorkers, now)) this.#abortStraggler(t);
     }
-    const { keepaliveInterval, keepaliveTimeout } = this.#options;
+    const intervalMs = this.#options.keepaliveInterval * 1000;
+    const timeoutMs = this.#options.keepaliveTimeout * 1000;
     for (const w of [...this.#core.workers.values()]) {
-      if (w.pending.size > 0 && now - w.connectedAt > keepaliveTimeout * 1000) {
-        this.#removeWorker(w, `no complete handshake within ${keepaliveTimeout} s`, true);
-      } else if (w.checkSentAt && now - w.checkSentAt > keepaliveTimeout * 1000) {
-        this.#removeWorker(w, `no answer to a keepalive check within ${keepaliveTimeout} s`, true);
-      } else if (!w.checkSentAt && now - w.lastHeard > keepaliveInterval * 1000) {
-        w.checkSentAt = now;
-        this.#conns.get(w.id)?.wc?.writer.send("check\n");
-      }
+      const wc = this.#conns.get(w.id)?.wc;
+      const read = wc?.reader.bytesRead ?? 0;
+      const written = wc?.writer.bytesWritten ?? 0;
+      const act = keepaliveStep(w, { now, read, written, intervalMs, timeoutMs });
+      if (act.kind === "remove") this.#removeWorker(w, act.reason, true);
+      else if (act.kind === "check") wc?.writer.send("check\n");
     }
   }
 
