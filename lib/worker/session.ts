@@ -228,14 +228,14 @@ class Session {
    * connection.
    */
   async #store(line: string, receive: () => Promise<void>): Promise<void> {
-    const name = urlDecode(line.split(" ")[1] ?? "");
+    const name = () => urlDecode(line.split(" ")[1] ?? "");
     try {
       await receive();
-      this.#unstored.delete(name);
+      if (this.#unstored.size > 0) this.#unstored.delete(name());
     } catch (e) {
       if (!(e instanceof DiskFullError)) throw e;
       this.#log.notice(`disk full: ${e.message}`);
-      this.#unstored.set(name, e.message);
+      this.#unstored.set(name(), e.message);
     }
     this.#resetIdle();
   }
