@@ -677,6 +677,11 @@ Deno.test("standard output over the limit is cut, and the task says STDOUT_MISSI
     await using worker = startWorker(wq.port, { args: ["--single-shot", "-s", dir.path] });
     const t = new Task(`head -c ${printed} /dev/zero | tr '\\0' y`);
     wq.submit(t);
+    // Before it is taken, explain() says why it failed.
+    await until(
+      () => wq.explain(t.id).startsWith(`task ${t.id} is complete: standard output was`),
+      "the task to complete",
+    );
     assert.equal(await wq.wait(60), t);
     assert.equal(t.result, WORK_QUEUE_RESULT_STDOUT_MISSING);
     assert.equal(t.returnStatus, 0);
