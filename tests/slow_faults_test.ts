@@ -14,11 +14,9 @@ import {
   WORK_QUEUE_RESULT_SUCCESS,
   WorkQueue,
 } from "../mod.ts";
-import { LineReader } from "../lib/wire/line_reader.ts";
-import { denoRunArgs } from "../tools/entrypoints.ts";
+import { FakeWorker } from "./_fake_worker.ts";
 import { exists, type Proc, read, ROOT, spawn, startWorker, tempDir, until } from "./_harness.ts";
-
-const encoder = new TextEncoder();
+import { snapshot, startWorkerOnTmpfs, usage } from "./_tmpfs.ts";
 
 /** Appends one line about what a test exercised to $WQ_RELIABILITY_OUT, if set. */
 async function report(name: string, counts: Record<string, unknown>): Promise<void> {
@@ -164,89 +162,6 @@ Deno.test("a frozen worker is dropped by keepalive, and once woken it starts afr
     staleTaskKilled: true,
   });
 });
-
-/**
- * A hand-driven worker over a raw socket, to send what a real one would
- * not. A background loop reads every line (skipping `cmd` bodies) and, if
- * asked, answers keepalive checks at once.
- */
-class FakeWorker {
-  readonly conn: Deno.TcpConn;
-  readonly #lines: (string | null)[] = [];
-  #wake: (() => void) | undefined;
-  #error: unknown;
-
-  private constructor(conn: Deno.TcpConn, answerChecks: boolean) {
-    this.conn = conn;
-    this.#pump(new LineReader(conn), answerChecks);
-  }
-
-  static async connect(port: number, options: { answerChecks: boolean }): Promise<FakeWorker> {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    const w = new FakeWorker(conn, options.answerChecks);
-    await w.send(
-      "workqueue 9 fake Linux x86_64 8.0.0\ninfo worker-id worker-fake\nalive\n" +
-        "resource workers 1 1 1\nresource disk 1000 1000 1000\nresource memory 1000 1000 1000\n" +
-        "resource gpus 0 0 0\nresource cores 1 1 1\nresource tag 0\n" +
-        "info end_of_resource_update 0\ninfo tasks_running 0\ninfo worker-end-time 0\n",
-    );
-    return w;
-  }
-
-  async #pump(reader: LineReader, answerChecks: boolean): Promise<void> {
-    try {
-      for (;;) {
-        const line = await reader.readLine();
-        if (line !== null && answerChecks && line === "check") {
-          await this.send("alive\n");
-          continue;
-        }
-        this.#lines.push(line);
-        this.#wake?.();
-        if (line === null) return;
-        const cmd = /^cmd (\d+)$/.exec(line);
-        if (cmd) await reader.readExact(Number(cmd[1]));
-      }
-    } catch (e) {
-      this.#error = e;
-      this.#lines.push(null);
-      this.#wake?.();
-    }
-  }
-
-  async send(text: string): Promise<void> {
-    const bytes = encoder.encode(text);
-    let off = 0;
-    while (off < bytes.length) off += await this.conn.write(bytes.subarray(off));
-  }
-
-  /** Takes lines until one matches and returns it; null once the stream ended. */
-  async expect(pattern: RegExp): Promise<string | null> {
-    for (;;) {
-      while (this.#lines.length === 0) await new Promise<void>((r) => this.#wake = r);
-      const line = this.#lines.shift()!;
-      if (line === null) {
-        this.#lines.unshift(null);
-        return null;
-      }
-      if (pattern.test(line)) return line;
-    }
-  }
-
-  /** Whether the peer closed the connection (EOF or a reset), after reading everything. */
-  async closedByPeer(): Promise<boolean> {
-    await this.expect(/^\0never$/);
-    return this.#error === undefined || this.#error instanceof Deno.errors.ConnectionReset;
-  }
-
-  close(): void {
-    try {
-      this.conn.close();
-    } catch (e) {
-      if (!(e instanceof Deno.errors.BadResource)) throw e;
-    }
-  }
-}
 
 Deno.test("the manager takes a result only for a task running on that very connection", async () => {
   await using dir = await tempDir();
@@ -469,86 +384,6 @@ Deno.test("workers redial with backoff when the manager process dies and a new o
     staleTasksKilledByOurWorker: 1,
   });
 });
-
-/** Every path under `root` with its size and mtime. */
-function snapshot(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (dir: string) => {
-    for (const e of Deno.readDirSync(dir)) {
-      const p = `${dir}/${e.name}`;
-      const st = Deno.lstatSync(p);
-      out.set(p, `${st.isDirectory ? "d" : "f"} ${st.size} ${st.mtime?.getTime()}`);
-      if (st.isDirectory) walk(p);
-    }
-  };
-  walk(root);
-  return out;
-}
-
-/** Files under a directory and their total size. */
-function usage(root: string): { names: string[]; bytes: number } {
-  const names: string[] = [];
-  let bytes = 0;
-  // The last task's own cleanup may remove entries under our feet: skip those.
-  const gone = (e: unknown) => {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  };
-  const walk = (dir: string) => {
-    let entries: Deno.DirEntry[];
-    try {
-      entries = [...Deno.readDirSync(dir)];
-    } catch (e) {
-      return gone(e);
-    }
-    for (const e of entries) {
-      const p = `${dir}/${e.name}`;
-      let st: Deno.FileInfo;
-      try {
-        st = Deno.lstatSync(p);
-      } catch (err) {
-        gone(err);
-        continue;
-      }
-      names.push(p.slice(root.length + 1));
-      if (st.isDirectory) walk(p);
-      else bytes += st.size;
-    }
-  };
-  walk(root);
-  return { names, bytes };
-}
-
-/**
- * Starts our worker with its workdir on a private 4 MiB tmpfs: a mount
- * namespace of its own (root: `unshare -m`; others: `unshare -rm`), so the
- * mount vanishes with the process.
- */
-async function startWorkerOnTmpfs(port: number, mnt: string): Promise<Proc> {
-  const unshare = Deno.uid() === 0 ? ["unshare", "-m"] : ["unshare", "-rm"];
-  const w = spawn([
-    ...unshare,
-    "sh",
-    "-c",
-    'mount -t tmpfs -o size=4m tmpfs "$0" && exec "$@"',
-    mnt,
-    ...denoRunArgs("worker"),
-    "--single-shot",
-    "-s",
-    mnt,
-    "127.0.0.1",
-    String(port),
-  ], { env: { CATALOG_HOST: "127.0.0.1", CATALOG_PORT: "1" } });
-  let exited = false;
-  w.status.then(() => exited = true);
-  await until(() => exited || /connected to manager/.test(w.log()), "the tmpfs worker to connect");
-  if (exited) {
-    throw new Error(
-      `Cannot run the disk-full test: it mounts a private tmpfs with '${unshare.join(" ")}', ` +
-        `which needs root or user namespaces; the worker's command said: ${w.log().trim()}`,
-    );
-  }
-  return w;
-}
 
 Deno.test("a full disk fails the task clearly and the worker keeps serving, touching nothing else", async () => {
   await using dir = await tempDir();
