@@ -859,7 +859,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
         r.exitCode === 0 && task.executionTime === 0
           ? "an input or the sandbox did not fit, so the task did not run"
           : `the task failed (exit ${r.exitCode}) with the disk full, so its outputs or stdout did not fit`
-      }; outputs were not retrieved`;
+      }${task.outputs.length > 0 ? "; its outputs were not retrieved" : ""}`;
       this.#log("warn", `task ${task.id}: ${task.failure}`);
       // The worker kept none of what did not fit: send the inputs again next time.
       for (const [i, input] of (d?.inputs ?? NONE).entries()) {
