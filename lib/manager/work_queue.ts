@@ -7,6 +7,7 @@
 
 import {
   WORK_QUEUE_DEFAULT_PORT,
+  WORK_QUEUE_RESULT_DISK_ALLOC_FULL,
   WORK_QUEUE_RESULT_FORSAKEN,
   WORK_QUEUE_RESULT_INPUT_MISSING,
   WORK_QUEUE_RESULT_MAX_RETRIES,
@@ -877,7 +878,25 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     if (r.stdoutTruncated) {
       result = result === 0 ? WORK_QUEUE_RESULT_STDOUT_MISSING : result;
       task.failure ??=
-        `standard output was larger than ${this.#options.maxStdout} bytes and was cut`;
+        `standard output was ${r.stdoutLength} bytes; only the first ${this.#options.maxStdout} were kept (maxStdout)`;
+    } else if (result === WORK_QUEUE_RESULT_STDOUT_MISSING) {
+      task.failure ??=
+        `standard output was cut by worker ${w.label} at its limit (--max-stdout); ${r.stdoutLength} bytes were kept`;
+    }
+    if (result === WORK_QUEUE_RESULT_DISK_ALLOC_FULL) {
+      task.failure = `disk full on worker ${w.label}: ${
+        r.exitCode === 0 && task.executionTime === 0
+          ? "an input or the sandbox did not fit, so the task did not run"
+          : `the task failed (exit ${r.exitCode}) with the disk full, so its outputs or stdout did not fit`
+      }${task.outputs.length > 0 ? "; its outputs were not retrieved" : ""}`;
+      this.#log("warn", `task ${task.id}: ${task.failure}`);
+      // The worker kept none of what did not fit: send the inputs again next time.
+      for (const [i, input] of (d?.inputs ?? NONE).entries()) {
+        if (input.kind === "emptydir") continue;
+        w.cached.delete(input.name);
+        const key = localityKey(task.inputs[i]);
+        if (key) w.cachedKeys.delete(key);
+      }
     }
     task.result = result;
     w.tasksDone++;

@@ -7,6 +7,7 @@
  */
 
 import { dirname } from "node:path";
+import { WORK_QUEUE_RESULT_DISK_ALLOC_FULL, WORK_QUEUE_RESULT_FORSAKEN } from "../constants.ts";
 import { ProtocolError } from "../errors.ts";
 import type { FrameWriter } from "../wire/frame_writer.ts";
 import type { LineReader } from "../wire/line_reader.ts";
@@ -24,6 +25,8 @@ export interface WorkerResult {
   stdout: string;
   /** Whether stdout was cut at the manager's limit. */
   stdoutTruncated: boolean;
+  /** The length of stdout the worker sent (before the manager's cut). */
+  stdoutLength: number;
 }
 
 /** What happened to one output of a task. */
@@ -243,19 +246,32 @@ export class WorkerConn {
         ? ""
         : decoder.decode(await this.reader.readExact(keep, this.#maxStdout));
       if (len > keep) await this.reader.copyTo(len - keep, null);
-      results.push({ taskId, status, exitCode, execUsec, stdout, stdoutTruncated: keep < len });
+      results.push({
+        taskId,
+        status,
+        exitCode,
+        execUsec,
+        stdout,
+        stdoutTruncated: keep < len,
+        stdoutLength: len,
+      });
     }
     for (const r of results) {
       const task = this.#host.taskOn(this.info, r.taskId);
-      if (!task) {
+      // Only a task sent to this very connection, and not yet answered, takes
+      // a result: a late or repeated one (the task went elsewhere meanwhile,
+      // or was cancelled) is dropped.
+      if (task?.state !== "running") {
         this.#host.log(
           "debug",
-          `worker ${this.info.label} sent a result for task ${r.taskId}, which is not on it`,
+          `worker ${this.info.label} sent a result for task ${r.taskId}, which is not running on it: ignored`,
         );
         continue;
       }
       this.#host.onTaskReceiving(this.info, task);
-      const outputs = r.status === 40 || task.outputs.length === 0
+      // Forsaken: nothing ran. Disk full: what is there is cut short.
+      const outputs = r.status === WORK_QUEUE_RESULT_FORSAKEN ||
+          r.status === WORK_QUEUE_RESULT_DISK_ALLOC_FULL || task.outputs.length === 0
         ? NO_OUTPUTS
         : await this.#fetchOutputs(task);
       // The task may have been cancelled while its outputs were on their way.

@@ -102,16 +102,17 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
       if (signal.aborted) break;
       if (found) finder?.avoid(found);
       found = undefined;
-      log.notice(
-        connected
-          ? `manager ${where}: ${errorMessage(e)}`
-          : `cannot connect to ${finder ? "a manager" : where}: ${errorMessage(e)}`,
-      );
+      const what = connected
+        ? `manager ${where}: ${errorMessage(e)}`
+        : `cannot connect to ${finder ? "a manager" : where}: ${errorMessage(e)}`;
       if (Date.now() >= deadline) {
+        log.notice(what);
         log.notice(`stopping: no manager reached in ${options.connectTimeout} s (connect timeout)`);
         return 0;
       }
-      await sleep(Math.min(backoff.next(), Math.max(0, deadline - Date.now())), signal);
+      const delay = Math.min(backoff.next(), Math.max(0, deadline - Date.now()));
+      log.notice(`${what}; retrying in ${seconds(delay)} s`);
+      await sleep(delay, signal);
       continue;
     }
     backoff.reset();
@@ -133,7 +134,14 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
     } finally {
       await workspace.remove();
     }
-    log.notice(`disconnected from manager ${where}: ${describe(end)}`);
+    const again = (end.kind === "lost" || end.kind === "release") && !options.singleShot;
+    // A lost manager is dialled again after the first backoff step (it may be restarting).
+    const delay = again && end.kind === "lost" ? backoff.next() : 0;
+    log.notice(
+      `disconnected from manager ${where}: ${describe(end)}${
+        again ? `; reconnecting in ${seconds(delay)} s` : ""
+      }`,
+    );
     if (end.kind !== "lost" && end.kind !== "release") break;
     if (options.singleShot) {
       log.notice("stopping: single-shot mode");
@@ -143,9 +151,14 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
     // Looking up by project: a manager that went away is picked last for a while.
     if (found) finder?.avoid(found);
     found = undefined;
-    if (end.kind === "lost") await sleep(backoff.next(), signal);
+    if (delay > 0) await sleep(delay, signal);
   }
   return 0;
+}
+
+/** Milliseconds as seconds for the log: `0.35`, `12`. */
+function seconds(ms: number): string {
+  return String(Math.round(ms / 10) / 100);
 }
 
 function describe(end: SessionEnd): string {
