@@ -25,7 +25,7 @@
  */
 
 export { WorkQueue } from "./lib/manager/work_queue.ts";
-export type { Logger, WorkQueueOptions } from "./lib/manager/options.ts";
+export type { Logger, SslOptions, WorkQueueOptions } from "./lib/manager/options.ts";
 export type { WorkQueueStats } from "./lib/manager/stats.ts";
 export {
   type DirectoryOptions,

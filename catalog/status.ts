@@ -6,7 +6,8 @@
  *
  * ```sh
  * deno run --allow-net --allow-env=CATALOG_HOST,CATALOG_PORT catalog/status.ts [-C HOST:PORT] [-M REGEX] [--json]
- * deno run --allow-net --allow-env=CATALOG_HOST,CATALOG_PORT catalog/status.ts [-W|-T] [--json] HOST PORT
+ * deno run --allow-net --allow-env=CATALOG_HOST,CATALOG_PORT --allow-read catalog/status.ts \
+ *   [-W|-T] [--json] [--password FILE] [--ssl] [--ssl-ca FILE] HOST PORT
  * ```
  *
  * `--help` lists every option. Exit status: 0 on success, 1 for bad options

@@ -55,8 +55,9 @@ export const ENTRYPOINTS: Record<
     main: "catalog/status.ts",
     binary: "wq-status",
     // The status tool connects to a catalog or a manager; it reads only the
-    // two variables that name the default catalog.
-    permissions: ["--allow-net", "--allow-env=CATALOG_HOST,CATALOG_PORT"],
+    // two variables that name the default catalog, and the files given to
+    // --password and --ssl-ca (anywhere, so reading is not narrowed).
+    permissions: ["--allow-net", "--allow-env=CATALOG_HOST,CATALOG_PORT", "--allow-read"],
   },
   submit: {
     main: "worker/submit.ts",

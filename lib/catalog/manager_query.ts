@@ -8,7 +8,10 @@
  */
 
 import type { CatalogAddress, CatalogRecord } from "./client.ts";
+import { AUTH_IDENT } from "../wire/auth.ts";
 import { writeAll } from "../wire/line_reader.ts";
+import { secureClient } from "../wire/secure_client.ts";
+import { startsLikeTls, TLS_MISMATCH } from "../wire/tls_sniff.ts";
 
 /** The status requests a manager answers. */
 export type ManagerStatusRequest = "queue_status" | "worker_status" | "task_status";
@@ -19,6 +22,10 @@ export interface ManagerQueryOptions {
   timeoutMs?: number;
   /** The largest reply accepted, in bytes. Default 64 MiB. */
   maxBytes?: number;
+  /** Authenticate first with this password (the manager's password file, whole). */
+  password?: Uint8Array;
+  /** Speak TLS, trusting these PEM certificates besides the default roots. */
+  tls?: { caCerts?: string[] };
 }
 
 /**
@@ -39,7 +46,7 @@ export async function queryManager(
   const maxBytes = options.maxBytes ?? 64 << 20;
   const where = `${manager.host}:${manager.port}`;
   const ac = new AbortController();
-  let conn: Deno.TcpConn | undefined;
+  let conn: Deno.Conn | undefined;
   const timer = setTimeout(() => {
     ac.abort();
     try {
@@ -49,7 +56,21 @@ export async function queryManager(
     }
   }, timeoutMs);
   try {
-    conn = await Deno.connect({ hostname: manager.host, port: manager.port, signal: ac.signal });
+    const tcp = await Deno.connect({
+      hostname: manager.host,
+      port: manager.port,
+      signal: ac.signal,
+    });
+    conn = tcp;
+    if (options.tls || options.password) {
+      conn = await secureClient(tcp, {
+        hostname: manager.host,
+        tls: options.tls,
+        password: options.password,
+        timeoutMs,
+        signal: ac.signal,
+      });
+    }
     await writeAll(conn, new TextEncoder().encode(`${request}\n`));
     const chunks: Uint8Array[] = [];
     let total = 0;
@@ -67,7 +88,9 @@ export async function queryManager(
       all.set(c, off);
       off += c.length;
     }
+    if (startsLikeTls(all)) throw new Error(`${TLS_MISMATCH}; give --ssl or --ssl-ca FILE`);
     const text = new TextDecoder().decode(all).trim();
+    if (text.startsWith(AUTH_IDENT)) throw new Error("the manager requires a password");
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

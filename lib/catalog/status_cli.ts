@@ -14,6 +14,7 @@ import {
   resolveCatalogs,
 } from "./client.ts";
 import { type ManagerStatusRequest, queryManager } from "./manager_query.ts";
+import { readPasswordFile, readPemFile } from "../wire/secure_client.ts";
 import { formatTable, MANAGER_COLUMNS, TASK_COLUMNS, WORKER_COLUMNS } from "./status_table.ts";
 
 /** The help text of `wq-status`. */
@@ -29,6 +30,11 @@ Options:
   -W, --workers             with HOST PORT: list the manager's workers
   -T, --tasks               with HOST PORT: list the manager's tasks
       --json                print the records as JSON instead of a table
+  -P, --password FILE       with HOST PORT: authenticate with the password in
+                            FILE (the whole file), for a manager that has one
+      --ssl                 with HOST PORT: speak TLS to the manager
+      --ssl-ca FILE         trust this PEM certificate or CA for the manager
+                            (implies --ssl; default: Deno's root certificates)
   -t, --timeout SECONDS     give up on a catalog or manager after this long
                             (default 5)
   -h, --help                show this help
@@ -96,6 +102,9 @@ export async function runStatus(args: string[], io: StatusIo): Promise<number> {
         workers: { type: "boolean", short: "W" },
         tasks: { type: "boolean", short: "T" },
         json: { type: "boolean" },
+        password: { type: "string", short: "P" },
+        ssl: { type: "boolean" },
+        "ssl-ca": { type: "string" },
         timeout: { type: "string", short: "t" },
         help: { type: "boolean", short: "h" },
       },
@@ -133,7 +142,22 @@ export async function runStatus(args: string[], io: StatusIo): Promise<number> {
         : values.tasks
         ? "task_status"
         : "queue_status";
-      let records = await queryManager(manager, request, { timeoutMs });
+      const password = values.password === undefined
+        ? undefined
+        : readPasswordFile(values.password, "--password");
+      const tls = values["ssl-ca"] !== undefined
+        ? { caCerts: [await readPemFile(values["ssl-ca"], "--ssl-ca")] }
+        : values.ssl
+        ? {}
+        : undefined;
+      let records: CatalogRecord[];
+      try {
+        records = await queryManager(manager, request, { timeoutMs, password, tls });
+      } catch (e) {
+        const needs = /the manager requires a password$/.test((e as Error).message);
+        if (!needs) throw e;
+        throw new Error(`${(e as Error).message} (give it with --password FILE)`, { cause: e });
+      }
       if (request === "queue_status") {
         records = records.map((r) => ({ name: manager.host, ...r }));
         if (project) records = records.filter((r) => project.test(String(r.project ?? "")));
@@ -152,6 +176,11 @@ export async function runStatus(args: string[], io: StatusIo): Promise<number> {
     }
     if (values.workers || values.tasks) {
       throw new TypeError("Cannot use -W or -T without HOST PORT: they ask one manager");
+    }
+    if (values.password !== undefined || values.ssl || values["ssl-ca"] !== undefined) {
+      throw new TypeError(
+        "Cannot use --password, --ssl or --ssl-ca without HOST PORT: they are for one manager",
+      );
     }
     const catalogs = resolveCatalogs(values.catalog);
     const errors: string[] = [];

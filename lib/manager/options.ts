@@ -4,6 +4,10 @@
  * @module
  */
 
+import type { SslOptions } from "./access.ts";
+
+export type { SslOptions };
+
 /** Where log lines go: `debug` only when asked for, `warn` always. */
 export type Logger = (level: "debug" | "warn", message: string) => void;
 
@@ -37,6 +41,19 @@ export interface WorkQueueOptions {
   keepaliveTimeout?: number;
   /** Closes the queue (as `close()`) when aborted. */
   signal?: AbortSignal;
+  /**
+   * Require every connection (workers and status queries) to prove it knows
+   * this password first, with CCTools' SHA-1 challenge-response: text (as
+   * UTF-8) or bytes. Workers give it with `-P FILE` (the whole file,
+   * trailing newline included). See docs/security.md.
+   */
+  password?: string | Uint8Array;
+  /**
+   * Speak TLS on the manager's port: the certificate chain and private key,
+   * each a PEM file's path or PEM text. Workers then need `--ssl` (and
+   * `--ssl-ca FILE` for a private CA or self-signed certificate).
+   */
+  ssl?: SslOptions;
   /** Bytes of a task's standard output kept; the rest is dropped and the result says so. Default 1 GiB. */
   maxStdout?: number;
 }

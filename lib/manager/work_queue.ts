@@ -7,6 +7,7 @@
 
 import {
   WORK_QUEUE_DEFAULT_PORT,
+  WORK_QUEUE_RESULT_DISK_ALLOC_FULL,
   WORK_QUEUE_RESULT_FORSAKEN,
   WORK_QUEUE_RESULT_INPUT_MISSING,
   WORK_QUEUE_RESULT_MAX_RETRIES,
@@ -20,12 +21,15 @@ import { kInternal, Task } from "../task.ts";
 import { FrameWriter } from "../wire/frame_writer.ts";
 import { LineReader } from "../wire/line_reader.ts";
 import { clip, MAX_LINE } from "../wire/protocol.ts";
+import { readPasswordFile } from "../wire/secure_client.ts";
+import { admit, openListener, passwordBytes } from "./access.ts";
 import { Core } from "./core.ts";
 import { Advertiser } from "./advertiser.ts";
 import { isKnownAlgorithm } from "./choose_worker.ts";
 import { explainTask, largestWorker, unfitReason } from "./explain.ts";
 import { FastAbort } from "./fast_abort.ts";
 import { HostBlocks } from "./host_blocks.ts";
+import { keepaliveStep } from "./keepalive.ts";
 import type { Resources } from "./resources.ts";
 import { schedule } from "./scheduler.ts";
 import { defaultLogger, type Logger, type WorkQueueOptions } from "./options.ts";
@@ -42,12 +46,6 @@ import {
 } from "./transfer.ts";
 import { type ConnHost, type OutputOutcome, WorkerConn, type WorkerResult } from "./worker_conn.ts";
 import { WorkerInfo } from "./worker_info.ts";
-
-/**
- * Bytes per keepalive sweep (one second) that count as hearing from a
- * worker: a long transfer holds its `check` reply back.
- */
-const MIN_TRANSFER_RATE = 1024;
 
 /** The shared empty list of a dispatch without inputs or outputs (never mutated). */
 const NONE: never[] = [];
@@ -82,7 +80,8 @@ const STATUS_REQUESTS = new Set([
 export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
   #name: string | undefined;
   readonly #advertiser: Advertiser;
-  readonly #listener: Deno.TcpListener;
+  readonly #listener: Deno.Listener;
+  #password: Uint8Array | undefined;
   readonly #core: Core;
   readonly #log: Logger;
   readonly #options: Required<
@@ -145,18 +144,11 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       keepaliveTimeout: options.keepaliveTimeout ?? 30,
       maxStdout: options.maxStdout ?? 1 << 30,
     };
-    const hostname = options.hostname ?? "0.0.0.0";
-    try {
-      this.#listener = Deno.listen({ hostname, port, transport: "tcp" });
-    } catch (e) {
-      if (e instanceof Deno.errors.AddrInUse) {
-        throw new Deno.errors.AddrInUse(
-          `Cannot listen on ${hostname}:${port}: the address is in use`,
-          { cause: e },
-        );
-      }
-      throw e;
+    if (options.password !== undefined) {
+      this.#password = passwordBytes(options.password, "password");
     }
+    const hostname = options.hostname ?? "0.0.0.0";
+    this.#listener = openListener({ hostname, port, ssl: options.ssl });
     this.#accepting = this.#acceptLoop();
     if (this.#name !== undefined) this.#advertiser.start();
     if (options.signal?.aborted) this.close();
@@ -196,6 +188,30 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
   specifyCatalogServer(host: string, port?: number): void {
     this.#advertiser.setCatalog(port === undefined ? host : `${host}:${port}`);
     if (this.#name !== undefined) this.#advertiser.update();
+  }
+
+  /**
+   * Requires every new connection (workers and status queries) to prove it
+   * knows this password, with CCTools' challenge-response exchange
+   * (workers: `-P FILE`). Connections already in are not affected.
+   *
+   * @param password The password: text (as UTF-8) or bytes.
+   * @throws {RangeError} If it is empty.
+   */
+  specifyPassword(password: string | Uint8Array): void {
+    this.#password = passwordBytes(password, "password");
+  }
+
+  /**
+   * Like {@linkcode specifyPassword}, with the whole content of a file
+   * (trailing newline included), as CCTools' `specify_password_file` and
+   * the workers' `-P FILE` read it.
+   *
+   * @param path The password file.
+   * @throws {Error} If the file cannot be read or is empty.
+   */
+  specifyPasswordFile(path: string): void {
+    this.#password = readPasswordFile(path, "specifyPasswordFile");
   }
 
   #facts() {
@@ -516,7 +532,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
    */
   async #acceptLoop(): Promise<void> {
     for (;;) {
-      let conn: Deno.TcpConn;
+      let conn: Deno.Conn;
       try {
         conn = await this.#listener.accept();
       } catch (e) {
@@ -529,7 +545,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     }
   }
 
-  async #serve(conn: Deno.TcpConn): Promise<void> {
+  async #serve(conn: Deno.Conn): Promise<void> {
     const id = this.#nextConnId++;
     const remote = conn.remoteAddr as Deno.NetAddr;
     const addr = `${remote.hostname}:${remote.port}`;
@@ -540,17 +556,21 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     const info = new WorkerInfo(id, addr);
     let isWorker = false;
     try {
-      conn.setNoDelay(true); // inside: a connection reset at once may refuse it
-      // A peer must say who it is within the keepalive timeout.
+      // Inside the try: a connection reset at once may refuse it.
+      if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+      // A peer must get in and say who it is within the keepalive timeout.
       const limit = this.#options.keepaliveTimeout;
+      const password = this.#password;
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
-        this.#log("warn", `disconnected ${addr}: no first line within ${limit} s`);
+        const what = password ? "did not authenticate and send a first line" : "no first line";
+        this.#log("warn", `disconnected ${addr}: ${what} within ${limit} s`);
         this.#closeConn(conn);
       }, limit * 1000);
       let first: string | null;
       try {
+        await admit(conn, { reader, writer, password, timeoutMs: limit * 1000 });
         first = await reader.readLine();
       } catch (e) {
         if (timedOut) return; // closed by the timer, and logged there
@@ -574,6 +594,10 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
           statusReply(first, this.#core, this.#facts()),
         );
         await writer.flushed();
+      } else if (first === "auth password sha1") {
+        throw new ProtocolError(
+          "Cannot accept connection: the peer wants password authentication, but this manager has no password",
+        );
       } else {
         throw new ProtocolError(
           `Cannot accept connection: first line '${clip(first)}' is not a Work Queue handshake`,
@@ -581,7 +605,9 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       }
     } catch (e) {
       if (this.#closed) return;
-      if (isWorker) this.#removeWorker(info, errorMessage(e), true);
+      // A failed write closes the socket, so the read then fails as "operation canceled":
+      // the write's error says what happened.
+      if (isWorker) this.#removeWorker(info, errorMessage(writer.error ?? e), true);
       else this.#log("warn", `disconnected ${addr}: ${errorMessage(e)}`);
     } finally {
       if (isWorker) {
@@ -620,21 +646,15 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       const onWorkers = [...this.#core.dispatches.keys()].map((id) => this.#core.tasks.get(id)!);
       for (const t of this.#fastAbort.stragglers(onWorkers, now)) this.#abortStraggler(t);
     }
-    const { keepaliveInterval, keepaliveTimeout } = this.#options;
+    const intervalMs = this.#options.keepaliveInterval * 1000;
+    const timeoutMs = this.#options.keepaliveTimeout * 1000;
     for (const w of [...this.#core.workers.values()]) {
-      // A file body on its way (1 KiB/s or more) is as good as an answer.
-      if ((this.#conns.get(w.id)?.wc?.moved() ?? 0) >= MIN_TRANSFER_RATE) {
-        w.lastHeard = now;
-        w.checkSentAt = 0;
-      }
-      if (w.pending.size > 0 && now - w.connectedAt > keepaliveTimeout * 1000) {
-        this.#removeWorker(w, `no complete handshake within ${keepaliveTimeout} s`, true);
-      } else if (w.checkSentAt && now - w.checkSentAt > keepaliveTimeout * 1000) {
-        this.#removeWorker(w, `no answer to a keepalive check within ${keepaliveTimeout} s`, true);
-      } else if (!w.checkSentAt && now - w.lastHeard > keepaliveInterval * 1000) {
-        w.checkSentAt = now;
-        this.#conns.get(w.id)?.wc?.writer.send("check\n");
-      }
+      const wc = this.#conns.get(w.id)?.wc;
+      const read = wc?.reader.bytesRead ?? 0;
+      const written = wc?.writer.bytesWritten ?? 0;
+      const act = keepaliveStep(w, { now, read, written, intervalMs, timeoutMs });
+      if (act.kind === "remove") this.#removeWorker(w, act.reason, true);
+      else if (act.kind === "check") wc?.writer.send("check\n");
     }
   }
 
@@ -869,7 +889,25 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     if (r.stdoutTruncated) {
       result = result === 0 ? WORK_QUEUE_RESULT_STDOUT_MISSING : result;
       task.failure ??=
-        `standard output was larger than ${this.#options.maxStdout} bytes and was cut`;
+        `standard output was ${r.stdoutLength} bytes; only the first ${this.#options.maxStdout} were kept (maxStdout)`;
+    } else if (result === WORK_QUEUE_RESULT_STDOUT_MISSING) {
+      task.failure ??=
+        `standard output was cut by worker ${w.label} at its limit (--max-stdout); ${r.stdoutLength} bytes were kept`;
+    }
+    if (result === WORK_QUEUE_RESULT_DISK_ALLOC_FULL) {
+      task.failure = `disk full on worker ${w.label}: ${
+        r.exitCode === 0 && task.executionTime === 0
+          ? "an input or the sandbox did not fit, so the task did not run"
+          : `the task failed (exit ${r.exitCode}) with the disk full, so its outputs or stdout did not fit`
+      }${task.outputs.length > 0 ? "; its outputs were not retrieved" : ""}`;
+      this.#log("warn", `task ${task.id}: ${task.failure}`);
+      // The worker kept none of what did not fit: send the inputs again next time.
+      for (const [i, input] of (d?.inputs ?? NONE).entries()) {
+        if (input.kind === "emptydir") continue;
+        w.cached.delete(input.name);
+        const key = localityKey(task.inputs[i]);
+        if (key) w.cachedKeys.delete(key);
+      }
     }
     task.result = result;
     w.tasksDone++;

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { WORK_QUEUE_RESULT_DISK_ALLOC_FULL, WORK_QUEUE_RESULT_FORSAKEN } from "../constants.ts";
 import { ProtocolError } from "../errors.ts";
 import type { FrameWriter } from "../wire/frame_writer.ts";
 import type { LineReader } from "../wire/line_reader.ts";
@@ -24,6 +25,8 @@ export interface WorkerResult {
   stdout: string;
   /** Whether stdout was cut at the manager's limit. */
   stdoutTruncated: boolean;
+  /** The length of stdout the worker sent (before the manager's cut). */
+  stdoutLength: number;
 }
 
 /** What happened to one output of a task. */
@@ -63,7 +66,6 @@ export class WorkerConn {
   readonly #host: ConnHost;
   readonly #maxStdout: number;
   #resultsPending = false;
-  #bytesMoved = 0;
 
   /**
    * @param info The worker's books.
@@ -82,20 +84,6 @@ export class WorkerConn {
     this.writer = io.writer;
     this.#host = host;
     this.#maxStdout = options.maxStdout;
-  }
-
-  /**
-   * Bytes read from or written to the worker since the last call. A long
-   * file body moves bytes without a single line, and keepalive checks wait
-   * behind it, so the keepalive sweep counts this as hearing from the worker.
-   *
-   * @returns The count.
-   */
-  moved(): number {
-    const total = this.reader.bytesRead + this.writer.bytesWritten;
-    const n = total - this.#bytesMoved;
-    this.#bytesMoved = total;
-    return n;
   }
 
   /**
@@ -277,14 +265,25 @@ export class WorkerConn {
         execUsec,
         stdout,
         stdoutTruncated: keep < len,
+        stdoutLength: len,
       });
     }
     for (const r of results.values()) {
-      // The task may have been cancelled while the reply was read.
       const task = this.#host.taskOn(this.info, r.taskId);
-      if (!task) continue;
+      // Only a task sent to this very connection, and not yet answered, takes
+      // a result: a late or repeated one (the task went elsewhere meanwhile,
+      // or was cancelled) is dropped.
+      if (task?.state !== "running") {
+        this.#host.log(
+          "debug",
+          `worker ${this.info.label} sent a result for task ${r.taskId}, which is not running on it: ignored`,
+        );
+        continue;
+      }
       this.#host.onTaskReceiving(this.info, task);
-      const outputs = r.status === 40 || task.outputs.length === 0
+      // Forsaken: nothing ran. Disk full: what is there is cut short.
+      const outputs = r.status === WORK_QUEUE_RESULT_FORSAKEN ||
+          r.status === WORK_QUEUE_RESULT_DISK_ALLOC_FULL || task.outputs.length === 0
         ? NO_OUTPUTS
         : await this.#fetchOutputs(task);
       // The task may have been cancelled while its outputs were on their way.

@@ -48,6 +48,9 @@ export class WorkerInfo {
   lastHeard = Date.now();
   /** When a `check` was sent and not yet answered (ms), or 0. */
   checkSentAt = 0;
+  /** Bytes read from and written to its connection at the last keepalive sweep. */
+  trafficRead = 0;
+  trafficWritten = 0;
   /** Whether it is shutting down (sent `exit`/`release`). */
   leaving = false;
   /** Whether it has been counted as joined. */

@@ -6,6 +6,7 @@
  */
 
 import { ConnectionClosedError, ProtocolError } from "../errors.ts";
+import { startsLikeTls, TLS_MISMATCH } from "./tls_sniff.ts";
 
 /** Anything with Deno's `read()` contract: `Deno.Conn`, `Deno.TlsConn`, `Deno.FsFile`. */
 export interface ByteSource {
@@ -95,10 +96,16 @@ export class LineReader {
    * Returns the next line if it is already buffered, without waiting.
    *
    * @returns The line without its LF (and with CRs dropped), or `undefined`.
-   * @throws {ProtocolError} If the buffered line is longer than the bound.
+   * @throws {ProtocolError} If the buffered line is longer than the bound, or
+   * the stream starts with a TLS record (a TLS peer on a plain connection).
    */
   bufferedLine(): string | undefined {
     const start = this.#start;
+    if (
+      this.bytesRead === this.#end - start && startsLikeTls(this.#buf.subarray(start, start + 2))
+    ) {
+      throw new ProtocolError(`Cannot read line: ${TLS_MISMATCH}`);
+    }
     const i = this.#start === this.#end ? -1 : this.#buf.subarray(start, this.#end).indexOf(LF);
     const nl = start + i;
     if (i < 0) {

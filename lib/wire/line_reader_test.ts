@@ -101,3 +101,25 @@ Deno.test("LineReader streams a body larger than its buffer", async () => {
   assert.equal(off, big.length);
   assert.equal(await r.readLine(), "end");
 });
+
+Deno.test("LineReader recognises a TLS record at the start of the stream without waiting for a line", async () => {
+  // A TLS ClientHello start; the source then stalls as a TLS client would.
+  const hello = new Uint8Array([0x16, 0x03, 0x01, 0x00, 0xd9, 0x01]);
+  let sent = false;
+  const stalling = {
+    read(p: Uint8Array): Promise<number | null> {
+      if (sent) return new Promise(() => {});
+      sent = true;
+      p.set(hello);
+      return Promise.resolve(hello.length);
+    },
+  };
+  await assert.rejects(
+    new LineReader(stalling).readLine(),
+    (e: Error) => e instanceof ProtocolError && /the peer speaks TLS/.test(e.message),
+  );
+  // Only at the start: the same bytes later in a stream are just bytes.
+  const later = new LineReader(source(enc.encode("a\n\x16\x03x\n")));
+  assert.equal(await later.readLine(), "a");
+  assert.equal(await later.readLine(), "\x16\x03x");
+});

@@ -51,6 +51,12 @@ export interface WorkerOptions {
   maxStdout: number;
   /** Start tasks in the worker's own process group (faster; `kill 0` in a task reaches the worker). */
   fastSpawn: boolean;
+  /** Authenticate with the whole content of this file (`-P`, `--password`), as CCTools. */
+  passwordFile?: string;
+  /** Speak TLS to the manager (`--ssl`; implied by `--ssl-ca`). */
+  ssl: boolean;
+  /** Trust this PEM certificate or CA for the manager's TLS certificate, besides the default roots. */
+  sslCa?: string;
 }
 
 /** The usage text printed by `--help`. */
@@ -76,6 +82,11 @@ Options:
       --single-shot       Exit after the first disconnection
   -d, --debug [SUBSYS]    Log protocol traffic to stderr (any subsystem, e.g. all, wq)
   -o, --debug-file FILE   Write the debug log to FILE
+  -P, --password FILE     Authenticate to the manager with the password in FILE (the whole
+                          file, trailing newline included), as CCTools' -P
+      --ssl               Connect to the manager with TLS
+      --ssl-ca FILE       Trust this PEM certificate or CA for the manager (implies --ssl;
+                          default: Deno's root certificates)
   -i, --min-backoff TIME  First reconnect delay (default 1s)
   -b, --max-backoff TIME  Longest reconnect delay (default 60s)
       --max-stdout BYTES  Most task output sent back (default 1G)
@@ -251,6 +262,9 @@ export function parseWorkerArgs(args: string[]): WorkerOptions {
         "max-backoff": { type: "string", short: "b" },
         "max-stdout": { type: "string" },
         "fast-spawn": { type: "boolean" },
+        password: { type: "string", short: "P" },
+        ssl: { type: "boolean" },
+        "ssl-ca": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -272,6 +286,7 @@ export function parseWorkerArgs(args: string[]): WorkerOptions {
     maxBackoff: 60,
     maxStdout: 2 ** 30,
     fastSpawn: v["fast-spawn"] ?? false,
+    ssl: (v.ssl ?? false) || v["ssl-ca"] !== undefined,
   };
   if (v.help) return { ...base, action: "help" };
   if (v.version) return { ...base, action: "version" };
@@ -307,6 +322,18 @@ export function parseWorkerArgs(args: string[]): WorkerOptions {
   if (v["max-stdout"] !== undefined) opts.maxStdout = parseBytes(v["max-stdout"], "--max-stdout");
   if (opts.workdir === "") throw new RangeError("Cannot use option '--workdir': it is empty");
 
+  if (v.password !== undefined) {
+    if (v.password === "") {
+      throw new RangeError("Cannot use option '--password': the file name is empty");
+    }
+    opts.passwordFile = v.password;
+  }
+  if (v["ssl-ca"] !== undefined) {
+    if (v["ssl-ca"] === "") {
+      throw new RangeError("Cannot use option '--ssl-ca': the file name is empty");
+    }
+    opts.sslCa = v["ssl-ca"];
+  }
   if (v.catalog !== undefined) opts.catalog = v.catalog;
   if (v["manager-name"] !== undefined) {
     if (v["manager-name"] === "") {

@@ -129,3 +129,22 @@ Deno.test("parseDuration() and parseBytes() read units", () => {
   assert.equal(parseBytes("1GiB", "--max-stdout"), 2 ** 30);
   assert.throws(() => parseBytes("1.5G", "--max-stdout"), RangeError);
 });
+
+Deno.test("parseWorkerArgs() reads -P, --ssl and --ssl-ca", () => {
+  const plain = parseWorkerArgs(["h", "1"]);
+  assert.equal(plain.passwordFile, undefined);
+  assert.equal(plain.ssl, false);
+  const o = parseWorkerArgs(["-P", "pw.txt", "--ssl", "h", "1"]);
+  assert.equal(o.passwordFile, "pw.txt");
+  assert.equal(o.ssl, true);
+  assert.equal(o.sslCa, undefined);
+  assert.equal(parseWorkerArgs(["--password=/x/pw", "h:1"]).passwordFile, "/x/pw");
+  const ca = parseWorkerArgs(["--ssl-ca", "ca.pem", "h", "1"]);
+  assert.equal(ca.ssl, true, "--ssl-ca implies --ssl");
+  assert.equal(ca.sslCa, "ca.pem");
+  assert.throws(
+    () => parseWorkerArgs(["-P", "", "h", "1"]),
+    /'--password': the file name is empty/,
+  );
+  assert.throws(() => parseWorkerArgs(["h", "1", "-P"]), /option '--password' needs a value/);
+});

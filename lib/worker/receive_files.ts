@@ -9,6 +9,7 @@
 import { ProtocolError } from "../errors.ts";
 import type { LineReader } from "../wire/line_reader.ts";
 import { cacheNameProblem, clip, parseIntField, urlDecode } from "../wire/protocol.ts";
+import { DiskFullError, isDiskFullError } from "./disk_full.ts";
 import { symlink } from "./symlink.ts";
 import { removeAll, type Workspace } from "./workspace.ts";
 
@@ -49,6 +50,8 @@ export function parseMode(field: string | undefined, line: string): number {
  * @param line The `put` line.
  * @throws {ProtocolError} On a malformed line or unsafe name (the body is
  * not consumed then; the connection must be dropped).
+ * @throws {DiskFullError} If the disk is full: the body was read (and
+ * dropped), so the connection stays usable; nothing of it is kept.
  */
 export async function receivePut(reader: LineReader, ws: Workspace, line: string): Promise<void> {
   const w = line.split(" ");
@@ -58,12 +61,36 @@ export async function receivePut(reader: LineReader, ws: Workspace, line: string
   const mode = parseMode(w[3], line);
   const target = ws.cachePath(name);
   const tmp = ws.transferPath();
+  const landing: Landing = {};
   try {
-    await writeBody(reader, tmp, length, mode);
-    await replace(tmp, target);
+    await writeBody(reader, tmp, length, mode, landing);
+    if (!landing.full) await replace(tmp, target);
   } catch (e) {
     await removeAll(tmp);
     throw e;
+  }
+  if (landing.full) {
+    await removeAll(tmp);
+    throw new DiskFullError(
+      `Cannot store '${clip(name)}' (${length} bytes): ${landing.full.message}`,
+      { cause: landing.full },
+    );
+  }
+}
+
+/** How an upload is going: `full` is set once the disk filled up, and the rest is dropped. */
+interface Landing {
+  full?: Error;
+}
+
+/** Runs a file-system step of an upload unless the disk is full; notes a full disk. */
+async function land(landing: Landing, step: () => void | Promise<void>): Promise<void> {
+  if (landing.full) return;
+  try {
+    await step();
+  } catch (e) {
+    if (!isDiskFullError(e)) throw e;
+    landing.full = e as Error;
   }
 }
 
@@ -76,6 +103,8 @@ export async function receivePut(reader: LineReader, ws: Workspace, line: string
  * @param line The `dir` line.
  * @param log Debug log of each entry.
  * @throws {ProtocolError} On a malformed entry or unsafe name.
+ * @throws {DiskFullError} If the disk is full: the rest of the stream was
+ * read (and dropped), so the connection stays usable; nothing of it is kept.
  */
 export async function receiveDir(
   reader: LineReader,
@@ -86,27 +115,35 @@ export async function receiveDir(
   const name = urlDecode(line.split(" ")[1] ?? "");
   const target = ws.cachePath(name);
   const tmp = ws.transferPath();
+  const landing: Landing = {};
   try {
-    await receiveTree(reader, tmp, 1, log);
-    await replace(tmp, target);
+    await receiveTree(reader, tmp, { depth: 1, log, landing });
+    if (!landing.full) await replace(tmp, target);
   } catch (e) {
     await removeAll(tmp);
     throw e;
+  }
+  if (landing.full) {
+    await removeAll(tmp);
+    throw new DiskFullError(
+      `Cannot store directory '${clip(name)}': ${landing.full.message}`,
+      { cause: landing.full },
+    );
   }
 }
 
 async function receiveTree(
   reader: LineReader,
   dir: string,
-  depth: number,
-  log: ReceiveLog,
+  ctx: { depth: number; log: ReceiveLog; landing: Landing },
 ): Promise<void> {
+  const { depth, log, landing } = ctx;
   if (depth > MAX_DIR_DEPTH) {
     throw new ProtocolError(
       `Cannot receive directory: it nests deeper than ${MAX_DIR_DEPTH} levels`,
     );
   }
-  await Deno.mkdir(dir, { mode: 0o700 });
+  await land(landing, () => Deno.mkdir(dir, { mode: 0o700 }));
   const seen = new Set<string>();
   for (;;) {
     const line = await reader.readLine();
@@ -127,21 +164,21 @@ async function receiveTree(
     if (w[0] === "put") {
       const length = parseIntField(w[2], "length", line);
       if (length < 0) throw new ProtocolError(`Cannot receive '${clip(line)}': negative length`);
-      await writeBody(reader, entry, length, parseMode(w[3], line));
+      await writeBody(reader, entry, length, parseMode(w[3], line), landing);
     } else if (w[0] === "symlink") {
       const length = parseIntField(w[2], "length", line);
       const target = new TextDecoder().decode(await reader.readExact(length, MAX_SYMLINK));
       if (target === "" || target.includes("\0")) {
         throw new ProtocolError(`Cannot receive '${clip(line)}': bad symlink target`);
       }
-      await symlink(target, entry);
+      await land(landing, () => symlink(target, entry));
     } else if (w[0] === "dir") {
-      await receiveTree(reader, entry, depth + 1, log);
+      await receiveTree(reader, entry, { depth: depth + 1, log, landing });
     } else {
       throw new ProtocolError(`Cannot receive directory: unexpected line '${clip(line)}'`);
     }
   }
-  await Deno.chmod(dir, 0o755);
+  await land(landing, () => Deno.chmod(dir, 0o755));
 }
 
 /** A decoded entry name inside a `dir` stream: one component, not `.` or `..`. */
@@ -158,21 +195,38 @@ function entryName(field: string | undefined, line: string): string {
  * Streams `length` bytes of body into a new file at `path`. Writes are
  * synchronous: a write into the page cache is shorter than the trip through
  * Deno's thread pool that an async write takes. The reader's buffer bounds
- * each chunk (the session gives it 1 MiB).
+ * each chunk (the session gives it 1 MiB). Once the disk is full, the rest
+ * of the body is read and dropped, and `landing.full` says why.
  */
 async function writeBody(
   reader: LineReader,
   path: string,
   length: number,
   mode: number,
+  landing: Landing,
 ): Promise<void> {
-  const file = Deno.openSync(path, { write: true, createNew: true, mode: 0o600 });
+  let file: Deno.FsFile | undefined;
+  await land(landing, () => {
+    file = Deno.openSync(path, { write: true, createNew: true, mode: 0o600 });
+  });
   try {
-    await reader.copyTo(length, { write: (p) => Promise.resolve(file.writeSync(p)) });
+    await reader.copyTo(length, {
+      write(p) {
+        if (file && !landing.full) {
+          try {
+            return Promise.resolve(file.writeSync(p));
+          } catch (e) {
+            if (!isDiskFullError(e)) throw e;
+            landing.full = e as Error;
+          }
+        }
+        return Promise.resolve(p.length); // dropped, to keep the stream in step
+      },
+    });
   } finally {
-    file.close();
+    file?.close();
   }
-  Deno.chmodSync(path, mode | 0o600);
+  await land(landing, () => Deno.chmodSync(path, mode | 0o600));
 }
 
 /** Renames `from` over `to`, removing an old entry at `to` first if rename() cannot. */

@@ -10,9 +10,10 @@ import { WorkerLog } from "./log.ts";
 import { localIdentity } from "./messages.ts";
 import { WORKER_USAGE, type WorkerOptions } from "./options.ts";
 import { detectResources } from "./resources.ts";
-import { workerLoop } from "./worker_loop.ts";
+import { workerLoop, type WorkerSecurity } from "./worker_loop.ts";
 import { Workspace } from "./workspace.ts";
 import { errorMessage } from "../errors.ts";
+import { readPasswordFile, readPemFile } from "../wire/secure_client.ts";
 
 export type { WorkerOptions } from "./options.ts";
 
@@ -42,6 +43,13 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
     console.log(`wq-worker ${CCTOOLS_VERSION} (Work Queue protocol ${PROTOCOL_VERSION})`);
     return 0;
   }
+  let security: WorkerSecurity;
+  try {
+    security = await readSecurity(options);
+  } catch (e) {
+    console.error(`wq-worker: ${errorMessage(e)}`);
+    return 1;
+  }
   let log: WorkerLog;
   try {
     log = new WorkerLog({ debug: options.debug, file: options.debugFile });
@@ -67,6 +75,7 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
       workspace,
       total,
       identity: localIdentity(),
+      security,
       log,
       signal: ac.signal,
     });
@@ -82,4 +91,29 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
     }
     log.close();
   }
+}
+
+/** Reads the password file (`-P`) and the trusted certificate (`--ssl-ca`) once, at start. */
+async function readSecurity(options: WorkerOptions): Promise<WorkerSecurity> {
+  const security: WorkerSecurity = {};
+  try {
+    if (options.passwordFile !== undefined) {
+      security.password = readPasswordFile(options.passwordFile, "-P/--password");
+    }
+    if (options.ssl) {
+      security.tls = options.sslCa === undefined
+        ? {}
+        : { caCerts: [await readPemFile(options.sslCa, "--ssl-ca")] };
+    }
+  } catch (e) {
+    if (e instanceof Error && e.cause instanceof Deno.errors.NotCapable) {
+      // The shipped permission flags let the worker read only its workspace's places.
+      throw new Error(
+        `${e.message} (with its shipped permissions the worker reads only under /tmp and the directory it starts in)`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+  return security;
 }

@@ -10,6 +10,8 @@ import { errorMessage, ProtocolError } from "../errors.ts";
 import { FrameWriter } from "../wire/frame_writer.ts";
 import { LineReader } from "../wire/line_reader.ts";
 import { clip, MAX_LINE, parseIntField, urlDecode } from "../wire/protocol.ts";
+import { WORK_QUEUE_RESULT_DISK_ALLOC_FULL } from "../constants.ts";
+import { DiskFullError } from "./disk_full.ts";
 import type { Executor } from "./executor.ts";
 import type { WorkerLog } from "./log.ts";
 import { handshake, resultHeader, type WorkerIdentity } from "./messages.ts";
@@ -17,7 +19,7 @@ import { receiveDir, receivePut } from "./receive_files.ts";
 import type { Resources } from "./resources.ts";
 import { sendCacheEntry } from "./send_files.ts";
 import { TaskRunner } from "./task_runner.ts";
-import { readTaskSpec } from "./task_spec.ts";
+import { readTaskSpec, type TaskSpec } from "./task_spec.ts";
 import { removeAll, type Workspace } from "./workspace.ts";
 
 /** The connection's read buffer: file bodies are copied to disk through it. */
@@ -82,6 +84,8 @@ class Session {
   /** When the last task or file arrived (performance.now()). */
   #lastActivity = 0;
   #busy = false;
+  /** Uploads that did not fit on the disk, by cache name, with why (tasks needing them are refused). */
+  #unstored = new Map<string, string>();
 
   constructor(o: SessionOptions) {
     this.#o = o;
@@ -101,6 +105,10 @@ class Session {
       debug: o.log.debugEnabled,
       onFinished: () => this.#resultsReady(),
       onStarted: (n) => this.#send(`info tasks_running ${n}\n`),
+      onDiskFull: (id, free) =>
+        this.#log.notice(
+          `task ${id} failed with the workspace's disk full (${free} bytes free): result DISK_ALLOC_FULL`,
+        ),
     });
   }
 
@@ -148,16 +156,22 @@ class Session {
           (l) => this.#log.debug(`task ${id}: ignoring '${clip(l)}'`),
         );
         this.#resetIdle();
-        await this.#runner.accept(spec);
+        const why = this.#unstored.size > 0 ? this.#unstoredInput(spec) : undefined;
+        if (why) {
+          await this.#runner.refuse(spec, { status: WORK_QUEUE_RESULT_DISK_ALLOC_FULL, why });
+        } else {
+          await this.#runner.accept(spec);
+        }
         return;
       }
       case "put":
-        await receivePut(this.#reader, ws, line);
-        this.#resetIdle();
+        await this.#store(line, () => receivePut(this.#reader, ws, line));
         return;
       case "dir":
-        await receiveDir(this.#reader, ws, line, (m) => this.#log.debug(m));
-        this.#resetIdle();
+        await this.#store(
+          line,
+          () => receiveDir(this.#reader, ws, line, (m) => this.#log.debug(m)),
+        );
         return;
       case "url": {
         // Downloads are not done: the worker talks to its manager only.
@@ -183,6 +197,7 @@ class Session {
         return;
       }
       case "unlink":
+        this.#unstored.delete(urlDecode(w[1] ?? ""));
         await removeAll(ws.cachePath(urlDecode(w[1] ?? "")));
         return;
       case "check":
@@ -200,17 +215,48 @@ class Session {
       case "thirdget":
         return;
       case "auth":
-        throw new ProtocolError("Cannot serve this manager: this manager requires a password");
+        throw new ProtocolError(
+          "Cannot serve this manager: this manager requires a password (start the worker with -P FILE)",
+        );
       default:
         throw new ProtocolError(`Cannot handle manager message '${clip(line)}': unknown command`);
     }
+  }
+
+  /**
+   * Receives a `put` or `dir` upload. One that does not fit on the disk is
+   * dropped (the stream stays in step) and remembered, so that the tasks
+   * needing it are refused with DISK_ALLOC_FULL instead of breaking the
+   * connection.
+   */
+  async #store(line: string, receive: () => Promise<void>): Promise<void> {
+    const name = () => urlDecode(line.split(" ")[1] ?? "");
+    try {
+      await receive();
+      if (this.#unstored.size > 0) this.#unstored.delete(name());
+    } catch (e) {
+      if (!(e instanceof DiskFullError)) throw e;
+      this.#log.notice(`disk full: ${e.message}`);
+      this.#unstored.set(name(), e.message);
+    }
+    this.#resetIdle();
+  }
+
+  /** Why a task cannot run: one of its inputs did not fit on the disk; or undefined. */
+  #unstoredInput(spec: TaskSpec): string | undefined {
+    for (const i of spec.inputs) {
+      const why = i.kind === "dir" ? undefined : this.#unstored.get(i.cachedName);
+      if (why) return `input '${i.remoteName}' did not fit on the disk of this worker: ${why}`;
+    }
+    return undefined;
   }
 
   #sendResults(): void {
     const results = this.#runner.takeResults();
     for (const r of results) {
       this.#send(resultHeader(r));
-      if (r.stdoutLength > 0) this.#writer.sendFile(r.stdoutPath, r.stdoutLength);
+      if (r.stdoutText) this.#writer.send(r.stdoutText);
+      else if (r.stdoutLength > 0) this.#writer.sendFile(r.stdoutPath, r.stdoutLength);
     }
     this.#send(`info tasks_running ${this.#runner.running}\nend\n`);
     this.#availableSent = false;

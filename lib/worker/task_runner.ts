@@ -7,6 +7,7 @@
  */
 
 import {
+  WORK_QUEUE_RESULT_DISK_ALLOC_FULL,
   WORK_QUEUE_RESULT_FORSAKEN,
   WORK_QUEUE_RESULT_STDOUT_MISSING,
   WORK_QUEUE_RESULT_TASK_MAX_RUN_TIME,
@@ -19,6 +20,7 @@ import {
   type RunningProcess,
   taskEnvironment,
 } from "./executor.ts";
+import { freeBytes, isDiskFullError, isFull } from "./disk_full.ts";
 import { normalizeRequest, ResourceLedger, type Resources, shortfall } from "./resources.ts";
 import { SANDBOX_TMP, stageIn, stageOut } from "./sandbox.ts";
 import { TaskDirs } from "./task_dirs.ts";
@@ -38,6 +40,8 @@ export interface TaskResult {
   stdoutPath: string;
   /** How many bytes of stdout to send. */
   stdoutLength: number;
+  /** The worker's own explanation, sent as the stdout instead of the file (it says why the task did not run). */
+  stdoutText?: Uint8Array;
   /** Execution time in microseconds. */
   usec: number;
 }
@@ -64,6 +68,8 @@ export interface TaskRunnerOptions {
   maxStdout: number;
   /** Called (synchronously) whenever a task has finished and has a result. */
   onFinished: () => void;
+  /** Called when a failed task left the workspace's disk full (its result says DISK_ALLOC_FULL). */
+  onDiskFull?: (taskId: number, freeBytes: number) => void;
   /** Called after one or more tasks started, with the running count. */
   onStarted?: (running: number) => void;
   /** Debug log. */
@@ -149,13 +155,46 @@ export class TaskRunner {
         dirs: this.#dirs,
       });
     } catch (e) {
-      this.#tasks.delete(spec.id);
       await this.#dirs.release(spec.id);
-      throw e;
+      if (!isDiskFullError(e)) {
+        this.#tasks.delete(spec.id);
+        throw e;
+      }
+      await this.refuse(spec, {
+        status: WORK_QUEUE_RESULT_DISK_ALLOC_FULL,
+        why: `cannot make the sandbox of task ${spec.id}: ${errorMessage(e)}`,
+      });
+      return;
     }
     if (entry.killed) return;
     this.#waiting.push(entry);
     this.#schedule();
+  }
+
+  /**
+   * Finishes a task at once without running it, with the worker's
+   * explanation as its output (for example: an input did not fit on the
+   * disk). It stays known until killed, like any finished task.
+   *
+   * @param spec The task.
+   * @param outcome The result status and why, in words.
+   */
+  async refuse(spec: TaskSpec, outcome: { status: number; why: string }): Promise<void> {
+    if (this.#tasks.get(spec.id)?.spec !== spec) await this.kill(spec.id);
+    const need = normalizeRequest(spec.request, this.#o.total);
+    const entry: Entry = { spec, need, state: "waiting", killed: false };
+    this.#tasks.set(spec.id, entry);
+    this.#log(`task ${spec.id} does not run: ${outcome.why}`);
+    const text = new TextEncoder().encode(`wq-worker: ${outcome.why}\n`);
+    this.#record(entry, {
+      id: spec.id,
+      status: outcome.status,
+      exit: 0,
+      usec: 0,
+      stdoutPath: "",
+      stdoutLength: text.length,
+      stdoutText: text,
+    });
   }
 
   /**
@@ -301,6 +340,16 @@ export class TaskRunner {
     if (this.#debug) {
       const how = outcome.signal ? `signal ${outcome.signal}` : `exit ${outcome.exit}`;
       this.#log(`task ${spec.id} ended: ${how}, ${outcome.usec} us`);
+    }
+    // A failed task on a full disk most likely failed for lack of space
+    // (its outputs or its stdout did not fit): say so rather than let a
+    // cut file pass for a whole one.
+    if (!e.killed && status === 0 && (outcome.exit !== 0 || outcome.signal)) {
+      const root = this.#o.workspace.root;
+      if (isFull(root)) {
+        this.#o.onDiskFull?.(spec.id, freeBytes(root) ?? 0);
+        status = WORK_QUEUE_RESULT_DISK_ALLOC_FULL;
+      }
     }
     if (!e.killed) {
       let stdout = { path: "", length: 0, size: 0 };

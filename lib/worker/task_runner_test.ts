@@ -119,3 +119,17 @@ Deno.test("TaskRunner collects outputs and truncates large stdout", async () => 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("TaskRunner refuse() finishes a task at once with the worker's explanation", async () => {
+  await using t = await setup(1);
+  await t.runner.refuse(spec(7, "echo never"), { status: 64, why: "input 'x' did not fit" });
+  assert.equal(t.finished(), 1);
+  const [r] = t.runner.takeResults();
+  assert.equal(r.status, 64);
+  assert.equal(r.usec, 0);
+  assert.equal(new TextDecoder().decode(r.stdoutText), "wq-worker: input 'x' did not fit\n");
+  assert.equal(r.stdoutLength, r.stdoutText!.length);
+  assert.equal(t.runner.size, 1); // known until killed, like any finished task
+  await t.runner.kill(7);
+  assert.equal(t.runner.size, 0);
+});

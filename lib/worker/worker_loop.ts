@@ -16,6 +16,7 @@ import type { Resources } from "./resources.ts";
 import { runSession, type SessionEnd } from "./session.ts";
 import type { Workspace } from "./workspace.ts";
 import { errorMessage } from "../errors.ts";
+import { secureClient } from "../wire/secure_client.ts";
 
 /** What {@linkcode workerLoop} needs besides the options. */
 export interface WorkerLoopContext {
@@ -29,7 +30,20 @@ export interface WorkerLoopContext {
   log: WorkerLog;
   /** Stops the loop (SIGTERM, SIGINT). */
   signal: AbortSignal;
+  /** TLS and the password, if the worker uses them. */
+  security?: WorkerSecurity;
 }
+
+/** How the worker proves itself to the manager (and the manager to it). */
+export interface WorkerSecurity {
+  /** The password (`-P FILE`: the whole file). */
+  password?: Uint8Array;
+  /** Speak TLS, trusting these PEM certificates besides the default roots. */
+  tls?: { caCerts?: string[] };
+}
+
+/** Bound on the TLS handshake and on the password exchange, each. */
+const SECURE_TIMEOUT_MS = 30_000;
 
 /**
  * Connects and serves managers until told to stop.
@@ -55,34 +69,53 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
   });
   let deadline = Date.now() + options.connectTimeout * 1000;
   while (!signal.aborted) {
-    let conn: Deno.TcpConn;
+    let conn: Deno.Conn;
+    let connected = false;
     try {
       const timeout = Math.max(1000, deadline - Date.now());
+      let tcp: Deno.TcpConn;
+      // The manager's TLS certificate must name the host the worker was given.
+      let hostname = options.host;
       if (finder) {
         const f = await finder.find();
         if ("none" in f) throw new Error(f.none);
         found = f;
-        conn = await dialAny(f.hosts, f.port, timeout, signal);
-        where = `${conn.remoteAddr.hostname}:${f.port} (project ${f.project})`;
+        tcp = await dialAny(f.hosts, f.port, timeout, signal);
+        hostname = tcp.remoteAddr.hostname;
+        where = `${hostname}:${f.port} (project ${f.project})`;
       } else {
-        conn = await dial(options.host, options.port, timeout, signal);
+        tcp = await dial(options.host, options.port, timeout, signal);
+      }
+      connected = true;
+      tcp.setNoDelay(true);
+      conn = tcp;
+      const { security } = ctx;
+      if (security?.tls || security?.password) {
+        conn = await secureClient(tcp, {
+          hostname,
+          ...security,
+          timeoutMs: SECURE_TIMEOUT_MS,
+          signal,
+        });
       }
     } catch (e) {
       if (signal.aborted) break;
       if (found) finder?.avoid(found);
       found = undefined;
-      log.notice(
-        `cannot connect to ${finder ? "a manager" : where}: ${errorMessage(e)}`,
-      );
+      const what = connected
+        ? `manager ${where}: ${errorMessage(e)}`
+        : `cannot connect to ${finder ? "a manager" : where}: ${errorMessage(e)}`;
       if (Date.now() >= deadline) {
+        log.notice(what);
         log.notice(`stopping: no manager reached in ${options.connectTimeout} s (connect timeout)`);
         return 0;
       }
-      await sleep(Math.min(backoff.next(), Math.max(0, deadline - Date.now())), signal);
+      const delay = Math.min(backoff.next(), Math.max(0, deadline - Date.now()));
+      log.notice(`${what}; retrying in ${seconds(delay)} s`);
+      await sleep(delay, signal);
       continue;
     }
     backoff.reset();
-    conn.setNoDelay(true);
     log.notice(`connected to manager ${where}`);
     let end: SessionEnd;
     try {
@@ -101,7 +134,14 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
     } finally {
       await workspace.remove();
     }
-    log.notice(`disconnected from manager ${where}: ${describe(end)}`);
+    const again = (end.kind === "lost" || end.kind === "release") && !options.singleShot;
+    // A lost manager is dialled again after the first backoff step (it may be restarting).
+    const delay = again && end.kind === "lost" ? backoff.next() : 0;
+    log.notice(
+      `disconnected from manager ${where}: ${describe(end)}${
+        again ? `; reconnecting in ${seconds(delay)} s` : ""
+      }`,
+    );
     if (end.kind !== "lost" && end.kind !== "release") break;
     if (options.singleShot) {
       log.notice("stopping: single-shot mode");
@@ -111,9 +151,14 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
     // Looking up by project: a manager that went away is picked last for a while.
     if (found) finder?.avoid(found);
     found = undefined;
-    if (end.kind === "lost") await sleep(backoff.next(), signal);
+    if (delay > 0) await sleep(delay, signal);
   }
   return 0;
+}
+
+/** Milliseconds as seconds for the log: `0.35`, `12`. */
+function seconds(ms: number): string {
+  return String(Math.round(ms / 10) / 100);
 }
 
 function describe(end: SessionEnd): string {
