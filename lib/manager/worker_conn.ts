@@ -243,12 +243,13 @@ export class WorkerConn {
         throw new ProtocolError(`Cannot read result '${clip(line)}': negative stdout length`);
       }
       const repeat = results.has(taskId);
-      if (repeat || !this.#host.taskOn(this.info, taskId)) {
+      if (repeat || this.#host.taskOn(this.info, taskId)?.state !== "running") {
+        // Dropped unread: a reply holds at most one result per running task.
         await this.reader.copyTo(len, null);
         this.#host.log(
           "debug",
-          `worker ${this.info.label} sent a result for task ${taskId}, which is ${
-            repeat ? "a repeat" : "not on it"
+          `worker ${this.info.label} sent a result for task ${taskId}, which is not running on it: ignored${
+            repeat ? " (it repeats one in the same reply)" : ""
           }`,
         );
         continue;
