@@ -11,72 +11,37 @@ import {
   WORK_QUEUE_RESULT_SUCCESS,
   WorkQueue,
 } from "../mod.ts";
-import { LineReader } from "../lib/wire/line_reader.ts";
+import { FakeWorker } from "./_fake_worker.ts";
 import { exists, tempDir } from "./_harness.ts";
 
-const enc = new TextEncoder();
-const HANDSHAKE = "workqueue 9 evilhost Linux x86_64 8.0.0\nresource workers 1 1 1\n" +
-  "resource cores 1 1 1\nresource memory 100 100 100\nresource disk 100 100 100\n" +
-  "resource tag 0\ninfo worker-end-time 0\n";
-
-/** A worker that speaks the protocol but answers `get` with chosen entries. */
-class EvilWorker {
-  #conn: Deno.Conn;
-  #r: LineReader;
-
-  private constructor(conn: Deno.Conn) {
-    this.#conn = conn;
-    this.#r = new LineReader(conn);
+/** Reads one dispatched task: its id and the cache names of its outputs. */
+async function takeTask(w: FakeWorker): Promise<{ id: number; outputs: string[] }> {
+  const task = await w.expect(/^task \d+$/);
+  assert.ok(task, "the manager closed the connection");
+  const outputs: string[] = [];
+  for (;;) {
+    const l = await w.expect(/^(outfile .*|end)$/);
+    assert.ok(l !== null, "the manager closed the connection");
+    if (l === "end") return { id: Number(task.split(" ")[1]), outputs };
+    outputs.push(l.split(" ")[1]);
   }
+}
 
-  static async connect(port: number): Promise<EvilWorker> {
-    const w = new EvilWorker(await Deno.connect({ hostname: "127.0.0.1", port }));
-    await w.send(HANDSHAKE);
-    return w;
-  }
-
-  async send(text: string): Promise<void> {
-    const p = enc.encode(text);
-    let off = 0;
-    while (off < p.length) off += await this.#conn.write(p.subarray(off));
-  }
-
-  async #line(): Promise<string> {
-    const l = await this.#r.readLine();
-    if (l === null) throw new Error("the manager closed the connection");
-    return l;
-  }
-
-  /** Reads one dispatched task: its id and the cache names of its outputs. */
-  async takeTask(): Promise<{ id: number; outputs: string[] }> {
-    let id = -1;
-    const outputs: string[] = [];
-    for (;;) {
-      const l = await this.#line();
-      const w = l.split(" ");
-      if (w[0] === "task") id = Number(w[1]);
-      else if (w[0] === "cmd" || w[0] === "put") {
-        await this.#r.readExact(Number(w.at(w[0] === "put" ? 2 : 1)));
-      } else if (w[0] === "outfile") outputs.push(w[1]);
-      else if (l === "end" && id >= 0) return { id, outputs };
-    }
-  }
-
-  /** Reports the task done and answers each `get` with `reply(name)`, then `end`. */
-  async finish(id: number, reply: (name: string) => string, gets: number): Promise<void> {
-    await this.send("available_results\n");
-    assert.equal(await this.#line(), "send_results -1");
-    await this.send(`result 0 0 0 10 ${id}\nend\n`);
-    for (let i = 0; i < gets; i++) {
-      const l = await this.#line();
-      const m = /^get (\S+) 1$/.exec(l);
-      assert.ok(m, `expected a get, got '${l}'`);
-      await this.send(reply(m[1]) + "end\n");
-    }
-  }
-
-  close(): void {
-    this.#conn.close();
+/** Reports the task done and answers each `get` with `reply(name)`, then `end`. */
+async function finish(
+  w: FakeWorker,
+  id: number,
+  reply: (name: string) => string,
+  gets: number,
+): Promise<void> {
+  await w.send("available_results\n");
+  assert.equal(await w.expect(/^send_results/), "send_results -1");
+  await w.send(`result 0 0 0 10 ${id}\nend\n`);
+  for (let i = 0; i < gets; i++) {
+    const l = await w.expect(/^get /);
+    const m = /^get (\S+) 1$/.exec(l ?? "");
+    assert.ok(m, `expected a get, got '${l}'`);
+    await w.send(reply(m[1]) + "end\n");
   }
 }
 
@@ -102,7 +67,7 @@ Deno.test("output entries that leave the output are refused; the task fails and 
     hostname: "127.0.0.1",
     logger: (level, m) => level === "warn" && warnings.push(m),
   });
-  const evil = await EvilWorker.connect(wq.port);
+  const evil = await FakeWorker.connect(wq.port, { answerChecks: true });
   try {
     // name => entries; `@@` is replaced by the cache name asked for.
     const cases: [string, string, RegExp][] = [
@@ -124,9 +89,9 @@ Deno.test("output entries that leave the output are refused; the task fails and 
     for (const [name, entries, why] of cases) {
       const t = new Task("true").specifyOutputFile(`${d}/out/${name}/result`, "result");
       wq.submit(t);
-      const { id, outputs } = await evil.takeTask();
+      const { id, outputs } = await takeTask(evil);
       assert.equal(id, t.id, name);
-      await evil.finish(id, (n) => entries.replaceAll("@@", n), outputs.length);
+      await finish(evil, id, (n) => entries.replaceAll("@@", n), outputs.length);
       assert.equal(await wq.wait(30), t, name);
       assert.equal(t.result, WORK_QUEUE_RESULT_OUTPUT_MISSING, `${name}: ${t.failure}`);
       assert.match(t.failure ?? "", why, name);
@@ -134,15 +99,16 @@ Deno.test("output entries that leave the output are refused; the task fails and 
       assert.equal(await exists(`${d}/out/${name}/result`), false, `${name}: no partial output`);
     }
     assert.ok(
-      warnings.some((w) => /evilhost/.test(w) && /refused output/.test(w)),
+      warnings.some((w) => /^worker fake \(/.test(w) && /refused output/.test(w)),
       warnings.join("\n"),
     );
 
     // The same connection is still served: a good reply lands in place.
     const good = new Task("true").specifyOutputFile(`${d}/out/good/tree`, "tree");
     wq.submit(good);
-    const { id, outputs } = await evil.takeTask();
-    await evil.finish(
+    const { id, outputs } = await takeTask(evil);
+    await finish(
+      evil,
       id,
       (n) => `dir ${n} 0\ndir ${n}/sub 0\nfile ${n}/sub/b.txt 2\nB\n`,
       outputs.length,
