@@ -94,6 +94,11 @@ if (import.meta.main) {
       console.error(`  replay: deno task fuzz --seed ${seed} --target ${t} --case ${f.index}`);
     }
   }
+  console.log(
+    `fuzz: the manager refused ${report.refused.manager} connections, the worker ended ` +
+      `${report.refused.worker}; ${report.healthChecks} health checks; the worker restarted ` +
+      `${report.workerRestarts} times; ${report.discarded} mutations redrawn as unsafe to run`,
+  );
   console.log(`${summary(report)} (seed ${seed}, ${report.seconds} s)`);
   Deno.exit(report.findings.length ? 1 : 0);
 }
