@@ -145,11 +145,23 @@ Deno.test("workunits: killed after 3 results, it resumes from its state file and
     assert.doesNotMatch(p.log(), /Table II/, "it died before reporting");
   }
   const crashed = JSON.parse(await read(`${d}/run/state.json`));
-  assert.equal(crashed.records.length, 3, "the state holds the 3 results");
+  assert.equal(crashed.received, 3, "the state counts the 3 results");
   assert.equal(crashed.runs, 1);
+  assert.equal(
+    Object.values(crashed.done).reduce((a, b) => Number(a) + Number(b), 0),
+    3,
+    JSON.stringify(crashed.done),
+  );
   assert.equal(await exists(`${d}/run/state.json.tmp`), false);
-  const before = crashed.records.map((r: { chain: string; chunk: number }) =>
-    `${r.chain}/${r.chunk}`
+  const journal = (await read(`${d}/run/state.records.jsonl`)).trimEnd().split("\n");
+  assert.equal(journal.length, 3, "one record per result");
+  const before = journal.map((l) => JSON.parse(l)).map((r) => `${r.chain}/${r.chunk}`);
+  // As if it had died again between appending a record and saving the
+  // state, and then in the middle of a line: both must be dropped.
+  await Deno.writeTextFile(
+    `${d}/run/state.records.jsonl`,
+    `${journal[0].replace(/"chunk":1/, '"chunk":99')}\n{"chain":"ho`,
+    { append: true },
   );
 
   await using p = workunits(args);
@@ -250,7 +262,7 @@ Deno.test("workunits: a bad project file, bad options or another project's state
   await Deno.mkdir(`${d}/run`);
   await Deno.writeTextFile(
     `${d}/run/state.json`,
-    JSON.stringify({ version: 1, project: { ...PROJECT, steps: 1 }, done: {}, records: [] }),
+    JSON.stringify({ version: 1, project: { ...PROJECT, steps: 1 }, done: {}, received: 0 }),
   );
   await using other = workunits(await setUp(d));
   assert.equal((await other.status).code, 1, other.log());

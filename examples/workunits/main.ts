@@ -19,6 +19,7 @@
  * @module
  */
 
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { Task, WORK_QUEUE_DEFAULT_PORT, WORK_QUEUE_RESULT_SUCCESS, WorkQueue } from "../../mod.ts";
 import { type LocalWorker, startLocalWorker, waitForLocalWorkers } from "../_local_worker.ts";
@@ -32,7 +33,7 @@ import {
   seedOf,
 } from "./project.ts";
 import { Progress, summarize, tableII, toCsv } from "./report.ts";
-import { loadState, newState, saveState, type State } from "./state.ts";
+import { newState, type State, StateFile } from "./state.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
 /** The chunk program every workunit runs. */
@@ -130,21 +131,22 @@ interface Workunit {
 /** Runs the project until every chain is done; returns the exit status. */
 async function run(opts: Options, project: Project): Promise<number> {
   const dir = opts.dir ?? `${project.name}.run`;
-  const statePath = opts.state ?? `${dir}/state.json`;
+  const stateFile = new StateFile(opts.state ?? `${dir}/state.json`);
   const chains = chainsOf(project);
   const total = chains.length * project.chunks;
 
-  let state: State | null = await loadState(statePath, project);
+  let state: State | null = await stateFile.load(project);
   const resumed = state !== null;
   if (!state) {
     state = newState(project, chains.map((c) => c.id));
+    await Deno.mkdir(dirname(stateFile.path), { recursive: true });
     for (const c of chains) {
       await Deno.mkdir(`${dir}/chains/${c.id}`, { recursive: true });
       await Deno.writeTextFile(checkpointPath(dir, c, 0), initialCheckpoint(c, project.beads));
     }
   }
   state.runs++;
-  await saveState(statePath, state);
+  await stateFile.save(state);
   const st = state;
   const doneCount = () => Object.values(st.done).reduce((a, b) => a + b, 0);
   const already = doneCount();
@@ -153,7 +155,7 @@ async function run(opts: Options, project: Project): Promise<number> {
   console.log(
     `project ${project.name}: ${project.conditions.length} conditions x ${project.replicates} replicates x ${project.chunks} chunks = ${total} workunits`,
   );
-  console.log(`state in ${statePath}; checkpoints in ${dir}/chains`);
+  console.log(`state in ${stateFile.path}; checkpoints in ${dir}/chains`);
   if (resumed) {
     console.log(
       `resuming (run ${st.runs}): ${already} of ${total} workunits already done; ${pending.length} chains to continue`,
@@ -240,7 +242,7 @@ async function run(opts: Options, project: Project): Promise<number> {
         );
         if (w.failures < opts.maxFailures) submit(w);
         else failedChains.push(w.chain.id);
-        await saveState(statePath, st);
+        await stateFile.save(st);
         continue;
       }
       st.done[w.chain.id] = w.chunk;
@@ -257,7 +259,7 @@ async function run(opts: Options, project: Project): Promise<number> {
         energy: Number(fields.energy),
         finished: new Date().toISOString(),
       });
-      await saveState(statePath, st);
+      await stateFile.save(st);
       received++;
       if (opts.killAfter !== undefined && received >= opts.killAfter) {
         console.error(`--kill-after ${opts.killAfter}: exiting abruptly with status ${EXIT_CRASH}`);
