@@ -5,7 +5,7 @@
 // and the state file must agree with each other.
 
 import assert from "node:assert/strict";
-import { exists, read, ROOT, spawn, startWorker, tempDir, until } from "./_harness.ts";
+import { exists, type Proc, read, ROOT, spawn, startWorker, tempDir, until } from "./_harness.ts";
 import {
   chainsOf,
   initialCheckpoint,
@@ -188,11 +188,11 @@ Deno.test("workunits: killed after 3 results, it resumes from its state file and
   assert.equal((await csv(`${d}/run/workunits.csv`)).length, TOTAL);
 });
 
-Deno.test("workunits: external workers on two hosts (ours and CCTools') show as 2 unique hosts", async () => {
-  await using tmp = await tempDir();
-  const d = tmp.path;
-  const args = await setUp(d);
-  await using p = workunits([...args, "--workers", "0", "--port", "0", "--hostname", "127.0.0.1"]);
+/** Options for a master that waits for external workers. */
+const EXTERNAL = ["--workers", "0", "--port", "0", "--hostname", "127.0.0.1"];
+
+/** The port a master listens on, once it says so. */
+async function listening(p: Proc): Promise<number> {
   let port = 0, exited = false;
   p.status.then(() => exited = true);
   await until(() => {
@@ -200,14 +200,62 @@ Deno.test("workunits: external workers on two hosts (ours and CCTools') show as 
     return port > 0 || exited;
   }, "the manager to listen");
   assert.ok(port > 0, p.log());
-  await Deno.mkdir(`${d}/wa`);
-  await Deno.mkdir(`${d}/wb`);
-  await using a = startWorker(port, {
-    args: ["--single-shot", "--cores", "1", "-t", "60", "-s", `${d}/wa`],
-    hostname: "node-a",
-  });
+  return port;
+}
+
+/** Arguments of a single-shot, 1-core external worker with its workspace in `dir`. */
+async function workerArgs(dir: string): Promise<string[]> {
+  await Deno.mkdir(dir, { recursive: true });
+  return ["--single-shot", "--cores", "1", "-t", "60", "-s", dir];
+}
+
+Deno.test("workunits: a workunit that keeps failing is retried, its chain given up, and finished on the next start", async () => {
+  await using tmp = await tempDir();
+  const d = tmp.path;
+  const args = await setUp(d);
+  {
+    // Without a PATH, the worker's shell finds no `sh`: no workunit makes its checkpoint.
+    await using p = workunits([...args, ...EXTERNAL, "--max-failures", "2"]);
+    const port = await listening(p);
+    await using w = startWorker(port, {
+      args: await workerArgs(`${d}/w`),
+      env: { PATH: "/nonexistent" },
+    });
+    const status = await p.status;
+    const log = p.log();
+    assert.equal(status.code, 1, `${log}\nworker:\n${w.log()}`);
+    assert.equal(
+      log.match(/^workunit \S+ chunk 1 failed \(\d of 2\): .*sh: not found$/gm)?.length,
+      8,
+      log,
+    );
+    assert.match(
+      log,
+      /^FAILED: chains given up after repeated failures: (cold|hot)-r[01](, (cold|hot)-r[01]){3}$/m,
+      log,
+    );
+    const t = tableII(log);
+    assert.equal(t.received, 0, log);
+    assert.equal(t.assigned, 8, "4 chains x 2 attempts");
+    const state = JSON.parse(await read(`${d}/run/state.json`));
+    assert.equal(state.failures, 8);
+    assert.equal(state.received, 0);
+  }
+  await using p = workunits(args);
+  assert.equal((await p.status).code, 0, p.log());
+  assert.match(p.log(), /resuming \(run 2\): 0 of 12 workunits already done; 4 chains to continue/);
+  await checkFinished(d, p.log());
+});
+
+Deno.test("workunits: external workers on two hosts (ours and CCTools') show as 2 unique hosts", async () => {
+  await using tmp = await tempDir();
+  const d = tmp.path;
+  const args = await setUp(d);
+  await using p = workunits([...args, ...EXTERNAL]);
+  const port = await listening(p);
+  await using a = startWorker(port, { args: await workerArgs(`${d}/wa`), hostname: "node-a" });
   await using b = startWorker(port, {
-    args: ["--single-shot", "--cores", "1", "-t", "60", "-s", `${d}/wb`],
+    args: await workerArgs(`${d}/wb`),
     hostname: "node-b",
     cctools: true,
   });

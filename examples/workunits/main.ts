@@ -33,7 +33,7 @@ import {
   seedOf,
 } from "./project.ts";
 import { Progress, summarize, tableII, toCsv } from "./report.ts";
-import { newState, type State, StateFile } from "./state.ts";
+import { newState, type State, StateFile, type WorkunitRecord } from "./state.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
 /** The chunk program every workunit runs. */
@@ -128,6 +128,44 @@ interface Workunit {
   failures: number;
 }
 
+/** Why a returned workunit is no good ("" if it is good), and its new checkpoint's fields. */
+async function examine(
+  t: Task,
+  w: Workunit,
+  dir: string,
+): Promise<{ why: string; fields: Record<string, string> }> {
+  if (t.result !== WORK_QUEUE_RESULT_SUCCESS) {
+    return { why: `result ${t.result}${t.failure ? ` (${t.failure})` : ""}`, fields: {} };
+  }
+  if (t.returnStatus !== 0) return { why: `exit status ${t.returnStatus}`, fields: {} };
+  const ckpt = checkpointPath(dir, w.chain, w.chunk);
+  const fields = checkpointFields(await Deno.readTextFile(ckpt).catch(() => ""));
+  const good = fields.chain === w.chain.id && Number(fields.chunk) === w.chunk;
+  return { why: good ? "" : `checkpoint ${ckpt} is not chunk ${w.chunk} of ${w.chain.id}`, fields };
+}
+
+/** The record of a good workunit. */
+function recordOf(
+  t: Task,
+  w: Workunit,
+  run: number,
+  fields: Record<string, string>,
+): WorkunitRecord {
+  return {
+    chain: w.chain.id,
+    chunk: w.chunk,
+    run,
+    taskId: t.id,
+    worker: t.host ?? "?",
+    hostname: t.hostname ?? "?",
+    execSeconds: (t.executionTime ?? 0) / 1e6,
+    turnaroundSeconds: ((t.finishTime ?? 0) - (t.submitTime ?? 0)) / 1000,
+    attempts: t.attempts,
+    energy: Number(fields.energy),
+    finished: new Date().toISOString(),
+  };
+}
+
 /** Runs the project until every chain is done; returns the exit status. */
 async function run(opts: Options, project: Project): Promise<number> {
   const dir = opts.dir ?? `${project.name}.run`;
@@ -220,19 +258,7 @@ async function run(opts: Options, project: Project): Promise<number> {
       if (!t) continue;
       const w = inflight.get(t.id)!;
       inflight.delete(t.id);
-      const ckpt = checkpointPath(dir, w.chain, w.chunk);
-      let fields: Record<string, string> = {};
-      let why = "";
-      if (t.result !== WORK_QUEUE_RESULT_SUCCESS) {
-        why = `result ${t.result}${t.failure ? ` (${t.failure})` : ""}`;
-      } else if (t.returnStatus !== 0) {
-        why = `exit status ${t.returnStatus}`;
-      } else {
-        fields = checkpointFields(await Deno.readTextFile(ckpt).catch(() => ""));
-        if (fields.chain !== w.chain.id || Number(fields.chunk) !== w.chunk) {
-          why = `checkpoint ${ckpt} is not chunk ${w.chunk} of ${w.chain.id}`;
-        }
-      }
+      const { why, fields } = await examine(t, w, dir);
       st.dispatched = dispatchedBefore + wq.stats.tasksDispatched;
       if (why) {
         st.failures++;
@@ -246,19 +272,7 @@ async function run(opts: Options, project: Project): Promise<number> {
         continue;
       }
       st.done[w.chain.id] = w.chunk;
-      st.records.push({
-        chain: w.chain.id,
-        chunk: w.chunk,
-        run: st.runs,
-        taskId: t.id,
-        worker: t.host ?? "?",
-        hostname: t.hostname ?? "?",
-        execSeconds: (t.executionTime ?? 0) / 1e6,
-        turnaroundSeconds: ((t.finishTime ?? 0) - (t.submitTime ?? 0)) / 1000,
-        attempts: t.attempts,
-        energy: Number(fields.energy),
-        finished: new Date().toISOString(),
-      });
+      st.records.push(recordOf(t, w, st.runs, fields));
       await stateFile.save(st);
       received++;
       if (opts.killAfter !== undefined && received >= opts.killAfter) {
@@ -379,7 +393,9 @@ async function report(
     Math.max(h.length, ...shown.map((r) => r[i].length))
   );
   for (const r of [header.slice(0, 9), ...shown]) {
-    console.log(r.map((v, i) => (i < 2 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join("  "));
+    console.log(
+      r.map((v, i) => (i < 2 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join("  ").trimEnd(),
+    );
   }
   console.log();
   console.log(`per-workunit records: ${dir}/workunits.csv; per-chain results: ${dir}/results.csv`);
