@@ -13,6 +13,7 @@ import {
   type Project,
   seedOf,
 } from "../examples/workunits/project.ts";
+import { startOurCatalog } from "./_catalog.ts";
 
 const PROJECT = {
   name: "small",
@@ -267,6 +268,23 @@ Deno.test("workunits: external workers on two hosts (ours and CCTools') show as 
   // Both normally serve; on a loaded machine one may do everything.
   assert.ok([...hosts].every((h) => h === "node-a" || h === "node-b"), [...hosts].join(" "));
   assert.equal(tableII(p.log()).hosts, hosts.size);
+});
+
+Deno.test("workunits: --name advertises the project to the catalog, where a worker finds it", async () => {
+  await using tmp = await tempDir();
+  const d = tmp.path;
+  await using catalog = await startOurCatalog();
+  const name = `wu-test-${crypto.randomUUID().slice(0, 8)}`;
+  const args = await setUp(d);
+  const at = `127.0.0.1:${catalog.port}`;
+  await using p = workunits([...args, ...EXTERNAL, "--name", name, "--catalog", at]);
+  await listening(p);
+  await using w = startWorker(null, {
+    args: [...await workerArgs(`${d}/w`), "-M", name, "-C", at],
+  });
+  const status = await p.status;
+  assert.equal(status.code, 0, `${p.log()}\nworker:\n${w.log()}\ncatalog:\n${catalog.log()}`);
+  await checkFinished(d, p.log());
 });
 
 Deno.test("workunits: a bad project file, bad options or another project's state are refused by name", async () => {
