@@ -49,7 +49,7 @@ const USAGE = `Usage: deno task workunits [OPTIONS]
   --port N             port to listen on (default: any free port with local workers, else ${WORK_QUEUE_DEFAULT_PORT})
   --hostname ADDR      address to listen on (default: 127.0.0.1 with local workers, else 0.0.0.0)
   --name NAME          advertise the manager to the catalog under this project name
-  --catalog HOST:PORT  the catalog to advertise to (default: CATALOG_HOST/CATALOG_PORT)
+  --catalog HOST:PORT  the catalog to advertise to (default: localhost:9097)
   --max-failures N     failed attempts of one workunit before its chain is given up (default 3)
   --progress-every S   seconds between progress lines when stderr is not a terminal (default 10)
   --kill-after N       for testing: exit at once with status ${EXIT_CRASH} after N results`;
