@@ -1,0 +1,433 @@
+/**
+ * A Folding@work-style project: conditions × replicates, each a chain of
+ * chunks of a toy protein-folding simulation, run as workunits on workers.
+ *
+ * The project file declares the conditions (temperatures), the replicates
+ * per condition and the chunks per chain. Each workunit is one chunk: it
+ * sends `fold.sh` (cached on the worker) and the chain's last checkpoint,
+ * runs it, and brings the next checkpoint back; the chain's next workunit
+ * starts from that. The master keeps its state in a file, so that it can be
+ * stopped or killed and started again where it was. At the end it prints a
+ * table like the paper's Table II and writes CSV files. See README.md here.
+ *
+ * ```sh
+ * deno task workunits                                  # project.json, 2 local workers
+ * deno task workunits --project my.json --dir run1 --workers 4
+ * deno task workunits --workers 0 --port 9123 --name fold   # external workers
+ * ```
+ *
+ * @module
+ */
+
+import { dirname } from "node:path";
+import { parseArgs } from "node:util";
+import { Task, WORK_QUEUE_DEFAULT_PORT, WORK_QUEUE_RESULT_SUCCESS, WorkQueue } from "../../mod.ts";
+import { type LocalWorker, startLocalWorker, waitForLocalWorkers } from "../_local_worker.ts";
+import {
+  type Chain,
+  chainsOf,
+  checkpointFields,
+  initialCheckpoint,
+  loadProject,
+  type Project,
+  seedOf,
+} from "./project.ts";
+import { Progress, summarize, tableII, toCsv } from "./report.ts";
+import { newState, type State, StateFile, type WorkunitRecord } from "./state.ts";
+
+const HERE = new URL(".", import.meta.url).pathname;
+/** The chunk program every workunit runs. */
+const PROGRAM = `${HERE}fold.sh`;
+/** The exit status of a simulated crash (`--kill-after`). */
+const EXIT_CRASH = 3;
+
+const USAGE = `Usage: deno task workunits [OPTIONS]
+  --project FILE       the project (default: examples/workunits/project.json)
+  --dir DIR            checkpoints, state and CSV files (default: ./NAME.run, NAME from the project)
+  --state FILE         the state file (default: DIR/state.json)
+  --workers N          local workers to start (default 2); 0: wait for external workers
+  --port N             port to listen on (default: any free port with local workers, else ${WORK_QUEUE_DEFAULT_PORT})
+  --hostname ADDR      address to listen on (default: 127.0.0.1 with local workers, else 0.0.0.0)
+  --name NAME          advertise the manager to the catalog under this project name
+  --catalog HOST:PORT  the catalog to advertise to (default: localhost:9097)
+  --max-failures N     failed attempts of one workunit before its chain is given up (default 3)
+  --progress-every S   seconds between progress lines when stderr is not a terminal (default 10)
+  --kill-after N       for testing: exit at once with status ${EXIT_CRASH} after N results`;
+
+/** The command line, checked. */
+interface Options {
+  project: string;
+  dir?: string;
+  state?: string;
+  workers: number;
+  port?: number;
+  hostname?: string;
+  name?: string;
+  catalog?: string;
+  maxFailures: number;
+  progressEvery: number;
+  killAfter?: number;
+}
+
+function wholeNumber(flag: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < min) {
+    throw new RangeError(`Cannot use --${flag}: it must be a whole number >= ${min}, not '${v}'`);
+  }
+  return n;
+}
+
+function parseOptions(args: string[]): Options | null {
+  const { values } = parseArgs({
+    args,
+    options: {
+      project: { type: "string", default: `${HERE}project.json` },
+      dir: { type: "string" },
+      state: { type: "string" },
+      workers: { type: "string", default: "2" },
+      port: { type: "string" },
+      hostname: { type: "string" },
+      name: { type: "string" },
+      catalog: { type: "string" },
+      "max-failures": { type: "string", default: "3" },
+      "progress-every": { type: "string", default: "10" },
+      "kill-after": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return null;
+  return {
+    project: values.project,
+    dir: values.dir,
+    state: values.state,
+    workers: wholeNumber("workers", values.workers, 0)!,
+    port: wholeNumber("port", values.port, 0),
+    hostname: values.hostname,
+    name: values.name,
+    catalog: values.catalog,
+    maxFailures: wholeNumber("max-failures", values["max-failures"], 1)!,
+    progressEvery: wholeNumber("progress-every", values["progress-every"], 0)!,
+    killAfter: wholeNumber("kill-after", values["kill-after"], 1),
+  };
+}
+
+/** Where a chain's checkpoint after `chunk` chunks lives. */
+function checkpointPath(dir: string, chain: Chain, chunk: number): string {
+  return `${dir}/chains/${chain.id}/chunk-${String(chunk).padStart(4, "0")}.ckpt`;
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** A workunit on its way: which chunk of which chain, and how often it failed. */
+interface Workunit {
+  chain: Chain;
+  chunk: number;
+  failures: number;
+}
+
+/** Why a returned workunit is no good ("" if it is good), and its new checkpoint's fields. */
+async function examine(
+  t: Task,
+  w: Workunit,
+  dir: string,
+): Promise<{ why: string; fields: Record<string, string> }> {
+  if (t.result !== WORK_QUEUE_RESULT_SUCCESS) {
+    return { why: `result ${t.result}${t.failure ? ` (${t.failure})` : ""}`, fields: {} };
+  }
+  if (t.returnStatus !== 0) return { why: `exit status ${t.returnStatus}`, fields: {} };
+  const ckpt = checkpointPath(dir, w.chain, w.chunk);
+  const fields = checkpointFields(await Deno.readTextFile(ckpt).catch(() => ""));
+  const good = fields.chain === w.chain.id && Number(fields.chunk) === w.chunk;
+  return { why: good ? "" : `checkpoint ${ckpt} is not chunk ${w.chunk} of ${w.chain.id}`, fields };
+}
+
+/** The record of a good workunit. */
+function recordOf(
+  t: Task,
+  w: Workunit,
+  run: number,
+  fields: Record<string, string>,
+): WorkunitRecord {
+  return {
+    chain: w.chain.id,
+    chunk: w.chunk,
+    run,
+    taskId: t.id,
+    worker: t.host ?? "?",
+    hostname: t.hostname ?? "?",
+    execSeconds: (t.executionTime ?? 0) / 1e6,
+    turnaroundSeconds: ((t.finishTime ?? 0) - (t.submitTime ?? 0)) / 1000,
+    attempts: t.attempts,
+    energy: Number(fields.energy),
+    finished: new Date().toISOString(),
+  };
+}
+
+/** Runs the project until every chain is done; returns the exit status. */
+async function run(opts: Options, project: Project): Promise<number> {
+  const dir = opts.dir ?? `${project.name}.run`;
+  const stateFile = new StateFile(opts.state ?? `${dir}/state.json`);
+  const chains = chainsOf(project);
+  const total = chains.length * project.chunks;
+
+  let state: State | null = await stateFile.load(project);
+  const resumed = state !== null;
+  if (!state) {
+    state = newState(project, chains.map((c) => c.id));
+    await Deno.mkdir(dirname(stateFile.path), { recursive: true });
+    for (const c of chains) {
+      await Deno.mkdir(`${dir}/chains/${c.id}`, { recursive: true });
+      await Deno.writeTextFile(checkpointPath(dir, c, 0), initialCheckpoint(c, project.beads));
+    }
+  }
+  state.runs++;
+  await stateFile.save(state);
+  const st = state;
+  const doneCount = () => Object.values(st.done).reduce((a, b) => a + b, 0);
+  const already = doneCount();
+  const pending = chains.filter((c) => st.done[c.id] < project.chunks);
+
+  console.log(
+    `project ${project.name}: ${project.conditions.length} conditions x ${project.replicates} replicates x ${project.chunks} chunks = ${total} workunits`,
+  );
+  console.log(`state in ${stateFile.path}; checkpoints in ${dir}/chains`);
+  if (resumed) {
+    console.log(
+      `resuming (run ${st.runs}): ${already} of ${total} workunits already done; ${pending.length} chains to continue`,
+    );
+  }
+
+  const failedChains: string[] = [];
+  const workers: LocalWorker[] = [];
+  if (pending.length > 0) {
+    const local = opts.workers > 0;
+    await using wq = new WorkQueue({
+      port: opts.port ?? (local ? 0 : WORK_QUEUE_DEFAULT_PORT),
+      hostname: opts.hostname ?? (local ? "127.0.0.1" : "0.0.0.0"),
+      name: opts.name,
+      catalog: opts.catalog,
+    });
+    console.log(`manager listening on port ${wq.port}`);
+    if (local) {
+      for (let i = 1; i <= opts.workers; i++) {
+        const workdir = `${dir}/workers/run${st.runs}-w${i}`;
+        await Deno.mkdir(workdir, { recursive: true });
+        workers.push(startLocalWorker(wq.port, { workdir, cores: 1 }));
+      }
+      console.log(`started ${opts.workers} local workers`);
+    } else {
+      console.log(`waiting for workers: worker/main.ts HOST ${wq.port} (or work_queue_worker)`);
+    }
+
+    const inflight = new Map<number, Workunit>();
+    const submit = (w: Workunit) => {
+      const c = w.chain;
+      const t = new Task(
+        `sh fold.sh in.ckpt out.ckpt ${
+          seedOf(c, w.chunk)
+        } ${c.condition.temperature} ${project.steps}`,
+      )
+        .specifyInputFile(PROGRAM, "fold.sh", { cache: true })
+        .specifyInputFile(checkpointPath(dir, c, w.chunk - 1), "in.ckpt", { cache: false })
+        .specifyOutputFile(checkpointPath(dir, c, w.chunk), "out.ckpt")
+        .specifyCores(1)
+        .specifyTag(`${c.id}/${w.chunk}`);
+      inflight.set(wq.submit(t), w);
+    };
+    // The chunk each unfinished chain was at (in flight, if the last run died) goes first.
+    for (const c of pending) submit({ chain: c, chunk: st.done[c.id] + 1, failures: 0 });
+
+    const dispatchedBefore = st.dispatched;
+    const progress = new Progress(total, opts.progressEvery * 1000);
+    let received = 0;
+    progress.update(doneCount(), 0, 0, true);
+    while (!wq.empty()) {
+      const t = await wq.wait(1);
+      const s = wq.stats;
+      progress.update(doneCount(), s.tasksRunning, s.workersConnected);
+      if (workers.length > 0 && workers.every((w) => w.exited)) {
+        throw new Error(
+          `Cannot run the workunits: every local worker exited; the first said:\n${
+            workers[0].output()
+          }`,
+        );
+      }
+      if (!t) continue;
+      const w = inflight.get(t.id)!;
+      inflight.delete(t.id);
+      const { why, fields } = await examine(t, w, dir);
+      st.dispatched = dispatchedBefore + wq.stats.tasksDispatched;
+      if (why) {
+        st.failures++;
+        w.failures++;
+        console.error(
+          `workunit ${w.chain.id} chunk ${w.chunk} failed (${w.failures} of ${opts.maxFailures}): ${why}; output: ${t.output.trim()}`,
+        );
+        if (w.failures < opts.maxFailures) submit(w);
+        else failedChains.push(w.chain.id);
+        await stateFile.save(st);
+        continue;
+      }
+      st.done[w.chain.id] = w.chunk;
+      st.records.push(recordOf(t, w, st.runs, fields));
+      await stateFile.save(st);
+      received++;
+      if (opts.killAfter !== undefined && received >= opts.killAfter) {
+        console.error(`--kill-after ${opts.killAfter}: exiting abruptly with status ${EXIT_CRASH}`);
+        Deno.exit(EXIT_CRASH);
+      }
+      if (w.chunk < project.chunks) submit({ chain: w.chain, chunk: w.chunk + 1, failures: 0 });
+    }
+    const s = wq.stats;
+    progress.update(doneCount(), s.tasksRunning, s.workersConnected, true);
+    progress.finish();
+    wq.shutdownWorkers(0);
+  }
+  // The manager is closed here (await using), so single-shot workers leave.
+  if (!(await stopWorkers(workers))) return 1;
+  await Deno.remove(`${dir}/workers`, { recursive: true }).catch(() => {});
+  return await report(dir, st, chains, failedChains);
+}
+
+/** Waits for the local workers to exit (killing them after 15 s); false if one failed. */
+async function stopWorkers(workers: LocalWorker[]): Promise<boolean> {
+  const { statuses, killed } = await waitForLocalWorkers(workers, 15_000);
+  if (killed) console.error(`local workers did not exit in time; killed them`);
+  let ok = true;
+  statuses.forEach((s, i) => {
+    if (s.success) return;
+    ok = false;
+    console.error(`local worker ${i + 1} exited with status ${s.code}:\n${workers[i].output()}`);
+  });
+  return ok;
+}
+
+/** Prints Table II and the chains' results, and writes the CSV files. */
+async function report(
+  dir: string,
+  st: State,
+  chains: Chain[],
+  failedChains: string[],
+): Promise<number> {
+  const project = st.project;
+  const total = chains.length * project.chunks;
+  const summary = summarize(st.records, st.dispatched);
+  console.log();
+  console.log(
+    tableII(
+      `Table II: project ${project.name}, ${total} workunits in ${chains.length} chains, ${st.runs} run${
+        st.runs === 1 ? "" : "s"
+      } of the master`,
+      summary,
+    ),
+  );
+
+  const rows = chains.map((c) => {
+    const done = st.done[c.id];
+    const f = done > 0 ? checkpointFields(Deno.readTextFileSync(checkpointPath(dir, c, done))) : {};
+    return [
+      c.id,
+      c.condition.name,
+      c.condition.temperature,
+      c.replicate,
+      done,
+      f.steps ?? 0,
+      f.energy ?? "",
+      f.rg ?? "",
+      f.contacts ?? "",
+      done > 0 ? checkpointPath(dir, c, done) : "",
+    ];
+  });
+  const header = [
+    "chain",
+    "condition",
+    "temperature",
+    "replicate",
+    "chunks",
+    "steps",
+    "energy",
+    "rg",
+    "contacts",
+    "checkpoint",
+  ];
+  await Deno.writeTextFile(`${dir}/results.csv`, toCsv(header, rows));
+  const recordHeader = [
+    "chain",
+    "chunk",
+    "run",
+    "task_id",
+    "worker",
+    "hostname",
+    "exec_seconds",
+    "turnaround_seconds",
+    "attempts",
+    "energy",
+    "finished",
+  ];
+  await Deno.writeTextFile(
+    `${dir}/workunits.csv`,
+    toCsv(
+      recordHeader,
+      st.records.map((r) => [
+        r.chain,
+        r.chunk,
+        r.run,
+        r.taskId,
+        r.worker,
+        r.hostname,
+        r.execSeconds,
+        r.turnaroundSeconds,
+        r.attempts,
+        r.energy,
+        r.finished,
+      ]),
+    ),
+  );
+
+  console.log();
+  const shown = rows.map((r) => r.slice(0, 9).map(String));
+  const widths = header.slice(0, 9).map((h, i) =>
+    Math.max(h.length, ...shown.map((r) => r[i].length))
+  );
+  for (const r of [header.slice(0, 9), ...shown]) {
+    console.log(
+      r.map((v, i) => (i < 2 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join("  ").trimEnd(),
+    );
+  }
+  console.log();
+  console.log(`per-workunit records: ${dir}/workunits.csv; per-chain results: ${dir}/results.csv`);
+  const finished = chains.filter((c) => st.done[c.id] === project.chunks).length;
+  if (failedChains.length > 0) {
+    console.log(`FAILED: chains given up after repeated failures: ${failedChains.join(", ")}`);
+    return 1;
+  }
+  console.log(`all ${finished} chains finished (${summary.received} of ${total} workunits)`);
+  return finished === chains.length ? 0 : 1;
+}
+
+async function main(): Promise<number> {
+  let opts: Options | null;
+  let project: Project;
+  try {
+    opts = parseOptions(Deno.args);
+    if (!opts) {
+      console.log(USAGE);
+      return 0;
+    }
+    project = await loadProject(opts.project);
+  } catch (e) {
+    console.error(`workunits: ${errorText(e)}\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await run(opts, project);
+  } catch (e) {
+    console.error(`workunits: ${errorText(e)}`);
+    return 1;
+  }
+}
+
+Deno.exit(await main());
