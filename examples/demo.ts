@@ -21,7 +21,7 @@
 
 import { parseArgs } from "node:util";
 import { Task, WORK_QUEUE_RESULT_SUCCESS, WorkQueue } from "../mod.ts";
-import { denoRunArgs } from "../tools/entrypoints.ts";
+import { type LocalWorker, pause, reapLocalWorkers, startLocalWorker } from "./local_workers.ts";
 
 /** The shared input: what every task runs. */
 const SCRIPT = `#!/bin/sh
@@ -52,62 +52,6 @@ function expected(seed: number, n: number): string {
   const sum = xs.reduce((a, b) => a + b, 0);
   const median = xs[Math.floor((n + 1) / 2) - 1];
   return `seed=${seed} count=${n} sum=${sum} min=${xs[0]} median=${median} max=${xs[n - 1]}\n`;
-}
-
-/** Sleeps without keeping the process alive. */
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const id = setTimeout(resolve, ms);
-    Deno.unrefTimer(id);
-  });
-}
-
-/** One local worker, its captured output and its exit. */
-interface LocalWorker {
-  child: Deno.ChildProcess;
-  output(): string;
-  status: Promise<Deno.CommandStatus>;
-  exited: boolean;
-}
-
-function startWorker(port: number, workdir: string): LocalWorker {
-  const [exe, ...args] = denoRunArgs("worker");
-  const child = new Deno.Command(exe, {
-    args: [
-      ...args,
-      "--single-shot",
-      "--cores",
-      "2",
-      "-t",
-      "120",
-      "-s",
-      workdir,
-      "127.0.0.1",
-      String(port),
-    ],
-    // Keep CCTools-style catalog lookups on this machine.
-    env: { CATALOG_HOST: "127.0.0.1", CATALOG_PORT: "9" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let text = "";
-  const decoder = new TextDecoder();
-  const pump = async (s: ReadableStream<Uint8Array>) => {
-    for await (const chunk of s) text += decoder.decode(chunk, { stream: true });
-  };
-  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
-  const w: LocalWorker = {
-    child,
-    output: () => text,
-    status: child.status.then(async (s) => {
-      w.exited = true;
-      await pumps;
-      return s;
-    }),
-    exited: false,
-  };
-  return w;
 }
 
 function seconds(ms: number): string {
@@ -143,7 +87,7 @@ async function main(): Promise<number> {
     for (const name of ["a", "b"]) {
       const workdir = `${dir}/worker-${name}`;
       await Deno.mkdir(workdir);
-      workers.push(startWorker(wq.port, workdir));
+      workers.push(startLocalWorker(wq.port, { workdir, cores: 2 }));
     }
     // Submit once both workers are in, so that the ensemble spreads over them.
     const deadline = Date.now() + 60_000;
@@ -224,19 +168,7 @@ async function main(): Promise<number> {
     console.error(`demo: ${e instanceof Error ? e.message : e}`);
   } finally {
     // The manager is closed here (await using); wait for the workers to leave.
-    const exited = Promise.all(workers.map((w) => w.status));
-    const timeout = pause(15_000).then(() => "timeout" as const);
-    if (await Promise.race([exited, timeout]) === "timeout") {
-      console.error(`demo: workers did not exit in time; killing them`);
-      for (const w of workers) if (!w.exited) w.child.kill("SIGKILL");
-    }
-    const statuses = await exited;
-    statuses.forEach((st, i) => {
-      if (!st.success) {
-        ok = false;
-        console.error(`demo: worker ${i + 1} exited with ${st.code}:\n${workers[i].output()}`);
-      }
-    });
+    ok = (await reapLocalWorkers(workers, "demo")) && ok;
     await Deno.remove(dir, { recursive: true });
   }
   return ok ? 0 : 1;
