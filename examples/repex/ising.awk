@@ -14,8 +14,8 @@
 #
 # The random numbers come from the Park-Miller generator
 # (x = 16807 x mod 2^31-1), computed here exactly in double precision, not
-# from awk's rand(): the same input gives the same output with any POSIX awk
-# (mawk, gawk, busybox) on any worker, so a run is reproducible for a seed.
+# from awk's rand(), which differs between awks: the same input gives the
+# same output on any worker, so a run is reproducible for a seed.
 # Only sh and awk are needed, so any worker node can run it: no Deno, no
 # compiler.
 
