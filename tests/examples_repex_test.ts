@@ -14,11 +14,21 @@ function denoTask(name: string, args: string[] = []): string[] {
   return [Deno.execPath(), "task", "--quiet", name, ...args];
 }
 
-/** Runs a task to its end; returns its exit code and output. */
+/**
+ * Runs a task to its end; returns its exit code and output. A run that has
+ * not ended after 5 minutes (it takes seconds) is killed and fails the test.
+ */
 async function runTask(name: string, args: string[]): Promise<{ code: number; log: string }> {
   await using p = spawn(denoTask(name, args), { cwd: ROOT });
-  const { code } = await p.status;
-  return { code, log: p.log() };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<"hung">((r) => timer = setTimeout(() => r("hung"), 300_000));
+  const ended = await Promise.race([p.status, hung]);
+  clearTimeout(timer);
+  if (ended === "hung") {
+    p.killTree();
+    assert.fail(`deno task ${name} ${args.join(" ")} did not end:\n${p.log()}`);
+  }
+  return { code: ended.code, log: p.log() };
 }
 
 /** A CSV file as rows of named cells; checks that every row has the header's width. */

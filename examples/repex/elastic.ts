@@ -251,11 +251,15 @@ async function main(): Promise<number> {
         busy = children === null
           ? (wq.stats.workersBusy >= Math.max(n, wq.stats.workersConnected) ? [...live] : [])
           : live.filter((w) => children!.has(w.child.pid));
-        if (busy.length >= n && wq.stats.tasksWaiting === 0) break;
+        // Stop waiting too when fewer than n tasks are left to run.
+        const stats = wq.stats;
+        if (stats.tasksWaiting === 0 && busy.length >= Math.min(n, stats.tasksRunning)) break;
         await pause(20);
       }
+      const idle = live.filter((w) => !busy.includes(w));
+      // The busy ones first, the last started first.
+      const victims = [...idle, ...busy].slice(-n);
       const confirmed = busy.length >= n;
-      const victims = (confirmed ? busy : live).slice(-n);
       const before = live.length;
       for (const w of victims) {
         w.child.kill(signal);
@@ -286,8 +290,10 @@ async function main(): Promise<number> {
         for (const p of plan) if (p.step === step && p.change < 0) await remove(p);
       },
       check() {
-        if (live.length > 0 && live.every((w) => w.exited)) {
-          throw new Error(`Cannot go on: every worker exited:\n${live[0].output()}`);
+        if (live.every((w) => w.exited)) {
+          throw new Error(
+            `Cannot go on: no worker is left${live.length > 0 ? `:\n${live[0].output()}` : ""}`,
+          );
         }
       },
       afterStep(s) {
