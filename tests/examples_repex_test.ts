@@ -7,7 +7,7 @@
 // with a point per step and a line per event.
 
 import assert from "node:assert/strict";
-import { read, ROOT, spawn, tempDir } from "./_harness.ts";
+import { read, ROOT, spawn, startWorker, tempDir, until } from "./_harness.ts";
 
 /** `deno task NAME ARGS...` from the repository root. */
 function denoTask(name: string, args: string[] = []): string[] {
@@ -89,6 +89,8 @@ Deno.test("examples/repex/repex.ts: the same seed gives the same physics on 2 wo
   const b = await runTask("repex", [...size, "--workers", "1", "--out", `${tmp.path}/b`]);
   assert.equal(b.code, 0, b.log);
   assert.match(a.log, /^4 steps in [\d.]+ s; wrote /m, a.log);
+  // The first step waited for both workers, and both took part.
+  assert.equal(a.log.match(/^worker .* ran \d+ tasks$/gm)?.length, 2, a.log);
 
   const steps = await readCsv(`${tmp.path}/a/steps.csv`);
   assert.deepEqual(steps.map((s) => s.step), ["0", "1", "2", "3"]);
@@ -142,6 +144,49 @@ Deno.test("examples/repex/repex.ts: the same seed gives the same physics on 2 wo
   for (const f of ["temperatures.csv", "energies.csv"]) {
     assert.equal(await read(`${tmp.path}/b/${f}`), await read(`${tmp.path}/a/${f}`), f);
   }
+});
+
+Deno.test("examples/repex/repex.ts --workers 0: external workers, ours and CCTools', give the same physics", async () => {
+  await using tmp = await tempDir();
+  const size = ["--replicas", "4", "--steps", "3", "--sweeps", "30", "--size", "6", "--seed", "3"];
+  const local = await runTask("repex", [...size, "--workers", "1", "--out", `${tmp.path}/local`]);
+  assert.equal(local.code, 0, local.log);
+
+  await using manager = spawn(
+    denoTask("repex", [
+      ...size,
+      ...["--workers", "0", "--wait-for", "2", "--port", "0", "--hostname", "127.0.0.1"],
+      ...["--out", `${tmp.path}/ext`],
+    ]),
+    { cwd: ROOT },
+  );
+  let port = 0, exited = false;
+  manager.status.then(() => exited = true);
+  await until(() => {
+    port = Number(manager.log().match(/listening on port (\d+)/)?.[1] ?? 0);
+    return port > 0 || exited;
+  }, "repex.ts to listen");
+  assert.ok(port > 0, `repex.ts did not start:\n${manager.log()}`);
+  await Deno.mkdir(`${tmp.path}/w1`);
+  await Deno.mkdir(`${tmp.path}/w2`);
+  await using ours = startWorker(port, {
+    args: ["--single-shot", "--cores", "1", "-t", "60", "-s", `${tmp.path}/w1`],
+  });
+  await using theirs = startWorker(port, {
+    cctools: true,
+    args: ["--single-shot", "--cores", "1", "-t", "60", "-s", `${tmp.path}/w2`],
+  });
+  const status = await manager.status;
+  const log = manager.log();
+  assert.equal(status.code, 0, `${log}\nours:\n${ours.log()}\nCCTools:\n${theirs.log()}`);
+  assert.match(log, /^3 steps in [\d.]+ s; wrote /m);
+  // Both workers took part (the first step waited for both).
+  assert.equal(log.match(/^worker .* ran \d+ tasks$/gm)?.length, 2, log);
+  for (const f of ["temperatures.csv", "energies.csv"]) {
+    assert.equal(await read(`${tmp.path}/ext/${f}`), await read(`${tmp.path}/local/${f}`), f);
+  }
+  assert.equal((await ours.status).code, 0, ours.log());
+  assert.equal((await theirs.status).code, 0, theirs.log());
 });
 
 Deno.test("examples/repex: bad options get an error that names them", async () => {

@@ -12,7 +12,7 @@
  */
 
 import { WorkQueue } from "../../mod.ts";
-import { type LocalWorker, reapLocalWorkers, startLocalWorker } from "../local_workers.ts";
+import { type LocalWorker, pause, reapLocalWorkers, startLocalWorker } from "../local_workers.ts";
 import { readCommandLine, REPEX_DEFAULTS, REPEX_HELP, wholeOption } from "./cli.ts";
 import { runReplicaExchange, writeResults } from "./replica_exchange.ts";
 
@@ -24,25 +24,33 @@ per step, and writes steps.csv, temperatures.csv and energies.csv to --out.
 ${REPEX_HELP}
   --workers N    local workers to start (1 core each); 0: wait for external workers
   --port N       port to listen on (default: any free port with local workers,
-                 9123 without)`;
+                 9123 without; 0: any)
+  --hostname A   address to listen on (default: 127.0.0.1 with local workers,
+                 0.0.0.0 without)
+  --wait-for N   wait until N workers have connected before the first step
+                 (default: the local workers, so 0 without)`;
 
 async function main(): Promise<number> {
   const cl = readCommandLine(
     "repex",
     USAGE,
     REPEX_DEFAULTS,
-    { workers: "2", port: undefined },
+    { workers: "2", port: undefined, hostname: undefined, "wait-for": undefined },
     (v) => {
       const workers = wholeOption("workers", v.workers!, 0);
       const port = v.port === undefined ? (workers > 0 ? 0 : 9123) : Number(v.port);
       if (v.port?.trim() === "" || !Number.isInteger(port) || port < 0 || port > 65535) {
         throw new RangeError(`Cannot use --port: it must be 0..65535, not '${v.port}'`);
       }
-      return { workers, port };
+      const hostname = v.hostname ?? (workers > 0 ? "127.0.0.1" : "0.0.0.0");
+      const waitFor = v["wait-for"] === undefined
+        ? workers
+        : wholeOption("wait-for", v["wait-for"], 0);
+      return { workers, port, hostname, waitFor };
     },
   );
   if (typeof cl === "number") return cl;
-  const { run: { options, out }, extra: { workers: nWorkers, port } } = cl;
+  const { run: { options, out }, extra: { workers: nWorkers, port, hostname, waitFor } } = cl;
 
   const workers: LocalWorker[] = [];
   const scratch = await Deno.makeTempDir({ prefix: "wq-repex-" });
@@ -51,7 +59,7 @@ async function main(): Promise<number> {
     await Deno.mkdir(out, { recursive: true });
     await using wq = new WorkQueue({
       port,
-      hostname: nWorkers > 0 ? "127.0.0.1" : "0.0.0.0",
+      hostname,
       name: "wq-repex",
     });
     console.log(`manager listening on port ${wq.port}`);
@@ -61,6 +69,13 @@ async function main(): Promise<number> {
       workers.push(startLocalWorker(wq.port, { workdir, cores: 1 }));
     }
     if (nWorkers === 0) console.log(`waiting for workers: worker/main.ts HOST ${wq.port}`);
+    while (wq.stats.workersConnected < waitFor) {
+      if (nWorkers > 0 && workers.every((w) => w.exited)) {
+        throw new Error(`Cannot start: every local worker exited:\n${workers[0].output()}`);
+      }
+      await pause(50);
+    }
+    if (waitFor > 0) console.log(`${wq.stats.workersConnected} workers connected`);
     console.log(
       `${options.replicas} replicas, T ${options.tmin}..${options.tmax}, ${options.steps} steps of ${options.sweeps} sweeps on ${options.size}x${options.size} spins`,
     );
@@ -91,6 +106,7 @@ async function main(): Promise<number> {
         }  ${ratio}`,
       );
     }
+    for (const [where, n] of result.tasksByWorker) console.log(`worker ${where} ran ${n} tasks`);
     const total = result.steps.reduce((a, s) => a + s.duration, 0);
     console.log(`\n${options.steps} steps in ${total.toFixed(2)} s; wrote ${paths.join(", ")}`);
     ok = true;

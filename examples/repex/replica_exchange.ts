@@ -123,6 +123,8 @@ export interface RepexResult {
   perTemperature: TemperatureRecord[];
   /** One record per step and temperature. */
   energies: EnergyRecord[];
+  /** Tasks run per worker, by its host name and address. */
+  tasksByWorker: Map<string, number>;
 }
 
 /**
@@ -245,6 +247,7 @@ export async function runReplicaExchange(
   const sums = temperatures.map(() => ({ energy: 0, absM: 0, attempted: 0, accepted: 0 }));
   const steps: StepRecord[] = [];
   const energies: EnergyRecord[] = [];
+  const tasksByWorker = new Map<string, number>();
   const spins = size * size;
   await Deno.mkdir(dir, { recursive: true });
   const t0 = options.t0 ?? Date.now();
@@ -300,6 +303,8 @@ export async function runReplicaExchange(
         seed: mine.seed,
       });
       results++;
+      const where = `${task.hostname ?? "?"} (${task.host ?? "?"})`;
+      tasksByWorker.set(where, (tasksByWorker.get(where) ?? 0) + 1);
     }
     await during;
     if (duringError !== undefined) throw duringError;
@@ -345,7 +350,7 @@ export async function runReplicaExchange(
     attempted: sums[index].attempted,
     accepted: sums[index].accepted,
   }));
-  return { temperatures, steps, perTemperature, energies };
+  return { temperatures, steps, perTemperature, energies, tasksByWorker };
 }
 
 /**
