@@ -103,7 +103,7 @@ async function main(): Promise<number> {
       console.log(
         `${t.temperature.toFixed(3).padStart(6)}  ${t.meanEnergy.toFixed(4).padStart(8)}  ${
           t.meanAbsMagnetization.toFixed(4).padStart(10)
-        }  ${ratio}`,
+        }  ${ratio}`.trimEnd(),
       );
     }
     for (const [where, n] of result.tasksByWorker) console.log(`worker ${where} ran ${n} tasks`);
