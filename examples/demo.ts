@@ -21,7 +21,7 @@
 
 import { parseArgs } from "node:util";
 import { Task, WORK_QUEUE_RESULT_SUCCESS, WorkQueue } from "../mod.ts";
-import { type LocalWorker, startLocalWorker, waitForLocalWorkers } from "./_local_worker.ts";
+import { type LocalWorker, pause, reapLocalWorkers, startLocalWorker } from "./local_workers.ts";
 
 /** The shared input: what every task runs. */
 const SCRIPT = `#!/bin/sh
@@ -52,14 +52,6 @@ function expected(seed: number, n: number): string {
   const sum = xs.reduce((a, b) => a + b, 0);
   const median = xs[Math.floor((n + 1) / 2) - 1];
   return `seed=${seed} count=${n} sum=${sum} min=${xs[0]} median=${median} max=${xs[n - 1]}\n`;
-}
-
-/** Sleeps without keeping the process alive. */
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const id = setTimeout(resolve, ms);
-    Deno.unrefTimer(id);
-  });
 }
 
 function seconds(ms: number): string {
@@ -176,14 +168,7 @@ async function main(): Promise<number> {
     console.error(`demo: ${e instanceof Error ? e.message : e}`);
   } finally {
     // The manager is closed here (await using); wait for the workers to leave.
-    const { statuses, killed } = await waitForLocalWorkers(workers, 15_000);
-    if (killed) console.error(`demo: workers did not exit in time; killed them`);
-    statuses.forEach((st, i) => {
-      if (!st.success) {
-        ok = false;
-        console.error(`demo: worker ${i + 1} exited with ${st.code}:\n${workers[i].output()}`);
-      }
-    });
+    ok = (await reapLocalWorkers(workers, "demo")) && ok;
     await Deno.remove(dir, { recursive: true });
   }
   return ok ? 0 : 1;

@@ -22,7 +22,7 @@
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { Task, WORK_QUEUE_DEFAULT_PORT, WORK_QUEUE_RESULT_SUCCESS, WorkQueue } from "../../mod.ts";
-import { type LocalWorker, startLocalWorker, waitForLocalWorkers } from "../_local_worker.ts";
+import { type LocalWorker, reapLocalWorkers, startLocalWorker } from "../local_workers.ts";
 import {
   type Chain,
   chainsOf,
@@ -287,22 +287,9 @@ async function run(opts: Options, project: Project): Promise<number> {
     wq.shutdownWorkers(0);
   }
   // The manager is closed here (await using), so single-shot workers leave.
-  if (!(await stopWorkers(workers))) return 1;
+  if (!(await reapLocalWorkers(workers, "workunits"))) return 1;
   await Deno.remove(`${dir}/workers`, { recursive: true }).catch(() => {});
   return await report(dir, st, chains, failedChains);
-}
-
-/** Waits for the local workers to exit (killing them after 15 s); false if one failed. */
-async function stopWorkers(workers: LocalWorker[]): Promise<boolean> {
-  const { statuses, killed } = await waitForLocalWorkers(workers, 15_000);
-  if (killed) console.error(`local workers did not exit in time; killed them`);
-  let ok = true;
-  statuses.forEach((s, i) => {
-    if (s.success) return;
-    ok = false;
-    console.error(`local worker ${i + 1} exited with status ${s.code}:\n${workers[i].output()}`);
-  });
-  return ok;
 }
 
 /** Prints Table II and the chains' results, and writes the CSV files. */
