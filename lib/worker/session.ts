@@ -35,8 +35,12 @@ export type SessionEnd =
   | { kind: "idle" }
   /** The worker was told to stop (a signal). */
   | { kind: "aborted" }
-  /** EOF, a read/write error or a protocol error: reconnect after a backoff. */
-  | { kind: "lost"; reason: string };
+  /**
+   * EOF, a read/write error or a protocol error: reconnect after a backoff.
+   * `heard` says whether the manager sent any message it understood first
+   * (a peer that only refuses the worker has not served it).
+   */
+  | { kind: "lost"; reason: string; heard?: boolean };
 
 /** Options for {@linkcode runSession}. */
 export interface SessionOptions {
@@ -78,6 +82,8 @@ class Session {
   #runner: TaskRunner;
   #log: WorkerLog;
   #end: SessionEnd | undefined;
+  /** Whether a message from the manager was understood. */
+  #heard = false;
   #closed = false;
   #availableSent = false;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -128,6 +134,7 @@ class Session {
         this.#busy = true;
         const end = await this.#dispatch(line);
         this.#busy = false;
+        this.#heard = true;
         if (end) this.#stop(end);
       }
     } catch (e) {
@@ -299,7 +306,7 @@ class Session {
 
   /** Records why the session ends (first reason wins) and closes the socket. */
   #stop(end: SessionEnd): void {
-    this.#end ??= end;
+    this.#end ??= end.kind === "lost" ? { ...end, heard: this.#heard } : end;
     this.#close();
   }
 

@@ -147,7 +147,15 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
       log.notice("stopping: single-shot mode");
       break;
     }
-    deadline = Date.now() + options.connectTimeout * 1000;
+    // A manager that served us restarts the connect timeout; one that only
+    // refused us (it wants a password we lack) does not, so such a worker
+    // gives up in time, as one that cannot connect at all does.
+    if (end.kind !== "lost" || end.heard) {
+      deadline = Date.now() + options.connectTimeout * 1000;
+    } else if (Date.now() >= deadline) {
+      log.notice(`stopping: no manager served us in ${options.connectTimeout} s (connect timeout)`);
+      return 0;
+    }
     // Looking up by project: a manager that went away is picked last for a while.
     if (found) finder?.avoid(found);
     found = undefined;
