@@ -209,6 +209,21 @@ export async function until(
   }
 }
 
+/**
+ * Waits until a program that runs a manager logs `listening on port N`, and
+ * returns N; fails with its log if it exits first or never says so.
+ */
+export async function listeningPort(p: Proc, what: string): Promise<number> {
+  let port = 0, exited = false;
+  p.status.then(() => exited = true);
+  await until(() => {
+    port = Number(p.log().match(/listening on port (\d+)/)?.[1] ?? 0);
+    return port > 0 || exited;
+  }, `${what} to listen`);
+  if (port === 0) throw new Error(`${what} did not start:\n${p.log()}`);
+  return port;
+}
+
 /** Reads a whole text file. */
 export function read(path: string): Promise<string> {
   return Deno.readTextFile(path);

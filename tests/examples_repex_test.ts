@@ -7,7 +7,7 @@
 // with a point per step and a line per event.
 
 import assert from "node:assert/strict";
-import { read, ROOT, spawn, startWorker, tempDir, until } from "./_harness.ts";
+import { listeningPort, read, ROOT, spawn, startWorker, tempDir } from "./_harness.ts";
 
 /** `deno task NAME ARGS...` from the repository root. */
 function denoTask(name: string, args: string[] = []): string[] {
@@ -160,13 +160,7 @@ Deno.test("examples/repex/repex.ts --workers 0: external workers, ours and CCToo
     ]),
     { cwd: ROOT },
   );
-  let port = 0, exited = false;
-  manager.status.then(() => exited = true);
-  await until(() => {
-    port = Number(manager.log().match(/listening on port (\d+)/)?.[1] ?? 0);
-    return port > 0 || exited;
-  }, "repex.ts to listen");
-  assert.ok(port > 0, `repex.ts did not start:\n${manager.log()}`);
+  const port = await listeningPort(manager, "repex.ts");
   await Deno.mkdir(`${tmp.path}/w1`);
   await Deno.mkdir(`${tmp.path}/w2`);
   await using ours = startWorker(port, {

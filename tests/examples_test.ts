@@ -5,7 +5,7 @@
 // type-checked here instead.
 
 import assert from "node:assert/strict";
-import { exists, read, ROOT, spawn, startWorker, tempDir, until } from "./_harness.ts";
+import { exists, listeningPort, read, ROOT, spawn, startWorker, tempDir } from "./_harness.ts";
 
 /** `deno task NAME ARGS...` from the repository root. */
 function denoTask(name: string, args: string[] = []): string[] {
@@ -54,13 +54,7 @@ Deno.test("examples/convert.ts: one task per image through a fake convert on one
     denoTask("convert", ["--port", "0", "--hostname", "127.0.0.1", `${d}/images`]),
     { cwd: ROOT },
   );
-  let port = 0, exited = false;
-  manager.status.then(() => exited = true);
-  await until(() => {
-    port = Number(manager.log().match(/listening on port (\d+)/)?.[1] ?? 0);
-    return port > 0 || exited;
-  }, "convert.ts to listen");
-  assert.ok(port > 0, `convert.ts did not start:\n${manager.log()}`);
+  const port = await listeningPort(manager, "convert.ts");
   await Deno.mkdir(`${d}/ws`);
   await using worker = startWorker(port, {
     args: ["--single-shot", "-t", "60", "-s", `${d}/ws`],

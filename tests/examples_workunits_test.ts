@@ -5,7 +5,7 @@
 // and the state file must agree with each other.
 
 import assert from "node:assert/strict";
-import { exists, type Proc, read, ROOT, spawn, startWorker, tempDir, until } from "./_harness.ts";
+import { exists, listeningPort, read, ROOT, spawn, startWorker, tempDir } from "./_harness.ts";
 import {
   chainsOf,
   initialCheckpoint,
@@ -192,18 +192,6 @@ Deno.test("workunits: killed after 3 results, it resumes from its state file and
 /** Options for a master that waits for external workers. */
 const EXTERNAL = ["--workers", "0", "--port", "0", "--hostname", "127.0.0.1"];
 
-/** The port a master listens on, once it says so. */
-async function listening(p: Proc): Promise<number> {
-  let port = 0, exited = false;
-  p.status.then(() => exited = true);
-  await until(() => {
-    port = Number(p.log().match(/manager listening on port (\d+)/)?.[1] ?? 0);
-    return port > 0 || exited;
-  }, "the manager to listen");
-  assert.ok(port > 0, p.log());
-  return port;
-}
-
 /** Arguments of a single-shot, 1-core external worker with its workspace in `dir`. */
 async function workerArgs(dir: string): Promise<string[]> {
   await Deno.mkdir(dir, { recursive: true });
@@ -217,7 +205,7 @@ Deno.test("workunits: a workunit that keeps failing is retried, its chain given 
   {
     // Without a PATH, the worker's shell finds no `sh`: no workunit makes its checkpoint.
     await using p = workunits([...args, ...EXTERNAL, "--max-failures", "2"]);
-    const port = await listening(p);
+    const port = await listeningPort(p, "the workunits master");
     await using w = startWorker(port, {
       args: await workerArgs(`${d}/w`),
       env: { PATH: "/nonexistent" },
@@ -253,7 +241,7 @@ Deno.test("workunits: external workers on two hosts (ours and CCTools') show as 
   const d = tmp.path;
   const args = await setUp(d);
   await using p = workunits([...args, ...EXTERNAL]);
-  const port = await listening(p);
+  const port = await listeningPort(p, "the workunits master");
   await using a = startWorker(port, { args: await workerArgs(`${d}/wa`), hostname: "node-a" });
   await using b = startWorker(port, {
     args: await workerArgs(`${d}/wb`),
@@ -278,7 +266,7 @@ Deno.test("workunits: --name advertises the project to the catalog, where a work
   const args = await setUp(d);
   const at = `127.0.0.1:${catalog.port}`;
   await using p = workunits([...args, ...EXTERNAL, "--name", name, "--catalog", at]);
-  await listening(p);
+  await listeningPort(p, "the workunits master");
   await using w = startWorker(null, {
     args: [...await workerArgs(`${d}/w`), "-M", name, "-C", at],
   });
