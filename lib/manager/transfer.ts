@@ -105,6 +105,11 @@ function memoOf(spec: InputSpec): SpecMemo {
 let bufferCounter = 0;
 let uncachedBufferHash: string | undefined;
 
+/** The staged form of an input that needs no file system: an empty directory or a buffer. */
+function stageInMemory(spec: Exclude<InputSpec, { kind: "file" }>): StagedInput {
+  return spec.kind === "emptydir" ? { kind: "emptydir", remote: spec.remote } : stageBuffer(spec);
+}
+
 function stageBuffer(spec: InputSpec & { kind: "buffer" }): StagedInput {
   let name: string;
   if (spec.cache) {
@@ -160,12 +165,8 @@ export function stageInputsSync(
   if (specs.length === 0) return NO_INPUTS;
   const inputs: StagedInput[] = [];
   for (const spec of specs) {
-    if (spec.kind === "emptydir") {
-      inputs.push({ kind: "emptydir", remote: spec.remote });
-      continue;
-    }
-    if (spec.kind === "buffer") {
-      inputs.push(stageBuffer(spec));
+    if (spec.kind !== "file") {
+      inputs.push(stageInMemory(spec));
       continue;
     }
     const path = absolute(spec);
@@ -195,12 +196,8 @@ const NO_INPUTS: StageResult = { inputs: [] };
 export async function stageInputs(task: Task): Promise<StageResult> {
   const inputs: StagedInput[] = [];
   for (const spec of task.inputs) {
-    if (spec.kind === "emptydir") {
-      inputs.push({ kind: "emptydir", remote: spec.remote });
-      continue;
-    }
-    if (spec.kind === "buffer") {
-      inputs.push(stageBuffer(spec));
+    if (spec.kind !== "file") {
+      inputs.push(stageInMemory(spec));
       continue;
     }
     const path = absolute(spec);
