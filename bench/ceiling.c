@@ -115,6 +115,20 @@ static void write_all(int fd, const char *buf, size_t n) {
   }
 }
 
+/* Listens on a free loopback port; `a` gets the address to connect to. */
+static int listen_loopback(struct sockaddr_in *a) {
+  int lfd = socket(AF_INET, SOCK_STREAM, 0);
+  if (lfd < 0) die("socket");
+  memset(a, 0, sizeof *a);
+  a->sin_family = AF_INET;
+  a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(lfd, (struct sockaddr *)a, sizeof *a) != 0) die("bind");
+  if (listen(lfd, 1) != 0) die("listen");
+  socklen_t len = sizeof *a;
+  if (getsockname(lfd, (struct sockaddr *)a, &len) != 0) die("getsockname");
+  return lfd;
+}
+
 /*
  * The file variant: a child reads each input file and sends it; this
  * process receives each file's bytes (their sizes known, as a worker knows
@@ -134,16 +148,8 @@ static double tcp_files(const char *dir, long n) {
     total += sizes[i];
     close(fd);
   }
-  int lfd = socket(AF_INET, SOCK_STREAM, 0);
-  if (lfd < 0) die("socket");
   struct sockaddr_in a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(lfd, (struct sockaddr *)&a, sizeof a) != 0) die("bind");
-  if (listen(lfd, 1) != 0) die("listen");
-  socklen_t len = sizeof a;
-  if (getsockname(lfd, (struct sockaddr *)&a, &len) != 0) die("getsockname");
+  int lfd = listen_loopback(&a);
   char *buf = malloc(buf_size);
   if (buf == NULL) die("malloc");
   pid_t pid = fork();
@@ -210,17 +216,8 @@ static double tcp_files(const char *dir, long n) {
 
 static int tcp(long long bytes, const char *dir, long n) {
   const size_t buf_size = 1 << 20;
-  int lfd = socket(AF_INET, SOCK_STREAM, 0);
-  if (lfd < 0) die("socket");
   struct sockaddr_in a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  if (bind(lfd, (struct sockaddr *)&a, sizeof a) != 0) die("bind");
-  if (listen(lfd, 1) != 0) die("listen");
-  socklen_t len = sizeof a;
-  if (getsockname(lfd, (struct sockaddr *)&a, &len) != 0) die("getsockname");
+  int lfd = listen_loopback(&a);
   char *buf = malloc(buf_size);
   if (buf == NULL) die("malloc");
   memset(buf, 'x', buf_size);
