@@ -9,8 +9,11 @@
 
 import { type Direction, frames, fromLatin1, latin1 } from "./frames.ts";
 
-/** Where the traces are, unless `WQ_SPEC_TRACES` says otherwise. */
-export const DEFAULT_TRACES = "/work/shared/spec/traces";
+/**
+ * Where the traces are, unless `WQ_SPEC_TRACES` says otherwise: `fuzz/traces/`,
+ * copies of the recorded sessions of the protocol spec (see its README).
+ */
+export const DEFAULT_TRACES: string = new URL("./traces", import.meta.url).pathname;
 
 /** One recorded session. */
 export interface Session {
