@@ -67,7 +67,9 @@ class WorkerProcess {
     };
     const pumps = Promise.all([pump(this.child.stdout), pump(this.child.stderr)]);
     this.status = this.child.status.then(async (s) => {
-      await Promise.race([pumps, new Promise((r) => setTimeout(r, 1000))]);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([pumps, new Promise((r) => timer = setTimeout(r, 1000))]);
+      clearTimeout(timer);
       this.exited = s;
       return s;
     });

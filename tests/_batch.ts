@@ -1,34 +1,34 @@
 /**
  * Helpers for the tests that submit workers through the real SLURM and Grid
- * Engine of this machine (brought up by `../shared/batch/*-up.sh`).
+ * Engine of this machine, which `deno task test` starts before the suite
+ * (tools/testenv/).
  *
  * @module
  */
 
 import assert from "node:assert/strict";
 import { Task, WORK_QUEUE_RESULT_SUCCESS, WorkQueue } from "../mod.ts";
-import { denoRunArgs, ROOT } from "../tools/entrypoints.ts";
+import { denoRunArgs } from "../tools/entrypoints.ts";
 import { spawn, tempDir, until } from "./_harness.ts";
+import { batchRunning, STATE_DIR, type System } from "../tools/testenv/setup.ts";
+import { SGE_ENV } from "../tools/testenv/sge.ts";
+import { slurmEnv } from "../tools/testenv/slurm.ts";
 
-/** The folder with `slurm-up.sh` and `sge-up.sh`. */
-export const BATCH_DIR: string = Deno.env.get("WQ_BATCH_DIR") ?? `${ROOT}/../shared/batch`;
-
-/** Runs `NAME-up.sh` (idempotent) with USER set; throws with its output on failure. */
-export async function batchUp(name: "slurm" | "sge"): Promise<void> {
-  const out = await new Deno.Command(`${BATCH_DIR}/${name}-up.sh`, {
-    env: { USER: Deno.env.get("USER") || "root" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const d = new TextDecoder();
-  if (!out.success) {
+/**
+ * The environment of `system`'s commands (sbatch, qsub...); fails with one
+ * line naming the command that starts it, unless its daemons run.
+ */
+function batchEnv(system: System): Record<string, string> {
+  if (!batchRunning(system)) {
     throw new Error(
-      `Cannot start ${name}: ${name}-up.sh exited with ${out.code}: ${d.decode(out.stdout)}${
-        d.decode(out.stderr)
-      }`,
+      `Cannot test ${system}: its daemons are not running; \`deno task test\` starts them ` +
+        `(as root), or run \`deno task test --setup-only\` first`,
     );
   }
+  return {
+    ...(system === "slurm" ? slurmEnv(STATE_DIR) : SGE_ENV),
+    USER: Deno.env.get("USER") || "root",
+  };
 }
 
 /**
@@ -36,10 +36,11 @@ export async function batchUp(name: "slurm" | "sge"): Promise<void> {
  * exact permission flags), runs tasks on them through a manager on
  * 127.0.0.1 port 0, checks that both connected, and cancels the jobs.
  */
-export async function submitAndRun(system: "slurm" | "sge"): Promise<void> {
+export async function submitAndRun(system: System): Promise<void> {
+  const env = batchEnv(system);
   await using dir = await tempDir(`wq-${system}-`);
   await using wq = new WorkQueue({ port: 0 });
-  const submit = spawn([
+  await using submit = spawn([
     ...denoRunArgs("submit"),
     "-T",
     system,
@@ -53,7 +54,7 @@ export async function submitAndRun(system: "slurm" | "sge"): Promise<void> {
     "127.0.0.1",
     String(wq.port),
     "2",
-  ], { env: { USER: Deno.env.get("USER") || "root" } });
+  ], { env });
   const status = await submit.status;
   assert.equal(status.code, 0, submit.log());
   const ids = [...submit.log().matchAll(new RegExp(`^submitted ${system} (\\S+) `, "gm"))].map((
@@ -79,8 +80,12 @@ export async function submitAndRun(system: "slurm" | "sge"): Promise<void> {
     await until(() => wq.stats.workersJoined >= 2, "both workers to connect", 60_000);
   } finally {
     const cancel = system === "slurm" ? ["scancel", ...ids] : ["qdel", ...ids];
-    await new Deno.Command(cancel[0], { args: cancel.slice(1), stdout: "null", stderr: "null" })
-      .output();
+    await new Deno.Command(cancel[0], {
+      args: cancel.slice(1),
+      env,
+      stdout: "null",
+      stderr: "null",
+    }).output();
   }
 }
 

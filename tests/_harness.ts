@@ -6,6 +6,7 @@
  */
 
 import { denoRunArgs, ROOT } from "../tools/entrypoints.ts";
+import { killAll, processesWithEnv } from "../tools/testenv/procs.ts";
 
 export { ROOT };
 
@@ -32,29 +33,18 @@ export interface Proc extends AsyncDisposable {
   log(): string;
   /** Resolves with the exit status. */
   status: Promise<Deno.CommandStatus>;
-  /** Sends a signal if it still runs. */
+  /** Sends a signal to the process alone, if it still runs. */
   kill(signal?: Deno.Signal): void;
   /**
-   * SIGKILLs the process and all its descendants, as when its machine dies
-   * (a killed worker's task would otherwise keep its socket open).
+   * SIGKILLs the process and every process it started, also those that left
+   * its process group (a worker's tasks run in sessions of their own), as
+   * when its machine dies.
    */
   killTree(): void;
 }
 
-/** The pids of a process's descendants, from /proc. */
-function descendants(pid: number): number[] {
-  const out: number[] = [];
-  let children: string;
-  try {
-    children = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`);
-  } catch {
-    return out;
-  }
-  for (const c of children.trim().split(/\s+/).filter(Boolean).map(Number)) {
-    out.push(c, ...descendants(c));
-  }
-  return out;
-}
+/** The variable that marks a spawned process and everything it starts. */
+const PROC_MARK = "WQ_TEST_PROC";
 
 /** Options for {@linkcode spawn}. */
 export interface SpawnOptions {
@@ -64,32 +54,54 @@ export interface SpawnOptions {
   echo?: boolean;
 }
 
-/** Spawns a process capturing its output; disposal kills it and waits. */
+/**
+ * Spawns a process capturing its output. It gets a process group of its own,
+ * a mark in its environment that its descendants inherit, and a temporary
+ * directory of its own as `TMPDIR` (where CCTools' worker keeps its
+ * workspace and Python its staging directories); disposal SIGKILLs the
+ * group and every marked process, waits for it, and removes that directory.
+ * Dispose of it with `await using` (or in `finally`), so that nothing
+ * outlives the test, also when the test fails.
+ */
 export function spawn(argv: string[], options: SpawnOptions = {}): Proc {
+  const mark = crypto.randomUUID();
+  const tmp = Deno.makeTempDirSync({ prefix: "wq-proc-" });
   const child = new Deno.Command(argv[0], {
     args: argv.slice(1),
     cwd: options.cwd,
-    env: options.env,
+    env: { TMPDIR: tmp, ...options.env, [PROC_MARK]: mark },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
+    detached: true, // a process group (and session) of its own
   }).spawn();
   let text = "";
   const decoder = new TextDecoder();
-  const pump = async (s: ReadableStream<Uint8Array>) => {
-    for await (const chunk of s) {
-      const t = decoder.decode(chunk, { stream: true });
-      text += t;
-      if (options.echo) Deno.stderr.writeSync(chunk);
+  const readers = [child.stdout.getReader(), child.stderr.getReader()];
+  const pump = async (r: ReadableStreamDefaultReader<Uint8Array>) => {
+    for (let c = await r.read(); !c.done; c = await r.read()) {
+      text += decoder.decode(c.value, { stream: true });
+      if (options.echo) Deno.stderr.writeSync(c.value);
     }
   };
-  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const pumps = Promise.all(readers.map(pump)).catch(() => {});
   // A killed process may leave children that hold its pipes open: wait for
   // its output only briefly once it has exited.
+  const removeTmp = () => {
+    try {
+      Deno.removeSync(tmp, { recursive: true });
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e; // removed already
+    }
+  };
   const status = child.status.then(async (s) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([pumps, new Promise((r) => timer = setTimeout(r, 1000))]);
     clearTimeout(timer);
+    // Its temporary directory goes with it, unless something it started
+    // still runs (then disposal removes it). Synchronous, so that no file
+    // operation is pending when the test ends.
+    if (processesWithEnv(PROC_MARK, mark).length === 0) removeTmp();
     return s;
   });
   let done = false;
@@ -103,15 +115,12 @@ export function spawn(argv: string[], options: SpawnOptions = {}): Proc {
     }
   };
   const killTree = () => {
-    const pids = descendants(child.pid);
-    kill("SIGKILL");
-    for (const p of pids) {
-      try {
-        Deno.kill(p, "SIGKILL");
-      } catch {
-        // it exited meanwhile
-      }
+    try {
+      Deno.kill(-child.pid, "SIGKILL"); // its group, whose id stays ours while a member lives
+    } catch {
+      // every member has exited
     }
+    killAll(processesWithEnv(PROC_MARK, mark));
   };
   return {
     child,
@@ -120,8 +129,14 @@ export function spawn(argv: string[], options: SpawnOptions = {}): Proc {
     kill,
     killTree,
     async [Symbol.asyncDispose]() {
-      kill("SIGKILL");
+      killTree();
       await status;
+      killTree(); // what was starting while the first sweep ran
+      // The pipes close once every writer is gone; one that escaped the mark
+      // (none should) must not keep the test's resources open.
+      for (const r of readers) await r.cancel().catch(() => {});
+      await pumps;
+      removeTmp();
     },
   };
 }
@@ -146,10 +161,11 @@ export interface WorkerOptions extends SpawnOptions {
 export function startWorker(port: number | null, options: WorkerOptions = {}): Proc {
   const base = options.cctools ? [requireBinary("work_queue_worker")] : denoRunArgs("worker");
   let uts: string[] = [];
+  let hosts: string | undefined;
   if (options.hostname !== undefined) {
     // CCTools' worker resolves its own name, so the name also goes into a
     // private /etc/hosts (bind-mounted in a private mount namespace).
-    const hosts = Deno.makeTempFileSync({ prefix: "wq-hosts-" });
+    hosts = Deno.makeTempFileSync({ prefix: "wq-hosts-" });
     Deno.writeTextFileSync(hosts, `127.0.0.1 localhost\n127.0.1.1 ${options.hostname}\n`);
     uts = [
       "unshare",
@@ -163,10 +179,14 @@ export function startWorker(port: number | null, options: WorkerOptions = {}): P
     ];
   }
   const address = port === null ? [] : ["127.0.0.1", String(port)];
-  return spawn([...uts, ...base, ...(options.args ?? []), ...address], {
+  const proc = spawn([...uts, ...base, ...(options.args ?? []), ...address], {
     ...options,
     env: { CATALOG_HOST: "127.0.0.1", CATALOG_PORT: "1", ...options.env },
   });
+  // The private /etc/hosts is bound by then; synchronous, so that no file
+  // operation is still pending when the test ends.
+  if (hosts !== undefined) proc.status.finally(() => Deno.removeSync(hosts));
+  return proc;
 }
 
 /**

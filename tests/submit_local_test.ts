@@ -9,7 +9,7 @@ import { spawn, tempDir, until } from "./_harness.ts";
 Deno.test("wq-submit-workers -T local starts COUNT detached workers", async () => {
   await using dir = await tempDir("wq-local-");
   await using wq = new WorkQueue({ port: 0 });
-  const submit = spawn([
+  await using submit = spawn([
     ...denoRunArgs("submit"),
     "-T",
     "local",
@@ -43,7 +43,7 @@ Deno.test("wq-submit-workers -T local starts COUNT detached workers", async () =
       }
     }
   }
-  const bad = spawn([...denoRunArgs("submit"), "-T", "lsf", "127.0.0.1", "1", "1"]);
+  await using bad = spawn([...denoRunArgs("submit"), "-T", "lsf", "127.0.0.1", "1", "1"]);
   assert.equal((await bad.status).code, 1);
   assert.match(bad.log(), /^wq-submit-workers: Cannot use option '-T': current value is 'lsf'/m);
 });

@@ -1,14 +1,11 @@
 // wq-submit-workers against the real Grid Engine of this machine: two
 // workers go through qsub, connect to a manager on loopback and run tasks.
 
-import { batchUp, submitAndRun } from "./_batch.ts";
+import { submitAndRun } from "./_batch.ts";
 
 Deno.test({
   name: "wq-submit-workers -T sge: two workers connect and run tasks",
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
-    await batchUp("sge");
     await submitAndRun("sge");
   },
 });

@@ -1,14 +1,11 @@
 // wq-submit-workers against the real SLURM of this machine: two workers go
 // through sbatch, connect to a manager on loopback and run tasks.
 
-import { batchUp, submitAndRun } from "./_batch.ts";
+import { submitAndRun } from "./_batch.ts";
 
 Deno.test({
   name: "wq-submit-workers -T slurm: two workers connect and run tasks",
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
-    await batchUp("slurm");
     await submitAndRun("slurm");
   },
 });

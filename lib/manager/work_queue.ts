@@ -511,7 +511,11 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       if (c.wc && w && !w.leaving) c.wc.writer.send("release\n");
       if (c.wc) flushes.push(c.wc.writer.flushed());
     }
-    await Promise.race([Promise.all(flushes), new Promise((r) => setTimeout(r, 2000))]);
+    // A worker that reads nothing gets 2 s; the timer must not outlive the
+    // close (a script would wait for it before it exits).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(flushes), new Promise((r) => timer = setTimeout(r, 2000))]);
+    clearTimeout(timer);
     for (const c of this.#conns.values()) this.#closeConn(c.conn);
     this.#conns.clear();
     for (const wake of this.#waiters.splice(0)) wake();
