@@ -3,6 +3,9 @@
  * Defined once: `deno task compile` builds binaries with these flags, and the
  * tests and the demo run the same entrypoints with `deno run` and the same
  * flags, so the permission set is exercised even where no binary is built.
+ * `deno task worker` (and `catalog`, `status`, `submit`, `pool`) in
+ * deno.json repeat the flags as {@linkcode taskCommand} gives them; a test
+ * keeps the two in step.
  *
  * @module
  */
@@ -99,4 +102,23 @@ export const ROOT: string = new URL("..", import.meta.url).pathname.replace(/\/$
 export function denoRunArgs(name: keyof typeof ENTRYPOINTS): string[] {
   const e = ENTRYPOINTS[name];
   return [Deno.execPath(), "run", "--quiet", ...e.permissions, `${ROOT}/${e.main}`];
+}
+
+/**
+ * The command of the `deno task NAME` that runs an entrypoint from source,
+ * as deno.json must spell it: `deno run FLAGS MAIN`, with MAIN relative to
+ * the repository root (where `deno task` runs). Arguments after the task
+ * name are appended to it.
+ *
+ * @param name The program.
+ * @returns The task's command line.
+ *
+ * @example
+ * ```ts
+ * console.assert(taskCommand("catalog") === "deno run --allow-net catalog/main.ts");
+ * ```
+ */
+export function taskCommand(name: keyof typeof ENTRYPOINTS): string {
+  const e = ENTRYPOINTS[name];
+  return ["deno", "run", ...e.permissions, e.main].join(" ");
 }
