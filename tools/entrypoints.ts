@@ -35,10 +35,11 @@ export const ENTRYPOINTS: Record<
     // resolved against the working directory at start-up). A batch job that
     // `cd`s into its scratch directory therefore works with `-s .` or no
     // `-s` under /tmp; a workspace elsewhere needs `deno run` with wider
-    // flags. It dials its manager, runs /bin/sh for tasks, reads the
+    // flags. It also reads /proc/driver/nvidia/gpus, to count the GPUs it
+    // offers. It dials its manager, runs /bin/sh for tasks, reads the
     // environment it passes to tasks and the machine's size.
     permissions: [
-      "--allow-read=/tmp,.",
+      "--allow-read=/tmp,.,/proc/driver/nvidia/gpus",
       "--allow-write=/tmp,.",
       "--allow-net",
       "--allow-run",

@@ -71,3 +71,16 @@ Deno.test("deno task worker passes its arguments through: a bad one is the worke
     /^wq-worker: Cannot parse option '--cores': expected a whole number or 'all', got 'many' \(see --help\)$/m,
   );
 });
+
+Deno.test("the worker's flags grant reading /proc/driver/nvidia/gpus, so it counts GPUs without a prompt", async () => {
+  const probe =
+    `console.log(Deno.permissions.querySync({ name: "read", path: "/proc/driver/nvidia/gpus" }).state)`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...ENTRYPOINTS.worker.permissions, `data:application/javascript,${probe}`],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(new TextDecoder().decode(out.stdout).trim(), "granted");
+});
