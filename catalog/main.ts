@@ -4,7 +4,8 @@
  * Usage:
  *
  * ```sh
- * deno run --allow-net catalog/main.ts [-p 9097] [-I 0.0.0.0] [-l 900] [--max-update-bytes N]
+ * deno task catalog [-p 9097] [-I 0.0.0.0] [-l 900] [--max-update-bytes N]
+ * deno run --allow-net catalog/main.ts [options]    # what the task runs
  * ```
  *
  * `--help` lists every option. Once listening it prints

@@ -5,10 +5,12 @@
  * Usage:
  *
  * ```sh
- * deno run --allow-net --allow-env=CATALOG_HOST,CATALOG_PORT catalog/status.ts [-C HOST:PORT] [-M REGEX] [--json]
- * deno run --allow-net --allow-env=CATALOG_HOST,CATALOG_PORT --allow-read catalog/status.ts \
- *   [-W|-T] [--json] [--password FILE] [--ssl] [--ssl-ca FILE] HOST PORT
+ * deno task status [-C HOST:PORT] [-M REGEX] [--json]
+ * deno task status [-W|-T] [--json] [--password FILE] [--ssl] [--ssl-ca FILE] HOST PORT
  * ```
+ *
+ * `deno task status` runs, in the repository root,
+ * `deno run --allow-net --allow-env=CATALOG_HOST,CATALOG_PORT --allow-read catalog/status.ts`.
  *
  * `--help` lists every option. Exit status: 0 on success, 1 for bad options
  * or when the catalog or manager cannot be reached (the message names it).

@@ -37,7 +37,9 @@ export const WORK_QUEUE_RANDOM_PORT = 0;
 export const WORK_QUEUE_WAITFORTASK = -1;
 
 /**
- * The task ran and every output came back.
+ * The task ran and every output came back. The command may still have
+ * failed: check `returnStatus` (an exit code, or the number of the signal
+ * that killed the task's shell).
  *
  * @example
  * ```ts
@@ -77,7 +79,10 @@ export const WORK_QUEUE_RESULT_OUTPUT_MISSING = 2;
  */
 export const WORK_QUEUE_RESULT_STDOUT_MISSING = 4;
 /**
- * The task was killed by a signal.
+ * CCTools' "terminated with a signal". Neither our worker nor our manager
+ * (nor CCTools' worker) produces it: a task whose shell a signal kills comes
+ * back as {@linkcode WORK_QUEUE_RESULT_SUCCESS} with the signal's number in
+ * `returnStatus`. The manager passes it on only if a worker reports it.
  *
  * @example
  * ```ts

@@ -3,6 +3,9 @@
  * Defined once: `deno task compile` builds binaries with these flags, and the
  * tests and the demo run the same entrypoints with `deno run` and the same
  * flags, so the permission set is exercised even where no binary is built.
+ * `deno task worker` (and `catalog`, `status`, `submit`, `pool`) in
+ * deno.json repeat the flags as {@linkcode taskCommand} gives them; a test
+ * keeps the two in step.
  *
  * @module
  */
@@ -32,10 +35,11 @@ export const ENTRYPOINTS: Record<
     // resolved against the working directory at start-up). A batch job that
     // `cd`s into its scratch directory therefore works with `-s .` or no
     // `-s` under /tmp; a workspace elsewhere needs `deno run` with wider
-    // flags. It dials its manager, runs /bin/sh for tasks, reads the
+    // flags. It also reads /proc/driver/nvidia/gpus, to count the GPUs it
+    // offers. It dials its manager, runs /bin/sh for tasks, reads the
     // environment it passes to tasks and the machine's size.
     permissions: [
-      "--allow-read=/tmp,.",
+      "--allow-read=/tmp,.,/proc/driver/nvidia/gpus",
       "--allow-write=/tmp,.",
       "--allow-net",
       "--allow-run",
@@ -99,4 +103,23 @@ export const ROOT: string = new URL("..", import.meta.url).pathname.replace(/\/$
 export function denoRunArgs(name: keyof typeof ENTRYPOINTS): string[] {
   const e = ENTRYPOINTS[name];
   return [Deno.execPath(), "run", "--quiet", ...e.permissions, `${ROOT}/${e.main}`];
+}
+
+/**
+ * The command of the `deno task NAME` that runs an entrypoint from source,
+ * as deno.json must spell it: `deno run FLAGS MAIN`, with MAIN relative to
+ * the repository root (where `deno task` runs). Arguments after the task
+ * name are appended to it.
+ *
+ * @param name The program.
+ * @returns The task's command line.
+ *
+ * @example
+ * ```ts
+ * console.assert(taskCommand("catalog") === "deno run --allow-net catalog/main.ts");
+ * ```
+ */
+export function taskCommand(name: keyof typeof ENTRYPOINTS): string {
+  const e = ENTRYPOINTS[name];
+  return ["deno", "run", ...e.permissions, e.main].join(" ");
 }

@@ -5,9 +5,16 @@
  * Usage:
  *
  * ```sh
- * deno run --allow-read --allow-write --allow-net --allow-run --allow-env --allow-sys \
- *   worker/main.ts [--cores N] [--memory MB] [--disk MB] [-t 900] [--single-shot] \
+ * deno task worker [--cores N] [--memory MB] [--disk MB] [-t 900] [--single-shot] \
  *   [-s WORKDIR] [-d all] [-o debug.log] HOST PORT        # or HOST:PORT
+ * ```
+ *
+ * `deno task worker` runs, in the repository root, the command line of
+ * `tools/entrypoints.ts`:
+ *
+ * ```sh
+ * deno run --allow-read=/tmp,.,/proc/driver/nvidia/gpus --allow-write=/tmp,. --allow-net \
+ *   --allow-run --allow-env --allow-sys worker/main.ts [options] HOST PORT
  * ```
  *
  * `--help` lists every option. Exit status: 0 after a normal stop (the

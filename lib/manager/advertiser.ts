@@ -36,21 +36,37 @@ export class Advertiser {
   /** Updates sent (one per catalog per round). */
   sent = 0;
 
-  /** @param options Catalogs, interval, transport, record and log. */
+  /**
+   * @param options Catalogs, interval, transport, record and log.
+   * @throws {TypeError} If `catalog` is given and is not a `host:port` list.
+   */
   constructor(options: AdvertiserOptions) {
     this.#o = options;
+    // A list given in code is checked now; CATALOG_HOST/CATALOG_PORT are read
+    // at the first update (an unnamed manager never reads them).
+    if (options.catalog) this.#catalogs = resolveCatalogs(options.catalog);
   }
 
-  /** The catalogs updates go to. */
+  /**
+   * The catalogs updates go to.
+   *
+   * @throws {TypeError} If CATALOG_HOST or CATALOG_PORT is malformed.
+   */
   get catalogs(): CatalogAddress[] {
     this.#catalogs ??= resolveCatalogs(this.#o.catalog);
     return this.#catalogs;
   }
 
-  /** Changes the catalogs (takes effect with the next update). */
+  /**
+   * Changes the catalogs (takes effect with the next update).
+   *
+   * @param catalog A `host:port[,host:port]` list.
+   * @throws {TypeError} If it is not one.
+   */
   setCatalog(catalog: string): void {
+    const catalogs = resolveCatalogs(catalog);
     this.#o.catalog = catalog;
-    this.#catalogs = undefined;
+    this.#catalogs = catalogs;
   }
 
   /** Sends one update now and then one every interval. */
@@ -63,16 +79,28 @@ export class Advertiser {
 
   /** Sends the current record now. */
   async update(extra: CatalogRecord = {}): Promise<void> {
-    const catalogs = this.catalogs;
+    let catalogs: CatalogAddress[];
+    try {
+      catalogs = this.catalogs;
+    } catch (e) {
+      // Malformed CATALOG_HOST/CATALOG_PORT: say so (once), advertise nowhere.
+      this.#report(
+        `cannot advertise to a catalog: ${(e as Error).message} (CATALOG_HOST/CATALOG_PORT)`,
+      );
+      return;
+    }
     const errors = await sendCatalogUpdate(catalogs, { ...this.#o.record(), ...extra }, {
       tcp: this.#o.tcp,
     });
     this.sent += catalogs.length - errors.length;
-    for (const e of errors) {
-      const level = this.#reported.has(e.message) ? "debug" : "warn";
-      this.#reported.add(e.message);
-      this.#o.log(level, e.message);
-    }
+    for (const e of errors) this.#report(e.message);
+  }
+
+  /** Logs a problem as a warning the first time, as debug after that. */
+  #report(message: string): void {
+    const level = this.#reported.has(message) ? "debug" : "warn";
+    this.#reported.add(message);
+    this.#o.log(level, message);
   }
 
   /** Stops the timer and sends the last update. */

@@ -113,6 +113,8 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
 
   /**
    * @param options Port, name, logging and timeouts.
+   * @throws {RangeError} For a bad `port` or `catalogInterval`, or an empty password.
+   * @throws {TypeError} If `catalog` is not a `host:port` list.
    * @throws {Deno.errors.AddrInUse} If the port is taken (with the port in the message).
    */
   constructor(options: WorkQueueOptions = {}) {
@@ -184,6 +186,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
    *
    * @param host The catalog's host, or a `host:port[,host:port]` list.
    * @param port Its port (default 9097).
+   * @throws {TypeError} If the address is not a `host:port` list.
    */
   specifyCatalogServer(host: string, port?: number): void {
     this.#advertiser.setCatalog(port === undefined ? host : `${host}:${port}`);

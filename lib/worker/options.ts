@@ -90,8 +90,9 @@ Options:
   -i, --min-backoff TIME  First reconnect delay (default 1s)
   -b, --max-backoff TIME  Longest reconnect delay (default 60s)
       --max-stdout BYTES  Most task output sent back (default 1G)
-      --fast-spawn        Start tasks in the worker's process group: about 1.5x faster
-                          to start, but a task that signals its group (kill 0) stops the worker
+      --fast-spawn        Start tasks in the worker's process group: 27% more tiny tasks
+                          per second (746 against 587/s in docs/benchmarks.md), but a
+                          task that signals its group (kill 0) stops the worker
   -h, --help              Show this help
   -v, --version           Show the version
 

@@ -36,7 +36,8 @@ export interface ResourceOverrides {
 /**
  * Measures the machine: cores from `navigator.hardwareConcurrency`, total
  * memory from `Deno.systemMemoryInfo()`, free disk of the file system that
- * holds `workdir`, and NVIDIA GPUs from `/proc/driver/nvidia/gpus`.
+ * holds `workdir`, and NVIDIA GPUs from `/proc/driver/nvidia/gpus` (none
+ * when the worker may not read it).
  *
  * @param workdir A directory on the disk to measure.
  * @param overrides Amounts given on the command line win.
@@ -56,9 +57,17 @@ function detectDisk(workdir: string): number {
   return Math.floor((Number(s.bavail) * Number(s.bsize)) / MB);
 }
 
+/** Where the NVIDIA driver lists one directory per GPU. */
+const NVIDIA_GPUS = "/proc/driver/nvidia/gpus";
+
 function detectGpus(): number {
+  // Without read permission there, Deno would ask on a terminal (or deny):
+  // count none rather than stop the worker with a prompt.
+  if (Deno.permissions.querySync({ name: "read", path: NVIDIA_GPUS }).state !== "granted") {
+    return 0;
+  }
   try {
-    return readdirSync("/proc/driver/nvidia/gpus").length;
+    return readdirSync(NVIDIA_GPUS).length;
   } catch {
     return 0; // no NVIDIA driver: no GPUs we know how to count
   }
