@@ -140,11 +140,15 @@ function checkCount(what: string, n: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const t = new Task("gzip < data.txt > data.txt.gz");
  * t.specifyInputFile("data.txt");
  * t.specifyOutputFile("data.txt.gz");
  * t.tag = "compress";
- * console.assert(t.inputs.length === 1 && t.outputs[0].remote === "data.txt.gz");
+ * assert.deepEqual(t.inputs, [
+ *   { kind: "file", local: "data.txt", remote: "data.txt", cache: true },
+ * ]);
+ * assert.deepEqual(t.outputs, [{ local: "data.txt.gz", remote: "data.txt.gz", cache: false }]);
  * ```
  */
 export class Task {
@@ -451,8 +455,10 @@ export class Task {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * const t = new Task("./simulate").specifyMaxRetries(3);
-   * console.assert(t.maxRetries === 3);
+   * assert.equal(t.maxRetries, 3);
+   * assert.throws(() => t.specifyMaxRetries(-1), RangeError);
    * ```
    */
   specifyMaxRetries(n: number): this {
@@ -472,8 +478,9 @@ export class Task {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * const t = new Task("./analyze").specifyPreferredHosts(["node07", "node08"]);
-   * console.assert(t.preferredHosts.length === 2);
+   * assert.deepEqual(t.preferredHosts, ["node07", "node08"]);
    * ```
    */
   specifyPreferredHosts(hosts: string[]): this {

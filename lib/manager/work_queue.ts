@@ -69,12 +69,15 @@ const STATUS_REQUESTS = new Set([
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Task, WorkQueue } from "../../mod.ts";
  *
  * await using wq = new WorkQueue({ port: 0 });
  * const t = new Task("echo hello");
  * const id = wq.submit(t);
- * console.assert(id === t.id && wq.stats.tasksWaiting === 1 && wq.port > 0);
+ * assert.equal(id, t.id);
+ * assert.equal(wq.stats.tasksWaiting, 1);
+ * assert.notEqual(wq.port, 0); // the port the system chose
  * ```
  */
 export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
