@@ -7,15 +7,16 @@
  *
  * @example Run a task and collect its output file
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Task, WorkQueue } from "./mod.ts";
  *
- * await using wq = new WorkQueue({ port: 0 });
- * console.log(`start workers with: worker/main.ts 127.0.0.1 ${wq.port}`);
+ * await using wq = new WorkQueue({ port: 0 }); // workers: worker/main.ts 127.0.0.1 <wq.port>
  *
  * const t = new Task("sort < in.txt > out.txt");
  * t.specifyInputBuffer("b\na\n", "in.txt");
  * t.specifyOutputFile("/tmp/out.txt", "out.txt");
- * wq.submit(t);
+ * assert.equal(wq.submit(t), t.id);
+ * assert.equal(wq.explain(t.id), `task ${t.id} waits: no worker is connected`);
  *
  * // With a worker connected, this loop yields t once its output is in place:
  * // for await (const done of wq) console.log(done.id, done.result, done.output);

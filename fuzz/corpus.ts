@@ -33,8 +33,8 @@ export interface Session {
  *
  * @example
  * ```ts
- * const b = pyBytes("a\\nb\\x00\\'");
- * console.assert(b.length === 5 && b[1] === 10 && b[3] === 0 && b[4] === 39);
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(pyBytes("a\\nb\\x00\\'"), new Uint8Array([97, 10, 98, 0, 39]));
  * ```
  */
 export function pyBytes(s: string): Uint8Array {

@@ -78,8 +78,10 @@ export function lengthFieldOf(header: string, dir: Direction): number | undefine
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const f = frames(new TextEncoder().encode("cmd 4\ntrueend\n"), "toWorker");
- * console.assert(f.length === 2 && f[0].header === "cmd 4" && f[1].header === "end");
+ * assert.deepEqual(f.map((x) => x.header), ["cmd 4", "end"]);
+ * assert.deepEqual([f[0].bodyStart, f[0].end], [6, 10]); // the 4-byte body "true"
  * ```
  */
 export function frames(bytes: Uint8Array, dir: Direction): Frame[] {

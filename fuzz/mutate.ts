@@ -123,12 +123,14 @@ export interface MutateOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Rng } from "./rng.ts";
- * const m = mutate(new Rng(1), [new TextEncoder().encode("cmd 4\ntrueend\n")], {
- *   dir: "toWorker",
- *   foreign: [],
- * });
- * console.assert(m.ops.length >= 1);
+ * const stream = [new TextEncoder().encode("cmd 4\ntrueend\n")];
+ * const m = mutate(new Rng(1), stream, { dir: "toWorker", foreign: [] });
+ * assert.ok(m.ops.length >= 1 && m.ops.length <= 4, `${m.ops}`);
+ * assert.notDeepEqual(m.chunks, stream);
+ * // The same seed mutates the same way, so a finding can be replayed.
+ * assert.deepEqual(mutate(new Rng(1), stream, { dir: "toWorker", foreign: [] }), m);
  * ```
  */
 export function mutate(rng: Rng, chunks: Uint8Array[], options: MutateOptions): Mutated {

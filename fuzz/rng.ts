@@ -13,7 +13,9 @@
  *
  * @example
  * ```ts
- * console.assert(mixSeed(1, "worker", 7) === mixSeed(1, "worker", 7));
+ * import assert from "node:assert/strict";
+ * assert.equal(mixSeed(1, "worker", 7), mixSeed(1, "worker", 7));
+ * assert.notEqual(mixSeed(1, "worker", 7), mixSeed(1, "worker", 8));
  * ```
  */
 export function mixSeed(...parts: (number | string)[]): number {
@@ -33,8 +35,11 @@ export function mixSeed(...parts: (number | string)[]): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const a = new Rng(42), b = new Rng(42);
- * console.assert(a.int(1000) === b.int(1000));
+ * const draws = [a.int(1000), a.int(1000), a.int(1000)];
+ * assert.deepEqual([b.int(1000), b.int(1000), b.int(1000)], draws);
+ * assert.ok(draws.every((n) => Number.isInteger(n) && n >= 0 && n < 1000), `${draws}`);
  * ```
  */
 export class Rng {

@@ -5,23 +5,18 @@
  * @module
  */
 
-/**
- * The port a manager listens on when none is given: `9123`.
- *
- * @example
- * ```ts
- * import { WORK_QUEUE_DEFAULT_PORT } from "./constants.ts";
- * console.assert(WORK_QUEUE_DEFAULT_PORT === 9123);
- * ```
- */
+/** The port a manager listens on when none is given: `9123`. */
 export const WORK_QUEUE_DEFAULT_PORT = 9123;
 /**
  * Pass as `port` to listen on any free port: `0`.
  *
  * @example
  * ```ts
- * import { WORK_QUEUE_RANDOM_PORT } from "./constants.ts";
- * console.assert(WORK_QUEUE_RANDOM_PORT === 0);
+ * import assert from "node:assert/strict";
+ * import { WORK_QUEUE_RANDOM_PORT, WorkQueue } from "../mod.ts";
+ *
+ * await using wq = new WorkQueue({ port: WORK_QUEUE_RANDOM_PORT, hostname: "127.0.0.1" });
+ * assert.notEqual(wq.port, WORK_QUEUE_RANDOM_PORT); // the port the system chose
  * ```
  */
 export const WORK_QUEUE_RANDOM_PORT = 0;
@@ -30,8 +25,12 @@ export const WORK_QUEUE_RANDOM_PORT = 0;
  *
  * @example
  * ```ts
- * import { WORK_QUEUE_WAITFORTASK } from "./constants.ts";
- * console.assert(WORK_QUEUE_WAITFORTASK === -1);
+ * import assert from "node:assert/strict";
+ * import { WORK_QUEUE_WAITFORTASK, WorkQueue } from "../mod.ts";
+ *
+ * await using wq = new WorkQueue({ port: 0, hostname: "127.0.0.1" });
+ * // Nothing was submitted, so there is nothing to wait for: null at once.
+ * assert.equal(await wq.wait(WORK_QUEUE_WAITFORTASK), null);
  * ```
  */
 export const WORK_QUEUE_WAITFORTASK = -1;
@@ -40,136 +39,36 @@ export const WORK_QUEUE_WAITFORTASK = -1;
  * The task ran and every output came back. The command may still have
  * failed: check `returnStatus` (an exit code, or the number of the signal
  * that killed the task's shell).
- *
- * @example
- * ```ts
- * import { WORK_QUEUE_RESULT_SUCCESS } from "./constants.ts";
- * console.assert(WORK_QUEUE_RESULT_SUCCESS === 0);
- * ```
  */
 export const WORK_QUEUE_RESULT_SUCCESS = 0;
-/**
- * A local input file or directory was missing or unreadable; the task did not run.
- *
- * @example
- * ```ts
- * import { WORK_QUEUE_RESULT_INPUT_MISSING } from "./constants.ts";
- * console.assert(WORK_QUEUE_RESULT_INPUT_MISSING === 1);
- * ```
- */
+/** A local input file or directory was missing or unreadable; the task did not run. */
 export const WORK_QUEUE_RESULT_INPUT_MISSING = 1;
-/**
- * The task ran but at least one declared output was not produced.
- *
- * @example
- * ```ts
- * import { WORK_QUEUE_RESULT_OUTPUT_MISSING } from "./constants.ts";
- * console.assert(WORK_QUEUE_RESULT_OUTPUT_MISSING === 2);
- * ```
- */
+/** The task ran but at least one declared output was not produced. */
 export const WORK_QUEUE_RESULT_OUTPUT_MISSING = 2;
-/**
- * Standard output could not be kept whole (too large, or lost).
- *
- * @example
- * ```ts
- * import { WORK_QUEUE_RESULT_STDOUT_MISSING } from "./constants.ts";
- * console.assert(WORK_QUEUE_RESULT_STDOUT_MISSING === 4);
- * ```
- */
+/** Standard output could not be kept whole (too large, or lost). */
 export const WORK_QUEUE_RESULT_STDOUT_MISSING = 4;
 /**
  * CCTools' "terminated with a signal". Neither our worker nor our manager
  * (nor CCTools' worker) produces it: a task whose shell a signal kills comes
  * back as {@linkcode WORK_QUEUE_RESULT_SUCCESS} with the signal's number in
  * `returnStatus`. The manager passes it on only if a worker reports it.
- *
- * @example
- * ```ts
- * import { WORK_QUEUE_RESULT_SIGNAL } from "./constants.ts";
- * console.assert(WORK_QUEUE_RESULT_SIGNAL === 8);
- * ```
  */
 export const WORK_QUEUE_RESULT_SIGNAL = 8;
-/**
- * The task exceeded the resources it was given.
- *
- * @example
- * ```ts
- * import { WORK_QUEUE_RESULT_RESOURCE_EXHAUSTION } from "./constants.ts";
- * console.assert(WORK_QUEUE_RESULT_RESOURCE_EXHAUSTION === 16);
- * ```
- */
+/** The task exceeded the resources it was given. */
 export const WORK_QUEUE_RESULT_RESOURCE_EXHAUSTION = 16;
-/**
- * The task's end time passed before it finished.
- *
- * @example
- * ```ts
- * import { WORK_QUEUE_RESULT_TASK_TIMEOUT } from "./constants.ts";
- * console.assert(WORK_QUEUE_RESULT_TASK_TIMEOUT === 24);
- * ```
- */
+/** The task's end time passed before it finished. */
 export const WORK_QUEUE_RESULT_TASK_TIMEOUT = 24;
-/**
- * The worker reported an unknown failure.
- *
- * @example
- * ```ts
- * import { WORK_QUEUE_RESULT_UNKNOWN } from "./constants.ts";
- * console.assert(WORK_QUEUE_RESULT_UNKNOWN === 32);
- * ```
- */
+/** The worker reported an unknown failure. */
 export const WORK_QUEUE_RESULT_UNKNOWN = 32;
-/**
- * The worker could not run the task (it needs more than the worker has).
- *
- * @example
- * ```ts
- * import { WORK_QUEUE_RESULT_FORSAKEN } from "./constants.ts";
- * console.assert(WORK_QUEUE_RESULT_FORSAKEN === 40);
- * ```
- */
+/** The worker could not run the task (it needs more than the worker has). */
 export const WORK_QUEUE_RESULT_FORSAKEN = 40;
-/**
- * The task failed because of the infrastructure more often than allowed.
- *
- * @example
- * ```ts
- * import { WORK_QUEUE_RESULT_MAX_RETRIES } from "./constants.ts";
- * console.assert(WORK_QUEUE_RESULT_MAX_RETRIES === 48);
- * ```
- */
+/** The task failed because of the infrastructure more often than allowed. */
 export const WORK_QUEUE_RESULT_MAX_RETRIES = 48;
-/**
- * The task ran longer than its maximum run time.
- *
- * @example
- * ```ts
- * import { WORK_QUEUE_RESULT_TASK_MAX_RUN_TIME } from "./constants.ts";
- * console.assert(WORK_QUEUE_RESULT_TASK_MAX_RUN_TIME === 56);
- * ```
- */
+/** The task ran longer than its maximum run time. */
 export const WORK_QUEUE_RESULT_TASK_MAX_RUN_TIME = 56;
-/**
- * The task's disk allocation filled up.
- *
- * @example
- * ```ts
- * import { WORK_QUEUE_RESULT_DISK_ALLOC_FULL } from "./constants.ts";
- * console.assert(WORK_QUEUE_RESULT_DISK_ALLOC_FULL === 64);
- * ```
- */
+/** The task's disk allocation filled up. */
 export const WORK_QUEUE_RESULT_DISK_ALLOC_FULL = 64;
-/**
- * The resource monitor failed.
- *
- * @example
- * ```ts
- * import { WORK_QUEUE_RESULT_RMONITOR_ERROR } from "./constants.ts";
- * console.assert(WORK_QUEUE_RESULT_RMONITOR_ERROR === 72);
- * ```
- */
+/** The resource monitor failed. */
 export const WORK_QUEUE_RESULT_RMONITOR_ERROR = 72;
 
 /**
@@ -177,89 +76,34 @@ export const WORK_QUEUE_RESULT_RMONITOR_ERROR = 72;
  *
  * @example
  * ```ts
- * import { WORK_QUEUE_SCHEDULE_UNSET } from "./constants.ts";
- * console.assert(WORK_QUEUE_SCHEDULE_UNSET === 0);
+ * import assert from "node:assert/strict";
+ * import { Task, WORK_QUEUE_SCHEDULE_UNSET, WorkQueue } from "../mod.ts";
+ *
+ * // A new task uses the queue's algorithm...
+ * assert.equal(new Task("true").algorithm, WORK_QUEUE_SCHEDULE_UNSET);
+ * // ...and the queue must have one.
+ * await using wq = new WorkQueue({ port: 0, hostname: "127.0.0.1" });
+ * assert.throws(() => wq.specifyAlgorithm(WORK_QUEUE_SCHEDULE_UNSET), RangeError);
  * ```
  */
 export const WORK_QUEUE_SCHEDULE_UNSET = 0;
-/**
- * First come, first served: the first ready worker.
- *
- * @example
- * ```ts
- * import { WORK_QUEUE_SCHEDULE_FCFS } from "./constants.ts";
- * console.assert(WORK_QUEUE_SCHEDULE_FCFS === 1);
- * ```
- */
+/** First come, first served: the first ready worker. */
 export const WORK_QUEUE_SCHEDULE_FCFS = 1;
-/**
- * The worker that already caches the most bytes of the task's inputs.
- *
- * @example
- * ```ts
- * import { WORK_QUEUE_SCHEDULE_FILES } from "./constants.ts";
- * console.assert(WORK_QUEUE_SCHEDULE_FILES === 2);
- * ```
- */
+/** The worker that already caches the most bytes of the task's inputs. */
 export const WORK_QUEUE_SCHEDULE_FILES = 2;
-/**
- * The worker with the fastest average turnaround.
- *
- * @example
- * ```ts
- * import { WORK_QUEUE_SCHEDULE_TIME } from "./constants.ts";
- * console.assert(WORK_QUEUE_SCHEDULE_TIME === 3);
- * ```
- */
+/** The worker with the fastest average turnaround. */
 export const WORK_QUEUE_SCHEDULE_TIME = 3;
-/**
- * A random ready worker.
- *
- * @example
- * ```ts
- * import { WORK_QUEUE_SCHEDULE_RAND } from "./constants.ts";
- * console.assert(WORK_QUEUE_SCHEDULE_RAND === 4);
- * ```
- */
+/** A random ready worker. */
 export const WORK_QUEUE_SCHEDULE_RAND = 4;
-/**
- * The worker with the most unused resources.
- *
- * @example
- * ```ts
- * import { WORK_QUEUE_SCHEDULE_WORST } from "./constants.ts";
- * console.assert(WORK_QUEUE_SCHEDULE_WORST === 5);
- * ```
- */
+/** The worker with the most unused resources. */
 export const WORK_QUEUE_SCHEDULE_WORST = 5;
-/**
- * A worker on one of the task's preferred hosts, if one is ready (from the paper).
- *
- * @example
- * ```ts
- * import { WORK_QUEUE_SCHEDULE_PREFERRED_HOSTS } from "./constants.ts";
- * console.assert(WORK_QUEUE_SCHEDULE_PREFERRED_HOSTS === 6);
- * ```
- */
+/** A worker on one of the task's preferred hosts, if one is ready (from the paper). */
 export const WORK_QUEUE_SCHEDULE_PREFERRED_HOSTS = 6;
 
-/**
- * File flag: do not keep the file in the worker's cache.
- *
- * @example
- * ```ts
- * import { WORK_QUEUE_NOCACHE } from "./constants.ts";
- * console.assert(WORK_QUEUE_NOCACHE === 0);
- * ```
- */
+/** File flag: do not keep the file in the worker's cache (`Task` takes `{ cache: false }`). */
 export const WORK_QUEUE_NOCACHE = 0;
 /**
- * File flag: keep the file in the worker's cache for later tasks.
- *
- * @example
- * ```ts
- * import { WORK_QUEUE_CACHE } from "./constants.ts";
- * console.assert(WORK_QUEUE_CACHE === 1);
- * ```
+ * File flag: keep the file in the worker's cache for later tasks (`Task` takes
+ * `{ cache: true }`, its default for inputs).
  */
 export const WORK_QUEUE_CACHE = 1;

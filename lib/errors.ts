@@ -10,8 +10,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const e = new ProtocolError("Cannot parse line: got 'bogus'");
- * console.assert(e.name === "ProtocolError");
+ * assert.equal(e.name, "ProtocolError");
+ * assert.ok(e instanceof Error);
  * ```
  */
 export class ProtocolError extends Error {
@@ -30,8 +32,10 @@ export class ProtocolError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const e = new ConnectionClosedError("Cannot read line: the peer closed the connection");
- * console.assert(e instanceof Error);
+ * assert.equal(e.name, "ConnectionClosedError");
+ * assert.ok(e instanceof Error);
  * ```
  */
 export class ConnectionClosedError extends Error {
@@ -53,8 +57,9 @@ export class ConnectionClosedError extends Error {
  *
  * @example
  * ```ts
- * console.assert(errorMessage(new Error("boom")) === "boom");
- * console.assert(errorMessage("plain") === "plain");
+ * import assert from "node:assert/strict";
+ * assert.equal(errorMessage(new Error("boom")), "boom");
+ * assert.equal(errorMessage("plain"), "plain");
  * ```
  */
 export function errorMessage(e: unknown): string {

@@ -140,11 +140,15 @@ function checkCount(what: string, n: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const t = new Task("gzip < data.txt > data.txt.gz");
  * t.specifyInputFile("data.txt");
  * t.specifyOutputFile("data.txt.gz");
  * t.tag = "compress";
- * console.assert(t.inputs.length === 1 && t.outputs[0].remote === "data.txt.gz");
+ * assert.deepEqual(t.inputs, [
+ *   { kind: "file", local: "data.txt", remote: "data.txt", cache: true },
+ * ]);
+ * assert.deepEqual(t.outputs, [{ local: "data.txt.gz", remote: "data.txt.gz", cache: false }]);
  * ```
  */
 export class Task {
@@ -269,7 +273,13 @@ export class Task {
    *
    * @example
    * ```ts
-   * new Task("wc -l < in.txt").specifyInputFile("/data/in.txt", "in.txt", { cache: false });
+   * import assert from "node:assert/strict";
+   * const t = new Task("wc -l < in.txt");
+   * t.specifyInputFile("/data/in.txt", "in.txt", { cache: false });
+   * assert.deepEqual(t.inputs, [
+   *   { kind: "file", local: "/data/in.txt", remote: "in.txt", cache: false },
+   * ]);
+   * assert.throws(() => t.specifyInputFile("/data/other.txt", "in.txt"), TypeError); // name taken
    * ```
    */
   specifyInputFile(localName: string, remoteName?: string, options: FileOptions = {}): this {
@@ -289,7 +299,10 @@ export class Task {
    *
    * @example
    * ```ts
-   * new Task("cat params.txt").specifyInputBuffer("steps=100\n", "params.txt");
+   * import assert from "node:assert/strict";
+   * const t = new Task("cat params.txt").specifyInputBuffer("steps=100\n", "params.txt");
+   * const data = new TextEncoder().encode("steps=100\n");
+   * assert.deepEqual(t.inputs, [{ kind: "buffer", data, remote: "params.txt", cache: true }]);
    * ```
    */
   specifyInputBuffer(
@@ -322,7 +335,9 @@ export class Task {
    *
    * @example
    * ```ts
-   * new Task("date > now.txt").specifyOutputFile("results/now.txt", "now.txt");
+   * import assert from "node:assert/strict";
+   * const t = new Task("date > now.txt").specifyOutputFile("results/now.txt", "now.txt");
+   * assert.deepEqual(t.outputs, [{ local: "results/now.txt", remote: "now.txt", cache: false }]);
    * ```
    */
   specifyOutputFile(localName: string, remoteName?: string, options: FileOptions = {}): this {
@@ -349,9 +364,12 @@ export class Task {
    *
    * @example
    * ```ts
-   * new Task("ls inputs > listing; mkdir out")
+   * import assert from "node:assert/strict";
+   * const t = new Task("ls inputs > listing; mkdir out")
    *   .specifyDirectory("inputs", "inputs", { type: "input", recursive: true })
    *   .specifyDirectory("out", "out", { type: "output" });
+   * assert.deepEqual(t.inputs, [{ kind: "file", local: "inputs", remote: "inputs", cache: true }]);
+   * assert.deepEqual(t.outputs, [{ local: "out", remote: "out", cache: false }]);
    * ```
    */
   specifyDirectory(
@@ -380,7 +398,10 @@ export class Task {
    *
    * @example
    * ```ts
-   * new Task("echo $SEED").specifyEnvironmentVariable("SEED", "42");
+   * import assert from "node:assert/strict";
+   * const t = new Task("echo $SEED").specifyEnvironmentVariable("SEED", "42");
+   * assert.deepEqual([...t.environment], [["SEED", "42"]]);
+   * assert.throws(() => t.specifyEnvironmentVariable("NOT A NAME", "x"), TypeError);
    * ```
    */
   specifyEnvironmentVariable(name: string, value: string): this {
@@ -451,8 +472,10 @@ export class Task {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * const t = new Task("./simulate").specifyMaxRetries(3);
-   * console.assert(t.maxRetries === 3);
+   * assert.equal(t.maxRetries, 3);
+   * assert.throws(() => t.specifyMaxRetries(-1), RangeError);
    * ```
    */
   specifyMaxRetries(n: number): this {
@@ -472,8 +495,9 @@ export class Task {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * const t = new Task("./analyze").specifyPreferredHosts(["node07", "node08"]);
-   * console.assert(t.preferredHosts.length === 2);
+   * assert.deepEqual(t.preferredHosts, ["node07", "node08"]);
    * ```
    */
   specifyPreferredHosts(hosts: string[]): this {

@@ -1,8 +1,7 @@
 // The examples run as the README says: `deno task demo` (with the permissions
 // defined once in deno.json) and `deno task convert` against a fake
-// ImageMagick `convert` and one of our workers. The code in README.md and
-// docs/ needs workers to finish, so `deno task test` does not run it; it is
-// type-checked here instead.
+// ImageMagick `convert` and one of our workers. The code blocks of README.md
+// and docs/ are run or type-checked by doc_examples_test.ts.
 
 import assert from "node:assert/strict";
 import { exists, listeningPort, read, ROOT, spawn, startWorker, tempDir } from "./_harness.ts";
@@ -74,22 +73,4 @@ Deno.test("examples/convert.ts: one task per image through a fake convert on one
   assert.equal(await exists(`${d}/images/notes.swirl.jpg`), false);
   // The manager closed, so the single-shot worker leaves.
   assert.equal((await worker.status).code, 0, worker.log());
-});
-
-Deno.test("the TypeScript examples of README.md and docs/ type-check", async () => {
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "check",
-      "--quiet",
-      "--doc-only",
-      "README.md",
-      "docs/api.md",
-      "docs/scheduling.md",
-      "docs/catalog.md",
-    ],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  assert.equal(code, 0, new TextDecoder().decode(stderr));
 });

@@ -103,6 +103,7 @@ function isPublicMember(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const surface = apiSurfaceFromDenoDoc({
  *   nodes: {
  *     "file:///mod.ts": {
@@ -110,7 +111,7 @@ function isPublicMember(
  *     },
  *   },
  * });
- * console.assert(surface.get("Opts")?.members[0] === "port");
+ * assert.equal(surface.get("Opts")?.members[0], "port");
  * ```
  */
 export function apiSurfaceFromDenoDoc(json: unknown): ApiSurface {
@@ -208,9 +209,11 @@ const FENCE = /^\s*(```|~~~)/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const md = "## `Queue`\n\n### Methods\n\n| Method | Meaning |\n| --- | --- |\n| `submit(t)` | Queues. |\n";
  * const e = apiEntries(md, new Set(["Queue"]));
- * console.assert(e[1].name === "submit" && e[1].owner === "Queue");
+ * assert.equal(e[1].name, "submit");
+ * assert.equal(e[1].owner, "Queue");
  * ```
  */
 export function apiEntries(markdown: string, exports: Set<string>): DocEntry[] {
@@ -254,9 +257,10 @@ export function apiEntries(markdown: string, exports: Set<string>): DocEntry[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const surface = new Map([["Queue", { kind: "class", members: ["submit", "wait"] }]]);
  * const md = "## `Queue`\n\n| Method | Meaning |\n| --- | --- |\n| `submit(t)` | Queues. |\n";
- * console.assert(apiDocProblems(md, surface)[0].includes("`Queue.wait`"));
+ * assert.match(apiDocProblems(md, surface)[0], /`Queue\.wait`/);
  * ```
  */
 export function apiDocProblems(
@@ -347,10 +351,12 @@ function commands(text: string): { line: number; command: string }[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const entrypoints = { catalog: { main: "catalog/main.ts", binary: "wq-catalog", permissions: ["--allow-net"] } };
  * const text = "Start it:\n\n    `deno run --allow-all catalog/main.ts`\n";
  * const problems = commandLineProblems([{ path: "x.md", text }], { entrypoints, tasks: [] });
- * console.assert(problems.length === 1 && problems[0].startsWith("x.md:3:"));
+ * assert.equal(problems.length, 1);
+ * assert.match(problems[0], /^x\.md:3:/);
  * ```
  */
 export function commandLineProblems(
@@ -408,13 +414,15 @@ export function commandLineProblems(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const text = "## Run\n\n| Option | Meaning |\n| --- | --- |\n| `--port N` | port |\n";
  * const p = optionTableProblems({ path: "x.md", text }, {
  *   section: "Run",
  *   usage: "  -p, --port N\n  -h, --help\n",
  *   program: "x",
  * });
- * console.assert(p.length === 1 && p[0].includes("--help"));
+ * assert.equal(p.length, 1);
+ * assert.match(p[0], /--help/);
  * ```
  */
 export function optionTableProblems(

@@ -116,7 +116,9 @@ export function denoRunArgs(name: keyof typeof ENTRYPOINTS): string[] {
  *
  * @example
  * ```ts
- * console.assert(taskCommand("catalog") === "deno run --allow-net catalog/main.ts");
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(taskCommand("catalog"), "deno run --allow-net catalog/main.ts");
  * ```
  */
 export function taskCommand(name: keyof typeof ENTRYPOINTS): string {

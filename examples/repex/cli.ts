@@ -111,8 +111,10 @@ export function readCommandLine<E extends string, T>(
  * @throws RangeError naming the option.
  *
  * @example
- * ```ts ignore
- * wholeOption("steps", "10", 1); // 10
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(wholeOption("steps", "10", 1), 10);
+ * assert.throws(() => wholeOption("steps", "0", 1), /Cannot use --steps: .* >= 1, not '0'/);
  * ```
  */
 export function wholeOption(name: string, text: string, min: number): number {
@@ -143,8 +145,14 @@ function positive(name: string, text: string, orZero = false): number {
  * @throws RangeError naming the first bad option.
  *
  * @example
- * ```ts ignore
- * const { options, out } = readRepexOptions(values);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const { options, out } = readRepexOptions({ ...REPEX_DEFAULTS, replicas: "4", out: "run1/" });
+ * assert.equal(out, "run1");
+ * assert.equal(options.replicas, 4);
+ * assert.equal(options.dir, "run1/replicas");
+ * // --tmax below --tmin:
+ * assert.throws(() => readRepexOptions({ ...REPEX_DEFAULTS, tmax: "1" }), /Cannot use --tmax/);
  * ```
  */
 export function readRepexOptions(v: Record<keyof RepexDefaults, string>): RepexRun {

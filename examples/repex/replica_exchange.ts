@@ -136,8 +136,9 @@ export interface RepexResult {
  * @returns The ladder, coldest first.
  *
  * @example
- * ```ts ignore
- * temperatureLadder(3, 1, 4); // [1, 2, 4]
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(temperatureLadder(3, 1, 4), [1, 2, 4]);
  * ```
  */
 export function temperatureLadder(n: number, tmin: number, tmax: number): number[] {
@@ -152,9 +153,13 @@ export function temperatureLadder(n: number, tmin: number, tmax: number): number
  * @returns The generator.
  *
  * @example
- * ```ts ignore
- * const rng = seededRandom(7);
- * rng(); // the same on every run
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const a = seededRandom(7), b = seededRandom(7);
+ * const x = a();
+ * assert.equal(b(), x); // the same on every run
+ * assert.ok(x >= 0 && x < 1, `${x}`);
+ * assert.notEqual(a(), x);
  * ```
  */
 export function seededRandom(seed: number): () => number {

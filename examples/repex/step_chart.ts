@@ -61,8 +61,12 @@ function label(x: number): string {
  * @returns An SVG document.
  *
  * @example
- * ```ts ignore
- * const svg = stepChartSvg([{ step: 0, end: 2, duration: 2 }], [{ time: 0, label: "+2", workers: 2 }], "Steps");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const steps = [{ step: 0, end: 2, duration: 2 }];
+ * const svg = stepChartSvg(steps, [{ time: 0, label: "+2", workers: 2 }], "Steps");
+ * assert.match(svg, /^<\?xml [^\n]*\n<svg /);
+ * assert.match(svg, /<title>Steps<\/title>/);
  * ```
  */
 export function stepChartSvg(steps: ChartStep[], events: ChartEvent[], title: string): string {

@@ -69,12 +69,14 @@ function validName(file: string, what: string, v: unknown): string {
  * @returns The project.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseProject } from "./project.ts";
  * const p = parseProject("p.json", {
  *   name: "toy", conditions: [{ name: "cold", temperature: 0.3 }],
  *   replicates: 2, chunks: 3, steps: 100, beads: 8,
  * });
- * console.assert(p.conditions.length === 1);
+ * assert.deepEqual(p.conditions, [{ name: "cold", temperature: 0.3 }]);
+ * assert.equal(p.chunks, 3);
  * ```
  */
 export function parseProject(file: string, raw: unknown): Project {

@@ -49,8 +49,9 @@ export type CatalogAction =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSeconds } from "./catalog_options.ts";
- * console.assert(parseSeconds("15m", "--lifetime") === 900);
+ * assert.equal(parseSeconds("15m", "--lifetime"), 900);
  * ```
  */
 export function parseSeconds(text: string, option: string): number {
@@ -83,9 +84,13 @@ function count(text: string | undefined, option: string, min: number): number | 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseCatalogArgs } from "./catalog_options.ts";
  * const a = parseCatalogArgs(["-p", "0", "-I", "127.0.0.1", "-l", "60"]);
- * console.assert(a.action === "serve" && a.options.port === 0 && a.options.lifetimeSeconds === 60);
+ * assert.equal(a.action, "serve");
+ * assert.equal(a.options.port, 0);
+ * assert.equal(a.options.hostname, "127.0.0.1");
+ * assert.equal(a.options.lifetimeSeconds, 60);
  * ```
  */
 export function parseCatalogArgs(args: string[]): CatalogAction {

@@ -31,8 +31,11 @@ export type CatalogRecord = Record<string, unknown>;
  *
  * @example
  * ```ts
- * console.assert(parseCatalogList("127.0.0.1:19097")[0].port === 19097);
- * console.assert(parseCatalogList("cat.example")[0].port === 9097);
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseCatalogList("127.0.0.1:19097,cat.example"), [
+ *   { host: "127.0.0.1", port: 19097 },
+ *   { host: "cat.example", port: 9097 },
+ * ]);
  * ```
  */
 export function parseCatalogList(text: string): CatalogAddress[] {

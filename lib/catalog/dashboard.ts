@@ -190,9 +190,11 @@ refresh();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dashboardHtml } from "./dashboard.ts";
  * const page = dashboardHtml({ refreshMs: 1000 });
- * console.assert(page.startsWith("<!DOCTYPE html>") && !page.includes("<script src"));
+ * assert.match(page, /^<!DOCTYPE html>/);
+ * assert.doesNotMatch(page, /<script src/); // self-contained: nothing to fetch but the data
  * ```
  */
 export function dashboardHtml(options: DashboardOptions = {}): string {

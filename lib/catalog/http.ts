@@ -27,8 +27,9 @@ export interface RequestLine {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseRequestLine } from "./http.ts";
- * console.assert(parseRequestLine("GET http://h:9097/query.json HTTP/1.1").path === "/query.json");
+ * assert.equal(parseRequestLine("GET http://h:9097/query.json HTTP/1.1").path, "/query.json");
  * ```
  */
 export function parseRequestLine(line: string): RequestLine {
@@ -85,8 +86,11 @@ const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ctimeDate } from "./http.ts";
- * console.assert(ctimeDate(new Date(Date.UTC(2026, 10, 24, 14, 42, 30))) === "Tue Nov 24 14:42:30 2026");
+ * const date = new Date(Date.UTC(2026, 10, 24, 14, 42, 30));
+ * assert.equal(ctimeDate(date), "Tue Nov 24 14:42:30 2026");
+ * assert.equal(ctimeDate(new Date(Date.UTC(2026, 11, 7, 7, 3))), "Mon Dec  7 07:03:00 2026");
  * ```
  */
 export function ctimeDate(date: Date): string {
@@ -119,8 +123,11 @@ export interface ResponseHeadOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { responseHead } from "./http.ts";
- * console.assert(responseHead("200 OK").endsWith("Content-type: text/plain\n\n"));
+ * const head = responseHead("200 OK");
+ * assert.match(head, /^HTTP\/1\.1 200 OK\n/);
+ * assert.match(head, /\nContent-type: text\/plain\n\n$/);
  * ```
  */
 export function responseHead(status: string, options: ResponseHeadOptions = {}): string {

@@ -260,9 +260,11 @@ class Parser {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseJx } from "./jx.ts";
  * const e = parseJx('true and type=="wq_manager" or type=="wq_master"');
- * console.assert(e.kind === "binary" && e.op === "or");
+ * assert.equal(e.kind, "binary");
+ * assert.equal(e.kind === "binary" && e.op, "or"); // "and" binds tighter
  * ```
  */
 export function parseJx(text: string): JxExpr {
@@ -334,8 +336,9 @@ function arithmetic(op: BinaryOp, a: JxValue, b: JxValue): Result {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { evalJx, parseJx } from "./jx.ts";
- * console.assert(evalJx(parseJx("tasks_waiting + 1"), { tasks_waiting: 2 }) === 3);
+ * assert.equal(evalJx(parseJx("tasks_waiting + 1"), { tasks_waiting: 2 }), 3);
  * ```
  */
 export function evalJx(expr: JxExpr, record: Readonly<Record<string, unknown>>): Result {
@@ -397,10 +400,11 @@ export function evalJx(expr: JxExpr, record: Readonly<Record<string, unknown>>):
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matchesJx, parseJx } from "./jx.ts";
  * const e = parseJx('type=="wq_master"');
- * console.assert(matchesJx(e, { type: "wq_master" }));
- * console.assert(!matchesJx(e, { type: "catalog" }));
+ * assert.equal(matchesJx(e, { type: "wq_master" }), true);
+ * assert.equal(matchesJx(e, { type: "catalog" }), false);
  * ```
  */
 export function matchesJx(expr: JxExpr, record: Readonly<Record<string, unknown>>): boolean {

@@ -33,9 +33,10 @@ function typedValue(text: string): unknown {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseNvpair } from "./nvpair.ts";
  * const r = parseNvpair("type wq_master\nport 9123\nowner some one\n");
- * console.assert(r.port === 9123 && r.owner === "some one");
+ * assert.deepEqual(r, { type: "wq_master", port: 9123, owner: "some one" });
  * ```
  */
 export function parseNvpair(text: string): CatalogRecord {
@@ -70,8 +71,9 @@ export function parseNvpair(text: string): CatalogRecord {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatNvpair } from "./nvpair.ts";
- * console.assert(formatNvpair({ name: "a b", port: 1 }) === "name a b\nport 1\n\n");
+ * assert.equal(formatNvpair({ name: "a b", port: 1 }), "name a b\nport 1\n\n");
  * ```
  */
 export function formatNvpair(record: CatalogRecord): string {

@@ -25,12 +25,15 @@ interface Bucket {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RateLimiter } from "./rate_limit.ts";
  * const limit = new RateLimiter({ ratePerSecond: 1, burst: 2 });
- * console.assert(limit.allow("10.0.0.1", 0) && limit.allow("10.0.0.1", 0));
- * console.assert(!limit.allow("10.0.0.1", 0)); // the burst is spent
- * console.assert(limit.allow("10.0.0.2", 0)); // another source has its own bucket
- * console.assert(limit.allow("10.0.0.1", 1000)); // one token back after a second
+ * assert.equal(limit.allow("10.0.0.1", 0), true);
+ * assert.equal(limit.allow("10.0.0.1", 0), true);
+ * assert.equal(limit.allow("10.0.0.1", 0), false); // the burst is spent
+ * assert.equal(limit.allow("10.0.0.2", 0), true); // another source has its own bucket
+ * assert.equal(limit.allow("10.0.0.1", 1000), true); // one token back after a second
+ * assert.equal(limit.allow("10.0.0.1", 1000), false); // and only one
  * ```
  */
 export class RateLimiter {

@@ -41,8 +41,10 @@ export type UpdateOutcome = "added" | "replaced" | "full";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isLoopback } from "./records.ts";
- * console.assert(isLoopback("127.0.0.2") && !isLoopback("10.0.0.1"));
+ * assert.equal(isLoopback("127.0.0.2"), true);
+ * assert.equal(isLoopback("10.0.0.1"), false);
  * ```
  */
 export function isLoopback(address: string): boolean {
@@ -62,9 +64,16 @@ export function isLoopback(address: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stampRecord } from "./records.ts";
  * const r = stampRecord({ type: "wq_master", name: "x" }, "127.0.0.1", 5000);
- * console.assert(r.name === "localhost" && r.lastheardfrom === 5 && r.address === "127.0.0.1");
+ * assert.deepEqual(r, {
+ *   name: "localhost", // the sender is on this machine
+ *   lastheardfrom: 5,
+ *   address: "127.0.0.1",
+ *   type: "wq_master",
+ * });
+ * assert.deepEqual(Object.keys(r), ["name", "lastheardfrom", "address", "type"]);
  * ```
  */
 export function stampRecord(update: CatalogRecord, address: string, now: number): CatalogRecord {

@@ -437,9 +437,11 @@ function jsonList(items: string[]): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { serveCatalog } from "./server.ts";
  * await using catalog = await serveCatalog({ port: 0, hostname: "127.0.0.1" });
- * console.assert(catalog.updatePort === catalog.port + 1);
+ * assert.notEqual(catalog.port, 0);
+ * assert.equal(catalog.updatePort, catalog.port + 1);
  * ```
  */
 export async function serveCatalog(options: CatalogServerOptions = {}): Promise<CatalogServer> {

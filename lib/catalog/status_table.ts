@@ -26,9 +26,10 @@ export interface Column {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatTable } from "./status_table.ts";
  * const t = formatTable([{ header: "N", value: (r) => String(r.n), right: true }], [{ n: 10 }, { n: 5 }]);
- * console.assert(t === " N\n10\n 5\n");
+ * assert.equal(t, " N\n10\n 5\n");
  * ```
  */
 export function formatTable(columns: Column[], rows: CatalogRecord[]): string {

@@ -45,9 +45,10 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeUpdate } from "./update.ts";
  * const r = decodeUpdate(new TextEncoder().encode('{"type":"wq_master","port":1}'), 65536);
- * console.assert(r.type === "wq_master");
+ * assert.deepEqual(r, { type: "wq_master", port: 1 });
  * ```
  */
 export function decodeUpdate(bytes: Uint8Array, maxBytes: number): CatalogRecord {

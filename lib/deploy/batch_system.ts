@@ -60,8 +60,9 @@ export function leadingIds(stdout: string): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { shellQuote } from "./batch_system.ts";
- * console.assert(shellQuote("it's") === `'it'\\''s'`);
+ * assert.equal(shellQuote("it's"), `'it'\\''s'`);
  * ```
  * @param word Any string.
  * @returns The word in single quotes.

@@ -38,9 +38,11 @@ export interface PoolOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { demand } from "./pool.ts";
  * const r = [{ type: "wq_master", project: "p1", tasks_waiting: 3, tasks_running: 1 }];
- * console.assert(demand(r, "p.*") === 4 && demand(r, "q") === 0);
+ * assert.equal(demand(r, "p.*"), 4);
+ * assert.equal(demand(r, "q"), 0);
  * ```
  * @param records Catalog records.
  * @param project The project pattern.

@@ -81,9 +81,14 @@ function words(v: string | undefined): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSubmitArgs } from "./submit.ts";
  * const o = parseSubmitArgs(["-T", "slurm", "--cores", "2", "h", "9123", "3"], ["wq-worker"]);
- * console.assert(o !== "help" && o.count === 3 && o.cores === 2);
+ * assert.ok(o !== "help");
+ * assert.equal(o.system, "slurm");
+ * assert.equal(o.count, 3);
+ * assert.equal(o.cores, 2);
+ * assert.deepEqual([o.host, o.port], ["h", 9123]);
  * ```
  * @param args The arguments.
  * @param defaultWorker argv of the worker when `--worker-command` is not given.

@@ -33,7 +33,8 @@ export interface SslOptions {
  *
  * @example
  * ```ts
- * console.assert(passwordBytes("s3cret", "password").length === 6);
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(passwordBytes("s3cret", "password"), new TextEncoder().encode("s3cret"));
  * ```
  */
 export function passwordBytes(password: string | Uint8Array, what: string): Uint8Array {
@@ -67,8 +68,9 @@ export interface ListenerOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * using listener = openListener({ hostname: "127.0.0.1", port: 0 });
- * console.assert((listener.addr as Deno.NetAddr).port > 0);
+ * assert.notEqual((listener.addr as Deno.NetAddr).port, 0);
  * ```
  */
 export function openListener(options: ListenerOptions): Deno.Listener {

@@ -28,7 +28,8 @@ export function md5(text: string | Uint8Array): string {
  *
  * @example
  * ```ts
- * console.assert(safeBase("/data/my file.txt") === "my_file.txt");
+ * import assert from "node:assert/strict";
+ * assert.equal(safeBase("/data/my file.txt"), "my_file.txt");
  * ```
  */
 export function safeBase(path: string): string {
@@ -49,8 +50,10 @@ export function safeBase(path: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const a = cacheName("file", "/d/in.txt|18|1700000000", { cached: true, base: "in.txt" });
- * console.assert(a.startsWith("file-0-") && a.endsWith("-in.txt"));
+ * assert.match(a, /^file-0-[0-9a-f]{32}-in\.txt$/);
+ * assert.equal(cacheName("file", "/d/in.txt|18|1700000000", { cached: true, base: "in.txt" }), a);
  * ```
  */
 export function cacheName(

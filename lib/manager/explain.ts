@@ -47,11 +47,12 @@ export function largestWorker(workers: Iterable<WorkerInfo>): Resources {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Task } from "../task.ts";
  * const t = new Task("x").specifyCores(8);
  * t.id = 17;
  * const why = unfitReason(t, { cores: 4, memory: 1000, disk: 1000, gpus: 0 }, 2);
- * console.assert(why === "task 17 needs 8 cores; the largest worker has 4");
+ * assert.equal(why, "task 17 needs 8 cores; the largest worker has 4");
  * ```
  */
 export function unfitReason(

@@ -16,10 +16,11 @@ export const FAST_ABORT_MIN_SAMPLES = 10;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const fa = new FastAbort();
  * fa.multiplier = 3;
  * for (let i = 0; i < 10; i++) fa.record(100);
- * console.assert(fa.limit() === 300);
+ * assert.equal(fa.limit(), 300);
  * ```
  */
 export class FastAbort {

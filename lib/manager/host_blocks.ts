@@ -12,11 +12,13 @@ import type { WorkerInfo } from "./worker_info.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const b = new HostBlocks();
  * b.block("node07");
- * console.assert(b.isBlockedName("node07") && !b.isBlockedName("node08"));
+ * assert.equal(b.isBlockedName("node07"), true);
+ * assert.equal(b.isBlockedName("node08"), false);
  * b.unblock("node07");
- * console.assert(!b.isBlockedName("node07"));
+ * assert.equal(b.isBlockedName("node07"), false);
  * ```
  */
 export class HostBlocks {

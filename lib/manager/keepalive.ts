@@ -61,6 +61,7 @@ export const WRITE_PROGRESS_BYTES = 64 * 1024;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const w = {
  *   connectedAt: 0,
  *   pending: new Set<string>(),
@@ -71,9 +72,9 @@ export const WRITE_PROGRESS_BYTES = 64 * 1024;
  * };
  * const limits = { intervalMs: 30_000, timeoutMs: 30_000 };
  * // Quiet for 31 s: check it.
- * console.assert(keepaliveStep(w, { now: 31_000, read: 100, written: 0, ...limits }).kind === "check");
+ * assert.equal(keepaliveStep(w, { now: 31_000, read: 100, written: 0, ...limits }).kind, "check");
  * // No answer, but a file body is coming in: it is alive.
- * console.assert(keepaliveStep(w, { now: 62_000, read: 5_000_000, written: 6, ...limits }).kind === "none");
+ * assert.equal(keepaliveStep(w, { now: 62_000, read: 5_000_000, written: 6, ...limits }).kind, "none");
  * ```
  */
 export function keepaliveStep(w: KeepaliveBooks, options: KeepaliveStepOptions): KeepaliveAction {

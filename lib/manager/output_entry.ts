@@ -46,10 +46,12 @@ const ENTRY = /^(file|dir|missing|symlink) (.+) (-?\d{1,18})$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const ok = parseOutputEntry("file out-1/sub/a.txt 2", "out-1");
- * console.assert(ok.kind === "file" && ok.rel === "sub/a.txt" && ok.size === 2);
+ * assert.deepEqual(ok, { kind: "file", rel: "sub/a.txt", size: 2 });
  * const bad = parseOutputEntry("file out-1/../../etc/passwd 5", "out-1");
- * console.assert(bad.kind === "refused" && bad.skip === 5);
+ * assert.equal(bad.kind, "refused");
+ * assert.equal(bad.kind === "refused" && bad.skip, 5); // its 5 bytes are read past
  * ```
  */
 export function parseOutputEntry(line: string, requested: string): OutputEntry {
@@ -97,8 +99,11 @@ export function parseOutputEntry(line: string, requested: string): OutputEntry {
  *
  * @example
  * ```ts
- * console.assert(relativeEntryPath("o/a", "o") === "a");
- * console.assert(typeof relativeEntryPath("/etc/passwd", "o") !== "string");
+ * import assert from "node:assert/strict";
+ * assert.equal(relativeEntryPath("o/a", "o"), "a");
+ * assert.deepEqual(relativeEntryPath("/etc/passwd", "o"), {
+ *   refused: "entry '/etc/passwd' is not inside 'o'",
+ * });
  * ```
  */
 export function relativeEntryPath(path: string, requested: string): string | { refused: string } {

@@ -15,15 +15,16 @@ import { TaskList } from "./task_list.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Task } from "../task.ts";
  * const q = new ReadyQueue();
  * const a = new Task("a"), b = new Task("b");
  * b.priority = 5;
  * q.add(a);
  * q.add(b);
- * console.assert([...q][0] === b && q.size === 2);
+ * assert.deepEqual([...q], [b, a]); // higher priority first
  * q.delete(b);
- * console.assert([...q][0] === a);
+ * assert.deepEqual([...q], [a]);
  * ```
  */
 export class ReadyQueue implements Iterable<Task> {

@@ -32,9 +32,15 @@ export function noResources(): Resources {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const total = { cores: 4, memory: 8000, disk: 10000, gpus: 0 };
- * console.assert(allocationFor({}, total).cores === 4);
- * console.assert(allocationFor({ memory: 100 }, total).cores === 1);
+ * assert.deepEqual(allocationFor({}, total), total); // asks for nothing: the whole worker
+ * assert.deepEqual(allocationFor({ memory: 100 }, total), {
+ *   cores: 1, // one core unless it asks for more
+ *   memory: 100,
+ *   disk: 0,
+ *   gpus: 0,
+ * });
  * ```
  */
 export function allocationFor(req: Readonly<ResourceRequest>, total: Resources): Resources {

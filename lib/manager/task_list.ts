@@ -14,14 +14,17 @@ import { kInternal, type Task } from "../task.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Task } from "../task.ts";
  * const l = new TaskList();
  * const a = new Task("a"), b = new Task("b");
  * l.push(a);
  * l.push(b);
- * console.assert(l.first() === a && l.size === 2);
+ * assert.equal(l.first(), a);
+ * assert.equal(l.size, 2);
  * l.delete(a);
- * console.assert([...l][0] === b && !l.has(a));
+ * assert.deepEqual([...l], [b]);
+ * assert.equal(l.has(a), false);
  * ```
  */
 export class TaskList implements Iterable<Task> {

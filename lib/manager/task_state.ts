@@ -28,8 +28,9 @@ const EDGES: Record<TaskState | "new", readonly TaskState[]> = {
  *
  * @example
  * ```ts
- * console.assert(isLegalTransition("ready", "sending"));
- * console.assert(!isLegalTransition("ready", "returned"));
+ * import assert from "node:assert/strict";
+ * assert.equal(isLegalTransition("ready", "sending"), true);
+ * assert.equal(isLegalTransition("ready", "returned"), false);
  * ```
  */
 export function isLegalTransition(from: TaskState | undefined, to: TaskState): boolean {

@@ -69,12 +69,15 @@ const STATUS_REQUESTS = new Set([
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Task, WorkQueue } from "../../mod.ts";
  *
  * await using wq = new WorkQueue({ port: 0 });
  * const t = new Task("echo hello");
  * const id = wq.submit(t);
- * console.assert(id === t.id && wq.stats.tasksWaiting === 1 && wq.port > 0);
+ * assert.equal(id, t.id);
+ * assert.equal(wq.stats.tasksWaiting, 1);
+ * assert.notEqual(wq.port, 0); // the port the system chose
  * ```
  */
 export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
@@ -390,6 +393,16 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
    * @param algorithm One of `WORK_QUEUE_SCHEDULE_FCFS` (default), `_FILES`,
    * `_TIME`, `_RAND`, `_WORST` or `_PREFERRED_HOSTS`.
    * @throws {RangeError} If it is not one of those.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { WORK_QUEUE_SCHEDULE_FILES, WorkQueue } from "../../mod.ts";
+   *
+   * await using wq = new WorkQueue({ port: 0, hostname: "127.0.0.1" });
+   * wq.specifyAlgorithm(WORK_QUEUE_SCHEDULE_FILES); // prefer workers that cache the inputs
+   * assert.throws(() => wq.specifyAlgorithm(7), /7 is not a WORK_QUEUE_SCHEDULE_\* value/);
+   * ```
    */
   specifyAlgorithm(algorithm: number): void {
     if (!isKnownAlgorithm(algorithm)) {

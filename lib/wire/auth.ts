@@ -76,6 +76,7 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * // Two ends of an in-memory pipe, authenticating to each other.
  * function pipe() {
  *   const queue: Uint8Array[] = [];
@@ -104,7 +105,8 @@ const encoder = new TextEncoder();
  *   authenticate(a, { password: "s3cret\n" }),
  *   authenticate(b, { password: "s3cret\n" }),
  * ]);
- * console.assert(x.ok && y.ok);
+ * assert.equal(x.ok, true);
+ * assert.equal(y.ok, true);
  * ```
  */
 export async function authenticate(
@@ -189,11 +191,12 @@ export async function authenticate(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const why = describeAuthFailure(
  *   { ok: false, peerKnowsPassword: false, peerAcceptedUs: false },
  *   "the manager",
  * );
- * console.assert(why === "the manager refused our password, and the manager's password is different");
+ * assert.equal(why, "the manager refused our password, and the manager's password is different");
  * ```
  */
 export function describeAuthFailure(outcome: AuthOutcome, peer: string): string {

@@ -45,6 +45,7 @@ export interface FrameWriterOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const chunks: string[] = [];
  * const sink = {
  *   write(p: Uint8Array) {
@@ -56,7 +57,7 @@ export interface FrameWriterOptions {
  * w.send("check\n");
  * w.send("exit\n");
  * await w.flushed();
- * console.assert(chunks.join("") === "check\nexit\n");
+ * assert.equal(chunks.join(""), "check\nexit\n");
  * ```
  */
 export class FrameWriter {

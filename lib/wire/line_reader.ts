@@ -48,6 +48,7 @@ export async function writeAll(sink: ByteSink, p: Uint8Array): Promise<void> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const bytes = new TextEncoder().encode("put a 3 0644\nabcend\n");
  * let done = false;
  * const src = {
@@ -59,10 +60,10 @@ export async function writeAll(sink: ByteSink, p: Uint8Array): Promise<void> {
  *   },
  * };
  * const r = new LineReader(src);
- * console.assert((await r.readLine()) === "put a 3 0644");
- * console.assert(new TextDecoder().decode(await r.readExact(3)) === "abc");
- * console.assert((await r.readLine()) === "end");
- * console.assert((await r.readLine()) === null);
+ * assert.equal(await r.readLine(), "put a 3 0644");
+ * assert.equal(new TextDecoder().decode(await r.readExact(3)), "abc");
+ * assert.equal(await r.readLine(), "end");
+ * assert.equal(await r.readLine(), null);
  * ```
  */
 export class LineReader {

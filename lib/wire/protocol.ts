@@ -30,7 +30,8 @@ const HEX = "0123456789ABCDEF";
  *
  * @example
  * ```ts
- * console.assert(urlEncode("my file.txt") === "my%20file.txt");
+ * import assert from "node:assert/strict";
+ * assert.equal(urlEncode("my file.txt"), "my%20file.txt");
  * ```
  */
 export function urlEncode(name: string): string {
@@ -56,7 +57,8 @@ export function urlEncode(name: string): string {
  *
  * @example
  * ```ts
- * console.assert(urlDecode("my%20file.txt") === "my file.txt");
+ * import assert from "node:assert/strict";
+ * assert.equal(urlDecode("my%20file.txt"), "my file.txt");
  * ```
  */
 export function urlDecode(name: string): string {
@@ -85,8 +87,9 @@ export function urlDecode(name: string): string {
  *
  * @example
  * ```ts
- * console.assert(remoteNameProblem("out/a.txt") === undefined);
- * console.assert(remoteNameProblem("../etc/passwd") !== undefined);
+ * import assert from "node:assert/strict";
+ * assert.equal(remoteNameProblem("out/a.txt"), undefined);
+ * assert.equal(remoteNameProblem("../etc/passwd"), "it contains a '..' component");
  * ```
  */
 export function remoteNameProblem(name: string): string | undefined {
@@ -126,7 +129,8 @@ export function cacheNameProblem(name: string): string | undefined {
  *
  * @example
  * ```ts
- * console.assert(parseIntField("42", "length", "put a 42 0644") === 42);
+ * import assert from "node:assert/strict";
+ * assert.equal(parseIntField("42", "length", "put a 42 0644"), 42);
  * ```
  */
 export function parseIntField(field: string | undefined, what: string, line: string): number {

@@ -148,10 +148,10 @@ function closeQuietly(conn: Deno.Conn): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const path = await Deno.makeTempFile();
  * await Deno.writeTextFile(path, "not a certificate\n");
- * const err = await readPemFile(path, "--ssl-ca").catch((e) => e);
- * console.assert(/given to --ssl-ca: it holds no PEM block/.test(err.message));
+ * await assert.rejects(readPemFile(path, "--ssl-ca"), /given to --ssl-ca: it holds no PEM block/);
  * await Deno.remove(path);
  * ```
  */
@@ -181,9 +181,11 @@ export async function readPemFile(path: string, option: string): Promise<string>
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const path = await Deno.makeTempFile();
  * await Deno.writeTextFile(path, "s3cret\n");
- * console.assert(readPasswordFile(path, "-P").length === 7);
+ * // The whole file is the password, newline included.
+ * assert.deepEqual(readPasswordFile(path, "-P"), new TextEncoder().encode("s3cret\n"));
  * await Deno.remove(path);
  * ```
  */

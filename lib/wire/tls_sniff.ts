@@ -23,8 +23,9 @@ export const TLS_MISMATCH =
  *
  * @example
  * ```ts
- * console.assert(startsLikeTls(new Uint8Array([0x16, 0x03, 0x01])));
- * console.assert(!startsLikeTls(new TextEncoder().encode("workqueue 9")));
+ * import assert from "node:assert/strict";
+ * assert.equal(startsLikeTls(new Uint8Array([0x16, 0x03, 0x01])), true);
+ * assert.equal(startsLikeTls(new TextEncoder().encode("workqueue 9")), false);
  * ```
  */
 export function startsLikeTls(bytes: Uint8Array): boolean {

@@ -21,8 +21,12 @@ export interface BackoffOptions {
  *
  * @example
  * ```ts
- * const b = new Backoff({ minMs: 1000, maxMs: 4000, random: () => 0.999 });
- * console.assert(b.next() <= 1000 && b.next() <= 2000 && b.next() <= 4000);
+ * import assert from "node:assert/strict";
+ * // The lowest draws: half of each step. The step doubles up to maxMs.
+ * const b = new Backoff({ minMs: 1000, maxMs: 4000, random: () => 0 });
+ * assert.deepEqual([b.next(), b.next(), b.next(), b.next()], [500, 1000, 2000, 2000]);
+ * b.reset();
+ * assert.equal(b.next(), 500);
  * ```
  */
 export class Backoff {

@@ -14,8 +14,10 @@ import { statfsSync } from "node:fs";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const e = new DiskFullError("Cannot store 'a': No space left on device");
- * console.assert(e.name === "DiskFullError");
+ * assert.equal(e.name, "DiskFullError");
+ * assert.ok(e instanceof Error);
  * ```
  */
 export class DiskFullError extends Error {
@@ -37,8 +39,10 @@ export class DiskFullError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const e = Object.assign(new Error("No space left on device (os error 28)"), { code: "ENOSPC" });
- * console.assert(isDiskFullError(e) && !isDiskFullError(new Error("other")));
+ * assert.equal(isDiskFullError(e), true);
+ * assert.equal(isDiskFullError(new Error("other")), false);
  * ```
  */
 export function isDiskFullError(e: unknown): boolean {
@@ -78,7 +82,10 @@ export function freeBytes(path: string): number | undefined {
  *
  * @example
  * ```ts
- * console.assert(typeof isFull(Deno.cwd()) === "boolean");
+ * import assert from "node:assert/strict";
+ * const free = freeBytes(Deno.cwd());
+ * assert.equal(isFull(Deno.cwd()), free !== undefined && free < FULL_BELOW);
+ * assert.equal(isFull("/no/such/dir"), false); // not measurable, so not known to be full
  * ```
  */
 export function isFull(path: string): boolean {

@@ -88,7 +88,9 @@ const SENTINEL_FD = 9;
  *
  * @example
  * ```ts
- * console.assert(shellScript("echo hi").endsWith("\necho hi"));
+ * import assert from "node:assert/strict";
+ * const script = shellScript("echo hi");
+ * assert.ok(script.endsWith("\necho hi"), script);
  * ```
  */
 export function shellScript(command: string): string {
@@ -274,6 +276,7 @@ export interface TaskEnvironmentOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const env = taskEnvironment({
  *   base: { PATH: "/bin", GPUS: "3" },
  *   resources: { cores: 2, memory: 100, disk: 50, gpus: 0 },
@@ -281,7 +284,17 @@ export interface TaskEnvironmentOptions {
  *   tmpdir: "/w/t.1/.wq-tmp",
  *   env: [["FOO", "bar"], ["PATH", undefined]],
  * });
- * console.assert(env.CORES === "2" && env.FOO === "bar" && !("PATH" in env) && !("GPUS" in env));
+ * assert.deepEqual(env, {
+ *   CORES: "2",
+ *   OMP_NUM_THREADS: "2",
+ *   MEMORY: "100",
+ *   DISK: "50",
+ *   WORK_QUEUE_SANDBOX: "/w/t.1",
+ *   TMP: "/w/t.1/.wq-tmp",
+ *   TEMP: "/w/t.1/.wq-tmp",
+ *   TMPDIR: "/w/t.1/.wq-tmp",
+ *   FOO: "bar",
+ * }); // PATH unset by the task, GPUS dropped: the task has none
  * ```
  */
 export function taskEnvironment(options: TaskEnvironmentOptions): Record<string, string> {

@@ -27,8 +27,9 @@ export interface FoundManager {
  *
  * @example
  * ```ts
- * console.assert(projectMatcher("sim.*").test("simulation"));
- * console.assert(!projectMatcher("sim").test("simulation"));
+ * import assert from "node:assert/strict";
+ * assert.match("simulation", projectMatcher("sim.*"));
+ * assert.doesNotMatch("simulation", projectMatcher("sim")); // the whole name must match
  * ```
  */
 export function projectMatcher(pattern: string): RegExp {

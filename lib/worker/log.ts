@@ -23,9 +23,14 @@ export interface WorkerLogOptions {
  *
  * @example
  * ```ts
- * const log = new WorkerLog({ debug: false });
- * log.debug("not printed");
+ * import assert from "node:assert/strict";
+ * const file = await Deno.makeTempFile();
+ * const log = new WorkerLog({ debug: true, file, name: "w1" });
+ * log.debug("connected to 127.0.0.1:9123");
  * log.close();
+ * assert.match(await Deno.readTextFile(file), /^\S+Z w1\[\d+\] connected to 127\.0\.0\.1:9123\n$/);
+ * await Deno.remove(file);
+ * assert.equal(new WorkerLog({ debug: false }).debugEnabled, false); // debug() drops its lines
  * ```
  */
 export class WorkerLog {

@@ -48,12 +48,14 @@ export function resourceReport(total: Resources, tag: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const text = handshake(
  *   { hostname: "h", os: "Linux", arch: "x86_64", workerId: "worker-00" },
  *   { cores: 1, memory: 512, disk: 1000, gpus: 0 },
  * );
- * console.assert(text.startsWith("workqueue 9 h Linux x86_64 8.0.0\ninfo worker-id worker-00\nalive\n"));
- * console.assert(text.endsWith("info tasks_running 0\ninfo worker-end-time 0\n"));
+ * const head = "workqueue 9 h Linux x86_64 8.0.0\ninfo worker-id worker-00\nalive\n";
+ * assert.ok(text.startsWith(head), text);
+ * assert.ok(text.endsWith("info tasks_running 0\ninfo worker-end-time 0\n"), text);
  * ```
  */
 export function handshake(id: WorkerIdentity, total: Resources): string {
@@ -72,8 +74,9 @@ export function handshake(id: WorkerIdentity, total: Resources): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const line = resultHeader({ id: 3, status: 0, exit: 7, stdoutPath: "", stdoutLength: 5, usec: 99 });
- * console.assert(line === "result 0 7 5 99 3\n");
+ * assert.equal(line, "result 0 7 5 99 3\n");
  * ```
  */
 export function resultHeader(r: TaskResult): string {

@@ -144,7 +144,9 @@ function isDebugFlag(s: string): boolean {
  *
  * @example
  * ```ts
- * console.assert(parseDuration("2m", "--timeout") === 120);
+ * import assert from "node:assert/strict";
+ * assert.equal(parseDuration("2m", "--timeout"), 120);
+ * assert.equal(parseDuration("90", "--timeout"), 90);
  * ```
  */
 export function parseDuration(text: string, option: string): number {
@@ -234,8 +236,12 @@ function defaultWorkdir(): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const o = parseWorkerArgs(["--cores", "2", "--single-shot", "127.0.0.1:9123"]);
- * console.assert(o.cores === 2 && o.port === 9123 && o.singleShot);
+ * assert.deepEqual([o.host, o.port], ["127.0.0.1", 9123]);
+ * assert.equal(o.cores, 2);
+ * assert.equal(o.singleShot, true);
+ * assert.equal(o.idleTimeout, 900); // the default
  * ```
  */
 export function parseWorkerArgs(args: string[]): WorkerOptions {

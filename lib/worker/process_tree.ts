@@ -49,10 +49,16 @@ echo $#
  *
  * @example
  * ```ts
- * const child = new Deno.Command("/bin/sh", { args: ["-c", "sleep 30 & wait"] }).spawn();
- * await new Promise((r) => setTimeout(r, 100));
- * console.assert(killTree(child.pid) === 2);
- * console.assert((await child.status).signal === "SIGKILL");
+ * import assert from "node:assert/strict";
+ * const child = new Deno.Command("/bin/sh", {
+ *   args: ["-c", "sleep 30 & echo forked; wait"],
+ *   stdout: "piped",
+ * }).spawn();
+ * const out = child.stdout.getReader();
+ * await out.read(); // "forked": the shell has its child
+ * assert.equal(killTree(child.pid), 2);
+ * assert.equal((await child.status).signal, "SIGKILL");
+ * await out.cancel();
  * ```
  */
 export function killTree(root: number): number {

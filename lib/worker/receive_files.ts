@@ -31,7 +31,8 @@ export type ReceiveLog = (message: string) => void;
  *
  * @example
  * ```ts
- * console.assert(parseMode("0644", "put a 1 0644") === 0o644);
+ * import assert from "node:assert/strict";
+ * assert.equal(parseMode("0644", "put a 1 0644"), 0o644);
  * ```
  */
 export function parseMode(field: string | undefined, line: string): number {

@@ -84,9 +84,15 @@ function detectGpus(): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const total = { cores: 4, memory: 1000, disk: 1000, gpus: 0 };
- * console.assert(normalizeRequest({}, total).cores === 4);
- * console.assert(normalizeRequest({ cores: 1 }, total).memory === 0);
+ * assert.deepEqual(normalizeRequest({}, total), total); // asks for nothing: the whole worker
+ * assert.deepEqual(normalizeRequest({ cores: 1 }, total), {
+ *   cores: 1,
+ *   memory: 0, // nothing of what it does not ask for
+ *   disk: 0,
+ *   gpus: 0,
+ * });
  * ```
  */
 export function normalizeRequest(req: ResourceRequest, total: Resources): Resources {
@@ -125,11 +131,14 @@ export function shortfall(need: Resources, have: Resources): string | undefined 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const l = new ResourceLedger({ cores: 2, memory: 100, disk: 100, gpus: 0 });
  * const one = { cores: 1, memory: 10, disk: 10, gpus: 0 };
- * console.assert(l.tryReserve(one) && l.tryReserve(one) && !l.tryReserve(one));
+ * assert.equal(l.tryReserve(one), true);
+ * assert.equal(l.tryReserve(one), true);
+ * assert.equal(l.tryReserve(one), false); // both cores are taken
  * l.release(one);
- * console.assert(l.tryReserve(one));
+ * assert.equal(l.tryReserve(one), true);
  * ```
  */
 export class ResourceLedger {

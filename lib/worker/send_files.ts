@@ -43,8 +43,9 @@ export function errnoOf(e: unknown): number {
  *
  * @example
  * ```ts
- * console.assert(isWithin("/w/cache/a", "/w"));
- * console.assert(!isWithin("/wx/a", "/w"));
+ * import assert from "node:assert/strict";
+ * assert.equal(isWithin("/w/cache/a", "/w"), true);
+ * assert.equal(isWithin("/wx/a", "/w"), false);
  * ```
  */
 export function isWithin(path: string, dir: string): boolean {

@@ -17,10 +17,11 @@ function unrestricted(name: "read" | "write"): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { symlink } from "./symlink.ts";
  * const d = await Deno.makeTempDir();
  * await symlink("/etc/hostname", `${d}/l`);
- * console.assert(await Deno.readLink(`${d}/l`) === "/etc/hostname");
+ * assert.equal(await Deno.readLink(`${d}/l`), "/etc/hostname");
  * await Deno.remove(d, { recursive: true });
  * ```
  * @param target What the link points to (not checked, not followed).

@@ -34,15 +34,17 @@ export interface TaskDirsOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Workspace } from "./workspace.ts";
  * const dir = await Deno.makeTempDir();
  * const ws = await Workspace.create(dir);
  * const dirs = new TaskDirs(ws);
  * const sandbox = await dirs.make(1);
- * console.assert(sandbox === ws.sandboxPath(1));
+ * assert.equal(sandbox, ws.sandboxPath(1));
  * await dirs.release(1);
- * console.assert(dirs.spares === 1);
- * console.assert((await dirs.make(2)) === ws.sandboxPath(2)); // the spare, renamed
+ * assert.equal(dirs.spares, 1);
+ * assert.equal(await dirs.make(2), ws.sandboxPath(2)); // the spare, renamed
+ * assert.equal(dirs.spares, 0);
  * await ws.remove();
  * await Deno.remove(dir);
  * ```

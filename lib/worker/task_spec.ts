@@ -77,6 +77,7 @@ const decoder = new TextDecoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LineReader } from "../wire/line_reader.ts";
  * const bytes = new TextEncoder().encode("cmd 4\ntruecores 1.000\nend\n");
  * let sent = false;
@@ -89,7 +90,8 @@ const decoder = new TextDecoder();
  *   },
  * });
  * const spec = await readTaskSpec(reader, 7);
- * console.assert(spec.command === "true" && spec.request.cores === 1);
+ * assert.equal(spec.command, "true");
+ * assert.equal(spec.request.cores, 1);
  * ```
  */
 export async function readTaskSpec(

@@ -23,9 +23,11 @@ import { cacheNameProblem, clip } from "../wire/protocol.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const dir = await Deno.makeTempDir();
  * const ws = await Workspace.create(dir);
- * console.assert(ws.cachePath("a.txt").startsWith(ws.root + "/cache/"));
+ * assert.equal(ws.cachePath("a.txt"), `${ws.root}/cache/a.txt`);
+ * assert.equal(ws.sandboxPath(3), `${ws.root}/t.3`);
  * await ws.remove();
  * await Deno.remove(dir);
  * ```
