@@ -50,7 +50,9 @@ export async function submitAndRun(system: System): Promise<void> {
     "60",
     "-d",
     dir.path,
-    "--worker-options=--single-shot",
+    // The workspace in the test's directory: a job that qdel or scancel
+    // kills cannot remove its own.
+    `--worker-options=--single-shot -s ${dir.path}`,
     "127.0.0.1",
     String(wq.port),
     "2",
@@ -78,15 +80,32 @@ export async function submitAndRun(system: System): Promise<void> {
       done++;
     }
     await until(() => wq.stats.workersJoined >= 2, "both workers to connect", 60_000);
+    wq.shutdownWorkers(0);
   } finally {
-    const cancel = system === "slurm" ? ["scancel", ...ids] : ["qdel", ...ids];
-    await new Deno.Command(cancel[0], {
-      args: cancel.slice(1),
-      env,
-      stdout: "null",
-      stderr: "null",
-    }).output();
+    await cancelJobs(system, ids, env);
   }
+}
+
+/**
+ * Cancels jobs and waits until the batch system has let go of them, so that
+ * their processes and the scheduler's per-job directories are gone before
+ * the test ends.
+ */
+async function cancelJobs(system: System, ids: string[], env: Record<string, string>) {
+  const run = async (argv: string[]) => {
+    const out = await new Deno.Command(argv[0], { args: argv.slice(1), env, stderr: "null" })
+      .output();
+    return new TextDecoder().decode(out.stdout);
+  };
+  const left = async () => {
+    const listing = system === "slurm"
+      ? await run(["squeue", "-h", "-o", "%i"])
+      : await run(["qstat", "-u", "*"]);
+    const listed = listing.split("\n").map((l) => l.trim().split(/\s+/)[0]);
+    return ids.filter((id) => listed.includes(id));
+  };
+  await run(system === "slurm" ? ["scancel", ...ids] : ["qdel", ...ids]);
+  await until(async () => (await left()).length === 0, `${system} to end jobs ${ids}`, 60_000);
 }
 
 async function logs(dir: string): Promise<string> {

@@ -22,6 +22,8 @@ export interface Need {
 export const NEEDS: readonly Need[] = [
   { pkg: "coop-computing-tools", why: "CCTools' worker, catalog and status tools (interop)" },
   { pkg: "python3-workqueue", why: "CCTools' Python managers (interop)" },
+  // work_queue.py imports distutils.spawn, which python3-workqueue does not depend on.
+  { pkg: "python3-distutils", why: "CCTools' Python module imports distutils" },
   { pkg: "gcc", why: "the benchmark's C ceiling" },
   { pkg: "libc6-dev", why: "the benchmark's C ceiling" },
   { pkg: "openssl", why: "the TLS tests' certificates" },
