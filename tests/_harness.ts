@@ -52,6 +52,12 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** Print the process's output live (for debugging a test). */
   echo?: boolean;
+  /**
+   * How long it may run, in ms (default 150 s): then it and everything it
+   * started are killed, and its log says so. A test that waits for a
+   * process that hangs fails instead of hanging.
+   */
+  limitMs?: number;
 }
 
 /**
@@ -85,8 +91,6 @@ export function spawn(argv: string[], options: SpawnOptions = {}): Proc {
     }
   };
   const pumps = Promise.all(readers.map(pump)).catch(() => {});
-  // A killed process may leave children that hold its pipes open: wait for
-  // its output only briefly once it has exited.
   const removeTmp = () => {
     try {
       Deno.removeSync(tmp, { recursive: true });
@@ -94,6 +98,8 @@ export function spawn(argv: string[], options: SpawnOptions = {}): Proc {
       if (!(e instanceof Deno.errors.NotFound)) throw e; // removed already
     }
   };
+  // A killed process may leave children that hold its pipes open: wait for
+  // its output only briefly once it has exited.
   const status = child.status.then(async (s) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([pumps, new Promise((r) => timer = setTimeout(r, 1000))]);
@@ -122,6 +128,12 @@ export function spawn(argv: string[], options: SpawnOptions = {}): Proc {
     }
     killAll(processesWithEnv(PROC_MARK, mark));
   };
+  const limitMs = options.limitMs ?? 150_000;
+  const watchdog = setTimeout(() => {
+    text += `\n[harness: still running after ${limitMs / 1000} s: killed]\n`;
+    killTree();
+  }, limitMs);
+  child.status.finally(() => clearTimeout(watchdog));
   return {
     child,
     log: () => text,
