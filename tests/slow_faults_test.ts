@@ -1,7 +1,8 @@
 // The slower faults: a frozen worker that wakes up, a manager process that
 // dies and is replaced on the same port, a worker whose disk fills up, and
 // standard output over the limit. Real processes over loopback; no timing
-// assertions (delays are read from the worker's log, never measured).
+// assertions (delays are read from the worker's log, never measured). The
+// keepalive runs on a manual clock: the tests move it, and wait for nothing.
 //
 // With WQ_RELIABILITY_OUT set, each test appends one JSON line
 // {"test":"slow_faults","case":...,...counts} to that file.
@@ -14,8 +15,19 @@ import {
   WORK_QUEUE_RESULT_SUCCESS,
   WorkQueue,
 } from "../mod.ts";
+import { ManualClock } from "../lib/clock.ts";
 import { FakeWorker } from "./_fake_worker.ts";
-import { exists, type Proc, read, ROOT, spawn, startWorker, tempDir, until } from "./_harness.ts";
+import {
+  advanceUntil,
+  exists,
+  type Proc,
+  read,
+  ROOT,
+  spawn,
+  startWorker,
+  tempDir,
+  until,
+} from "./_harness.ts";
 import { snapshot, startWorkerOnTmpfs, usage } from "./_tmpfs.ts";
 
 /** Appends one line about what a test exercised to $WQ_RELIABILITY_OUT, if set. */
@@ -63,14 +75,18 @@ function collector(): { lines: string[]; logger: (level: string, m: string) => v
   return { lines, logger: (_level, m) => lines.push(m) };
 }
 
-/** A queue that checks a worker after 1 s of silence and drops it 2 s later, logging everything. */
-function impatientQueue(log: ReturnType<typeof collector>): WorkQueue {
+/**
+ * A queue that checks a worker after 1 s of silence and drops it 2 s later,
+ * logging everything, on a clock that moves only when the test moves it.
+ */
+function impatientQueue(log: ReturnType<typeof collector>, clock: ManualClock): WorkQueue {
   return new WorkQueue({
     port: 0,
     keepaliveInterval: 1,
     keepaliveTimeout: 2,
     debug: true,
     logger: log.logger,
+    clock,
   });
 }
 
@@ -78,7 +94,8 @@ Deno.test("a frozen worker is dropped by keepalive, and once woken it starts afr
   await using dir = await tempDir();
   const d = dir.path;
   const log = collector();
-  await using wq = impatientQueue(log);
+  const clock = new ManualClock();
+  await using wq = impatientQueue(log, clock);
   // Not single-shot: once woken it must find its connection closed and dial again.
   await using sleepy = startWorker(wq.port, {
     args: ["-s", `${d}/sleepy`, "--cores", "2", "-i", "0.1", "-b", "0.5", "-t", "120"],
@@ -104,7 +121,11 @@ Deno.test("a frozen worker is dropped by keepalive, and once woken it starts afr
   using _stale = killOnDispose([stalePid]);
 
   sleepy.kill("SIGSTOP");
-  await until(() => wq.stats.workersLost === 1, "keepalive to drop the frozen worker");
+  await advanceUntil(
+    clock,
+    () => wq.stats.workersLost === 1,
+    "keepalive to drop the frozen worker",
+  );
   // While the worker is frozen, its first task finishes: a result waits in it.
   await Deno.writeTextFile(`${d}/go`, "");
   await until(() => exists(`${d}/a-stale-done`), "the stale run of A to finish");
@@ -166,14 +187,19 @@ Deno.test("a frozen worker is dropped by keepalive, and once woken it starts afr
 Deno.test("the manager takes a result only for a task running on that very connection", async () => {
   await using dir = await tempDir();
   const log = collector();
-  await using wq = impatientQueue(log);
+  const clock = new ManualClock();
+  await using wq = impatientQueue(log, clock);
   const t = new Task("echo real");
   wq.submit(t);
   // A worker takes the task, then freezes (answers nothing): it is dropped.
   const frozen = await FakeWorker.connect(wq.port, { answerChecks: false });
   const taskLine = await frozen.expect(/^task \d+$/);
   assert.equal(taskLine, `task ${t.id}`);
-  await until(() => wq.stats.workersLost === 1, "keepalive to drop the silent worker");
+  await advanceUntil(
+    clock,
+    () => wq.stats.workersLost === 1,
+    "keepalive to drop the silent worker",
+  );
   assert.ok(await frozen.closedByPeer(), "the manager must close the frozen worker's connection");
   // Its late result has nowhere to go: the connection is closed.
   await frozen.send(`available_results\n`).catch(() => {});
