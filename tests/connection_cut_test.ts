@@ -1,11 +1,14 @@
 // Connections cut mid-transfer, in either direction, by a TCP proxy between
 // our worker and our manager: the worker is dropped, the task runs again and
 // comes back once, and no partial output is ever visible at its final path.
+// The keepalive tests move a manual clock (by the bytes a slow link would
+// take, or step by step) instead of waiting for real seconds, except one.
 
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import { Task, WORK_QUEUE_RESULT_SUCCESS, WorkQueue } from "../mod.ts";
-import { exists, type Proc, startWorker, tempDir, until } from "./_harness.ts";
+import { ManualClock } from "../lib/clock.ts";
+import { advanceUntil, exists, type Proc, startWorker, tempDir, until } from "./_harness.ts";
 import { type Direction, startProxy, type TcpProxy } from "./_proxy.ts";
 
 const MiB = 1024 * 1024;
@@ -386,25 +389,49 @@ Deno.test("a flaky network: every connection cut every 300 ms while 300 tasks mo
 // A worker busy with a long transfer answers a keepalive check only after the
 // body ahead of it, so the manager must count the traffic itself as life.
 // Uploads get a wider keepalive window: the kernel's buffers take a few MiB
-// that drain after the manager's last write (the docs say so).
+// that drain after the manager's last write (the docs say so). The upload
+// runs at full speed while the manager's manual clock moves by the time each
+// chunk takes at 2 MiB/s; the download runs on real time through a throttle.
 const SLOW = [
-  { direction: "toWorker", what: "an input", size: 12 * MiB, rate: 2 * MiB, keepalive: 2 },
-  { direction: "toManager", what: "an output", size: 4 * MiB, rate: MiB, keepalive: 1 },
+  {
+    direction: "toWorker",
+    what: "an input",
+    size: 12 * MiB,
+    rate: 2 * MiB,
+    keepalive: 2,
+    manual: true,
+  },
+  {
+    direction: "toManager",
+    what: "an output",
+    size: 4 * MiB,
+    rate: MiB,
+    keepalive: 1,
+    manual: false,
+  },
 ] as const;
 
 for (const slow of SLOW) {
   const seconds = slow.size / slow.rate;
-  Deno.test(`${slow.what} that takes ${seconds} s to move does not get its worker dropped with a ${slow.keepalive} s keepalive`, async () => {
+  const time = slow.manual ? "manual-clock" : "real";
+  Deno.test(`${slow.what} that takes ${seconds} s (${time}) to move does not get its worker dropped with a ${slow.keepalive} s keepalive`, async () => {
     await using dir = await tempDir();
     const ws = `${dir.path}/workers`;
     const input = noise(slow.size, 5);
     await Deno.writeFile(`${dir.path}/in.bin`, input);
+    const clock = slow.manual ? new ManualClock() : undefined;
     await using wq = new WorkQueue({
       port: 0,
       keepaliveInterval: slow.keepalive,
       keepaliveTimeout: slow.keepalive,
+      clock,
     });
-    await using proxy = startProxy(wq.port, { throttle: { [slow.direction]: slow.rate } });
+    await using proxy = startProxy(
+      wq.port,
+      clock
+        ? { onForward: (d, n) => d === slow.direction && clock.advance((n / slow.rate) * 1000) }
+        : { throttle: { [slow.direction]: slow.rate } },
+    );
     const t = new Task("cat in.bin > copy.bin");
     t.specifyInputFile(`${dir.path}/in.bin`, "in.bin");
     t.specifyOutputFile(`${dir.path}/copy.bin`, "copy.bin");
@@ -434,11 +461,13 @@ for (const direction of ["toWorker", "toManager"] as const) {
     const final = `${outDir}/big.out`;
     const input = noise(BIG, 3);
     await Deno.writeFile(`${dir.path}/big.in`, input);
+    const clock = new ManualClock();
     await using wq = new WorkQueue({
       port: 0,
       keepaliveInterval: 1,
       keepaliveTimeout: 1,
       logger: () => {},
+      clock,
     });
     // After 2 MiB the proxy forwards nothing more, either way, and closes nothing.
     await using proxy = startProxy(wq.port, {
@@ -450,7 +479,9 @@ for (const direction of ["toWorker", "toManager"] as const) {
     wq.submit(t);
     await using silent = startWorker(proxy.port, { args: workerArgs(ws, ["--single-shot"]) });
     await proxy.cut;
-    await until(() => t.state === "ready", "the task to go back to the queue", 60_000);
+    await advanceUntil(clock, () => t.state === "ready", "the task to go back to the queue", {
+      timeoutMs: 60_000,
+    });
     assert.equal(wq.stats.workersLost, 1);
     assert.equal(wq.stats.workersConnected, 0);
     await assertNothingLanded(final);
