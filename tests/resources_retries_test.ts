@@ -154,7 +154,9 @@ for (const kind of KINDS) {
     await using dir = await tempDir();
     await using wq = new WorkQueue({ port: 0, logger: () => {} });
     wq.activateFastAbort(5);
-    // The slow worker is first, so it takes the first task; on it every task takes 30 s.
+    // The slow worker is first, so it takes the first task; on it every task takes 10 s,
+    // far past the limit (5 x 0.1 s and some), and a CCTools worker that waits for a task its
+    // kill missed waits no longer than that.
     await using slow = startWorker(wq.port, {
       cctools,
       args: workerArgs(dir.path, 1),
@@ -165,7 +167,7 @@ for (const kind of KINDS) {
     await using fast2 = startWorker(wq.port, { cctools, args: workerArgs(dir.path, 1) });
     const n = 40;
     for (let i = 0; i < n; i++) {
-      wq.submit(new Task(`if [ -n "$SLOW" ]; then sleep 30; else sleep 0.1; fi; echo ok`));
+      wq.submit(new Task(`if [ -n "$SLOW" ]; then sleep 10; else sleep 0.1; fi; echo ok`));
     }
     await until(() => wq.stats.workersConnected === 3, "all workers to join");
     const slowHosts = new Set<string>();
