@@ -1,5 +1,5 @@
 // A hand-driven worker over a raw socket, for tests of how the manager
-// treats what a real worker would not send (tests/slow_faults_test.ts).
+// treats what a real worker would not send (tests/frozen_worker_test.ts and others).
 
 import { LineReader } from "../lib/wire/line_reader.ts";
 

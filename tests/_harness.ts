@@ -271,3 +271,29 @@ export async function exists(path: string): Promise<boolean> {
     throw e;
   }
 }
+
+/** A clock that a test moves by hand (`ManualClock` of lib/clock.ts). */
+export interface HandClock {
+  advance(ms: number): void;
+}
+
+/**
+ * Moves a manual clock `stepMs` at a time, with a few real milliseconds
+ * between steps for sockets and processes to move, until `pred` is true;
+ * throws `what` after `timeoutMs` of real time. The logic on that clock
+ * sees time pass without the test waiting for it.
+ */
+export async function advanceUntil(
+  clock: HandClock,
+  pred: () => boolean | Promise<boolean>,
+  what: string,
+  options: { stepMs?: number; timeoutMs?: number } = {},
+): Promise<void> {
+  const { stepMs = 250, timeoutMs = 30_000 } = options;
+  const end = Date.now() + timeoutMs;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    clock.advance(stepMs);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

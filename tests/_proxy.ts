@@ -34,6 +34,11 @@ export interface ProxyOptions {
   cut?: CutRule;
   /** Forward at most this many bytes per second in a direction (every connection). */
   throttle?: Partial<Record<Direction, number>>;
+  /**
+   * Called after each chunk forwarded, with its direction and size (a test
+   * can move a manual clock by the time the chunk would take on a slow link).
+   */
+  onForward?: (direction: Direction, bytes: number) => void;
 }
 
 /** What a cut did. */
@@ -135,6 +140,7 @@ export function startProxy(targetPort: number, options: ProxyOptions = {}): TcpP
           let off = 0;
           while (off < pass) off += await to.write(buf.subarray(off, pass));
           count[dir] += pass;
+          if (pass > 0) options.onForward?.(dir, pass);
           const rate = options.throttle?.[dir];
           if (rate) await new Promise((res) => setTimeout(res, (pass / rate) * 1000));
           if (cutting && rule === r) {

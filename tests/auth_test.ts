@@ -213,14 +213,15 @@ Deno.test("a worker without -P that a password manager refuses gives up at its c
   const m = manager({ password: "s3cret\n" });
   await using wq = m.wq;
   await using none = startWorker(wq.port, {
-    args: ["--connect-timeout", "2", "-i", "0.2", "-b", "0.5"],
+    // Several refusals fit in the timeout: none of them may restart it.
+    args: ["--connect-timeout", "0.6", "-i", "0.1", "-b", "0.2"],
   });
   let exited: Deno.CommandStatus | undefined;
   none.status.then((s) => exited = s);
   await until(() => exited !== undefined, `the worker to give up\n${none.log()}`, 60_000);
   assert.equal(exited!.code, 0, none.log());
   assert.match(none.log(), /this manager requires a password/);
-  assert.match(none.log(), /stopping: no manager served us in 2 s \(connect timeout\)/);
+  assert.match(none.log(), /stopping: no manager served us in 0.6 s \(connect timeout\)/);
 });
 
 Deno.test("our worker -P: a missing or empty password file is one clear error and exit 1", async () => {

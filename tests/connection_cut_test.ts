@@ -1,52 +1,13 @@
 // Connections cut mid-transfer, in either direction, by a TCP proxy between
 // our worker and our manager: the worker is dropped, the task runs again and
 // comes back once, and no partial output is ever visible at its final path.
+// The keepalive during such transfers: tests/keepalive_transfer_test.ts.
 
 import assert from "node:assert/strict";
-import { dirname } from "node:path";
 import { Task, WORK_QUEUE_RESULT_SUCCESS, WorkQueue } from "../mod.ts";
 import { exists, type Proc, startWorker, tempDir, until } from "./_harness.ts";
 import { type Direction, startProxy, type TcpProxy } from "./_proxy.ts";
-
-const MiB = 1024 * 1024;
-const BIG = 20 * MiB;
-
-/** Deterministic pseudo-random bytes (xorshift32), so a cut body cannot look whole by chance. */
-function noise(size: number, seed: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(size);
-  const words = new Uint32Array(out.buffer, 0, size >>> 2);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < words.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    words[i] = x >>> 0;
-  }
-  return out;
-}
-
-async function sha256(data: Uint8Array<ArrayBuffer>): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-  return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function workerArgs(workdir: string, extra: string[] = [], cores = 1): string[] {
-  const size = ["--cores", String(cores), "--memory", "1000", "--disk", "2000"];
-  return ["-s", workdir, "-t", "60", ...size, ...extra];
-}
-
-async function listDir(path: string): Promise<string[]> {
-  const names: string[] = [];
-  for await (const e of Deno.readDir(path)) names.push(e.name);
-  return names.sort();
-}
-
-/** Nothing is at an output's final path, and no temporary file is left beside it. */
-async function assertNothingLanded(final: string): Promise<void> {
-  assert.equal(await exists(final), false, `'${final}' exists`);
-  const dir = dirname(final);
-  assert.deepEqual(await exists(dir) ? await listDir(dir) : [], [], `files left in '${dir}'`);
-}
+import { assertNothingLanded, BIG, listDir, MiB, noise, sha256, workerArgs } from "./_transfer.ts";
 
 /**
  * Runs a single-shot worker through the proxy until the proxy cuts it after
@@ -382,89 +343,3 @@ Deno.test("a flaky network: every connection cut every 300 ms while 300 tasks mo
   await w1.status;
   await w2.status;
 });
-
-// A worker busy with a long transfer answers a keepalive check only after the
-// body ahead of it, so the manager must count the traffic itself as life.
-// Uploads get a wider keepalive window: the kernel's buffers take a few MiB
-// that drain after the manager's last write (the docs say so).
-const SLOW = [
-  { direction: "toWorker", what: "an input", size: 12 * MiB, rate: 2 * MiB, keepalive: 2 },
-  { direction: "toManager", what: "an output", size: 4 * MiB, rate: MiB, keepalive: 1 },
-] as const;
-
-for (const slow of SLOW) {
-  const seconds = slow.size / slow.rate;
-  Deno.test(`${slow.what} that takes ${seconds} s to move does not get its worker dropped with a ${slow.keepalive} s keepalive`, async () => {
-    await using dir = await tempDir();
-    const ws = `${dir.path}/workers`;
-    const input = noise(slow.size, 5);
-    await Deno.writeFile(`${dir.path}/in.bin`, input);
-    await using wq = new WorkQueue({
-      port: 0,
-      keepaliveInterval: slow.keepalive,
-      keepaliveTimeout: slow.keepalive,
-    });
-    await using proxy = startProxy(wq.port, { throttle: { [slow.direction]: slow.rate } });
-    const t = new Task("cat in.bin > copy.bin");
-    t.specifyInputFile(`${dir.path}/in.bin`, "in.bin");
-    t.specifyOutputFile(`${dir.path}/copy.bin`, "copy.bin");
-    wq.submit(t);
-    await using worker = startWorker(proxy.port, { args: workerArgs(ws, ["--single-shot"]) });
-    await until(
-      () => t.state === "complete" || wq.stats.workersRemoved > 0,
-      "the task to complete or its worker to be dropped",
-      120_000,
-    );
-    assert.equal(wq.stats.workersRemoved, 0, "the worker was dropped during a slow transfer");
-    assert.equal(await wq.wait(0), t);
-    assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS, t.failure);
-    assert.equal(t.attempts, 0);
-    assert.equal(await sha256(await Deno.readFile(`${dir.path}/copy.bin`)), await sha256(input));
-    wq.shutdownWorkers(0);
-    await worker.status;
-  });
-}
-
-for (const direction of ["toWorker", "toManager"] as const) {
-  const moving = direction === "toWorker" ? "a 20 MiB input" : "a 20 MiB output";
-  Deno.test(`a connection that goes silent while ${moving} moves: the worker is dropped after the keepalive timeout and the task runs elsewhere`, async () => {
-    await using dir = await tempDir();
-    const ws = `${dir.path}/workers`;
-    const outDir = `${dir.path}/out`;
-    const final = `${outDir}/big.out`;
-    const input = noise(BIG, 3);
-    await Deno.writeFile(`${dir.path}/big.in`, input);
-    await using wq = new WorkQueue({
-      port: 0,
-      keepaliveInterval: 1,
-      keepaliveTimeout: 1,
-      logger: () => {},
-    });
-    // After 2 MiB the proxy forwards nothing more, either way, and closes nothing.
-    await using proxy = startProxy(wq.port, {
-      cut: { direction, afterBytes: 2 * MiB, freeze: true },
-    });
-    const t = new Task("cat big.in > big.out");
-    t.specifyInputFile(`${dir.path}/big.in`, "big.in");
-    t.specifyOutputFile(final, "big.out");
-    wq.submit(t);
-    await using silent = startWorker(proxy.port, { args: workerArgs(ws, ["--single-shot"]) });
-    await proxy.cut;
-    await until(() => t.state === "ready", "the task to go back to the queue", 60_000);
-    assert.equal(wq.stats.workersLost, 1);
-    assert.equal(wq.stats.workersConnected, 0);
-    await assertNothingLanded(final);
-
-    await using direct = startWorker(wq.port, { args: workerArgs(ws, ["--single-shot"]) });
-    assert.equal(await wq.wait(120), t);
-    assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS, t.failure);
-    assert.equal(t.attempts, 1);
-    assert.equal(await sha256(await Deno.readFile(final)), await sha256(input));
-    assert.deepEqual(await listDir(outDir), ["big.out"]);
-    assert.equal(await wq.wait(0), null);
-    wq.shutdownWorkers(0);
-    await direct.status;
-    await proxy.close(); // the silent worker sees its connection end only now
-    assert.equal((await silent.status).code, 0, silent.log());
-  });
-}

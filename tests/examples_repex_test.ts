@@ -212,7 +212,7 @@ Deno.test("examples/repex/elastic.ts: every step completes while workers join an
   await using tmp = await tempDir();
   const out = `${tmp.path}/out`;
   const { code, log } = await runTask("elastic", [
-    ...["--replicas", "6", "--steps", "5", "--sweeps", "20", "--size", "8", "--pad", "0.5"],
+    ...["--replicas", "6", "--steps", "5", "--sweeps", "20", "--size", "8", "--pad", "0.25"],
     ...["--schedule", "0:+1,1:+2,3:-1,4:+1", "--out", out],
   ]);
   assert.equal(code, 0, log);

@@ -6,8 +6,9 @@
 
 import assert from "node:assert/strict";
 import { Task, WORK_QUEUE_RESULT_SUCCESS, WorkQueue } from "../mod.ts";
+import { ManualClock } from "../lib/clock.ts";
 import { Rng } from "../fuzz/rng.ts";
-import { PYTHON, startWorker, tempDir, until } from "./_harness.ts";
+import { advanceUntil, PYTHON, startWorker, tempDir, until } from "./_harness.ts";
 
 const enc = new TextEncoder();
 
@@ -214,19 +215,24 @@ Deno.test("200 garbage connections at once do not stop real workers from being s
   }
 });
 
+// On a manual clock: the test moves the timeout's 2 s instead of waiting
+// (tests/manager_bad_input_test.ts waits for a real one).
 Deno.test("silent, half-line, slowloris and half-handshake connections are closed by the timeout", async () => {
   const lines: string[] = [];
+  const clock = new ManualClock();
   await using wq = new WorkQueue({
     port: 0,
     keepaliveTimeout: 2,
     logger: (_level, m) => lines.push(m),
+    clock,
   });
   const bad = await openMany(wq.port, 40, PENDING);
   try {
-    for (const c of bad) {
-      await until(() => c.closed, `the manager to close the ${c.kind} connection :${c.port}`);
-      await until(() => logged(lines, c), `a log line for the ${c.kind} connection :${c.port}`);
-    }
+    await advanceUntil(
+      clock,
+      () => bad.every((c) => c.closed && logged(lines, c)),
+      "the manager to close and log every pending connection",
+    );
     for (const c of bad) {
       const line = lines.find((l) => l.includes(`127.0.0.1:${c.port}`))!;
       const expected = c.kind === "half-handshake"

@@ -31,7 +31,7 @@ Deno.test("manager drops malformed connections with one log line each and keeps 
   const warnings: string[] = [];
   await using wq = new WorkQueue({
     port: 0,
-    keepaliveTimeout: 1,
+    keepaliveTimeout: 0.5, // the first-line timeout, on real time
     logger: (level, m) => level === "warn" && warnings.push(m),
   });
 
@@ -41,7 +41,7 @@ Deno.test("manager drops malformed connections with one log line each and keeps 
       crypto.getRandomValues(new Uint8Array(8000)),
       /longer than|not a Work Queue handshake|Cannot/,
     ],
-    ["silence", enc.encode("no line end"), /no first line within 1 s/],
+    ["silence", enc.encode("no line end"), /no first line within 0.5 s/],
     ["over-long line", enc.encode("x".repeat(10_000)), /longer than 4096 bytes/],
     [
       "unknown first line",

@@ -8,6 +8,8 @@ import {
   WORK_QUEUE_RESULT_SUCCESS,
   WorkQueue,
 } from "../mod.ts";
+import { ManualClock } from "../lib/clock.ts";
+import { FakeWorker } from "./_fake_worker.ts";
 import { exists, startWorker, tempDir, until } from "./_harness.ts";
 
 const KINDS = [{ name: "our worker", cctools: false }, { name: "CCTools worker", cctools: true }];
@@ -151,8 +153,10 @@ for (const kind of KINDS) {
   Deno.test(`${kind.name}: fast abort re-runs stragglers elsewhere and dismisses the slow worker`, async () => {
     await using dir = await tempDir();
     await using wq = new WorkQueue({ port: 0, logger: () => {} });
-    wq.activateFastAbort(10);
-    // The slow worker is first, so it takes the first task; on it every task takes 30 s.
+    wq.activateFastAbort(5);
+    // The slow worker is first, so it takes the first task; on it every task takes 10 s,
+    // far past the limit (5 x 0.1 s and some), and a CCTools worker that waits for a task its
+    // kill missed waits no longer than that.
     await using slow = startWorker(wq.port, {
       cctools,
       args: workerArgs(dir.path, 1),
@@ -161,9 +165,9 @@ for (const kind of KINDS) {
     await until(() => wq.stats.workersConnected === 1, "the slow worker to join");
     await using fast1 = startWorker(wq.port, { cctools, args: workerArgs(dir.path, 1) });
     await using fast2 = startWorker(wq.port, { cctools, args: workerArgs(dir.path, 1) });
-    const n = 60;
+    const n = 40;
     for (let i = 0; i < n; i++) {
-      wq.submit(new Task(`if [ -n "$SLOW" ]; then sleep 30; else sleep 0.2; fi; echo ok`));
+      wq.submit(new Task(`if [ -n "$SLOW" ]; then sleep 10; else sleep 0.1; fi; echo ok`));
     }
     await until(() => wq.stats.workersConnected === 3, "all workers to join");
     const slowHosts = new Set<string>();
@@ -186,3 +190,54 @@ for (const kind of KINDS) {
     await fast2.status;
   });
 }
+
+// The logic of fast abort on a manual clock, with two hand-driven workers:
+// each task takes the fast one 250 ms of that clock; the slow one never
+// answers. No real second passes.
+Deno.test("fast abort on a manual clock: after 10 successes a task past 3x the average is re-run elsewhere; the worker slow twice is dismissed", async () => {
+  const clock = new ManualClock();
+  await using wq = new WorkQueue({ port: 0, logger: () => {}, clock });
+  wq.activateFastAbort(3);
+  const slow = await FakeWorker.connect(wq.port, { answerChecks: true });
+  await until(() => wq.stats.workersConnected === 1, "the slow worker to join");
+  const fast = await FakeWorker.connect(wq.port, { answerChecks: true });
+  await until(() => wq.stats.workersConnected === 2, "the fast worker to join");
+  const fastAddr = `127.0.0.1:${(fast.conn.localAddr as Deno.NetAddr).port}`;
+  const n = 24;
+  const tasks = Array.from({ length: n }, (_, i) => new Task(`echo ${i}`));
+  for (const t of tasks) wq.submit(t);
+  // The slow worker (first to join) takes the first task and sits on it.
+  assert.equal(await slow.expect(/^task \d+$/), `task ${tasks[0].id}`);
+  const serving = (async () => {
+    for (let k = 0; k < n; k++) {
+      const id = Number((await fast.expect(/^task \d+$/))!.split(" ")[1]);
+      await fast.expect(/^end$/);
+      clock.advance(250);
+      await fast.send("available_results\n");
+      await fast.expect(/^send_results/);
+      await fast.send(`result 0 0 3 250000 ${id}\nok\nend\n`);
+    }
+  })();
+  const back = new Set<Task>();
+  while (back.size < n) {
+    const t = await wq.wait(30);
+    assert.ok(t, `only ${back.size} of ${n} tasks came back`);
+    assert.ok(!back.has(t), `task ${t.id} came back twice`);
+    back.add(t);
+    assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS, t.failure);
+    assert.equal(t.output, "ok\n");
+    assert.equal(t.host, fastAddr, `task ${t.id} came back from the slow worker`);
+  }
+  await serving;
+  assert.equal(await wq.wait(0), null);
+  const s = wq.stats;
+  assert.equal(s.tasksFastAborted, 2);
+  assert.equal(s.workersFastAborted, 1);
+  assert.equal(tasks[0].attempts, 1, "the first straggler ran again");
+  assert.equal(tasks.filter((t) => t.attempts === 1).length, 2);
+  // The slow worker was told to kill the first straggler, and is dropped after the second.
+  assert.equal(await slow.expect(/^kill /), `kill ${tasks[0].id}`);
+  assert.ok(await slow.closedByPeer(), "the manager closes the dismissed worker's connection");
+  slow.close();
+  fast.close();
+});

@@ -20,6 +20,7 @@ import {
   WORK_QUEUE_SCHEDULE_WORST,
   WorkQueue,
 } from "../mod.ts";
+import { ManualClock } from "../lib/clock.ts";
 import { exists, type Proc, startWorker, tempDir, until } from "./_harness.ts";
 
 const KINDS = [{ name: "ours", cctools: false }, { name: "cctools", cctools: true }];
@@ -185,20 +186,28 @@ for (const kind of KINDS) {
     await pair.finish();
   });
 
+  // The manager times tasks on a manual clock: worker 1's first task holds
+  // until the test has moved that clock by 1 s, so worker 1 is the slow one.
   Deno.test(`TIME sends a task to the faster worker; FCFS to the first (${kind.name})`, async () => {
-    await using wq = new WorkQueue({ port: 0 });
+    const clock = new ManualClock();
+    await using wq = new WorkQueue({ port: 0, clock });
     await using pair = await startPair(wq, kind.cctools, { env: { SLOW: "1" } });
     const ledger = new Ledger();
+    const gate = `${pair.dir}/gate`;
     const timed = (algorithm: number) => {
-      const t = new Task('if [ -n "$SLOW" ]; then sleep 1; fi; echo "$WHO"');
+      const t = new Task(
+        `if [ -n "$SLOW" ]; then while [ ! -e ${gate} ]; do sleep 0.05; done; fi; echo "$WHO"`,
+      );
       t.algorithm = algorithm;
       return t;
     };
-    // History: two whole-worker tasks at once, one on each.
+    // History: two whole-worker tasks at once, one on each; worker 2's comes back at once.
     wq.submit(timed(WORK_QUEUE_SCHEDULE_FCFS));
     wq.submit(timed(WORK_QUEUE_SCHEDULE_FCFS));
-    const first = (await waitN(wq, 2)).map((t) => ledger.check(t)).sort();
-    assert.deepEqual(first, ["w1", "w2"]);
+    assert.equal(ledger.check(await wq.wait(20)), "w2");
+    clock.advance(1000);
+    await Deno.writeTextFile(gate, "");
+    assert.equal(ledger.check(await wq.wait(20)), "w1");
 
     assert.equal(await ledger.run(wq, timed(WORK_QUEUE_SCHEDULE_TIME)), "w2");
     assert.equal(await ledger.run(wq, timed(WORK_QUEUE_SCHEDULE_FCFS)), "w1");

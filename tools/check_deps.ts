@@ -27,6 +27,7 @@ interface Module {
 const RULES: { from: string; allow: string[] }[] = [
   { from: "lib/wire/", allow: ["lib/wire/", "lib/errors.ts", "lib/constants.ts"] },
   { from: "lib/errors.ts", allow: [] },
+  { from: "lib/clock.ts", allow: [] },
   { from: "lib/constants.ts", allow: [] },
   { from: "lib/task.ts", allow: ["lib/wire/", "lib/constants.ts", "lib/errors.ts"] },
   {
@@ -37,6 +38,7 @@ const RULES: { from: string; allow: string[] }[] = [
     from: "lib/manager/",
     allow: [
       "lib/catalog/client.ts",
+      "lib/clock.ts",
       "lib/manager/",
       "lib/wire/",
       "lib/task.ts",

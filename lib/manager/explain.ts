@@ -77,6 +77,8 @@ export interface ExplainContext {
   /** Waiting tasks too large for every worker, with the reason. */
   unfit: ReadonlyMap<Task, string>;
   isBlocked: (w: WorkerInfo) => boolean;
+  /** The time now (ms), on the clock of the tasks' dispatch times. */
+  now: number;
 }
 
 /**
@@ -114,7 +116,7 @@ export function explainTask(taskId: number, ctx: ExplainContext): string {
     case "receiving": {
       const w = ctx.core.workerOf(task);
       const since = task.dispatchTime
-        ? ` for ${((Date.now() - task.dispatchTime) / 1000).toFixed(1)} s`
+        ? ` for ${((ctx.now - task.dispatchTime) / 1000).toFixed(1)} s`
         : "";
       return `task ${taskId} is ${task.state} on worker ${w?.label ?? "?"}${since}`;
     }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { type Clock, realClock } from "../clock.ts";
 import type { WorkerInfo } from "./worker_info.ts";
 
 /**
@@ -23,10 +24,16 @@ import type { WorkerInfo } from "./worker_info.ts";
  */
 export class HostBlocks {
   #until = new Map<string, number>();
+  readonly #clock: Clock;
+
+  /** @param clock Tells the time that blocks run out by (default: the real clock). */
+  constructor(clock: Clock = realClock) {
+    this.#clock = clock;
+  }
 
   /** Blocks a host for `seconds` (forever if not given). */
   block(host: string, seconds?: number): void {
-    this.#until.set(host, seconds === undefined ? Infinity : Date.now() + seconds * 1000);
+    this.#until.set(host, seconds === undefined ? Infinity : this.#clock.now() + seconds * 1000);
   }
 
   /** Lifts the block on a host; returns whether it was blocked. */
@@ -35,7 +42,7 @@ export class HostBlocks {
   }
 
   /** Whether a host name or address is blocked now. */
-  isBlockedName(host: string, now = Date.now()): boolean {
+  isBlockedName(host: string, now = this.#clock.now()): boolean {
     const until = this.#until.get(host);
     if (until === undefined) return false;
     if (until > now) return true;
@@ -44,13 +51,13 @@ export class HostBlocks {
   }
 
   /** Whether a worker's host name or IP is blocked now. */
-  isBlocked(w: WorkerInfo, now = Date.now()): boolean {
+  isBlocked(w: WorkerInfo, now = this.#clock.now()): boolean {
     return this.#until.size > 0 &&
       (this.isBlockedName(w.hostname, now) || this.isBlockedName(w.ip, now));
   }
 
   /** The hosts blocked now. */
-  list(now = Date.now()): string[] {
+  list(now = this.#clock.now()): string[] {
     return [...this.#until.keys()].filter((h) => this.isBlockedName(h, now));
   }
 }

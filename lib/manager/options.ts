@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { Clock } from "../clock.ts";
 import type { SslOptions } from "./access.ts";
 
 export type { SslOptions };
@@ -56,6 +57,13 @@ export interface WorkQueueOptions {
   ssl?: SslOptions;
   /** Bytes of a task's standard output kept; the rest is dropped and the result says so. Default 1 GiB. */
   maxStdout?: number;
+  /**
+   * The clock of the keepalive checks, fast abort, blocks that run out, the
+   * first-line timeout and the tasks' times. Default: the real clock. Tests
+   * pass a manual one to drive that logic without waiting (`wait()`'s
+   * timeout always runs on real time).
+   */
+  clock?: Clock;
 }
 
 /** The default logger: warnings (and debug lines if asked) to stderr. */

@@ -16,6 +16,7 @@ import {
   WORK_QUEUE_RESULT_SUCCESS,
   WORK_QUEUE_SCHEDULE_FCFS,
 } from "../constants.ts";
+import { type Clock, type ClockTimer, realClock } from "../clock.ts";
 import { errorMessage, ProtocolError } from "../errors.ts";
 import { kInternal, Task } from "../task.ts";
 import { FrameWriter } from "../wire/frame_writer.ts";
@@ -29,12 +30,12 @@ import { isKnownAlgorithm } from "./choose_worker.ts";
 import { explainTask, largestWorker, unfitReason } from "./explain.ts";
 import { FastAbort } from "./fast_abort.ts";
 import { HostBlocks } from "./host_blocks.ts";
-import { keepaliveStep } from "./keepalive.ts";
 import type { Resources } from "./resources.ts";
 import { schedule } from "./scheduler.ts";
 import { defaultLogger, type Logger, type WorkQueueOptions } from "./options.ts";
 import { computeStats, type WorkQueueStats } from "./stats.ts";
 import { managerRecord, statusReply } from "./status.ts";
+import { startSweep } from "./sweep.ts";
 import {
   type Dispatch,
   localityKey,
@@ -93,12 +94,13 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
   readonly #conns = new Map<number, { conn: Deno.Conn; wc?: WorkerConn }>();
   readonly #waiters: (() => void)[] = [];
   readonly #onClosed: (() => void)[] = [];
-  readonly #timer: ReturnType<typeof setInterval>;
+  readonly #clock: Clock;
+  readonly #timer: ClockTimer;
   readonly #accepting: Promise<void>;
   #nextTaskId = 1;
   #algorithm = WORK_QUEUE_SCHEDULE_FCFS;
   readonly #fastAbort = new FastAbort();
-  readonly #blocks = new HostBlocks();
+  readonly #blocks: HostBlocks;
   readonly #localityKeys = new WeakMap<Task, string[]>();
   /** Waiting tasks too large for every connected worker, with the reason. */
   readonly #unfit = new Map<Task, string>();
@@ -142,6 +144,8 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       log: (level, m) => this.#log(level, m),
     });
     this.#log = options.logger ?? defaultLogger(options.debug ?? false);
+    this.#clock = options.clock ?? realClock;
+    this.#blocks = new HostBlocks(this.#clock);
     const debug = options.debug ?? false;
     this.#core = new Core(debug ? (m) => this.#log("debug", m) : undefined);
     this.#options = {
@@ -158,8 +162,20 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     if (this.#name !== undefined) this.#advertiser.start();
     if (options.signal?.aborted) this.close();
     else options.signal?.addEventListener("abort", () => this.close(), { once: true });
-    this.#timer = setInterval(() => this.#sweep(), 1000);
-    this.#timer.unref();
+    this.#timer = startSweep(this.#clock, {
+      core: this.#core,
+      fastAbort: this.#fastAbort,
+      traffic: (w) => {
+        const wc = this.#conns.get(w.id)?.wc;
+        return { read: wc?.reader.bytesRead ?? 0, written: wc?.writer.bytesWritten ?? 0 };
+      },
+      abortStraggler: (t) => this.#abortStraggler(t),
+      removeWorker: (w, reason) => this.#removeWorker(w, reason, true),
+      sendCheck: (w) => this.#conns.get(w.id)?.wc?.writer.send("check\n"),
+    }, {
+      intervalMs: this.#options.keepaliveInterval * 1000,
+      timeoutMs: this.#options.keepaliveTimeout * 1000,
+    });
   }
 
   /** The project name, if the manager has one. */
@@ -267,7 +283,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
         undefined;
     task.dispatchTime = task.finishTime = task.executionTime = undefined;
     task.output = "";
-    task.submitTime = Date.now();
+    task.submitTime = this.#clock.now();
     task[kInternal].attempts = 0;
     task[kInternal].avoid = undefined;
     task[kInternal].unfitLogged = false;
@@ -474,6 +490,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       core: this.#core,
       unfit: this.#unfit,
       isBlocked: (w) => this.#blocks.isBlocked(w),
+      now: this.#clock.now(),
     });
   }
 
@@ -512,7 +529,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
   }
 
   async #shutdown(): Promise<void> {
-    clearInterval(this.#timer);
+    this.#timer.cancel();
     await this.#advertiser.stop();
     try {
       this.#listener.close();
@@ -573,7 +590,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     this.#conns.set(id, entry);
     const reader = new LineReader(conn, { maxLine: MAX_LINE });
     const writer = new FrameWriter(conn, () => this.#closeConn(conn), { defer: this.#deferFlush });
-    const info = new WorkerInfo(id, addr);
+    const info = new WorkerInfo(id, addr, { connectedAt: this.#clock.now() });
     let isWorker = false;
     try {
       // Inside the try: a connection reset at once may refuse it.
@@ -582,7 +599,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       const limit = this.#options.keepaliveTimeout;
       const password = this.#password;
       let timedOut = false;
-      const timer = setTimeout(() => {
+      const timer = this.#clock.setTimeout(() => {
         timedOut = true;
         const what = password ? "did not authenticate and send a first line" : "no first line";
         this.#log("warn", `disconnected ${addr}: ${what} within ${limit} s`);
@@ -596,7 +613,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
         if (timedOut) return; // closed by the timer, and logged there
         throw e;
       } finally {
-        clearTimeout(timer);
+        timer.cancel();
       }
       if (first === null) return;
       const word = first.split(" ")[0];
@@ -605,6 +622,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
         this.#core.workers.set(id, info);
         const wc = new WorkerConn(info, { reader, writer }, this.#host, {
           maxStdout: this.#options.maxStdout,
+          clock: this.#clock,
         });
         entry.wc = wc;
         await wc.run(first);
@@ -658,24 +676,6 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     const entry = this.#conns.get(w.id);
     if (entry) this.#closeConn(entry.conn);
     this.#wake();
-  }
-
-  #sweep(): void {
-    const now = Date.now();
-    if (this.#fastAbort.limit() !== undefined) {
-      const onWorkers = [...this.#core.dispatches.keys()].map((id) => this.#core.tasks.get(id)!);
-      for (const t of this.#fastAbort.stragglers(onWorkers, now)) this.#abortStraggler(t);
-    }
-    const intervalMs = this.#options.keepaliveInterval * 1000;
-    const timeoutMs = this.#options.keepaliveTimeout * 1000;
-    for (const w of [...this.#core.workers.values()]) {
-      const wc = this.#conns.get(w.id)?.wc;
-      const read = wc?.reader.bytesRead ?? 0;
-      const written = wc?.writer.bytesWritten ?? 0;
-      const act = keepaliveStep(w, { now, read, written, intervalMs, timeoutMs });
-      if (act.kind === "remove") this.#removeWorker(w, act.reason, true);
-      else if (act.kind === "check") wc?.writer.send("check\n");
-    }
   }
 
   /** Asks for a scheduling pass at the end of this tick (coalesced). */
@@ -758,7 +758,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     }
     const wc = this.#conns.get(d.worker.id)?.wc;
     if (!wc) return;
-    task.dispatchTime = Date.now();
+    task.dispatchTime = this.#clock.now();
     task.host = d.worker.addr;
     task.hostname = d.worker.hostname;
     queueTask(wc.writer, task, d);
@@ -851,7 +851,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
   }
 
   #complete(task: Task, reason?: string): void {
-    task.finishTime = Date.now();
+    task.finishTime = this.#clock.now();
     this.#core.transition(task, "complete", { reason });
     this.#waiters.shift()?.();
     this.#wake();
@@ -887,7 +887,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       return;
     }
     if (task.dispatchTime !== undefined) {
-      const took = Date.now() - task.dispatchTime;
+      const took = this.#clock.now() - task.dispatchTime;
       w.turnaroundSum += took;
       w.turnaroundCount++;
       if (r.status === WORK_QUEUE_RESULT_SUCCESS) {

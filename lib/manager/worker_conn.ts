@@ -6,6 +6,7 @@
  * @module
  */
 
+import { type Clock, realClock } from "../clock.ts";
 import { WORK_QUEUE_RESULT_DISK_ALLOC_FULL, WORK_QUEUE_RESULT_FORSAKEN } from "../constants.ts";
 import { ProtocolError } from "../errors.ts";
 import type { FrameWriter } from "../wire/frame_writer.ts";
@@ -65,25 +66,28 @@ export class WorkerConn {
   readonly writer: FrameWriter;
   readonly #host: ConnHost;
   readonly #maxStdout: number;
+  readonly #clock: Clock;
   #resultsPending = false;
 
   /**
    * @param info The worker's books.
    * @param io Its reader and writer.
    * @param host Where events go.
-   * @param options `maxStdout`: bytes of stdout kept per task.
+   * @param options `maxStdout`: bytes of stdout kept per task; `clock`: tells
+   * when the worker was last heard from (default: the real clock).
    */
   constructor(
     info: WorkerInfo,
     io: { reader: LineReader; writer: FrameWriter },
     host: ConnHost,
-    options: { maxStdout: number },
+    options: { maxStdout: number; clock?: Clock },
   ) {
     this.info = info;
     this.reader = io.reader;
     this.writer = io.writer;
     this.#host = host;
     this.#maxStdout = options.maxStdout;
+    this.#clock = options.clock ?? realClock;
   }
 
   /**
@@ -111,7 +115,7 @@ export class WorkerConn {
    */
   #handleAsync(line: string): boolean {
     const w = this.info;
-    w.lastHeard = Date.now();
+    w.lastHeard = this.#clock.now();
     if (line === "available_results") {
       this.#resultsPending = true;
       return true;

@@ -44,8 +44,8 @@ export class WorkerInfo {
   /** Tasks fast-aborted on it. */
   fastAborts = 0;
   /** When it connected and when it was last heard from (ms). */
-  readonly connectedAt = Date.now();
-  lastHeard = Date.now();
+  readonly connectedAt: number;
+  lastHeard: number;
   /** When a `check` was sent and not yet answered (ms), or 0. */
   checkSentAt = 0;
   /** Bytes read from and written to its connection at the last keepalive sweep. */
@@ -63,10 +63,12 @@ export class WorkerInfo {
   /**
    * @param id The manager's id for it.
    * @param addr `ip:port`.
+   * @param options `connectedAt`: when it connected (ms; default `Date.now()`).
    */
-  constructor(id: number, addr: string) {
+  constructor(id: number, addr: string, options: { connectedAt?: number } = {}) {
     this.id = id;
     this.addr = addr;
+    this.connectedAt = this.lastHeard = options.connectedAt ?? Date.now();
   }
 
   /** Whether the handshake is complete, so it may receive tasks. */
