@@ -105,8 +105,12 @@ export function spawn(argv: string[], options: SpawnOptions = {}): Proc {
     await Promise.race([pumps, new Promise((r) => timer = setTimeout(r, 1000))]);
     clearTimeout(timer);
     // Its temporary directory goes with it, unless something it started
-    // still runs (then disposal removes it). Synchronous, so that no file
-    // operation is pending when the test ends.
+    // still runs (then disposal removes it); what was just SIGKILLed gets a
+    // moment to die. Synchronous, so that no file operation is pending when
+    // the test ends.
+    for (let i = 0; i < 20 && processesWithEnv(PROC_MARK, mark).length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     if (processesWithEnv(PROC_MARK, mark).length === 0) removeTmp();
     return s;
   });

@@ -36,8 +36,9 @@ class BadConn {
     this.kind = kind;
     this.conn = conn;
     this.port = (conn.localAddr as Deno.NetAddr).port;
-    this.ended = this.#readUntilClosed();
-    this.#talk(rng);
+    // Ended once both directions are done: a slowloris may be between two
+    // bytes, and its pause must not outlive the test.
+    this.ended = Promise.all([this.#readUntilClosed(), this.#talk(rng)]).then(() => {});
   }
 
   static async open(port: number, kind: Kind, rng: Rng): Promise<BadConn> {
