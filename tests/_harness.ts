@@ -46,6 +46,18 @@ export interface Proc extends AsyncDisposable {
 /** The variable that marks a spawned process and everything it starts. */
 const PROC_MARK = "WQ_TEST_PROC";
 
+/**
+ * The temporary directories of spawned processes not removed yet. When the
+ * test file ends, those whose processes are all gone are removed; the others
+ * stay, for the suite's leftover check to report with their processes.
+ */
+const unfinished = new Set<{ mark: string; removeTmp: () => void }>();
+globalThis.addEventListener("unload", () => {
+  for (const u of unfinished) {
+    if (processesWithEnv(PROC_MARK, u.mark).length === 0) u.removeTmp();
+  }
+});
+
 /** Options for {@linkcode spawn}. */
 export interface SpawnOptions {
   cwd?: string;
@@ -92,12 +104,15 @@ export function spawn(argv: string[], options: SpawnOptions = {}): Proc {
   };
   const pumps = Promise.all(readers.map(pump)).catch(() => {});
   const removeTmp = () => {
+    unfinished.delete(tmps);
     try {
       Deno.removeSync(tmp, { recursive: true });
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e; // removed already
     }
   };
+  const tmps = { mark, removeTmp };
+  unfinished.add(tmps);
   // A killed process may leave children that hold its pipes open: wait for
   // its output only briefly once it has exited.
   const status = child.status.then(async (s) => {
