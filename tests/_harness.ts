@@ -7,6 +7,7 @@
 
 import { denoRunArgs, ROOT } from "../tools/entrypoints.ts";
 import { killAll, processesWithEnv } from "../tools/testenv/procs.ts";
+import { exists } from "../tools/testenv/run.ts";
 
 export { ROOT };
 
@@ -281,15 +282,7 @@ export function read(path: string): Promise<string> {
 }
 
 /** Whether a path exists. */
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
+export { exists };
 
 /** A clock that a test moves by hand (`ManualClock` of lib/clock.ts). */
 export interface HandClock {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { run } from "./run.ts";
+import { exists, run } from "./run.ts";
 
 /** One package the suite needs, and why. */
 export interface Need {
@@ -154,15 +154,5 @@ export async function installPackages(
     }
   } finally {
     if (ownPolicy) await Deno.remove(policy);
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
   }
 }

@@ -64,3 +64,19 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<Run
   }
   return result;
 }
+
+/**
+ * Whether a path exists (a dangling link counts).
+ *
+ * @param path The path.
+ * @returns Whether it exists.
+ */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
