@@ -5,21 +5,26 @@
 import assert from "node:assert/strict";
 import { ROOT } from "../tools/entrypoints.ts";
 import { isRunning } from "../tools/testenv/daemons.ts";
+import { tempDir } from "./_harness.ts";
 
-/**
- * Runs `tools/test.ts`; with `unprivileged`, in a user namespace of its own
- * where it is not root (uid 65534) yet still reads the files it owns, so the
- * checkout and Deno's cache work wherever they are.
- */
+/** Runs `tools/test.ts` from the checkout, as root. */
 async function runner(
   args: string[],
-  options: { env?: Record<string, string>; unprivileged?: boolean } = {},
+  options: { env?: Record<string, string> } = {},
 ): Promise<{ code: number; out: string; stdout: string }> {
-  const argv = [Deno.execPath(), "run", "--allow-all", `${ROOT}/tools/test.ts`, ...args];
-  const cmd = options.unprivileged ? ["unshare", "--user", ...argv] : argv;
-  const out = await new Deno.Command(cmd[0], {
-    args: cmd.slice(1),
-    cwd: ROOT,
+  return await output(
+    [Deno.execPath(), "run", "--allow-all", `${ROOT}/tools/test.ts`, ...args],
+    { cwd: ROOT, env: options.env },
+  );
+}
+
+async function output(
+  argv: string[],
+  options: { cwd: string; env?: Record<string, string> },
+): Promise<{ code: number; out: string; stdout: string }> {
+  const out = await new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    cwd: options.cwd,
     env: { NO_COLOR: "1", ...options.env },
     stdin: "null",
   }).output();
@@ -36,9 +41,33 @@ Deno.test("deno task test --setup-only a second time finds everything and instal
 });
 
 Deno.test("without root, a missing package stops the set-up at once with one line naming the command", async () => {
-  const r = await runner(["--setup-only"], {
-    unprivileged: true,
-    env: { WQ_TEST_PACKAGES: "coop-computing-tools wq-no-such-package" },
+  // As the user nobody. The checkout and Deno may sit where nobody cannot
+  // read (under /root): the runner's tools/ and Deno go to a directory of
+  // the test's first.
+  await using dir = await tempDir("wq-nobody-");
+  await Deno.chmod(dir.path, 0o755);
+  await Deno.mkdir(`${dir.path}/home`, { mode: 0o777 });
+  await Deno.chmod(`${dir.path}/home`, 0o777);
+  await copyTree(`${ROOT}/tools`, `${dir.path}/tools`);
+  const deno = `${dir.path}/deno`;
+  await Deno.copyFile(Deno.execPath(), deno);
+  const r = await output([
+    "setpriv",
+    "--reuid=nobody",
+    "--regid=nogroup",
+    "--clear-groups",
+    deno,
+    "run",
+    "--allow-all",
+    `${dir.path}/tools/test.ts`,
+    "--setup-only",
+  ], {
+    cwd: dir.path,
+    env: {
+      HOME: `${dir.path}/home`,
+      DENO_DIR: `${dir.path}/home/deno`,
+      WQ_TEST_PACKAGES: "coop-computing-tools wq-no-such-package",
+    },
   });
   assert.equal(r.code, 1, r.out);
   const lines = r.out.trim().split("\n").filter((l) => l.startsWith("test: "));
@@ -48,6 +77,19 @@ Deno.test("without root, a missing package stops the set-up at once with one lin
     /missing \(wq-no-such-package\) and installing them needs root; run: sudo \S+ task test$/,
   );
 });
+
+/** Copies a directory tree, readable by all. */
+async function copyTree(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { mode: 0o755 });
+  await Deno.chmod(to, 0o755);
+  for await (const e of Deno.readDir(from)) {
+    if (e.isDirectory) await copyTree(`${from}/${e.name}`, `${to}/${e.name}`);
+    else if (e.isFile) {
+      await Deno.copyFile(`${from}/${e.name}`, `${to}/${e.name}`);
+      await Deno.chmod(`${to}/${e.name}`, 0o644);
+    }
+  }
+}
 
 Deno.test("the leftover check fails a run that leaves a process, a file and a port behind", async () => {
   const r = await runner(["tests/fixtures/leaky_test_file.ts"]);
