@@ -6,7 +6,7 @@
  */
 
 import { denoRunArgs, ROOT } from "../tools/entrypoints.ts";
-import { killAll, processesWithEnv } from "../tools/testenv/procs.ts";
+import { killAll, PROC_MARK, processesWithEnv } from "../tools/testenv/procs.ts";
 import { exists } from "../tools/testenv/run.ts";
 
 export { ROOT };
@@ -43,9 +43,6 @@ export interface Proc extends AsyncDisposable {
    */
   killTree(): void;
 }
-
-/** The variable that marks a spawned process and everything it starts. */
-const PROC_MARK = "WQ_TEST_PROC";
 
 /**
  * The temporary directories of spawned processes not removed yet. When the

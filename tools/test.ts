@@ -45,9 +45,23 @@ export interface TestArgs {
   jobs: number;
   /** What goes to `deno test` after the runner's own flags. */
   denoArgs: string[];
+  /** The files or directories among them; none means the whole repository. */
+  files: string[];
   /** The batch systems the selected tests need. */
   systems: System[];
 }
+
+/**
+ * The test files that need a batch system running: those that submit to it,
+ * and the runner's own test, which checks that a second set-up finds it.
+ */
+const BATCH_TESTS: Record<System, string[]> = {
+  slurm: ["submit_slurm_test", "test_runner_test"],
+  sge: ["submit_sge_test", "test_runner_test"],
+};
+
+/** The flags of `deno test` whose value may be the next argument. */
+const VALUE_FLAGS = new Set(["--filter", "--reporter", "--junit-path", "--seed", "--coverage"]);
 
 /**
  * Parses the runner's arguments.
@@ -68,10 +82,14 @@ export interface TestArgs {
  * assert.deepEqual(one.denoArgs, ["tests/tls_test.ts"]);
  * assert.deepEqual(one.systems, []);
  * assert.deepEqual(parseTestArgs(["tests/submit_sge_test.ts"]).systems, ["sge"]);
+ * // A flag's value is no file: the whole repository, filtered.
+ * const filtered = parseTestArgs(["--filter", "submit"]);
+ * assert.deepEqual(filtered.files, []);
+ * assert.deepEqual(filtered.systems, ["slurm", "sge"]);
  * ```
  */
 export function parseTestArgs(args: string[]): TestArgs {
-  const out: TestArgs = { setupOnly: false, jobs: 4, denoArgs: [], systems: [] };
+  const out: TestArgs = { setupOnly: false, jobs: 4, denoArgs: [], files: [], systems: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--setup-only") out.setupOnly = true;
@@ -81,10 +99,14 @@ export function parseTestArgs(args: string[]): TestArgs {
       if (!Number.isInteger(out.jobs) || out.jobs < 1) {
         throw new RangeError(`Cannot run the tests: --jobs must be a positive integer, not '${v}'`);
       }
-    } else out.denoArgs.push(a);
+    } else if (VALUE_FLAGS.has(a)) out.denoArgs.push(a, args[++i] ?? "");
+    else {
+      out.denoArgs.push(a);
+      if (!a.startsWith("-")) out.files.push(a);
+    }
   }
-  const files = out.denoArgs.filter((a) => !a.startsWith("-"));
-  const wants = (s: System) => files.length === 0 || files.some((f) => f.includes(`submit_${s}`));
+  const wants = (s: System) =>
+    out.files.length === 0 || out.files.some((f) => BATCH_TESTS[s].some((t) => f.includes(t)));
   out.systems = (["slurm", "sge"] as const).filter(wants);
   return out;
 }
@@ -102,7 +124,7 @@ async function runDeno(
   env: Record<string, string>,
   timeoutMs: number,
 ): Promise<{ code: number; passed: number; failed: number; ignored: number }> {
-  const selection = args.denoArgs.some((a) => !a.startsWith("-"))
+  const selection = args.files.length > 0
     ? []
     : ["--doc", `--ignore=${DOC_PAGES_NOT_RUN.join(",")}`];
   const child = new Deno.Command(Deno.execPath(), {
@@ -165,6 +187,9 @@ async function main(): Promise<number> {
     return 0;
   }
   const runTmp = await Deno.makeTempDir({ prefix: "wq-suite-" });
+  // Others may pass through, not list: a test that runs a program as
+  // another user gives it a directory of its own in here.
+  await Deno.chmod(runTmp, 0o711);
   const before = snapshot();
   const mark = crypto.randomUUID();
   const env: Record<string, string> = {

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { PROC_MARK, RUN_MARK } from "./procs.ts";
+
 /** A started daemon: its pid and the name its process has (`/proc/PID/comm`). */
 interface Record {
   pid: number;
@@ -85,7 +87,10 @@ export class Daemons {
         this.log(name),
         ...argv,
       ],
-      env: options.env,
+      // Without the marks of a test run (tools/testenv/procs.ts): a
+      // daemon belongs to the machine, not to the run that started it.
+      env: { ...withoutMarks(Deno.env.toObject()), ...options.env },
+      clearEnv: true,
       stdin: "null",
       stdout: "null",
       stderr: "null",
@@ -149,6 +154,13 @@ export class Daemons {
       return "(no log)";
     }
   }
+}
+
+function withoutMarks(env: { [name: string]: string }): { [name: string]: string } {
+  const rest = { ...env };
+  delete rest[RUN_MARK];
+  delete rest[PROC_MARK];
+  return rest;
 }
 
 /**

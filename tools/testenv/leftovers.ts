@@ -14,11 +14,11 @@ import {
   listeners,
   processesWithEnv,
   type ProcInfo,
+  RUN_MARK,
   socketOwners,
 } from "./procs.ts";
 
-/** The environment variable that marks every process of a test run. */
-export const RUN_MARK = "WQ_TEST_RUN";
+export { RUN_MARK };
 
 /** What was there before the run. */
 export interface Snapshot {

@@ -9,6 +9,12 @@
  * @module
  */
 
+/** The environment variable that marks every process of a test run. */
+export const RUN_MARK = "WQ_TEST_RUN";
+
+/** The environment variable that marks a process a test spawned, and what it starts. */
+export const PROC_MARK = "WQ_TEST_PROC";
+
 /** A process, as `/proc` shows it. */
 export interface ProcInfo {
   pid: number;

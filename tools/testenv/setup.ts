@@ -103,8 +103,17 @@ export async function batchUp(systems: System[], log: (line: string) => void): P
     return [];
   }
   const t0 = Date.now();
-  const started = await Promise.all(systems.map((s) => SYSTEMS[s].up(STATE_DIR, log)));
-  const which = systems.filter((_, i) => started[i]);
+  const wasRunning = systems.map(batchRunning);
+  const results = await Promise.allSettled(systems.map((s) => SYSTEMS[s].up(STATE_DIR, log)));
+  const failure = results.find((r) => r.status === "rejected");
+  if (failure) {
+    // Stop what this call brought up, whole or in part, before saying why.
+    await Promise.all(
+      systems.filter((_, i) => !wasRunning[i]).map((s) => SYSTEMS[s].down(STATE_DIR)),
+    );
+    throw failure.reason;
+  }
+  const which = systems.filter((_, i) => results[i].status === "fulfilled" && results[i].value);
   if (which.length > 0) {
     log(`started ${which.map((s) => SYSTEMS[s].name).join(" and ")} in ${elapsed(t0)}`);
   }
