@@ -32,6 +32,18 @@ Deno.test("deno.json has a task per entrypoint, with exactly the flags and main 
   }
 });
 
+/** Runs `deno task --quiet ARGS` in the repository root. */
+async function denoTask(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "--quiet", ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+  }).output();
+  const d = new TextDecoder();
+  return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
+}
+
 Deno.test("deno task NAME --help runs each program from the repository root", async () => {
   const usage: Record<keyof typeof ENTRYPOINTS, RegExp> = {
     worker: /^Usage: wq-worker \[options\] HOST PORT$/m,
@@ -41,33 +53,18 @@ Deno.test("deno task NAME --help runs each program from the repository root", as
     pool: /^Usage: wq-pool -T SYSTEM/m,
   };
   await Promise.all(NAMES.map(async (name) => {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["task", "--quiet", name, "--help"],
-      cwd: ROOT,
-      env: { NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const d = new TextDecoder();
-    const stdout = d.decode(out.stdout);
-    assert.equal(out.code, 0, `deno task ${name} --help: ${d.decode(out.stderr)}`);
+    const out = await denoTask([name, "--help"]);
+    const stdout = out.stdout;
+    assert.equal(out.code, 0, `deno task ${name} --help: ${out.stderr}`);
     assert.match(stdout, usage[name], `deno task ${name} --help printed:\n${stdout}`);
   }));
 });
 
 Deno.test("deno task worker passes its arguments through: a bad one is the worker's error", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "--quiet", "worker", "--cores", "many", "127.0.0.1", "9123"],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const out = await denoTask(["worker", "--cores", "many", "127.0.0.1", "9123"]);
   assert.equal(out.code, 1);
   assert.match(
-    new TextDecoder().decode(out.stderr),
+    out.stderr,
     /^wq-worker: Cannot parse option '--cores': expected a whole number or 'all', got 'many' \(see --help\)$/m,
   );
 });
