@@ -75,13 +75,68 @@ export type TaskState =
 /** Internal slot through which the manager keeps a task's bookkeeping. */
 export const kInternal: unique symbol = Symbol("wq.task.internal");
 
+/**
+ * What the queue records about a task's latest submission and run: the
+ * fields a {@linkcode Task} shows read-only (`result`, `returnStatus`, …).
+ * The manager's reactor is their one writer.
+ */
+export interface TaskRecord {
+  /** One of the `WORK_QUEUE_RESULT_*` values, once complete. */
+  result: number | undefined;
+  /** The command's exit code (or the signal number that killed it), once it ran. */
+  returnStatus: number | undefined;
+  /** Standard output and error of the command, merged, as text. */
+  output: string;
+  /** Why it failed, in words, when `result` is not success. */
+  failure: string | undefined;
+  /** The address (`ip:port`) of the worker it was last sent to. */
+  host: string | undefined;
+  /** The host name that worker reported. */
+  hostname: string | undefined;
+  /** When it was submitted (ms on the queue's clock: since the epoch). */
+  submitTime: number | undefined;
+  /** When it was last sent to a worker (ms). */
+  dispatchTime: number | undefined;
+  /** When it completed (ms). */
+  finishTime: number | undefined;
+  /** The command's run time on the worker, in microseconds. */
+  executionTime: number | undefined;
+  /**
+   * The name of the signal that killed the command (`"SIGKILL"`), when a
+   * worker says so; `null` otherwise (CCTools' worker never does).
+   */
+  signal: string | null;
+}
+
+/**
+ * A record with nothing in it yet.
+ *
+ * @param submitTime When the task was submitted (ms), if it was.
+ * @returns A fresh record.
+ */
+export function emptyRecord(submitTime?: number): TaskRecord {
+  return {
+    result: undefined,
+    returnStatus: undefined,
+    output: "",
+    failure: undefined,
+    host: undefined,
+    hostname: undefined,
+    submitTime,
+    dispatchTime: undefined,
+    finishTime: undefined,
+    executionTime: undefined,
+    signal: null,
+  };
+}
+
 /** Manager-side bookkeeping of a task, not part of the public API. */
 export interface TaskInternal {
   state: TaskState | undefined;
+  /** What the queue recorded about its submission and run. */
+  record: TaskRecord;
   /** Infrastructure failures so far. */
   attempts: number;
-  /** The worker it is on, while sending/running/receiving. */
-  workerId: number | undefined;
   /** Workers (by connection id) it must not go back to: it was fast-aborted there. */
   avoid: Set<number> | undefined;
   /** Whether the manager has logged why it cannot run. */
@@ -171,27 +226,6 @@ export class Task {
    */
   maxRetries = 0;
 
-  /** One of the `WORK_QUEUE_RESULT_*` values, once complete. */
-  result: number | undefined;
-  /** The command's exit code (or the signal number that killed it), once it ran. */
-  returnStatus: number | undefined;
-  /** Standard output and error of the command, merged, as text. */
-  output = "";
-  /** The address (`ip:port`) of the worker that ran it. */
-  host: string | undefined;
-  /** The host name the worker reported. */
-  hostname: string | undefined;
-  /** When it was submitted (ms since the epoch). */
-  submitTime: number | undefined;
-  /** When it was last sent to a worker (ms since the epoch). */
-  dispatchTime: number | undefined;
-  /** When it completed (ms since the epoch). */
-  finishTime: number | undefined;
-  /** The command's run time on the worker, in microseconds. */
-  executionTime: number | undefined;
-  /** Why it failed, in words, when `result` is not success. */
-  failure: string | undefined;
-
   #inputs: InputSpec[] | undefined;
   #outputs: OutputSpec[] | undefined;
   #env: Map<string, string> | undefined;
@@ -201,8 +235,8 @@ export class Task {
   /** Manager bookkeeping; not for applications. */
   [kInternal]: TaskInternal = {
     state: undefined,
+    record: emptyRecord(),
     attempts: 0,
-    workerId: undefined,
     avoid: undefined,
     unfitLogged: false,
     list: undefined,
@@ -231,6 +265,56 @@ export class Task {
   /** The task's current state, or `undefined` before it is submitted. */
   get state(): TaskState | undefined {
     return this[kInternal].state;
+  }
+
+  /** One of the `WORK_QUEUE_RESULT_*` values, once complete (read-only). */
+  get result(): number | undefined {
+    return this[kInternal].record.result;
+  }
+
+  /** The command's exit code (or the signal number that killed it), once it ran (read-only). */
+  get returnStatus(): number | undefined {
+    return this[kInternal].record.returnStatus;
+  }
+
+  /** Standard output and error of the command, merged, as text (read-only). */
+  get output(): string {
+    return this[kInternal].record.output;
+  }
+
+  /** Why it failed, in words, when `result` is not success (read-only). */
+  get failure(): string | undefined {
+    return this[kInternal].record.failure;
+  }
+
+  /** The address (`ip:port`) of the worker that ran it (read-only). */
+  get host(): string | undefined {
+    return this[kInternal].record.host;
+  }
+
+  /** The host name the worker reported (read-only). */
+  get hostname(): string | undefined {
+    return this[kInternal].record.hostname;
+  }
+
+  /** When it was submitted (ms since the epoch; read-only). */
+  get submitTime(): number | undefined {
+    return this[kInternal].record.submitTime;
+  }
+
+  /** When it was last sent to a worker (ms since the epoch; read-only). */
+  get dispatchTime(): number | undefined {
+    return this[kInternal].record.dispatchTime;
+  }
+
+  /** When it completed (ms since the epoch; read-only). */
+  get finishTime(): number | undefined {
+    return this[kInternal].record.finishTime;
+  }
+
+  /** The command's run time on the worker, in microseconds (read-only). */
+  get executionTime(): number | undefined {
+    return this[kInternal].record.executionTime;
   }
 
   /** Host names (or addresses) it prefers, for `WORK_QUEUE_SCHEDULE_PREFERRED_HOSTS`. */

@@ -39,3 +39,14 @@ Deno.test("Task defaults: remote names from base names, inputs cached, outputs n
   assert.equal(t.outputs[0].cache, false);
   assert.equal(t.state, undefined);
 });
+
+Deno.test("Task's result fields are read-only: the queue sets them", () => {
+  const t = new Task("true");
+  assert.equal(t.result, undefined);
+  assert.equal(t.output, "");
+  for (const field of ["result", "returnStatus", "output", "failure", "host", "executionTime"]) {
+    assert.throws(() => {
+      (t as unknown as Record<string, unknown>)[field] = 1;
+    }, TypeError);
+  }
+});

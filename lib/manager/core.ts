@@ -156,7 +156,6 @@ export class Core {
         d.worker.allocations.set(task.id, d.alloc);
         account(d.worker.inUse, d.alloc, 1);
         this.noteRoom(d.worker);
-        internal.workerId = d.worker.id;
         this.counters.tasksDispatched++;
         break;
       }
@@ -193,6 +192,5 @@ export class Core {
     d.worker.allocations.delete(task.id);
     d.worker.tasks.delete(task.id);
     this.noteRoom(d.worker);
-    task[kInternal].workerId = undefined;
   }
 }

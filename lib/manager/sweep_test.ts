@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../clock.ts";
-import { Task } from "../task.ts";
+import { kInternal, Task } from "../task.ts";
 import { Core } from "./core.ts";
 import { FastAbort } from "./fast_abort.ts";
 import { startSweep, sweep, type SweepHost, sweepPeriodMs } from "./sweep.ts";
@@ -35,7 +35,7 @@ function running(core: Core, w: WorkerInfo, id: number, dispatchTime: number): T
   const alloc = { cores: 1, memory: 0, disk: 0, gpus: 0 };
   core.transition(t, "sending", { dispatch: { worker: w, alloc, inputs: [], outputNames: [] } });
   core.transition(t, "running");
-  t.dispatchTime = dispatchTime;
+  t[kInternal].record.dispatchTime = dispatchTime;
   return t;
 }
 

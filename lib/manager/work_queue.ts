@@ -18,7 +18,7 @@ import {
 } from "../constants.ts";
 import { type Clock, type ClockTimer, realClock } from "../clock.ts";
 import { errorMessage, ProtocolError } from "../errors.ts";
-import { kInternal, Task } from "../task.ts";
+import { emptyRecord, kInternal, Task } from "../task.ts";
 import { FrameWriter } from "../wire/frame_writer.ts";
 import { LineReader } from "../wire/line_reader.ts";
 import { clip, MAX_LINE } from "../wire/protocol.ts";
@@ -275,15 +275,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
       );
     }
     task.id = this.#nextTaskId++;
-    task.result =
-      task.returnStatus =
-      task.host =
-      task.hostname =
-      task.failure =
-        undefined;
-    task.dispatchTime = task.finishTime = task.executionTime = undefined;
-    task.output = "";
-    task.submitTime = this.#clock.now();
+    task[kInternal].record = emptyRecord(this.#clock.now());
     task[kInternal].attempts = 0;
     task[kInternal].avoid = undefined;
     task[kInternal].unfitLogged = false;
@@ -744,8 +736,8 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
   /** Sends a staged task to its worker (or completes it if an input is missing). */
   #send(task: Task, d: Dispatch, staged: StageResult): void {
     if ("missing" in staged) {
-      task.result = WORK_QUEUE_RESULT_INPUT_MISSING;
-      task.failure = staged.missing;
+      task[kInternal].record.result = WORK_QUEUE_RESULT_INPUT_MISSING;
+      task[kInternal].record.failure = staged.missing;
       this.#log("warn", `task ${task.id} cannot run: ${staged.missing}`);
       this.#complete(task, staged.missing);
       return;
@@ -758,9 +750,9 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     }
     const wc = this.#conns.get(d.worker.id)?.wc;
     if (!wc) return;
-    task.dispatchTime = this.#clock.now();
-    task.host = d.worker.addr;
-    task.hostname = d.worker.hostname;
+    task[kInternal].record.dispatchTime = this.#clock.now();
+    task[kInternal].record.host = d.worker.addr;
+    task[kInternal].record.hostname = d.worker.hostname;
     queueTask(wc.writer, task, d);
     this.#core.transition(task, "running");
   }
@@ -781,8 +773,8 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
   #retry(task: Task, reason: string): void {
     const n = ++task[kInternal].attempts;
     if (task.maxRetries > 0 && n >= task.maxRetries) {
-      task.result = WORK_QUEUE_RESULT_MAX_RETRIES;
-      task.failure =
+      task[kInternal].record.result = WORK_QUEUE_RESULT_MAX_RETRIES;
+      task[kInternal].record.failure =
         `failed ${n} time(s) because of the infrastructure (max retries ${task.maxRetries}); last: ${reason}`;
       this.#log("warn", `task ${task.id} gives up: ${task.failure}`);
       this.#complete(task, reason);
@@ -851,7 +843,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
   }
 
   #complete(task: Task, reason?: string): void {
-    task.finishTime = this.#clock.now();
+    task[kInternal].record.finishTime = this.#clock.now();
     this.#core.transition(task, "complete", { reason });
     this.#waiters.shift()?.();
     this.#wake();
@@ -895,28 +887,28 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
         w.fastAborts = 0;
       }
     }
-    task.returnStatus = r.exitCode;
-    task.output = r.stdout;
-    task.executionTime = r.execUsec;
+    task[kInternal].record.returnStatus = r.exitCode;
+    task[kInternal].record.output = r.stdout;
+    task[kInternal].record.executionTime = r.execUsec;
     let result = r.status;
     const missing = outputs.length === 0
       ? outputs
       : outputs.filter((o) => o.missing).map((o) => o.missing);
     if (missing.length > 0) {
       result = WORK_QUEUE_RESULT_OUTPUT_MISSING;
-      task.failure = missing.join("; ");
+      task[kInternal].record.failure = missing.join("; ");
     }
     if (r.stdoutTruncated) {
       result = result === 0 ? WORK_QUEUE_RESULT_STDOUT_MISSING : result;
-      task.failure ??=
+      task[kInternal].record.failure ??=
         `standard output was ${r.stdoutLength} bytes; only the first ${this.#options.maxStdout} were kept (maxStdout)`;
     } else if (result === WORK_QUEUE_RESULT_STDOUT_MISSING) {
-      task.failure ??=
+      task[kInternal].record.failure ??=
         `standard output was cut by worker ${w.label} at its limit (--max-stdout); ${r.stdoutLength} bytes were kept`;
     }
     if (result === WORK_QUEUE_RESULT_DISK_ALLOC_FULL) {
-      task.failure = `disk full on worker ${w.label}: ${
-        r.exitCode === 0 && task.executionTime === 0
+      task[kInternal].record.failure = `disk full on worker ${w.label}: ${
+        r.exitCode === 0 && task[kInternal].record.executionTime === 0
           ? "an input or the sandbox did not fit, so the task did not run"
           : `the task failed (exit ${r.exitCode}) with the disk full, so its outputs or stdout did not fit`
       }${task.outputs.length > 0 ? "; its outputs were not retrieved" : ""}`;
@@ -929,7 +921,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
         if (key) w.cachedKeys.delete(key);
       }
     }
-    task.result = result;
+    task[kInternal].record.result = result;
     w.tasksDone++;
     this.#complete(task);
   }

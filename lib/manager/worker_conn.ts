@@ -196,7 +196,6 @@ export class WorkerConn {
     }
     switch (f[1]) {
       case "workers":
-        w.slots = total;
         if (total >= 1) this.#arrived("workers");
         break;
       case "cores":

@@ -26,8 +26,6 @@ export class WorkerInfo {
   total: Resources = noResources();
   /** What running tasks hold. */
   inUse: Resources = noResources();
-  /** `resource workers` total (>= 1 once it may get tasks). */
-  slots = 0;
   /** Handshake fields still missing before it may get tasks. */
   readonly pending = new Set(["workqueue", "tag", "workers", "end-time"]);
   /** Tasks on it (sending, running or receiving), by id. */
