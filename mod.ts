@@ -29,6 +29,7 @@ export { WorkQueue } from "./lib/manager/work_queue.ts";
 export type { Logger, SslOptions, WorkQueueOptions } from "./lib/manager/options.ts";
 export type { Clock, ClockTimer } from "./lib/clock.ts";
 export type { WorkQueueStats } from "./lib/manager/stats.ts";
+export type { QueueEvent, QueueEventWorker } from "./lib/manager/queue_event.ts";
 export {
   type DirectoryOptions,
   type FileOptions,

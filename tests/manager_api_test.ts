@@ -4,6 +4,8 @@
 
 import assert from "node:assert/strict";
 import { Task, WORK_QUEUE_RESULT_SUCCESS, WORK_QUEUE_WAITFORTASK, WorkQueue } from "../mod.ts";
+import { kSubscribe } from "../lib/manager/work_queue.ts";
+import type { QueueEvent } from "../mod.ts";
 import { exists, read, startWorker, tempDir, until } from "./_harness.ts";
 
 const quiet = () => {};
@@ -71,6 +73,40 @@ Deno.test("our manager and our worker: files, iteration, stats and shutdown", as
   assert.equal(wq.shutdownWorkers(0), 2);
   assert.equal((await w1.status).code, 0);
   assert.equal((await w2.status).code, 0);
+});
+
+Deno.test("events follow a task and a worker from submit to close", async () => {
+  const events: QueueEvent[] = [];
+  const wq = new WorkQueue({ port: 0, hostname: "127.0.0.1" });
+  const unsubscribe = wq[kSubscribe]((e) => events.push(e));
+  const t = new Task("echo hi; exit 3");
+  try {
+    await using worker = startWorker(wq.port, { args: ["--single-shot"] });
+    wq.submit(t);
+    const done = await wq.wait(60);
+    assert.equal(done, t);
+    assert.equal(t.returnStatus, 3);
+    assert.equal(t.output, "hi\n");
+    await wq.close();
+    await worker.status;
+  } finally {
+    await wq.close();
+  }
+  unsubscribe();
+  const names = events.map((e) => e.type);
+  names.splice(0, 2, ...names.slice(0, 2).sort()); // the worker may join before the submit
+  assert.deepEqual(names, [
+    "task-submitted",
+    "worker-joined",
+    "task-dispatched",
+    "task-done",
+    "worker-left",
+    "queue-closed",
+  ]);
+  const left = events[4];
+  assert.ok(left.type === "worker-left" && left.reason === "released");
+  const dispatched = events[2];
+  assert.ok(dispatched.type === "task-dispatched" && dispatched.worker.host === t.host);
 });
 
 Deno.test("cancelById kills a running task on its worker; cancelByTag takes a waiting one", async () => {

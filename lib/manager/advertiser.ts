@@ -13,14 +13,19 @@ import {
   sendCatalogUpdate,
 } from "../catalog/client.ts";
 
+function envIs(name: string, value: string): boolean {
+  const granted = Deno.permissions.querySync({ name: "env", variable: name }).state === "granted";
+  return granted && Deno.env.get(name)?.toLowerCase() === value;
+}
+
 /** Options of {@linkcode Advertiser}. */
 export interface AdvertiserOptions {
   /** `host:port[,host:port]`; else CATALOG_HOST/CATALOG_PORT, else localhost:9097. */
   catalog?: string;
   /** Seconds between updates. */
   intervalSeconds: number;
-  /** Send over TCP (to port+1) instead of UDP. */
-  tcp: boolean;
+  /** Send over TCP (to port+1) instead of UDP. Default: UDP, or TCP if CATALOG_UPDATE_PROTOCOL=tcp. */
+  tcp?: boolean;
   /** Builds the current record. */
   record: () => CatalogRecord;
   /** Where problems are reported (once per catalog and kind of error). */
@@ -41,7 +46,7 @@ export class Advertiser {
    * @throws {TypeError} If `catalog` is given and is not a `host:port` list.
    */
   constructor(options: AdvertiserOptions) {
-    this.#o = options;
+    this.#o = { ...options, tcp: options.tcp ?? envIs("CATALOG_UPDATE_PROTOCOL", "tcp") };
     // A list given in code is checked now; CATALOG_HOST/CATALOG_PORT are read
     // at the first update (an unnamed manager never reads them).
     if (options.catalog) this.#catalogs = resolveCatalogs(options.catalog);

@@ -65,3 +65,22 @@ export function cacheName(
   const suffix = options.base === undefined ? "" : "-" + safeBase(options.base);
   return `${kind}-${n}-${md5(identity)}${suffix}`;
 }
+
+/**
+ * The name under which a worker keeps an output of a task until the
+ * manager fetches it: `file-<task>.<index>-<remote, made safe>`.
+ *
+ * @param taskId The task's id.
+ * @param index The output's place in `task.outputs`.
+ * @param remote Its name in the sandbox.
+ * @returns The name.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(outputCacheName(7, 0, "out dir/a.txt"), "file-7.0-out_dir_a.txt");
+ * ```
+ */
+export function outputCacheName(taskId: number, index: number, remote: string): string {
+  return `file-${taskId}.${index}-${remote.replace(/[^A-Za-z0-9._-]/g, "_").slice(-64)}`;
+}

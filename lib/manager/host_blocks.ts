@@ -44,10 +44,24 @@ export class HostBlocks {
   /** Whether a host name or address is blocked now. */
   isBlockedName(host: string, now = this.#clock.now()): boolean {
     const until = this.#until.get(host);
-    if (until === undefined) return false;
-    if (until > now) return true;
-    this.#until.delete(host);
-    return false;
+    return until !== undefined && until > now;
+  }
+
+  /**
+   * Forgets the blocks that have run out.
+   *
+   * @param now The time (ms).
+   * @returns Whether any had: their hosts may get tasks again.
+   */
+  expire(now = this.#clock.now()): boolean {
+    let any = false;
+    for (const [host, until] of this.#until) {
+      if (until <= now) {
+        this.#until.delete(host);
+        any = true;
+      }
+    }
+    return any;
   }
 
   /** Whether a worker's host name or IP is blocked now. */

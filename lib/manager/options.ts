@@ -4,8 +4,9 @@
  * @module
  */
 
-import type { Clock } from "../clock.ts";
-import type { SslOptions } from "./access.ts";
+import { type Clock, realClock } from "../clock.ts";
+import { WORK_QUEUE_DEFAULT_PORT } from "../constants.ts";
+import { passwordBytes, type SslOptions } from "./access.ts";
 
 export type { SslOptions };
 
@@ -71,5 +72,67 @@ export function defaultLogger(debug: boolean): Logger {
   return (level, message) => {
     if (level === "debug" && !debug) return;
     console.error(`wq manager: ${message}`);
+  };
+}
+
+/** {@linkcode WorkQueueOptions} checked, with their defaults, in the units used inside. */
+export interface ResolvedOptions {
+  port: number;
+  hostname: string;
+  catalogInterval: number;
+  debug: boolean;
+  logger: Logger;
+  clock: Clock;
+  /** The keepalive interval and timeout, in ms. */
+  keepalive: { intervalMs: number; timeoutMs: number };
+  maxStdout: number;
+  password: Uint8Array | undefined;
+}
+
+/**
+ * Checks a queue's options and fills in the defaults.
+ *
+ * @param options The options given.
+ * @returns The options to use.
+ * @throws {RangeError} For a bad `port` or `catalogInterval`, or an empty password.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const o = resolveOptions({ port: 0, keepaliveTimeout: 2 });
+ * assert.equal(o.keepalive.timeoutMs, 2000);
+ * assert.equal(o.hostname, "0.0.0.0");
+ * assert.throws(() => resolveOptions({ port: 70000 }), RangeError);
+ * ```
+ */
+export function resolveOptions(options: WorkQueueOptions): ResolvedOptions {
+  const port = options.port ?? WORK_QUEUE_DEFAULT_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(
+      `Cannot create WorkQueue: port must be an integer in 0..65535, got ${port}`,
+    );
+  }
+  const catalogInterval = options.catalogInterval ?? 60;
+  if (!(catalogInterval > 0)) {
+    throw new RangeError(
+      `Cannot create WorkQueue: catalogInterval must be positive, got ${catalogInterval}`,
+    );
+  }
+  const debug = options.debug ?? false;
+  return {
+    port,
+    hostname: options.hostname ?? "0.0.0.0",
+    catalogInterval,
+    debug,
+    logger: options.logger ?? defaultLogger(debug),
+    clock: options.clock ?? realClock,
+    keepalive: {
+      intervalMs: (options.keepaliveInterval ?? 30) * 1000,
+      timeoutMs: (options.keepaliveTimeout ?? 30) * 1000,
+    },
+    maxStdout: options.maxStdout ?? 1 << 30,
+    password: options.password === undefined
+      ? undefined
+      : passwordBytes(options.password, "password"),
   };
 }

@@ -1,35 +1,14 @@
 /**
- * The manager's periodic sweep, on a {@linkcode Clock}: fast abort of the
- * stragglers, then the keepalive decision for every worker. The sweep only
- * decides; its {@linkcode SweepHost} acts.
+ * When the manager sweeps: the timer of the reactor's `onSweepTick`
+ * (keepalive checks, fast abort, blocks that run out), and how often it
+ * runs for given keepalive limits.
  *
  * @module
  */
 
 import type { Clock, ClockTimer } from "../clock.ts";
-import type { Task } from "../task.ts";
-import type { Core } from "./core.ts";
-import type { FastAbort } from "./fast_abort.ts";
-import { keepaliveStep } from "./keepalive.ts";
-import type { WorkerInfo } from "./worker_info.ts";
 
-/** What the sweep reads and what it asks the manager to do. */
-export interface SweepHost {
-  /** Tasks on workers and the workers. */
-  readonly core: Core;
-  /** The fast-abort average and multiplier. */
-  readonly fastAbort: FastAbort;
-  /** Bytes read from and written to a worker's connection so far. */
-  traffic(w: WorkerInfo): { read: number; written: number };
-  /** Aborts a straggler, to run elsewhere. */
-  abortStraggler(task: Task): void;
-  /** Drops a worker that failed its keepalive. */
-  removeWorker(w: WorkerInfo, reason: string): void;
-  /** Sends a worker a keepalive `check`. */
-  sendCheck(w: WorkerInfo): void;
-}
-
-/** The keepalive limits of {@linkcode sweep} (ms). */
+/** The keepalive limits of the sweep (ms). */
 export interface SweepLimits {
   /** How long a quiet worker goes before it is checked. */
   intervalMs: number;
@@ -57,35 +36,27 @@ export function sweepPeriodMs(limits: SweepLimits): number {
 }
 
 /**
- * One sweep: aborts the tasks that run past the fast-abort limit, then
- * checks quiet workers and drops those that do not answer in time.
+ * Runs `tick` (the reactor's `onSweepTick`) on `clock` every
+ * {@linkcode sweepPeriodMs}.
  *
- * @param host The manager.
- * @param now The time (ms).
- * @param limits The keepalive limits.
- */
-export function sweep(host: SweepHost, now: number, limits: SweepLimits): void {
-  const { core, fastAbort } = host;
-  if (fastAbort.limit() !== undefined) {
-    const onWorkers = [...core.dispatches.keys()].map((id) => core.tasks.get(id)!);
-    for (const t of fastAbort.stragglers(onWorkers, now)) host.abortStraggler(t);
-  }
-  for (const w of [...core.workers.values()]) {
-    const { read, written } = host.traffic(w);
-    const act = keepaliveStep(w, { now, read, written, ...limits });
-    if (act.kind === "remove") host.removeWorker(w, act.reason);
-    else if (act.kind === "check") host.sendCheck(w);
-  }
-}
-
-/**
- * Runs {@linkcode sweep} on `clock` every {@linkcode sweepPeriodMs}.
- *
- * @param clock The clock that times the sweeps and tells the time.
- * @param host The manager.
+ * @param clock The clock that times the sweeps.
+ * @param tick One sweep.
  * @param limits The keepalive limits.
  * @returns The timer; cancel it to stop sweeping.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ManualClock } from "../clock.ts";
+ *
+ * const clock = new ManualClock();
+ * let sweeps = 0;
+ * const timer = startSweep(clock, () => sweeps++, { intervalMs: 1000, timeoutMs: 2000 });
+ * clock.advance(1000);
+ * assert.equal(sweeps, 4);
+ * timer.cancel();
+ * ```
  */
-export function startSweep(clock: Clock, host: SweepHost, limits: SweepLimits): ClockTimer {
-  return clock.setInterval(() => sweep(host, clock.now(), limits), sweepPeriodMs(limits));
+export function startSweep(clock: Clock, tick: () => void, limits: SweepLimits): ClockTimer {
+  return clock.setInterval(tick, sweepPeriodMs(limits));
 }

@@ -262,6 +262,7 @@ function queueTree(w: FrameWriter, entries: TreeEntry[]): void {
 
 /**
  * Queues, in order, every input the worker lacks and then the task block.
+ * (The reactor then books the cached inputs as held by the worker.)
  *
  * @param w The worker's writer.
  * @param task The task.
@@ -270,9 +271,11 @@ function queueTree(w: FrameWriter, entries: TreeEntry[]): void {
 export function queueTask(w: FrameWriter, task: Task, d: Dispatch): void {
   const cached = d.worker.cached;
   const inputs = d.inputs;
+  let sent: Set<string> | undefined; // a cached input named twice in one task goes once
   for (let i = 0; i < inputs.length; i++) {
     const input = inputs[i];
-    if (input.kind === "emptydir" || cached.has(input.name)) continue;
+    if (input.kind === "emptydir" || cached.has(input.name) || sent?.has(input.name)) continue;
+    if (input.cache) (sent ??= new Set()).add(input.name);
     if (input.kind === "file") {
       w.send(`put ${input.name} ${input.size} ${octal(input.mode)}\n`);
       w.sendFile(input.path, input.size);
@@ -283,12 +286,6 @@ export function queueTask(w: FrameWriter, task: Task, d: Dispatch): void {
       w.send(`dir ${input.name}\n`);
       queueTree(w, input.children);
       w.send("end\n");
-    }
-    if (input.cache) {
-      const size = input.kind === "buffer" ? input.data.length : input.size;
-      cached.set(input.name, size);
-      const key = localityKey(task.inputs[i]);
-      if (key) d.worker.cachedKeys.set(key, size);
     }
   }
   const cmd = task.command;

@@ -1,0 +1,308 @@
+/**
+ * The reactor's task events: submit, the scheduling pass, staged inputs,
+ * a result (with what happened to its outputs), cancel, and `wait()`
+ * taking a completed task. `complete()` and `retry()` are the one place
+ * each where a task ends and where it goes back to the queue; the task's
+ * result fields are written here and nowhere else.
+ *
+ * @module
+ */
+
+import {
+  WORK_QUEUE_RESULT_DISK_ALLOC_FULL,
+  WORK_QUEUE_RESULT_FORSAKEN,
+  WORK_QUEUE_RESULT_INPUT_MISSING,
+  WORK_QUEUE_RESULT_MAX_RETRIES,
+  WORK_QUEUE_RESULT_OUTPUT_MISSING,
+  WORK_QUEUE_RESULT_STDOUT_MISSING,
+  WORK_QUEUE_RESULT_SUCCESS,
+} from "../constants.ts";
+import { emptyRecord, kInternal, type Task } from "../task.ts";
+import { outputCacheName } from "./cache_names.ts";
+import type { QueueEvent } from "./queue_event.ts";
+import { eventWorker, type Reactor } from "./reactor.ts";
+import { schedule } from "./scheduler.ts";
+import { type Dispatch, localityKey, type StageResult } from "./transfer.ts";
+import type { OutputOutcome, WorkerResult } from "./worker_conn.ts";
+import type { WorkerInfo } from "./worker_info.ts";
+
+/** The shared empty list of a dispatch not yet staged (never mutated). */
+const NONE: never[] = [];
+
+/** Why a task went back to the queue. */
+export type RetryCause = Extract<QueueEvent, { type: "task-retried" }>["cause"];
+
+/** How a task ended: the result fields `complete()` sets. */
+export interface Completion {
+  /** A `WORK_QUEUE_RESULT_*` value. */
+  result: number;
+  /** Why it failed, in words. */
+  failure?: string;
+  /** The exit status the worker reported, if it ran. */
+  returnStatus?: number;
+  /** Its standard output, if it ran. */
+  output?: string;
+  /** Its run time on the worker (µs), if it ran. */
+  executionTime?: number;
+  /** The name of the signal that killed it, if the worker said. */
+  signal?: string | null;
+}
+
+/**
+ * A task is submitted: it gets an id and a fresh record, and waits.
+ *
+ * @param r The reactor.
+ * @param task The task (new, returned or cancelled).
+ * @returns Its id.
+ * @throws {TypeError} If it is already in the queue.
+ * @throws {Error} If the queue is closed.
+ */
+export function onSubmit(r: Reactor, task: Task): number {
+  if (r.closed) throw new Error(`Cannot submit task: the queue is closed`);
+  const state = task.state;
+  if (state !== undefined && state !== "returned" && state !== "cancelled") {
+    throw new TypeError(
+      `Cannot submit task ${task.id}: it is already in the queue (state '${state}')`,
+    );
+  }
+  task.id = r.nextTaskId++;
+  const internal = task[kInternal];
+  internal.record = emptyRecord(r.clock.now());
+  internal.attempts = 0;
+  internal.avoid = undefined;
+  internal.unfitLogged = false;
+  r.core.transition(task, "ready");
+  r.fit.check(task);
+  r.comm.askForScheduling();
+  r.comm.emit({ type: "task-submitted", task });
+  return task.id;
+}
+
+/**
+ * A scheduling pass: the scheduler places ready tasks on workers with room;
+ * each placed task is `sending` while its inputs are staged.
+ *
+ * @param r The reactor.
+ */
+export function onSchedulePass(r: Reactor): void {
+  const c = r.core;
+  if (r.closed || c.ready.size === 0 || c.open.size === 0) return;
+  const assignments = schedule(c.ready, c.open, {
+    algorithm: r.algorithm,
+    isBlocked: r.isBlocked,
+    localityKeys: r.localityKeys,
+  });
+  for (const a of assignments) {
+    const d: Dispatch = { worker: a.worker, alloc: a.alloc, inputs: NONE, outputNames: NONE };
+    c.transition(a.task, "sending", { dispatch: d });
+    r.comm.stageInputs(a.task, d);
+  }
+}
+
+/**
+ * A task's inputs are staged: the task goes to its worker and runs, or
+ * completes with `INPUT_MISSING`. Ignored if the task was cancelled or
+ * lost its worker meanwhile.
+ *
+ * @param r The reactor.
+ * @param task The task.
+ * @param d The dispatch it was staged for.
+ * @param staged The inputs, or why one is missing.
+ */
+export function onInputsStaged(r: Reactor, task: Task, d: Dispatch, staged: StageResult): void {
+  if (r.core.dispatches.get(task.id) !== d) return;
+  if ("missing" in staged) {
+    r.comm.log("warn", `task ${task.id} cannot run: ${staged.missing}`);
+    complete(r, task, { result: WORK_QUEUE_RESULT_INPUT_MISSING, failure: staged.missing });
+    return;
+  }
+  d.inputs = staged.inputs;
+  if (task.outputs.length > 0) {
+    d.outputNames = task.outputs.map((o, i) => outputCacheName(task.id, i, o.remote));
+  }
+  const w = d.worker;
+  const record = task[kInternal].record;
+  record.dispatchTime = r.clock.now();
+  record.host = w.addr;
+  record.hostname = w.hostname;
+  r.comm.send(w.id, { kind: "task", task, dispatch: d });
+  noteCached(w, task, d);
+  r.core.transition(task, "running");
+  r.comm.emit({ type: "task-dispatched", task, worker: eventWorker(w) });
+}
+
+/** Books the cacheable inputs just sent as held by the worker. */
+function noteCached(w: WorkerInfo, task: Task, d: Dispatch): void {
+  for (const [i, input] of d.inputs.entries()) {
+    if (input.kind === "emptydir" || !input.cache || w.cached.has(input.name)) continue;
+    const size = input.kind === "buffer" ? input.data.length : input.size;
+    w.cached.set(input.name, size);
+    const key = localityKey(task.inputs[i]);
+    if (key) w.cachedKeys.set(key, size);
+  }
+}
+
+/**
+ * A task's result arrived; its outputs are about to be fetched.
+ *
+ * @param r The reactor.
+ * @param _w The worker.
+ * @param task The task (running on it).
+ */
+export function onResultArriving(r: Reactor, _w: WorkerInfo, task: Task): void {
+  r.core.transition(task, "receiving");
+}
+
+/**
+ * A task's result and its outputs are in: the worker cleans up, and the
+ * task completes (or, if the worker could not run it, goes back to the
+ * queue). Sets the result fields, the worker's statistics and the
+ * fast-abort average.
+ *
+ * @param r The reactor.
+ * @param w The worker.
+ * @param task The task.
+ * @param res The worker's `result` entry.
+ * @param outputs What happened to each output.
+ */
+export function onResult(
+  r: Reactor,
+  w: WorkerInfo,
+  task: Task,
+  res: WorkerResult,
+  outputs: readonly OutputOutcome[],
+): void {
+  const d = r.core.dispatches.get(task.id);
+  if (d) r.comm.send(w.id, { kind: "cleanup", task, dispatch: d });
+  if (res.status === WORK_QUEUE_RESULT_FORSAKEN) {
+    retry(r, task, "forsaken", `worker ${w.label} cannot run it (forsaken)`);
+    return;
+  }
+  const dispatched = task.dispatchTime;
+  if (dispatched !== undefined) {
+    const took = r.clock.now() - dispatched;
+    w.turnaroundSum += took;
+    w.turnaroundCount++;
+    if (res.status === WORK_QUEUE_RESULT_SUCCESS) {
+      r.fastAbort.record(took);
+      w.fastAborts = 0;
+    }
+  }
+  let result = res.status;
+  let failure: string | undefined;
+  const missing = outputs.filter((o) => o.missing).map((o) => o.missing);
+  if (missing.length > 0) {
+    result = WORK_QUEUE_RESULT_OUTPUT_MISSING;
+    failure = missing.join("; ");
+  }
+  if (res.stdoutTruncated) {
+    if (result === WORK_QUEUE_RESULT_SUCCESS) result = WORK_QUEUE_RESULT_STDOUT_MISSING;
+    failure ??=
+      `standard output was ${res.stdoutLength} bytes; only the first ${r.maxStdout} were kept (maxStdout)`;
+  } else if (result === WORK_QUEUE_RESULT_STDOUT_MISSING) {
+    failure ??=
+      `standard output was cut by worker ${w.label} at its limit (--max-stdout); ${res.stdoutLength} bytes were kept`;
+  }
+  if (result === WORK_QUEUE_RESULT_DISK_ALLOC_FULL) {
+    failure = `disk full on worker ${w.label}: ${
+      res.exitCode === 0 && res.execUsec === 0
+        ? "an input or the sandbox did not fit, so the task did not run"
+        : `the task failed (exit ${res.exitCode}) with the disk full, so its outputs or stdout did not fit`
+    }${task.outputs.length > 0 ? "; its outputs were not retrieved" : ""}`;
+    r.comm.log("warn", `task ${task.id}: ${failure}`);
+    // The worker kept none of what did not fit: send the inputs again next time.
+    for (const [i, input] of (d?.inputs ?? NONE).entries()) {
+      if (input.kind === "emptydir") continue;
+      w.cached.delete(input.name);
+      const key = localityKey(task.inputs[i]);
+      if (key) w.cachedKeys.delete(key);
+    }
+  }
+  w.tasksDone++;
+  complete(r, task, {
+    result,
+    failure,
+    returnStatus: res.exitCode,
+    output: res.stdout,
+    executionTime: res.execUsec,
+  });
+}
+
+/**
+ * Cancels a task in any state: it leaves the queue (and its worker, which
+ * is told to kill it).
+ *
+ * @param r The reactor.
+ * @param id The task's id.
+ * @returns The task, or `null` if no such task is in the queue.
+ */
+export function onCancel(r: Reactor, id: number): Task | null {
+  const c = r.core;
+  const task = c.tasks.get(id);
+  if (!task?.state) return null;
+  const from = task.state;
+  const d = c.dispatches.get(id);
+  c.transition(task, "cancelled", { reason: "cancelled by the application" });
+  r.fit.unfit.delete(task);
+  if (d) {
+    r.comm.send(d.worker.id, { kind: "cleanup", task, dispatch: d });
+    r.comm.askForScheduling();
+  }
+  r.comm.emit({ type: "task-cancelled", task, from });
+  return task;
+}
+
+/**
+ * `wait()` takes the oldest completed task, which becomes `returned`.
+ *
+ * @param r The reactor.
+ * @returns The task, or `undefined` if none has completed.
+ */
+export function takeCompleted(r: Reactor): Task | undefined {
+  const first = r.core.complete.first();
+  if (first) r.core.transition(first, "returned");
+  return first;
+}
+
+/**
+ * Puts a task that failed because of the infrastructure back in the queue,
+ * or completes it with `MAX_RETRIES` when it has failed too often.
+ *
+ * @param r The reactor.
+ * @param task The task (on a worker).
+ * @param cause What failed.
+ * @param reason In words, for the log and the event.
+ */
+export function retry(r: Reactor, task: Task, cause: RetryCause, reason: string): void {
+  const n = ++task[kInternal].attempts;
+  if (task.maxRetries > 0 && n >= task.maxRetries) {
+    const failure =
+      `failed ${n} time(s) because of the infrastructure (max retries ${task.maxRetries}); last: ${reason}`;
+    r.comm.log("warn", `task ${task.id} gives up: ${failure}`);
+    complete(r, task, { result: WORK_QUEUE_RESULT_MAX_RETRIES, failure });
+    return;
+  }
+  r.core.transition(task, "ready", { reason });
+  r.fit.check(task);
+  r.comm.askForScheduling();
+  r.comm.emit({ type: "task-retried", task, cause, reason });
+}
+
+/**
+ * Completes a task: sets its result fields, in one place, and hands it to
+ * `wait()`.
+ */
+function complete(r: Reactor, task: Task, c: Completion): void {
+  const record = task[kInternal].record;
+  record.result = c.result;
+  record.failure = c.failure;
+  record.returnStatus = c.returnStatus;
+  record.output = c.output ?? "";
+  record.executionTime = c.executionTime;
+  record.signal = c.signal ?? null;
+  record.finishTime = r.clock.now();
+  r.core.transition(task, "complete", { reason: c.failure });
+  r.comm.deliver(task);
+  r.comm.askForScheduling();
+  r.comm.emit({ type: "task-done", task });
+}
