@@ -62,15 +62,11 @@ const RULES: { from: string; allow: string[] }[] = [
   },
   {
     from: "worker/submit.ts",
-    allow: ["lib/deploy/", "lib/errors.ts", "worker/_worker_command.ts"],
+    allow: ["lib/deploy/", "lib/errors.ts", "tools/entrypoints.ts"],
   },
   {
     from: "worker/pool.ts",
-    allow: ["lib/deploy/", "lib/catalog/client.ts", "lib/errors.ts", "worker/_worker_command.ts"],
-  },
-  {
-    from: "worker/_worker_command.ts",
-    allow: ["tools/entrypoints.ts"],
+    allow: ["lib/deploy/", "lib/catalog/client.ts", "lib/errors.ts", "tools/entrypoints.ts"],
   },
   {
     from: "worker/",

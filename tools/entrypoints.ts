@@ -105,6 +105,42 @@ export function denoRunArgs(name: keyof typeof ENTRYPOINTS): string[] {
   return [Deno.execPath(), "run", "--quiet", ...e.permissions, `${ROOT}/${e.main}`];
 }
 
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The worker that the programs which start workers (`wq-submit-workers`,
+ * `wq-pool`) run by default: `wq-worker` beside this program when it is a
+ * compiled binary, else `dist/wq-worker` if built, else
+ * `deno run FLAGS worker/main.ts` with the worker's flags.
+ *
+ * @returns argv of the worker.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(defaultWorkerCommand().at(-1)!.endsWith("wq-worker") ||
+ *   defaultWorkerCommand().at(-1)!.endsWith("worker/main.ts"));
+ * ```
+ */
+export function defaultWorkerCommand(): string[] {
+  const exe = Deno.execPath();
+  const dir = exe.slice(0, exe.lastIndexOf("/"));
+  const base = exe.slice(exe.lastIndexOf("/") + 1);
+  if (base !== "deno" && isFile(`${dir}/${ENTRYPOINTS.worker.binary}`)) {
+    return [`${dir}/${ENTRYPOINTS.worker.binary}`];
+  }
+  const built = `${ROOT}/dist/${ENTRYPOINTS.worker.binary}`;
+  if (isFile(built)) return [built];
+  return denoRunArgs("worker");
+}
+
 /**
  * The command of the `deno task NAME` that runs an entrypoint from source,
  * as deno.json must spell it: `deno run FLAGS MAIN`, with MAIN relative to
