@@ -2,7 +2,8 @@
  * Checks that imports point one way, on the graph `deno info --json` gives:
  * `lib/wire/` imports only itself, `lib/errors.ts` and `lib/constants.ts`;
  * `lib/manager/` and `lib/worker/` never import each other, and of
- * `lib/catalog/` only the client; the leaf
+ * `lib/catalog/` only the client; `lib/run/` uses the manager only through
+ * `mod.ts`; the leaf
  * modules import neither; library code imports only relative files and
  * `node:` built-ins (so `mod.ts` is importable by URL). Prints each
  * violation and exits 1 if there is any.
@@ -72,6 +73,13 @@ const RULES: { from: string; allow: string[] }[] = [
     from: "worker/",
     allow: ["worker/", "lib/worker/", "lib/wire/", "lib/constants.ts", "lib/errors.ts"],
   },
+  {
+    // wq-run: the manager only through its public API (mod.ts), and local
+    // workers as child processes; never lib/worker or lib/manager internals.
+    from: "lib/run/",
+    allow: ["lib/run/", "mod.ts", "lib/deploy/local_workers.ts", "lib/errors.ts"],
+  },
+  { from: "run/", allow: ["lib/run/", "lib/errors.ts", "tools/entrypoints.ts"] },
   { from: "mod.ts", allow: ["lib/"] },
   { from: "catalog/", allow: ["lib/catalog/", "lib/wire/", "lib/constants.ts", "lib/errors.ts"] },
 ];
@@ -136,6 +144,7 @@ if (import.meta.main) {
     "catalog/status.ts",
     "worker/submit.ts",
     "worker/pool.ts",
+    "run/main.ts",
   ]);
   for (const p of problems) console.error(p);
   if (problems.length > 0) Deno.exit(1);
