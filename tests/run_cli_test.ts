@@ -222,17 +222,27 @@ Deno.test("wq-run - reads the tasks from standard input, paths relative to the w
   assert.deepEqual(records(run.log()).map((r) => [r.line, r.ok]), [[1, true]]);
 });
 
-Deno.test("wq-run stops on SIGINT with a summary of what did not run, exit 130", async () => {
+Deno.test("wq-run passes on the manager's warning about a task too large, and stops on SIGINT with exit 130", async () => {
   await using tmp = await tempDir();
-  await Deno.writeTextFile(`${tmp.path}/tasks.txt`, "echo a\necho b\n");
-  await using run = wqRun(["-p", "0", "tasks.txt"], tmp.path);
-  await listeningPort(run, "wq-run"); // no worker: the tasks wait
+  await Deno.writeTextFile(
+    `${tmp.path}/tasks.txt`,
+    'echo small\n{"command": "echo big", "cores": 100000}\n',
+  );
+  await using run = wqRun(["-p", "0", "-w", "1", "tasks.txt"], tmp.path);
+  await until(
+    () => records(run.log()).length === 1 && /manager: task 2 needs 100000 cores/.test(run.log()),
+    "the small task done and the big one explained",
+  );
+  assert.match(
+    run.log(),
+    /^wq-run: manager: task 2 needs 100000 cores; the largest worker has \d+; it waits for a larger worker$/m,
+  );
   run.kill("SIGINT");
   const status = await run.status;
   assert.equal(status.code, 130, run.log());
   assert.match(
     run.log(),
-    /^wq-run: 2 tasks: 0 succeeded, 0 failed, 2 not done in [\d.]+ s \(interrupted\)$/m,
+    /^wq-run: 2 tasks: 1 succeeded, 0 failed, 1 not done in [\d.]+ s \(interrupted\)$/m,
   );
 });
 

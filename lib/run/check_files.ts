@@ -23,10 +23,11 @@ function fail(task: FileTask, name: string, what: string): Error {
 }
 
 /**
- * Finds the first output that collides with another file of the run: the
- * output of an earlier line, an input of any line, the task file or the
- * results file. Paths are compared as written, after resolution (not
- * through symbolic links).
+ * Finds the first file of the run that would be overwritten: the task file
+ * or an input by the results file (`--out`), or by an output the output of
+ * an earlier line, an input of any line, the task file or the results file.
+ * Paths are compared as written, after resolution (not through symbolic
+ * links).
  *
  * @param tasks The tasks, in file order.
  * @param files The run's own files.
@@ -36,20 +37,28 @@ function fail(task: FileTask, name: string, what: string): Error {
  * ```ts
  * import assert from "node:assert/strict";
  * import { parseTaskFile } from "./task_file.ts";
- * import { outputConflict } from "./check_files.ts";
+ * import { fileConflict } from "./check_files.ts";
  *
  * const text = '{"command": "a", "outputs": ["r.txt"]}\n{"command": "b", "outputs": ["r.txt"]}\n';
  * const tasks = parseTaskFile(text, { name: "t.txt", dir: "/d" });
  * assert.equal(
- *   outputConflict(tasks, { name: "t.txt" }),
+ *   fileConflict(tasks, { name: "t.txt" }),
  *   "t.txt:2: Cannot read task: output '/d/r.txt' is also the output of line 1",
  * );
  * ```
  */
-export function outputConflict(tasks: FileTask[], files: ProtectedFiles): string | undefined {
+export function fileConflict(tasks: FileTask[], files: ProtectedFiles): string | undefined {
   const inputs = new Map<string, number>();
   for (const t of tasks) {
     for (const i of t.task.inputs) if (i.kind === "file") inputs.set(i.local, t.line);
+  }
+  if (files.out !== undefined) {
+    const why = files.out === files.taskFile
+      ? "is the task file"
+      : inputs.has(files.out)
+      ? `is an input of line ${inputs.get(files.out)}`
+      : undefined;
+    if (why !== undefined) return `Cannot use option '--out': '${files.out}' ${why}`;
   }
   const outputs = new Map<string, number>();
   for (const t of tasks) {
@@ -71,7 +80,7 @@ export function outputConflict(tasks: FileTask[], files: ProtectedFiles): string
 }
 
 /**
- * Checks the files of a run: no output collides ({@linkcode outputConflict})
+ * Checks the files of a run: nothing would be overwritten ({@linkcode fileConflict})
  * and every local input exists (each path looked at once).
  *
  * @param tasks The tasks, in file order.
@@ -94,7 +103,7 @@ export function outputConflict(tasks: FileTask[], files: ProtectedFiles): string
  * ```
  */
 export async function checkTaskFiles(tasks: FileTask[], files: ProtectedFiles): Promise<void> {
-  const conflict = outputConflict(tasks, files);
+  const conflict = fileConflict(tasks, files);
   if (conflict !== undefined) throw new Error(conflict);
   const seen = new Set<string>();
   for (const t of tasks) {

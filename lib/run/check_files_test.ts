@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { checkTaskFiles, outputConflict } from "./check_files.ts";
+import { checkTaskFiles, fileConflict } from "./check_files.ts";
 import { parseTaskFile } from "./task_file.ts";
 
 function tasks(lines: string[]) {
   return parseTaskFile(lines.join("\n"), { name: "t.txt", dir: "/d" });
 }
 
-Deno.test("outputConflict() finds an output written twice, over an input, the task file or --out", () => {
+Deno.test("fileConflict() finds an output written twice, over an input, the task file or --out", () => {
   const files = { name: "t.txt", taskFile: "/d/t.txt", out: "/d/results.jsonl" };
   const cases: [string[], string | undefined][] = [
     [
@@ -32,7 +32,20 @@ Deno.test("outputConflict() finds an output written twice, over an input, the ta
     // A buffer's remote name is not a local file.
     [['{"command": "a", "inputs": [{"buffer": "", "remote": "x"}], "outputs": ["x"]}'], undefined],
   ];
-  for (const [lines, want] of cases) assert.equal(outputConflict(tasks(lines), files), want);
+  for (const [lines, want] of cases) assert.equal(fileConflict(tasks(lines), files), want);
+});
+
+Deno.test("fileConflict() refuses an --out file that is the task file or an input", () => {
+  const parsed = tasks(["echo", '{"command": "a", "inputs": ["in.txt"]}']);
+  assert.equal(
+    fileConflict(parsed, { name: "t.txt", taskFile: "/d/t.txt", out: "/d/t.txt" }),
+    "Cannot use option '--out': '/d/t.txt' is the task file",
+  );
+  assert.equal(
+    fileConflict(parsed, { name: "t.txt", out: "/d/in.txt" }),
+    "Cannot use option '--out': '/d/in.txt' is an input of line 2",
+  );
+  assert.equal(fileConflict(parsed, { name: "t.txt", out: "/d/r.jsonl" }), undefined);
 });
 
 Deno.test("checkTaskFiles() passes when every input exists, files and directories alike", async () => {

@@ -26,6 +26,9 @@ export interface RunContext {
 /** Exit statuses of `wq-run`. */
 export const EXIT = { ok: 0, failed: 1, badInput: 2, sigint: 130, sigterm: 143 } as const;
 
+/** The most manager warnings shown. */
+const MAX_WARNINGS = 20;
+
 const encoder = new TextEncoder();
 
 /** Where the JSON lines go: a file, or standard output. */
@@ -114,6 +117,13 @@ export async function runTasks(o: RunOptions, context: RunContext): Promise<numb
     return EXIT.badInput;
   }
   let wq: WorkQueue, sink: Sink;
+  // The manager's warnings (a task too large for every worker, a worker
+  // lost) go above the progress line; the first 20, to keep logs small.
+  let warnings = 0;
+  const warn = (message: string) => {
+    if (++warnings <= MAX_WARNINGS) say(`manager: ${message}`);
+    else if (warnings === MAX_WARNINGS + 1) say("manager: further warnings are not shown");
+  };
   try {
     wq = new WorkQueue({
       port: o.port,
@@ -121,7 +131,7 @@ export async function runTasks(o: RunOptions, context: RunContext): Promise<numb
       name: o.name,
       catalog: o.catalog,
       password,
-      logger: (level, m) => level === "warn" && say(`manager: ${m}`),
+      logger: (level, m) => level === "warn" && warn(m),
     });
   } catch (e) {
     say(errorMessage(e));
