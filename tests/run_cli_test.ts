@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { denoRunArgs } from "../tools/entrypoints.ts";
 import { listeningPort, read, spawn, startWorker, tempDir, until } from "./_harness.ts";
 import type { TaskRecord } from "../lib/run/report.ts";
+import { startOurCatalog } from "./_catalog.ts";
 
 /** `wq-run ARGS` on 127.0.0.1, in `cwd`. */
 function wqRun(args: string[], cwd: string) {
@@ -203,6 +204,34 @@ Deno.test("wq-run --port 0 prints its port, an external worker connects, and pro
   );
   assert.ok(!log.includes("\x1b"), "no redrawing off a terminal");
   assert.equal((await worker.status).code, 0, worker.log());
+});
+
+Deno.test("wq-run --name --catalog --password: a worker finds the run by project and proves the password", async () => {
+  await using tmp = await tempDir();
+  const d = tmp.path;
+  await using catalog = await startOurCatalog();
+  const at = `127.0.0.1:${catalog.port}`;
+  const name = `wq-run-test-${crypto.randomUUID().slice(0, 8)}`;
+  await Deno.writeTextFile(`${d}/wq.pw`, "secret\n");
+  await Deno.writeTextFile(`${d}/tasks.txt`, "echo found\n");
+  await using run = wqRun(
+    ["-p", "0", "--name", name, "--catalog", at, "--password", `${d}/wq.pw`, "tasks.txt"],
+    d,
+  );
+  const port = await listeningPort(run, "wq-run");
+  assert.match(
+    run.log(),
+    new RegExp(
+      `start workers with: deno task worker -P ${d}/wq\\.pw 127\\.0\\.0\\.1 ${port} \\(or -M ${name}\\)\\n`,
+    ),
+  );
+  await Deno.mkdir(`${d}/ws`);
+  await using worker = startWorker(null, {
+    args: ["--single-shot", "-s", `${d}/ws`, "-P", `${d}/wq.pw`, "-M", name, "-C", at],
+  });
+  const status = await run.status;
+  assert.equal(status.code, 0, `${run.log()}\nworker:\n${worker.log()}`);
+  assert.deepEqual(records(run.log()).map((r) => [r.ok, r.output]), [[true, "found\n"]]);
 });
 
 Deno.test("wq-run - reads the tasks from standard input, paths relative to the working directory", async () => {
