@@ -30,5 +30,11 @@ if (import.meta.main) {
     console.log(RUN_USAGE);
     Deno.exit(EXIT.ok);
   }
-  Deno.exit(await runTasks(options, { workerCommand: defaultWorkerCommand() }));
+  try {
+    Deno.exit(await runTasks(options, { workerCommand: defaultWorkerCommand() }));
+  } catch (e) {
+    // Results could not be written (a closed pipe, a full disk), or a worker not started.
+    console.error(`wq-run: ${errorMessage(e)}`);
+    Deno.exit(EXIT.failed);
+  }
 }

@@ -47,7 +47,12 @@ function openSink(out: string | undefined): Sink {
   return {
     write(text) {
       const bytes = encoder.encode(text);
-      for (let n = 0; n < bytes.length;) n += target.writeSync(bytes.subarray(n));
+      try {
+        for (let n = 0; n < bytes.length;) n += target.writeSync(bytes.subarray(n));
+      } catch (e) {
+        const to = out === undefined ? "standard output" : `'${out}'`;
+        throw new Error(`Cannot write results to ${to}: ${errorMessage(e)}`, { cause: e });
+      }
     },
     close: () => file?.close(),
     terminal: file === undefined && Deno.stdout.isTerminal(),
@@ -78,6 +83,44 @@ function managerHost(address: string): string {
   } catch {
     return "MANAGER_HOST"; // not allowed to ask
   }
+}
+
+/** The command that starts a worker for this run. */
+function workerHint(o: RunOptions, port: number): string {
+  const pw = o.passwordFile === undefined ? "" : `-P ${o.passwordFile} `;
+  const byName = o.name === undefined ? "" : ` (or -M ${o.name})`;
+  return `deno task worker ${pw}${managerHost(o.interface)} ${port}${byName}`;
+}
+
+/**
+ * Starts `n` local workers. One that exits with an error while the run goes
+ * on is reported at once; `stop(close)` closes the manager (which releases
+ * them) and waits for them.
+ */
+function startLocalWorkers(
+  n: number,
+  options: { port: number; command: string[]; say: (message: string) => void },
+): { stop(close: () => Promise<void>): Promise<void> } {
+  const workers: LocalWorker[] = [];
+  const reported = new Set<LocalWorker>();
+  let closing = false;
+  for (let i = 0; i < n; i++) {
+    const w = startLocalWorker(options.port, { command: options.command });
+    workers.push(w);
+    w.status.then((s) => {
+      if (closing || s.success) return;
+      reported.add(w);
+      const last = w.output().trim().split("\n").at(-1) ?? "";
+      options.say(`local worker ${i + 1} exited with status ${s.code}${last ? `: ${last}` : ""}`);
+    });
+  }
+  return {
+    async stop(close) {
+      closing = true;
+      await close();
+      await reapLocalWorkers(workers, "wq-run", { stopped: reported });
+    },
+  };
 }
 
 /** The terminal's width; 80 when it does not say (a pseudo-terminal may report 0). */
@@ -145,26 +188,12 @@ export async function runTasks(o: RunOptions, context: RunContext): Promise<numb
     return EXIT.badInput;
   }
 
-  const host = managerHost(o.interface);
-  const pw = o.passwordFile === undefined ? "" : `-P ${o.passwordFile} `;
-  const byName = o.name === undefined ? "" : ` (or -M ${o.name})`;
-  say(
-    `listening on port ${wq.port}; start workers with: deno task worker ${pw}${host} ${wq.port}${byName}`,
-  );
-
-  const workers: LocalWorker[] = [];
-  const reported = new Set<LocalWorker>();
-  let closing = false;
-  for (let i = 0; i < o.workers; i++) {
-    const w = startLocalWorker(wq.port, { command: context.workerCommand });
-    workers.push(w);
-    w.status.then((s) => {
-      if (closing || s.success) return;
-      reported.add(w);
-      const last = w.output().trim().split("\n").at(-1) ?? "";
-      say(`local worker ${i + 1} exited with status ${s.code}${last ? `: ${last}` : ""}`);
-    });
-  }
+  say(`listening on port ${wq.port}; start workers with: ${workerHint(o, wq.port)}`);
+  const locals = startLocalWorkers(o.workers, {
+    port: wq.port,
+    command: context.workerCommand,
+    say,
+  });
 
   const lineOf = new Map<number, number>();
   for (const t of tasks) lineOf.set(wq.submit(t.task), t.line);
@@ -215,9 +244,7 @@ export async function runTasks(o: RunOptions, context: RunContext): Promise<numb
     clearInterval(ticker);
     for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
     status.clear();
-    closing = true;
-    await wq.close();
-    await reapLocalWorkers(workers, "wq-run", { stopped: reported });
+    await locals.stop(() => wq.close());
     sink.close();
   }
   const summary = summaryLine({
