@@ -129,7 +129,14 @@ export async function reapLocalWorkers(
  *
  * @example
  * ```ts
- * await pause(1);
+ * import assert from "node:assert/strict";
+ *
+ * // pause() alone would let this program end; a plain timer keeps it alive.
+ * const alive = setTimeout(() => {}, 10_000);
+ * let paused = false;
+ * await pause(5).then(() => paused = true);
+ * clearTimeout(alive);
+ * assert.equal(paused, true);
  * ```
  */
 export function pause(ms: number): Promise<void> {
