@@ -1,85 +1,56 @@
 /**
- * Resource arithmetic for placing tasks on workers: what a task takes on a
- * given worker, whether it fits, and the books of what is in use.
+ * The manager's names for the shared resource accounting of
+ * `lib/resources.ts`, kept so that modules being restructured elsewhere
+ * (`core.ts`, `work_queue.ts`, `scheduler.ts`, `explain.ts`,
+ * `worker_info.ts`) import unchanged. Nothing is computed here: new code
+ * imports `../resources.ts`, and this file goes once those imports move.
  *
  * @module
  */
 
-import type { ResourceRequest } from "../task.ts";
+import { fits as fitsPool, release, reserve, type Resources } from "../resources.ts";
 
-/** Amounts of the four resources. */
-export interface Resources {
-  cores: number;
-  memory: number;
-  disk: number;
-  gpus: number;
-}
-
-/** A zero amount of everything. */
-export function noResources(): Resources {
-  return { cores: 0, memory: 0, disk: 0, gpus: 0 };
-}
+export { allocationFor, noResources, type Resources } from "../resources.ts";
 
 /**
- * What a task takes on a worker with `total` resources: a task that asks for
- * nothing takes the whole worker (as in CCTools); otherwise what it asks for,
- * with unset resources taken as 0 (disk, memory, gpus) or 1 core when it
- * asks only for memory, disk or gpus.
- *
- * @param req The task's request.
- * @param total The worker's totals.
- * @returns The allocation.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * const total = { cores: 4, memory: 8000, disk: 10000, gpus: 0 };
- * assert.deepEqual(allocationFor({}, total), total); // asks for nothing: the whole worker
- * assert.deepEqual(allocationFor({ memory: 100 }, total), {
- *   cores: 1, // one core unless it asks for more
- *   memory: 100,
- *   disk: 0,
- *   gpus: 0,
- * });
- * ```
- */
-export function allocationFor(req: Readonly<ResourceRequest>, total: Resources): Resources {
-  const none = req.cores === undefined && req.memory === undefined && req.disk === undefined &&
-    req.gpus === undefined;
-  if (none) return { ...total };
-  return {
-    cores: req.cores ?? (req.gpus ? 0 : 1),
-    memory: req.memory ?? 0,
-    disk: req.disk ?? 0,
-    gpus: req.gpus ?? 0,
-  };
-}
-
-/**
- * Whether `alloc` fits in what is left of `total` after `inUse`.
+ * Whether `alloc` fits in what is left of `total` after `inUse`: the
+ * manager's argument order for {@linkcode fitsPool}.
  *
  * @param alloc The amounts wanted.
  * @param inUse The amounts taken.
  * @param total The worker's totals.
  * @returns `true` if it fits.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const total = { cores: 2, memory: 10, disk: 10, gpus: 0 };
+ * const one = { cores: 1, memory: 0, disk: 0, gpus: 0 };
+ * assert.equal(fits(one, one, total), true);
+ * assert.equal(fits(one, total, total), false);
+ * ```
  */
 export function fits(alloc: Resources, inUse: Resources, total: Resources): boolean {
-  return alloc.cores + inUse.cores <= total.cores &&
-    alloc.memory + inUse.memory <= total.memory &&
-    alloc.disk + inUse.disk <= total.disk &&
-    alloc.gpus + inUse.gpus <= total.gpus;
+  return fitsPool(alloc, { total, inUse });
 }
 
 /**
- * Adds (`sign` 1) or removes (`sign` -1) an allocation from the books.
+ * Adds (`sign` 1) or removes (`sign` -1) an allocation from the books:
+ * `reserve()` or `release()` of `lib/resources.ts`.
  *
  * @param inUse The books, changed in place.
  * @param alloc The allocation.
  * @param sign 1 to reserve, -1 to release.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const books = { cores: 0, memory: 0, disk: 0, gpus: 0 };
+ * account(books, { cores: 1, memory: 5, disk: 0, gpus: 0 }, 1);
+ * assert.equal(books.cores, 1);
+ * ```
  */
 export function account(inUse: Resources, alloc: Resources, sign: 1 | -1): void {
-  inUse.cores += sign * alloc.cores;
-  inUse.memory += sign * alloc.memory;
-  inUse.disk += sign * alloc.disk;
-  inUse.gpus += sign * alloc.gpus;
+  if (sign === 1) reserve(inUse, alloc);
+  else release(inUse, alloc);
 }
