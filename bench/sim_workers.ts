@@ -1,7 +1,7 @@
 /**
  * Many simulated workers in one process, to load a manager without running
  * anything: each speaks protocol 9 like a real worker (the handshake of
- * `lib/worker/messages.ts`) and answers every task at once with a success
+ * `lib/wire/worker_messages.ts`) and answers every task at once with a success
  * (exit 0, no output). It parses bytes, not strings, and writes once per
  * tick per connection, so that the manager is the bottleneck.
  *
@@ -15,7 +15,7 @@
  * @module
  */
 
-import { CCTOOLS_VERSION, PROTOCOL_VERSION } from "../lib/wire/protocol.ts";
+import { encodeHandshake } from "../lib/wire/worker_messages.ts";
 
 const LF = 0x0a;
 const BIG_BODY = 256 * 1024;
@@ -48,13 +48,11 @@ export interface SimWorkers extends AsyncDisposable {
 }
 
 function handshake(i: number, cores: number): string {
-  const r = (name: string, n: number) => `resource ${name} ${n} ${n} ${n}\n`;
   const id = (i + 1).toString(16).padStart(32, "0");
-  return `workqueue ${PROTOCOL_VERSION} sim${i} Linux x86_64 ${CCTOOLS_VERSION}\n` +
-    `info worker-id worker-${id}\n` +
-    "alive\n" + r("workers", 1) + r("disk", 100000) + r("memory", 100000) + r("gpus", 0) +
-    r("cores", cores) + "resource tag 0\ninfo end_of_resource_update 0\n" +
-    "info tasks_running 0\ninfo worker-end-time 0\n";
+  return encodeHandshake(
+    { hostname: `sim${i}`, os: "Linux", arch: "x86_64", workerId: `worker-${id}` },
+    { cores, memory: 100000, disk: 100000, gpus: 0 },
+  );
 }
 
 /** Parses a non-negative decimal at `buf[from..to)`; -1 if there is none. */

@@ -1,43 +1,26 @@
 /**
- * Local workers for the examples: each is one of our workers, run from source
- * with `deno run` and the permission flags of `tools/entrypoints.ts`, talking
- * to a manager on 127.0.0.1. The examples start them so that they run with
- * nothing but Deno; on a cluster, workers are started by other means (see
- * docs/deployment.md) and the same managers use them.
+ * Local workers for the examples: lib/deploy/local_workers.ts with our
+ * worker run from source, with `deno run` and the permission flags of
+ * `tools/entrypoints.ts`, as the worker program.
  *
  * @module
  */
 
 import { denoRunArgs } from "../tools/entrypoints.ts";
+import {
+  type LocalWorker,
+  type LocalWorkerOptions,
+  startLocalWorker as startWorker,
+} from "../lib/deploy/local_workers.ts";
 
-/** One local worker process, its captured output and its exit. */
-export interface LocalWorker {
-  /** The worker process. */
-  child: Deno.ChildProcess;
-  /** Everything it wrote to stdout and stderr so far. */
-  output(): string;
-  /** Resolves when it has exited and its output has been read. */
-  status: Promise<Deno.CommandStatus>;
-  /** Whether it has exited. */
-  exited: boolean;
-}
-
-/** How to start a local worker. */
-export interface LocalWorkerOptions {
-  /** Its workspace (`-s`); must be under the system temporary directory. */
-  workdir: string;
-  /** Cores it offers (`--cores`). */
-  cores: number;
-  /** Seconds it waits idle, or for its manager, before it gives up (`-t`). Default 120. */
-  idleTimeout?: number;
-}
+export { type LocalWorker, pause, reapLocalWorkers } from "../lib/deploy/local_workers.ts";
 
 /**
- * Starts a single-shot worker for the manager at 127.0.0.1:`port`: it exits
- * when the manager closes.
+ * Starts a single-shot worker, run from source, for the manager at
+ * 127.0.0.1:`port`: it exits when the manager closes.
  *
  * @param port The manager's port.
- * @param options Workspace, cores and idle timeout.
+ * @param options Workspace (under the system temporary directory), cores and idle timeout.
  * @returns The running worker.
  *
  * @example
@@ -46,96 +29,9 @@ export interface LocalWorkerOptions {
  * console.log((await w.status).code);
  * ```
  */
-export function startLocalWorker(port: number, options: LocalWorkerOptions): LocalWorker {
-  const [exe, ...args] = denoRunArgs("worker");
-  const child = new Deno.Command(exe, {
-    args: [
-      ...args,
-      "--single-shot",
-      "--cores",
-      String(options.cores),
-      "-t",
-      String(options.idleTimeout ?? 120),
-      "-s",
-      options.workdir,
-      "127.0.0.1",
-      String(port),
-    ],
-    // Keep CCTools-style catalog lookups on this machine.
-    env: { CATALOG_HOST: "127.0.0.1", CATALOG_PORT: "9" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let text = "";
-  const decoder = new TextDecoder();
-  const pump = async (s: ReadableStream<Uint8Array>) => {
-    for await (const chunk of s) text += decoder.decode(chunk, { stream: true });
-  };
-  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
-  const w: LocalWorker = {
-    child,
-    output: () => text,
-    status: child.status.then(async (s) => {
-      w.exited = true;
-      await pumps;
-      return s;
-    }),
-    exited: false,
-  };
-  return w;
-}
-
-/**
- * Waits for the workers to exit (after their manager closed), kills those
- * still running after `timeoutMs`, and reports on stderr, as `PROGRAM: ...`,
- * each that did not exit cleanly, except those stopped on purpose.
- *
- * @param workers The workers.
- * @param program The name to report under.
- * @param options `timeoutMs` (default 15000) and `stopped`: workers that were stopped on purpose.
- * @returns Whether every other worker exited by itself with status 0.
- *
- * @example
- * ```ts ignore
- * const ok = await reapLocalWorkers(workers, "demo");
- * ```
- */
-export async function reapLocalWorkers(
-  workers: LocalWorker[],
-  program: string,
-  options: { timeoutMs?: number; stopped?: Set<LocalWorker> } = {},
-): Promise<boolean> {
-  const exited = Promise.all(workers.map((w) => w.status));
-  const timeout = pause(options.timeoutMs ?? 15_000).then(() => "timeout" as const);
-  if (await Promise.race([exited, timeout]) === "timeout") {
-    console.error(`${program}: workers did not exit in time; killing them`);
-    for (const w of workers) if (!w.exited) w.child.kill("SIGKILL");
-  }
-  let ok = true;
-  (await exited).forEach((st, i) => {
-    if (!st.success && !options.stopped?.has(workers[i])) {
-      ok = false;
-      console.error(`${program}: worker ${i + 1} exited with ${st.code}:\n${workers[i].output()}`);
-    }
-  });
-  return ok;
-}
-
-/**
- * Sleeps without keeping the process alive.
- *
- * @param ms Milliseconds.
- * @returns A promise that resolves after `ms`.
- *
- * @example
- * ```ts ignore
- * await pause(20);
- * ```
- */
-export function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const id = setTimeout(resolve, ms);
-    Deno.unrefTimer(id);
-  });
+export function startLocalWorker(
+  port: number,
+  options: Omit<LocalWorkerOptions, "command">,
+): LocalWorker {
+  return startWorker(port, { idleTimeout: 120, ...options, command: denoRunArgs("worker") });
 }

@@ -9,21 +9,23 @@
 import { resolve } from "node:path";
 import { FrameWriter } from "../lib/wire/frame_writer.ts";
 import { type ByteSource, LineReader } from "../lib/wire/line_reader.ts";
+import { parseCommand } from "../lib/wire/commands.ts";
 import {
   cacheNameProblem,
   clip,
   MAX_LINE,
   parseIntField,
+  parseMode,
   remoteNameProblem,
   urlDecode,
   urlEncode,
 } from "../lib/wire/protocol.ts";
+import { readTaskBlock } from "../lib/wire/task_block.ts";
 import { parseOutputEntry } from "../lib/manager/output_entry.ts";
 import { type ConnHost, WorkerConn } from "../lib/manager/worker_conn.ts";
 import { WorkerInfo } from "../lib/manager/worker_info.ts";
 import { Task } from "../lib/task.ts";
-import { readTaskSpec } from "../lib/worker/task_spec.ts";
-import { parseMode, receiveDir, receivePut } from "../lib/worker/receive_files.ts";
+import { receiveDir, receivePut } from "../lib/worker/receive_files.ts";
 import { Workspace } from "../lib/worker/workspace.ts";
 import { describeError, inside, isRefusal } from "./checks.ts";
 import { join, type Session } from "./corpus.ts";
@@ -180,7 +182,7 @@ export class ParserTarget {
     const task = frames(s.bytes, "toWorker").find((f) => /^task /.test(f.header));
     const body = task ? s.bytes.subarray(task.bodyStart) : s.bytes;
     try {
-      const spec = await readTaskSpec(new LineReader(source(rng, body)), 1, {
+      const spec = await readTaskBlock(new LineReader(source(rng, body)), 1, {
         maxCommand: 1 << 20,
       });
       const sandbox = "/sandbox/t.1";
@@ -267,11 +269,13 @@ export class ParserTarget {
       for (;;) {
         const line = await r.readLine();
         if (line === null) break;
-        const w = line.split(" ");
-        if (w[0] === "put") await receivePut(r, ws, line);
-        else if (w[0] === "dir") await receiveDir(r, ws, line);
-        else if (w[0] === "task") await readTaskSpec(r, parseIntField(w[1], "task id", line));
-        else if (w[0] === "url") await r.copyTo(parseIntField(w[2], "url length", line), null);
+        // Other lines are skipped here (the worker would stop at an unknown one).
+        if (!/^(put|dir|task|url)( |$)/.test(line)) continue;
+        const c = parseCommand(line);
+        if (c.kind === "put") await receivePut(r, c, { workspace: ws });
+        else if (c.kind === "dir") await receiveDir(r, c, { workspace: ws });
+        else if (c.kind === "task") await readTaskBlock(r, c.id);
+        else if (c.kind === "url") await r.copyTo(c.length, null);
       }
       this.#note("uploads: clean end");
     } catch (e) {

@@ -6,16 +6,17 @@
  * symbolic link it would make points into a directory that does not exist.
  *
  * It mirrors `lib/worker/session.ts`'s framing with the worker's own
- * parsers, and it stops only where the worker surely stops (a parse error),
- * so it sees at least every command the worker would run.
+ * parsers (`lib/wire/`), and it stops only where the worker surely stops (a
+ * parse error), so it sees at least every command the worker would run.
  *
  * @module
  */
 
 import { type ByteSource, LineReader } from "../lib/wire/line_reader.ts";
-import { MAX_LINE, parseIntField } from "../lib/wire/protocol.ts";
-import { parseMode } from "../lib/worker/receive_files.ts";
-import { readTaskSpec } from "../lib/worker/task_spec.ts";
+import { parseCommand } from "../lib/wire/commands.ts";
+import { parseUploadEntry } from "../lib/wire/files.ts";
+import { MAX_LINE } from "../lib/wire/protocol.ts";
+import { readTaskBlock } from "../lib/wire/task_block.ts";
 import { isRefusal } from "./checks.ts";
 import { TRAP_DIR } from "./mutate.ts";
 
@@ -55,45 +56,27 @@ export async function planOf(bytes: Uint8Array): Promise<WorkerPlan> {
     for (;;) {
       const line = await r.readLine();
       if (line === null) break;
-      const w = line.split(" ");
-      switch (w[0]) {
+      const c = parseCommand(line);
+      switch (c.kind) {
         case "task": {
-          const spec = await readTaskSpec(r, parseIntField(w[1], "task id", line));
+          const spec = await readTaskBlock(r, c.id);
           plan.commands.push(spec.command);
           for (const [k, v] of spec.env) plan.env.push(v === undefined ? k : `${k}=${v}`);
           break;
         }
-        case "put": {
-          const n = parseIntField(w[2], "length", line);
-          if (n < 0) return plan;
-          parseMode(w[3], line);
-          await r.copyTo(n, null);
+        case "put":
+        case "url":
+          await r.copyTo(c.length, null);
           break;
-        }
         case "dir":
           if (!(await dirStream(r, plan, 1))) return plan;
-          break;
-        case "url":
-          await r.copyTo(parseIntField(w[2], "url length", line), null);
-          break;
-        case "kill":
-          parseIntField(w[1], "task id", line);
           break;
         case "release":
         case "exit":
         case "auth":
           return plan;
-        case "get":
-        case "send_results":
-        case "unlink":
-        case "check":
-        case "thirdput":
-        case "invalidate-file":
-        case "tlq":
-        case "thirdget":
-          break;
         default:
-          return plan;
+          break;
       }
     }
   } catch (e) {
@@ -108,20 +91,20 @@ async function dirStream(r: LineReader, plan: WorkerPlan, depth: number): Promis
   for (;;) {
     const line = await r.readLine();
     if (line === null) return false;
-    const w = line.split(" ");
-    if (w[0] === "end") return true;
-    if (w[0] === "put") {
-      const n = parseIntField(w[2], "length", line);
-      if (n < 0) return false;
-      parseMode(w[3], line);
-      await r.copyTo(n, null);
-    } else if (w[0] === "symlink") {
-      const n = parseIntField(w[2], "length", line);
-      plan.links.push(new TextDecoder().decode(await r.readExact(n, 4096)));
-    } else if (w[0] === "dir") {
-      if (!(await dirStream(r, plan, depth + 1))) return false;
-    } else {
-      return false;
+    const e = parseUploadEntry(line);
+    if (e === undefined) return false;
+    switch (e.kind) {
+      case "end":
+        return true;
+      case "put":
+        await r.copyTo(e.length, null);
+        break;
+      case "symlink":
+        plan.links.push(new TextDecoder().decode(await r.readExact(e.length, 4096)));
+        break;
+      case "dir":
+        if (!(await dirStream(r, plan, depth + 1))) return false;
+        break;
     }
   }
 }

@@ -1,9 +1,12 @@
 /**
  * Checks that imports point one way, on the graph `deno info --json` gives:
- * `lib/wire/` imports only itself, `lib/errors.ts` and `lib/constants.ts`;
- * `lib/manager/` and `lib/worker/` never import each other, and of
- * `lib/catalog/` only the client; the manager's reactor
- * (`lib/manager/reactor*.ts`) imports no `lib/wire/` code; the leaf
+ * `lib/wire/` imports only itself, `lib/errors.ts`, `lib/constants.ts` and
+ * `lib/resources.ts`, which imports nothing; `lib/manager/` and
+ * `lib/worker/` never import each other (they share `lib/wire/` and
+ * `lib/resources.ts`), and of
+ * `lib/catalog/` only the client; `lib/run/` uses the manager only through
+ * `mod.ts`; the manager's reactor (`lib/manager/reactor*.ts`) imports no
+ * `lib/wire/` code; the leaf
  * modules import neither; library code imports only relative files and
  * `node:` built-ins (so `mod.ts` is importable by URL). Prints each
  * violation and exits 1 if there is any.
@@ -26,7 +29,11 @@ interface Module {
 
 /** The rules: for files under a prefix, which import prefixes are allowed. */
 const RULES: { from: string; allow: string[] }[] = [
-  { from: "lib/wire/", allow: ["lib/wire/", "lib/errors.ts", "lib/constants.ts"] },
+  {
+    from: "lib/wire/",
+    allow: ["lib/wire/", "lib/errors.ts", "lib/constants.ts", "lib/resources.ts"],
+  },
+  { from: "lib/resources.ts", allow: [] },
   { from: "lib/errors.ts", allow: [] },
   { from: "lib/clock.ts", allow: [] },
   { from: "lib/constants.ts", allow: [] },
@@ -38,7 +45,14 @@ const RULES: { from: string; allow: string[] }[] = [
   // The reactor reaches the outside only through its Comm: no wire code, no sockets.
   {
     from: "lib/manager/reactor",
-    allow: ["lib/manager/", "lib/task.ts", "lib/clock.ts", "lib/constants.ts", "lib/errors.ts"],
+    allow: [
+      "lib/manager/",
+      "lib/resources.ts",
+      "lib/task.ts",
+      "lib/clock.ts",
+      "lib/constants.ts",
+      "lib/errors.ts",
+    ],
   },
   {
     from: "lib/manager/",
@@ -47,6 +61,7 @@ const RULES: { from: string; allow: string[] }[] = [
       "lib/clock.ts",
       "lib/manager/",
       "lib/wire/",
+      "lib/resources.ts",
       "lib/task.ts",
       "lib/constants.ts",
       "lib/errors.ts",
@@ -58,6 +73,7 @@ const RULES: { from: string; allow: string[] }[] = [
       "lib/catalog/client.ts",
       "lib/worker/",
       "lib/wire/",
+      "lib/resources.ts",
       "lib/constants.ts",
       "lib/errors.ts",
     ],
@@ -68,20 +84,23 @@ const RULES: { from: string; allow: string[] }[] = [
   },
   {
     from: "worker/submit.ts",
-    allow: ["lib/deploy/", "lib/errors.ts", "worker/_worker_command.ts"],
+    allow: ["lib/deploy/", "lib/errors.ts", "tools/entrypoints.ts"],
   },
   {
     from: "worker/pool.ts",
-    allow: ["lib/deploy/", "lib/catalog/client.ts", "lib/errors.ts", "worker/_worker_command.ts"],
-  },
-  {
-    from: "worker/_worker_command.ts",
-    allow: ["tools/entrypoints.ts"],
+    allow: ["lib/deploy/", "lib/catalog/client.ts", "lib/errors.ts", "tools/entrypoints.ts"],
   },
   {
     from: "worker/",
     allow: ["worker/", "lib/worker/", "lib/wire/", "lib/constants.ts", "lib/errors.ts"],
   },
+  {
+    // wq-run: the manager only through its public API (mod.ts), and local
+    // workers as child processes; never lib/worker or lib/manager internals.
+    from: "lib/run/",
+    allow: ["lib/run/", "mod.ts", "lib/deploy/local_workers.ts", "lib/errors.ts"],
+  },
+  { from: "run/", allow: ["lib/run/", "lib/errors.ts", "tools/entrypoints.ts"] },
   { from: "mod.ts", allow: ["lib/"] },
   { from: "catalog/", allow: ["lib/catalog/", "lib/wire/", "lib/constants.ts", "lib/errors.ts"] },
 ];
@@ -146,6 +165,7 @@ if (import.meta.main) {
     "catalog/status.ts",
     "worker/submit.ts",
     "worker/pool.ts",
+    "run/main.ts",
   ]);
   for (const p of problems) console.error(p);
   if (problems.length > 0) Deno.exit(1);

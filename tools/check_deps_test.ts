@@ -10,6 +10,7 @@ Deno.test("imports point one way: wire below manager and worker, which never imp
       "catalog/status.ts",
       "worker/submit.ts",
       "worker/pool.ts",
+      "run/main.ts",
     ]),
     [],
   );

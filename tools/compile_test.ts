@@ -50,6 +50,7 @@ Deno.test("the compile task builds every entrypoint with the flags the tests use
   assert.deepEqual(Object.values(ENTRYPOINTS).map((e) => e.binary).sort(), [
     "wq-catalog",
     "wq-pool",
+    "wq-run",
     "wq-status",
     "wq-submit-workers",
     "wq-worker",

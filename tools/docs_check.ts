@@ -22,8 +22,9 @@
  *   tools/entrypoints.ts (in any order, with nothing else), and every
  *   `deno task NAME` names a task of deno.json.
  * - **Option tables.** The options tables of the worker (README.md), the
- *   catalog and the status tool (docs/catalog.md) and the submitter
- *   (docs/deployment.md) list exactly the long options of their `--help`.
+ *   catalog and the status tool (docs/catalog.md), the submitter
+ *   (docs/deployment.md) and `wq-run` (docs/run.md) list exactly the long
+ *   options of their `--help`.
  *
  * Usage: deno run --allow-read --allow-run tools/docs_check.ts
  *
@@ -33,6 +34,7 @@
 import { CATALOG_USAGE } from "../lib/catalog/catalog_options.ts";
 import { STATUS_USAGE } from "../lib/catalog/status_cli.ts";
 import { SUBMIT_USAGE } from "../lib/deploy/submit.ts";
+import { RUN_USAGE } from "../lib/run/options.ts";
 import { WORKER_USAGE } from "../lib/worker/options.ts";
 import { ENTRYPOINTS, ROOT } from "./entrypoints.ts";
 import { apiDocProblems, loadApiSurface } from "./docs_check/api.ts";
@@ -91,6 +93,7 @@ export async function checkDocs(root: string = ROOT): Promise<string[]> {
       usage: SUBMIT_USAGE,
       program: "wq-submit-workers",
     },
+    { path: "docs/run.md", section: "Options", usage: RUN_USAGE, program: "wq-run" },
   ];
   return [
     ...apiDocProblems(api, surface),

@@ -3,7 +3,7 @@
  * Defined once: `deno task compile` builds binaries with these flags, and the
  * tests and the demo run the same entrypoints with `deno run` and the same
  * flags, so the permission set is exercised even where no binary is built.
- * `deno task worker` (and `catalog`, `status`, `submit`, `pool`) in
+ * `deno task worker` (and `catalog`, `status`, `submit`, `pool`, `run`) in
  * deno.json repeat the flags as {@linkcode taskCommand} gives them; a test
  * keeps the two in step.
  *
@@ -22,7 +22,7 @@ export interface Entrypoint {
 
 /** Every shipped program by short name. */
 export const ENTRYPOINTS: Record<
-  "worker" | "catalog" | "status" | "submit" | "pool",
+  "worker" | "catalog" | "status" | "submit" | "pool" | "run",
   Entrypoint
 > = {
   worker: {
@@ -89,6 +89,24 @@ export const ENTRYPOINTS: Record<
       "--allow-net",
     ],
   },
+  run: {
+    main: "run/main.ts",
+    binary: "wq-run",
+    // Reads the task file and the tasks' input files, and writes their
+    // output files and the results file, wherever the task file says (so
+    // neither is narrowed). Listens for workers and advertises to a catalog;
+    // runs local workers (--workers); reads only the variables that name the
+    // catalog and its protocol, and USER for the manager's status record;
+    // asks the host name for the line that tells where workers connect.
+    permissions: [
+      "--allow-read",
+      "--allow-write",
+      "--allow-net",
+      "--allow-run",
+      "--allow-env=CATALOG_HOST,CATALOG_PORT,CATALOG_UPDATE_PROTOCOL,USER",
+      "--allow-sys=hostname",
+    ],
+  },
 };
 
 /** The repository root, as a path. */
@@ -103,6 +121,42 @@ export const ROOT: string = new URL("..", import.meta.url).pathname.replace(/\/$
 export function denoRunArgs(name: keyof typeof ENTRYPOINTS): string[] {
   const e = ENTRYPOINTS[name];
   return [Deno.execPath(), "run", "--quiet", ...e.permissions, `${ROOT}/${e.main}`];
+}
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The worker that the programs which start workers (`wq-submit-workers`,
+ * `wq-pool`, `wq-run --workers`) run by default: `wq-worker` beside this program when it is a
+ * compiled binary, else `dist/wq-worker` if built, else
+ * `deno run FLAGS worker/main.ts` with the worker's flags.
+ *
+ * @returns argv of the worker.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(defaultWorkerCommand().at(-1)!.endsWith("wq-worker") ||
+ *   defaultWorkerCommand().at(-1)!.endsWith("worker/main.ts"));
+ * ```
+ */
+export function defaultWorkerCommand(): string[] {
+  const exe = Deno.execPath();
+  const dir = exe.slice(0, exe.lastIndexOf("/"));
+  const base = exe.slice(exe.lastIndexOf("/") + 1);
+  if (base !== "deno" && isFile(`${dir}/${ENTRYPOINTS.worker.binary}`)) {
+    return [`${dir}/${ENTRYPOINTS.worker.binary}`];
+  }
+  const built = `${ROOT}/dist/${ENTRYPOINTS.worker.binary}`;
+  if (isFile(built)) return [built];
+  return denoRunArgs("worker");
 }
 
 /**

@@ -1,4 +1,4 @@
-// `deno task worker` (catalog, status, submit, pool) in deno.json runs each
+// `deno task worker` (catalog, status, submit, pool, run) in deno.json runs each
 // entrypoint with exactly the flags of tools/entrypoints.ts, and arguments
 // after the task name reach the program.
 
@@ -22,7 +22,7 @@ Deno.test("taskCommand() spells deno run, the flags and the main of an entrypoin
 
 Deno.test("deno.json has a task per entrypoint, with exactly the flags and main of tools/entrypoints.ts", async () => {
   const tasks = await denoJsonTasks();
-  assert.deepEqual(NAMES.toSorted(), ["catalog", "pool", "status", "submit", "worker"]);
+  assert.deepEqual(NAMES.toSorted(), ["catalog", "pool", "run", "status", "submit", "worker"]);
   for (const name of NAMES) {
     assert.equal(
       tasks[name],
@@ -51,6 +51,7 @@ Deno.test("deno task NAME --help runs each program from the repository root", as
     status: /^Usage: wq-status \[options\]/m,
     submit: /^Usage: wq-submit-workers -T SYSTEM/m,
     pool: /^Usage: wq-pool -T SYSTEM/m,
+    run: /^Usage: wq-run \[options\] TASKFILE$/m,
   };
   await Promise.all(NAMES.map(async (name) => {
     const out = await denoTask([name, "--help"]);

@@ -18,7 +18,7 @@
 import { resolveCatalogs } from "../lib/catalog/client.ts";
 import { Pool } from "../lib/deploy/pool.ts";
 import { parseSubmitArgs, SUBMIT_USAGE } from "../lib/deploy/submit.ts";
-import { defaultWorkerCommand } from "./_worker_command.ts";
+import { defaultWorkerCommand } from "../tools/entrypoints.ts";
 import { errorMessage } from "../lib/errors.ts";
 
 /** Usage of wq-pool. */

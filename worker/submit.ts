@@ -14,7 +14,7 @@
  */
 
 import { parseSubmitArgs, SUBMIT_USAGE, submitWorkers } from "../lib/deploy/submit.ts";
-import { defaultWorkerCommand } from "./_worker_command.ts";
+import { defaultWorkerCommand } from "../tools/entrypoints.ts";
 import { errorMessage } from "../lib/errors.ts";
 
 if (import.meta.main) {

@@ -10,6 +10,7 @@
 import type { CatalogAddress, CatalogRecord } from "./client.ts";
 import { AUTH_IDENT } from "../wire/auth.ts";
 import { writeAll } from "../wire/line_reader.ts";
+import { encodeStatusRequest } from "../wire/status_request.ts";
 import { secureClient } from "../wire/secure_client.ts";
 import { startsLikeTls, TLS_MISMATCH } from "../wire/tls_sniff.ts";
 
@@ -71,7 +72,7 @@ export async function queryManager(
         signal: ac.signal,
       });
     }
-    await writeAll(conn, new TextEncoder().encode(`${request}\n`));
+    await writeAll(conn, new TextEncoder().encode(encodeStatusRequest(request)));
     const chunks: Uint8Array[] = [];
     let total = 0;
     for (;;) {

@@ -13,7 +13,7 @@ import {
   WORK_QUEUE_SCHEDULE_WORST,
 } from "../constants.ts";
 import type { Task } from "../task.ts";
-import type { Resources } from "./resources.ts";
+import type { Resources } from "../resources.ts";
 import type { WorkerInfo } from "./worker_info.ts";
 
 /** A worker with room, and what this pass has tentatively placed on it. */

@@ -15,7 +15,7 @@ import {
   chooseWorker,
   isKnownAlgorithm,
 } from "./choose_worker.ts";
-import { noResources } from "./resources.ts";
+import { noResources } from "../resources.ts";
 import { WorkerInfo } from "./worker_info.ts";
 
 /** A ready candidate with 4 cores, 1000 MB memory and disk, nothing in use. */

@@ -10,7 +10,7 @@
 import { kInternal, type Task, type TaskState } from "../task.ts";
 import { ReadyQueue } from "./ready_queue.ts";
 import { TaskList } from "./task_list.ts";
-import { account, type Resources } from "./resources.ts";
+import { release, reserve, type Resources } from "../resources.ts";
 import { isLegalTransition, ON_WORKER } from "./task_state.ts";
 import type { Dispatch } from "./transfer.ts";
 import type { WorkerInfo } from "./worker_info.ts";
@@ -154,7 +154,7 @@ export class Core {
         this.dispatches.set(task.id, d);
         d.worker.tasks.set(task.id, task);
         d.worker.allocations.set(task.id, d.alloc);
-        account(d.worker.inUse, d.alloc, 1);
+        reserve(d.worker.inUse, d.alloc);
         this.noteRoom(d.worker);
         this.counters.tasksDispatched++;
         break;
@@ -188,7 +188,7 @@ export class Core {
     if (!d) return;
     this.dispatches.delete(task.id);
     const alloc: Resources | undefined = d.worker.allocations.get(task.id);
-    if (alloc) account(d.worker.inUse, alloc, -1);
+    if (alloc) release(d.worker.inUse, alloc);
     d.worker.allocations.delete(task.id);
     d.worker.tasks.delete(task.id);
     this.noteRoom(d.worker);

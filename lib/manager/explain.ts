@@ -7,7 +7,7 @@
 
 import { kInternal, type Task } from "../task.ts";
 import type { Core } from "./core.ts";
-import { allocationFor, type Resources } from "./resources.ts";
+import { allocationFor, type Resources } from "../resources.ts";
 import { isWholeWorkerTask } from "./scheduler.ts";
 import type { WorkerInfo } from "./worker_info.ts";
 

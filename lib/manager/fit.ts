@@ -7,7 +7,7 @@
 
 import { kInternal, type Task } from "../task.ts";
 import { largestWorker, unfitReason } from "./explain.ts";
-import { noResources, type Resources } from "./resources.ts";
+import { noResources, type Resources } from "../resources.ts";
 import type { WorkerInfo } from "./worker_info.ts";
 
 /**

@@ -1,6 +1,6 @@
 /**
- * One entry of a worker's reply to `get <name> 1` (spec §4.3), parsed and
- * checked: the path must be the requested name or lie under it, and what is
+ * One entry of a worker's reply to `get <name> 1` (spec §4.3), parsed
+ * (grammar: `lib/wire/files.ts`) and checked: the path must be the requested name or lie under it, and what is
  * below it must stay inside (no `..`, no absolute path, no NUL, no empty
  * component at the end). A worker is not trusted: an unsafe entry is
  * refused, not written.
@@ -9,6 +9,7 @@
  */
 
 import { ProtocolError } from "../errors.ts";
+import { parseGetReplyEntry } from "../wire/files.ts";
 import { clip, remoteNameProblem } from "../wire/protocol.ts";
 
 /** The longest symbolic-link body skipped when a worker sends one. */
@@ -26,13 +27,13 @@ export type OutputEntry =
    * An entry the manager will not write, and why. `skip` body bytes follow
    * the line and must be read and dropped to stay in step.
    */
-  | { kind: "refused"; reason: string; skip: number };
-
-const ENTRY = /^(file|dir|missing|symlink) (.+) (-?\d{1,18})$/;
+  | { kind: "refused"; reason: string; skip: number }
+  /** The end of the reply. */
+  | { kind: "end" };
 
 /**
- * Parses one line of a `get` reply (not `end`) for the output asked for as
- * `requested`.
+ * Parses one line of a `get` reply (grammar: `lib/wire/files.ts`) for the
+ * output asked for as `requested`, and decides whether to write it.
  *
  * Symbolic links are always refused: protocol 9 workers follow links and
  * send what they point to, and a link on the manager's side could make a
@@ -55,21 +56,11 @@ const ENTRY = /^(file|dir|missing|symlink) (.+) (-?\d{1,18})$/;
  * ```
  */
 export function parseOutputEntry(line: string, requested: string): OutputEntry {
-  const m = ENTRY.exec(line);
-  if (!m) {
-    throw new ProtocolError(
-      `Cannot handle message '${clip(line)}' while fetching '${clip(requested)}'`,
-    );
-  }
-  const [, kind, path, num] = m;
-  const n = Number(num);
-  const carriesBody = kind === "file" || kind === "symlink";
-  if (carriesBody && (n < 0 || !Number.isSafeInteger(n))) {
-    throw new ProtocolError(`Cannot read ${kind} entry '${clip(line)}': bad length ${num}`);
-  }
-  const skip = carriesBody ? n : 0;
-  if (kind === "symlink") {
-    if (n > MAX_SYMLINK_ENTRY) {
+  const e = parseGetReplyEntry(line);
+  if (e.kind === "end") return e;
+  const skip = e.kind === "file" || e.kind === "symlink" ? e.length : 0;
+  if (e.kind === "symlink") {
+    if (e.length > MAX_SYMLINK_ENTRY) {
       throw new ProtocolError(
         `Cannot read symlink entry '${
           clip(line)
@@ -78,15 +69,15 @@ export function parseOutputEntry(line: string, requested: string): OutputEntry {
     }
     return {
       kind: "refused",
-      reason: `entry '${clip(path)}' is a symbolic link, which the manager does not create`,
+      reason: `entry '${clip(e.path)}' is a symbolic link, which the manager does not create`,
       skip,
     };
   }
-  const rel = relativeEntryPath(path, requested);
+  const rel = relativeEntryPath(e.path, requested);
   if (typeof rel !== "string") return { kind: "refused", reason: rel.refused, skip };
-  if (kind === "file") return { kind: "file", rel, size: n };
-  if (kind === "dir") return { kind: "dir", rel };
-  return { kind: "missing", rel, errno: n };
+  if (e.kind === "file") return { kind: "file", rel, size: e.length };
+  if (e.kind === "dir") return { kind: "dir", rel };
+  return { kind: "missing", rel, errno: e.errno };
 }
 
 /**

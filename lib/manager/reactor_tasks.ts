@@ -22,7 +22,7 @@ import { outputCacheName } from "./cache_names.ts";
 import type { QueueEvent } from "./queue_event.ts";
 import { eventWorker, type Reactor } from "./reactor.ts";
 import { schedule } from "./scheduler.ts";
-import { type Dispatch, localityKey, type StageResult } from "./transfer.ts";
+import { bookCachedInputs, type Dispatch, localityKey, type StageResult } from "./transfer.ts";
 import type { OutputOutcome, WorkerResult } from "./worker_conn.ts";
 import type { WorkerInfo } from "./worker_info.ts";
 
@@ -126,20 +126,9 @@ export function onInputsStaged(r: Reactor, task: Task, d: Dispatch, staged: Stag
   record.host = w.addr;
   record.hostname = w.hostname;
   r.comm.send(w.id, { kind: "task", task, dispatch: d });
-  noteCached(w, task, d);
+  bookCachedInputs(task, d);
   r.core.transition(task, "running");
   r.comm.emit({ type: "task-dispatched", task, worker: eventWorker(w) });
-}
-
-/** Books the cacheable inputs just sent as held by the worker. */
-function noteCached(w: WorkerInfo, task: Task, d: Dispatch): void {
-  for (const [i, input] of d.inputs.entries()) {
-    if (input.kind === "emptydir" || !input.cache || w.cached.has(input.name)) continue;
-    const size = input.kind === "buffer" ? input.data.length : input.size;
-    w.cached.set(input.name, size);
-    const key = localityKey(task.inputs[i]);
-    if (key) w.cachedKeys.set(key, size);
-  }
 }
 
 /**

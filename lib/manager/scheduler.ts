@@ -10,7 +10,7 @@
 import { WORK_QUEUE_SCHEDULE_FCFS, WORK_QUEUE_SCHEDULE_UNSET } from "../constants.ts";
 import { kInternal, type Task } from "../task.ts";
 import { type Candidate, type ChooserContext, chooseWorker } from "./choose_worker.ts";
-import { allocationFor, fits, type Resources } from "./resources.ts";
+import { allocationFor, fits, type Resources } from "../resources.ts";
 import type { WorkerInfo } from "./worker_info.ts";
 
 /** One decision: run `task` on `worker` with `alloc`. */
@@ -91,7 +91,7 @@ export function schedule(
       if (avoid?.has(o.w.id)) continue;
       const ok = whole
         ? !o.busy
-        : fits(allocationFor(task.resources, o.w.total), o.inUse, o.w.total);
+        : fits(allocationFor(task.resources, o.w.total), { total: o.w.total, inUse: o.inUse });
       if (!ok) continue;
       fitting.push(o);
       if (firstOnly) break;

@@ -1,11 +1,14 @@
 /**
  * Answers to status queries on the manager's port (spec §6): a client sends
  * one line (`queue_status`, `worker_status`, `task_status`, `wable_status`,
- * `resources_status`, or an HTTP `GET /<that>`) and gets one JSON array.
+ * `resources_status`, or an HTTP `GET /<that>`; `lib/wire/status_request.ts`)
+ * and gets one JSON array.
  *
  * @module
  */
 
+import { CCTOOLS_VERSION } from "../wire/protocol.ts";
+import { parseStatusRequest } from "../wire/status_request.ts";
 import type { Core } from "./core.ts";
 
 /** Facts about the manager that the books do not hold. */
@@ -58,7 +61,7 @@ export function managerRecord(core: Core, facts: ManagerFacts): Record<string, u
     project: facts.name ?? "",
     port: facts.port,
     starttime: Math.floor(facts.startedAt / 1000),
-    version: "8.0.0",
+    version: CCTOOLS_VERSION,
     implementation: "wq-deno",
     owner: owner(),
     priority: 0,
@@ -150,8 +153,7 @@ function taskStatus(core: Core): Record<string, unknown>[] {
  * @returns The reply, JSON (with HTTP headers for `GET`).
  */
 export function statusReply(line: string, core: Core, facts: ManagerFacts): string {
-  const http = line.startsWith("GET ");
-  const what = http ? (line.split(" ")[1] ?? "/").replace(/^\/+/, "") : line.trim();
+  const { http, what } = parseStatusRequest(line) ?? { http: false, what: line.trim() };
   let body: string;
   switch (what) {
     case "queue_status":

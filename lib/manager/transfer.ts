@@ -8,12 +8,15 @@
 
 import { dirname, resolve } from "node:path";
 import { errorMessage } from "../errors.ts";
+import { encodeCommand } from "../wire/commands.ts";
+import { encodeUploadEntry } from "../wire/files.ts";
 import type { FrameWriter } from "../wire/frame_writer.ts";
-import { FLAG_CACHE, urlEncode } from "../wire/protocol.ts";
+import { FLAG_CACHE } from "../wire/protocol.ts";
+import { encodeTaskBlock, type TaskBlockInput, type TaskBlockSource } from "../wire/task_block.ts";
 import type { ByteSink } from "../wire/line_reader.ts";
 import type { InputSpec, Task } from "../task.ts";
 import { cacheName, md5 } from "./cache_names.ts";
-import type { Resources } from "./resources.ts";
+import type { Resources } from "../resources.ts";
 import type { WorkerInfo } from "./worker_info.ts";
 
 /** A file or directory inside an input directory tree. */
@@ -243,26 +246,28 @@ export function localityKey(spec: InputSpec): string | undefined {
   return m.key ?? undefined;
 }
 
-function octal(mode: number): string {
-  return "0" + (mode & 0o777).toString(8);
-}
-
 function queueTree(w: FrameWriter, entries: TreeEntry[]): void {
   for (const e of entries) {
     if (e.kind === "dir") {
-      w.send(`dir ${urlEncode(e.name)}\n`);
+      w.send(encodeUploadEntry({ kind: "dir", name: e.name }));
       queueTree(w, e.children);
-      w.send("end\n");
+      w.send(END);
     } else {
-      w.send(`put ${urlEncode(e.name)} ${e.size} ${octal(e.mode)}\n`);
+      w.send(encodeUploadEntry({ kind: "put", name: e.name, length: e.size, mode: e.mode }));
       w.sendFile(e.path, e.size);
     }
   }
 }
 
+const END = encodeUploadEntry({ kind: "end" });
+
+/** The mode of a buffer's `put`. */
+const BUFFER_MODE = 0o644;
+
 /**
  * Queues, in order, every input the worker lacks and then the task block.
- * (The reactor then books the cached inputs as held by the worker.)
+ * It only reads the worker's books: the reactor then books what was sent
+ * with {@linkcode bookCachedInputs}.
  *
  * @param w The worker's writer.
  * @param task The task.
@@ -277,60 +282,76 @@ export function queueTask(w: FrameWriter, task: Task, d: Dispatch): void {
     if (input.kind === "emptydir" || cached.has(input.name) || sent?.has(input.name)) continue;
     if (input.cache) (sent ??= new Set()).add(input.name);
     if (input.kind === "file") {
-      w.send(`put ${input.name} ${input.size} ${octal(input.mode)}\n`);
+      w.send(
+        encodeCommand({ kind: "put", name: input.name, length: input.size, mode: input.mode }),
+      );
       w.sendFile(input.path, input.size);
     } else if (input.kind === "buffer") {
-      w.send(`put ${input.name} ${input.data.length} 0644\n`);
+      const length = input.data.length;
+      w.send(encodeCommand({ kind: "put", name: input.name, length, mode: BUFFER_MODE }));
       w.send(input.data);
     } else {
-      w.send(`dir ${input.name}\n`);
+      w.send(encodeCommand({ kind: "dir", name: input.name }));
       queueTree(w, input.children);
-      w.send("end\n");
+      w.send(END);
     }
   }
-  const cmd = task.command;
-  let block = `task ${task.id}\ncmd ${byteLength(cmd)}\n${cmd}`;
-  const a = d.alloc;
-  block += `category ${categoryField(task.category)}\ncores ${a.cores.toFixed(3)}\ngpus ${
-    Math.ceil(a.gpus)
-  }\nmemory ${Math.ceil(a.memory)}\ndisk ${Math.ceil(a.disk)}\n`;
-  for (const [k, v] of task.environment) {
-    const kv = `${k}=${v}`;
-    block += `env ${byteLength(kv)}\n${kv}\n`;
+  w.send(encodeTaskBlock(taskBlockOf(task, d)));
+}
+
+/**
+ * Books the cacheable inputs of a dispatch as held by its worker (after
+ * {@linkcode queueTask} sent those it lacked), with their sizes and
+ * locality keys.
+ *
+ * @param task The task.
+ * @param d Its dispatch, with its staged inputs.
+ */
+export function bookCachedInputs(task: Task, d: Dispatch): void {
+  const w = d.worker;
+  for (const [i, input] of d.inputs.entries()) {
+    if (input.kind === "emptydir" || !input.cache || w.cached.has(input.name)) continue;
+    const size = input.kind === "buffer" ? input.data.length : input.size;
+    w.cached.set(input.name, size);
+    const key = localityKey(task.inputs[i]);
+    if (key) w.cachedKeys.set(key, size);
   }
-  for (const input of d.inputs) {
-    if (input.kind === "emptydir") block += `dir ${input.remote}\n`;
-    else {block += `infile ${input.name} ${urlEncode(input.remote)} ${
-        input.cache ? FLAG_CACHE : 0
-      }\n`;}
-  }
+}
+
+/**
+ * The `task` block for a task placed on a worker: its command, category,
+ * allocation, environment, inputs and outputs under their cache names.
+ *
+ * @param task The task.
+ * @param d Its dispatch.
+ * @returns What `encodeTaskBlock()` sends.
+ */
+export function taskBlockOf(task: Task, d: Dispatch): TaskBlockSource {
   const outputs = task.outputs;
-  for (let i = 0; i < outputs.length; i++) {
-    const o = outputs[i];
-    block += `outfile ${d.outputNames[i]} ${urlEncode(o.remote)} ${o.cache ? FLAG_CACHE : 0}\n`;
-  }
-  w.send(block + "end\n");
+  return {
+    id: task.id,
+    command: task.command,
+    category: task.category,
+    request: d.alloc,
+    env: task.environment,
+    inputs: d.inputs.map(blockInput),
+    outputs: outputs.length === 0 ? NONE : outputs.map((o, i) => ({
+      cachedName: d.outputNames[i],
+      remoteName: o.remote,
+      flags: o.cache ? FLAG_CACHE : 0,
+    })),
+  };
 }
 
-const textEncoder = new TextEncoder();
+const NONE: never[] = [];
 
-/** The UTF-8 length of a string, without encoding it when it is ASCII. */
-function byteLength(s: string): number {
-  for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) > 0x7f) return textEncoder.encode(s).length;
-  }
-  return s.length;
-}
-
-let lastCategory = "default";
-let lastCategoryField = "default";
-
-function categoryField(category: string): string {
-  if (category !== lastCategory) {
-    lastCategory = category;
-    lastCategoryField = category.replace(/\s/g, "_") || "default";
-  }
-  return lastCategoryField;
+function blockInput(input: StagedInput): TaskBlockInput {
+  return input.kind === "emptydir" ? { kind: "dir", remoteName: input.remote } : {
+    kind: "file",
+    cachedName: input.name,
+    remoteName: input.remote,
+    flags: input.cache ? FLAG_CACHE : 0,
+  };
 }
 
 /**
@@ -342,13 +363,15 @@ function categoryField(category: string): string {
  * @param d Its dispatch.
  */
 export function queueCleanup(w: FrameWriter, task: Task, d: Dispatch): void {
-  let msg = `kill ${task.id}\n`;
+  let msg = encodeCommand({ kind: "kill", id: task.id });
   for (const input of d.inputs) {
-    if (input.kind !== "emptydir" && !input.cache) msg += `unlink ${input.name}\n`;
+    if (input.kind !== "emptydir" && !input.cache) {
+      msg += encodeCommand({ kind: "unlink", name: input.name });
+    }
   }
   const outputs = task.outputs;
   for (let i = 0; i < outputs.length; i++) {
-    if (!outputs[i].cache) msg += `unlink ${d.outputNames[i]}\n`;
+    if (!outputs[i].cache) msg += encodeCommand({ kind: "unlink", name: d.outputNames[i] });
   }
   w.send(msg);
 }

@@ -11,7 +11,10 @@ import { WORK_QUEUE_RESULT_DISK_ALLOC_FULL, WORK_QUEUE_RESULT_FORSAKEN } from ".
 import { ProtocolError } from "../errors.ts";
 import type { FrameWriter } from "../wire/frame_writer.ts";
 import type { LineReader } from "../wire/line_reader.ts";
+import { encodeCommand } from "../wire/commands.ts";
 import { clip, parseIntField, PROTOCOL_VERSION } from "../wire/protocol.ts";
+import { parseResultsReplyLine } from "../wire/results.ts";
+import { parseWorkerMessage } from "../wire/worker_messages.ts";
 import type { Task } from "../task.ts";
 import { parseOutputEntry } from "./output_entry.ts";
 import { OutputLanding } from "./transfer.ts";
@@ -55,6 +58,7 @@ export interface ConnHost {
 
 const decoder = new TextDecoder();
 const NO_OUTPUTS: OutputOutcome[] = [];
+const SEND_RESULTS = encodeCommand({ kind: "send_results" });
 
 /**
  * Drives one worker connection until it ends. `run()` resolves when the
@@ -116,56 +120,50 @@ export class WorkerConn {
   #handleAsync(line: string): boolean {
     const w = this.info;
     w.lastHeard = this.#clock.now();
-    if (line === "available_results") {
-      this.#resultsPending = true;
-      return true;
-    }
-    const f = line.split(" ");
-    switch (f[0]) {
+    const m = parseWorkerMessage(line);
+    if (m === undefined || m.kind === "workqueue") return false;
+    switch (m.kind) {
       case "alive":
         w.checkSentAt = 0;
-        return true;
+        break;
       case "available_results":
         this.#resultsPending = true;
-        return true;
+        break;
+      case "resource_tag":
+        if (m.tag >= 0) this.#arrived("tag");
+        if (w.pending.size === 0) this.#host.onWorkerUpdate(w);
+        break;
       case "resource":
-        this.#resource(f, line);
-        return true;
+        this.#resource(m.name, m.total);
+        break;
       case "info":
-        if (f.length < 3) {
-          throw new ProtocolError(`Cannot parse info line '${clip(line)}': it has no value`);
-        }
-        if (f[1] === "worker-id") w.workerId = f[2];
-        else if (f[1] === "worker-end-time") {
-          parseIntField(f[2], "end time", line);
+        if (m.field === "worker-id") w.workerId = m.value;
+        else if (m.field === "worker-end-time") {
+          parseIntField(m.value, "end time", line);
           this.#arrived("end-time");
-        } else if (f[1] === "idle-disconnecting") {
-          this.#host.log("debug", `worker ${w.label} is disconnecting after ${f[2]} s idle`);
+        } else if (m.field === "idle-disconnecting") {
+          this.#host.log("debug", `worker ${w.label} is disconnecting after ${m.value} s idle`);
           w.leaving = true;
         }
-        return true;
+        break;
       case "feature":
-        return true;
-      default:
-        return false;
+        break;
     }
+    return true;
   }
 
   #handle(line: string, where: string): void {
     if (this.#handleAsync(line)) return;
-    const f = line.split(" ");
-    if (f[0] === "workqueue") {
-      if (f.length < 6) {
-        throw new ProtocolError(`Cannot parse handshake '${clip(line)}': expected 5 fields`);
-      }
-      const proto = parseIntField(f[1], "protocol version", line);
-      if (proto !== PROTOCOL_VERSION) {
+    // Not an asynchronous message: parsed again only here, once per connection.
+    const m = parseWorkerMessage(line);
+    if (m?.kind === "workqueue") {
+      if (m.protocol !== PROTOCOL_VERSION) {
         throw new ProtocolError(
-          `Cannot accept worker: it speaks protocol ${proto}, this manager speaks ${PROTOCOL_VERSION}`,
+          `Cannot accept worker: it speaks protocol ${m.protocol}, this manager speaks ${PROTOCOL_VERSION}`,
         );
       }
       const w = this.info;
-      [w.hostname, w.os, w.arch, w.version] = [f[2], f[3], f[4], f.slice(5).join(" ")];
+      [w.hostname, w.os, w.arch, w.version] = [m.hostname, m.os, m.arch, m.version];
       this.#arrived("workqueue");
       return;
     }
@@ -178,23 +176,9 @@ export class WorkerConn {
     if (w.pending.size === 0) this.#host.onWorkerUpdate(w);
   }
 
-  #resource(f: string[], line: string): void {
+  #resource(name: string, total: number): void {
     const w = this.info;
-    if (f[1] === "tag") {
-      if (parseIntField(f[2], "resource tag", line) >= 0) this.#arrived("tag");
-      if (w.pending.size === 0) this.#host.onWorkerUpdate(w);
-      return;
-    }
-    if (f.length < 5) {
-      throw new ProtocolError(`Cannot parse resource line '${clip(line)}': expected 3 values`);
-    }
-    const total = Number(f[2]);
-    if (!Number.isFinite(total) || total < 0) {
-      throw new ProtocolError(
-        `Cannot parse resource line '${clip(line)}': total '${clip(f[2])}' is not a number`,
-      );
-    }
-    switch (f[1]) {
+    switch (name) {
       case "workers":
         if (total >= 1) this.#arrived("workers");
         break;
@@ -202,7 +186,7 @@ export class WorkerConn {
       case "memory":
       case "disk":
       case "gpus":
-        w.total[f[1]] = total;
+        w.total[name] = total;
         break;
     }
   }
@@ -227,24 +211,13 @@ export class WorkerConn {
   }
 
   async #collectResults(): Promise<void> {
-    this.writer.send("send_results -1\n");
+    this.writer.send(SEND_RESULTS);
     // One entry per task on this worker: a reply cannot grow without bound.
     const results = new Map<number, WorkerResult>();
     for (;;) {
-      const line = this.#bufferedReply() ?? await this.#nextReply("results");
-      if (line === "end") break;
-      const f = line.split(" ");
-      if (f[0] !== "result" || f.length < 6) {
-        throw new ProtocolError(`Cannot handle message '${clip(line)}' while reading results`);
-      }
-      const status = parseIntField(f[1], "result status", line);
-      const exitCode = parseIntField(f[2], "exit code", line);
-      const len = parseIntField(f[3], "stdout length", line);
-      const execUsec = parseIntField(f[4], "execution time", line);
-      const taskId = parseIntField(f[5], "task id", line);
-      if (len < 0) {
-        throw new ProtocolError(`Cannot read result '${clip(line)}': negative stdout length`);
-      }
+      const r = parseResultsReplyLine(this.#bufferedReply() ?? await this.#nextReply("results"));
+      if (r.kind === "end") break;
+      const { status, exitCode, stdoutLength: len, execUsec, taskId } = r;
       const repeat = results.has(taskId);
       if (repeat || this.#host.taskOn(this.info, taskId)?.state !== "running") {
         // Dropped unread: a reply holds at most one result per running task.
@@ -324,7 +297,7 @@ export class WorkerConn {
    * stream in step; only a line that cannot be followed is a protocol error.
    */
   async #get(name: string, landing: OutputLanding): Promise<string | undefined> {
-    this.writer.send(`get ${name} 1\n`);
+    this.writer.send(encodeCommand({ kind: "get", name, recursive: true }));
     let missing: string | undefined;
     const refuse = (why: string) => {
       this.#host.log("warn", `worker ${this.info.label}: refused output ${why}`);
@@ -332,9 +305,8 @@ export class WorkerConn {
     };
     const reader = this.reader;
     for (;;) {
-      const line = await this.#nextReply("output");
-      if (line === "end") return missing;
-      const e = parseOutputEntry(line, name);
+      const e = parseOutputEntry(await this.#nextReply("output"), name);
+      if (e.kind === "end") return missing;
       if (e.kind === "refused") {
         if (e.skip > 0) await reader.copyTo(e.skip, null);
         refuse(e.reason);

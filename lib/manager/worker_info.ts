@@ -4,7 +4,7 @@
  * @module
  */
 
-import { noResources, type Resources } from "./resources.ts";
+import { noResources, type Resources } from "../resources.ts";
 import type { Task } from "../task.ts";
 
 /** A connected worker, as the manager books it. */

@@ -1,6 +1,9 @@
 /**
- * Work Queue protocol 9 constants and the small codecs both sides share:
- * URL encoding of names, remote-name checks, integer fields.
+ * Work Queue protocol 9 constants and the small codecs every message uses:
+ * URL encoding of names, name checks, integer, decimal and mode fields.
+ * The messages themselves are in `commands.ts` (manager to worker),
+ * `worker_messages.ts` (worker to manager), `task_block.ts`, `results.ts`,
+ * `files.ts` and `status_request.ts`.
  *
  * @module
  */
@@ -9,7 +12,11 @@ import { ProtocolError } from "../errors.ts";
 
 /** The protocol version spoken by CCTools 7.3 / Debian's coop-computing-tools. */
 export const PROTOCOL_VERSION = 9;
-/** The version string sent in the handshake (what that CCTools build sends). */
+/**
+ * The CCTools version we announce: in the worker's handshake and in the
+ * manager's status replies and catalog records (what that CCTools build
+ * sends).
+ */
 export const CCTOOLS_VERSION = "8.0.0";
 /** The longest protocol line, terminator included (WORK_QUEUE_LINE_MAX). */
 export const MAX_LINE = 4096;
@@ -35,6 +42,7 @@ const HEX = "0123456789ABCDEF";
  * ```
  */
 export function urlEncode(name: string): string {
+  if (!needsEncoding(name)) return name;
   let out = "";
   for (const b of new TextEncoder().encode(name)) {
     if (
@@ -47,6 +55,18 @@ export function urlEncode(name: string): string {
     }
   }
   return out;
+}
+
+/** Whether some character of `name` is one that {@linkcode urlEncode} changes. */
+function needsEncoding(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (
+      c <= 0x20 || c > 0x7a || c === 0x25 || c === 0x5c || c === 0x3c || c === 0x3e || c === 0x27 ||
+      c === 0x22
+    ) return true;
+  }
+  return false;
 }
 
 /**
@@ -138,6 +158,67 @@ export function parseIntField(field: string | undefined, what: string, line: str
     throw new ProtocolError(`Cannot parse ${what} in '${clip(line)}': got '${clip(field ?? "")}'`);
   }
   return Number(field);
+}
+
+/**
+ * Parses a decimal number field (`1.000`, `64`, `1795531400.000000`).
+ *
+ * @param field The text.
+ * @param what What it is, for the error.
+ * @param line The whole line, for the error.
+ * @returns The number.
+ * @throws {ProtocolError} If it is not a decimal number.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(parseDecimalField("1.500", "cores", "cores 1.500"), 1.5);
+ * ```
+ */
+export function parseDecimalField(field: string | undefined, what: string, line: string): number {
+  if (field === undefined || !/^-?\d+(\.\d*)?$/.test(field)) {
+    throw new ProtocolError(`Cannot parse ${what} in '${clip(line)}': got '${clip(field ?? "")}'`);
+  }
+  return Number(field);
+}
+
+/**
+ * Parses a file mode field as CCTools' `%o` does (octal digits: `0644`,
+ * `644` and `777` all parse).
+ *
+ * @param field The text.
+ * @param line The whole line, for the error.
+ * @returns The mode (permission bits and the set-id and sticky bits).
+ * @throws {ProtocolError} If it is not octal.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(parseMode("0644", "put a 1 0644"), 0o644);
+ * ```
+ */
+export function parseMode(field: string | undefined, line: string): number {
+  if (field === undefined || !/^[0-7]{1,7}$/.test(field)) {
+    throw new ProtocolError(`Cannot parse mode in '${clip(line)}': got '${clip(field ?? "")}'`);
+  }
+  return parseInt(field, 8) & 0o7777;
+}
+
+/**
+ * Formats a file mode as the C manager does: `0` and the octal permission
+ * bits.
+ *
+ * @param mode The mode.
+ * @returns E.g. `0644`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(formatMode(0o100755), "0755");
+ * ```
+ */
+export function formatMode(mode: number): string {
+  return "0" + (mode & 0o777).toString(8);
 }
 
 /**

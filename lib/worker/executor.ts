@@ -8,7 +8,7 @@
 
 import { constants } from "node:os";
 import { killTree } from "./process_tree.ts";
-import type { Resources } from "./resources.ts";
+import type { Resources } from "../resources.ts";
 
 /** How a task's process ended. */
 export interface ProcessOutcome {

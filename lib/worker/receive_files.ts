@@ -1,14 +1,16 @@
 /**
  * Uploads from the manager into the cache: `put` (one file) and the
- * recursive `dir` stream. Bodies stream to a file under `transfer/` and are
- * renamed into `cache/` only when whole.
+ * recursive `dir` stream (their grammar is `lib/wire/files.ts`'s). Bodies
+ * stream to a file under `transfer/` and are renamed into `cache/` only
+ * when whole.
  *
  * @module
  */
 
 import { ProtocolError } from "../errors.ts";
 import type { LineReader } from "../wire/line_reader.ts";
-import { cacheNameProblem, clip, parseIntField, urlDecode } from "../wire/protocol.ts";
+import { parseUploadEntry, type UploadEntry } from "../wire/files.ts";
+import { clip } from "../wire/protocol.ts";
 import { DiskFullError, isDiskFullError } from "./disk_full.ts";
 import { symlink } from "./symlink.ts";
 import { removeAll, type Workspace } from "./workspace.ts";
@@ -21,45 +23,31 @@ const MAX_SYMLINK = 4096;
 /** Called for each entry received, for the debug log. */
 export type ReceiveLog = (message: string) => void;
 
-/**
- * Parses a mode field as CCTools' `%o` does (octal digits).
- *
- * @param field The text, e.g. `0644` or `777`.
- * @param line The whole line, for the error.
- * @returns The mode.
- * @throws {ProtocolError} If it is not octal.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.equal(parseMode("0644", "put a 1 0644"), 0o644);
- * ```
- */
-export function parseMode(field: string | undefined, line: string): number {
-  if (field === undefined || !/^[0-7]{1,7}$/.test(field)) {
-    throw new ProtocolError(`Cannot parse mode in '${clip(line)}': got '${clip(field ?? "")}'`);
-  }
-  return parseInt(field, 8) & 0o7777;
+/** Options for {@linkcode receivePut} and {@linkcode receiveDir}. */
+export interface ReceiveOptions {
+  /** The workspace whose cache receives the upload. */
+  workspace: Workspace;
+  /** Debug log of each entry of a `dir` stream. */
+  log?: ReceiveLog;
 }
 
 /**
- * Handles a top-level `put <name> <len> <mode>` line: streams the body into
- * `cache/<decoded name>`.
+ * Handles a top-level `put <name> <len> <mode>`: streams the body into
+ * `cache/<name>`.
  *
  * @param reader The connection's reader, positioned at the body.
- * @param ws The workspace.
- * @param line The `put` line.
- * @throws {ProtocolError} On a malformed line or unsafe name (the body is
- * not consumed then; the connection must be dropped).
+ * @param put The parsed `put` line (its name decoded and checked).
+ * @param options The workspace.
  * @throws {DiskFullError} If the disk is full: the body was read (and
  * dropped), so the connection stays usable; nothing of it is kept.
  */
-export async function receivePut(reader: LineReader, ws: Workspace, line: string): Promise<void> {
-  const w = line.split(" ");
-  const name = urlDecode(w[1] ?? "");
-  const length = parseIntField(w[2], "length", line);
-  if (length < 0) throw new ProtocolError(`Cannot put '${clip(name)}': negative length ${length}`);
-  const mode = parseMode(w[3], line);
+export async function receivePut(
+  reader: LineReader,
+  put: UploadEntry & { kind: "put" },
+  options: ReceiveOptions,
+): Promise<void> {
+  const ws = options.workspace;
+  const { name, length, mode } = put;
   const target = ws.cachePath(name);
   const tmp = ws.transferPath();
   const landing: Landing = {};
@@ -96,29 +84,28 @@ async function land(landing: Landing, step: () => void | Promise<void>): Promise
 }
 
 /**
- * Handles a top-level `dir <name>` line: receives the nested
- * `put`/`symlink`/`dir`/`end` stream into `cache/<decoded name>`.
+ * Handles a top-level `dir <name>`: receives the nested
+ * `put`/`symlink`/`dir`/`end` stream into `cache/<name>`.
  *
  * @param reader The connection's reader, positioned after the `dir` line.
- * @param ws The workspace.
- * @param line The `dir` line.
- * @param log Debug log of each entry.
+ * @param dir The parsed `dir` line (its name decoded and checked).
+ * @param options The workspace, and a debug log of each entry.
  * @throws {ProtocolError} On a malformed entry or unsafe name.
  * @throws {DiskFullError} If the disk is full: the rest of the stream was
  * read (and dropped), so the connection stays usable; nothing of it is kept.
  */
 export async function receiveDir(
   reader: LineReader,
-  ws: Workspace,
-  line: string,
-  log: ReceiveLog = () => {},
+  dir: UploadEntry & { kind: "dir" },
+  options: ReceiveOptions,
 ): Promise<void> {
-  const name = urlDecode(line.split(" ")[1] ?? "");
+  const ws = options.workspace;
+  const name = dir.name;
   const target = ws.cachePath(name);
   const tmp = ws.transferPath();
   const landing: Landing = {};
   try {
-    await receiveTree(reader, tmp, { depth: 1, log, landing });
+    await receiveTree(reader, tmp, { depth: 1, log: options.log ?? (() => {}), landing });
     if (!landing.full) await replace(tmp, target);
   } catch (e) {
     await removeAll(tmp);
@@ -152,44 +139,29 @@ async function receiveTree(
       throw new ProtocolError("Cannot receive directory: the stream ended before 'end'");
     }
     log(`rx: ${clip(line, 200)}`);
-    const w = line.split(" ");
-    if (w[0] === "end") break;
-    const name = entryName(w[1], line);
-    if (seen.has(name)) {
+    const e = parseUploadEntry(line);
+    if (!e) throw new ProtocolError(`Cannot receive directory: unexpected line '${clip(line)}'`);
+    if (e.kind === "end") break;
+    if (seen.has(e.name)) {
       throw new ProtocolError(
-        `Cannot receive '${clip(line)}': the directory already has '${clip(name)}'`,
+        `Cannot receive '${clip(line)}': the directory already has '${clip(e.name)}'`,
       );
     }
-    seen.add(name);
-    const entry = `${dir}/${name}`;
-    if (w[0] === "put") {
-      const length = parseIntField(w[2], "length", line);
-      if (length < 0) throw new ProtocolError(`Cannot receive '${clip(line)}': negative length`);
-      await writeBody(reader, entry, length, parseMode(w[3], line), landing);
-    } else if (w[0] === "symlink") {
-      const length = parseIntField(w[2], "length", line);
-      const target = new TextDecoder().decode(await reader.readExact(length, MAX_SYMLINK));
+    seen.add(e.name);
+    const entry = `${dir}/${e.name}`;
+    if (e.kind === "put") {
+      await writeBody(reader, entry, e.length, e.mode, landing);
+    } else if (e.kind === "symlink") {
+      const target = new TextDecoder().decode(await reader.readExact(e.length, MAX_SYMLINK));
       if (target === "" || target.includes("\0")) {
         throw new ProtocolError(`Cannot receive '${clip(line)}': bad symlink target`);
       }
       await land(landing, () => symlink(target, entry));
-    } else if (w[0] === "dir") {
-      await receiveTree(reader, entry, { depth: depth + 1, log, landing });
     } else {
-      throw new ProtocolError(`Cannot receive directory: unexpected line '${clip(line)}'`);
+      await receiveTree(reader, entry, { depth: depth + 1, log, landing });
     }
   }
   await land(landing, () => Deno.chmod(dir, 0o755));
-}
-
-/** A decoded entry name inside a `dir` stream: one component, not `.` or `..`. */
-function entryName(field: string | undefined, line: string): string {
-  const name = urlDecode(field ?? "");
-  const problem = cacheNameProblem(name);
-  if (problem) {
-    throw new ProtocolError(`Cannot receive '${clip(line)}': the entry name is unsafe: ${problem}`);
-  }
-  return name;
 }
 
 /**

@@ -7,9 +7,9 @@
 
 import { CCTOOLS_VERSION, PROTOCOL_VERSION } from "../wire/protocol.ts";
 import { WorkerLog } from "./log.ts";
-import { localIdentity } from "./messages.ts";
+import { localIdentity } from "./identity.ts";
 import { WORKER_USAGE, type WorkerOptions } from "./options.ts";
-import { detectResources } from "./resources.ts";
+import { detectResources } from "./detect_resources.ts";
 import { workerLoop, type WorkerSecurity } from "./worker_loop.ts";
 import { Workspace } from "./workspace.ts";
 import { errorMessage } from "../errors.ts";

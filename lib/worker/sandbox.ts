@@ -10,7 +10,7 @@
 import { ProtocolError } from "../errors.ts";
 import { clip } from "../wire/protocol.ts";
 import { isWithin } from "./send_files.ts";
-import type { TaskSpec } from "./task_spec.ts";
+import type { TaskBlock } from "../wire/task_block.ts";
 import { symlink } from "./symlink.ts";
 import { TaskDirs } from "./task_dirs.ts";
 import { removeAll, type Workspace } from "./workspace.ts";
@@ -42,7 +42,7 @@ export interface StageInOptions {
  */
 export async function stageIn(
   ws: Workspace,
-  spec: TaskSpec,
+  spec: TaskBlock,
   options: StageInOptions = {},
 ): Promise<string> {
   // Metadata calls are synchronous: each is one cheap syscall, where an
@@ -102,7 +102,7 @@ function linkFile(source: string, target: string): boolean {
  */
 export async function stageOut(
   ws: Workspace,
-  spec: TaskSpec,
+  spec: TaskBlock,
   log: SandboxLog = () => {},
 ): Promise<void> {
   if (spec.outputs.length === 0) return;

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { ProtocolError } from "../errors.ts";
 import { SANDBOX_TMP, stageIn, stageOut } from "./sandbox.ts";
-import type { TaskSpec } from "./task_spec.ts";
+import type { TaskBlock } from "../wire/task_block.ts";
 import { Workspace } from "./workspace.ts";
 
-function spec(partial: Partial<TaskSpec>): TaskSpec {
+function spec(partial: Partial<TaskBlock>): TaskBlock {
   return { id: 1, command: "true", env: [], inputs: [], outputs: [], request: {}, ...partial };
 }
 

@@ -1,11 +1,13 @@
 /**
  * The reply to `get <name> <recursive>`: a stream of `file`, `dir` and
- * `missing` entries for a cache entry, closed by `end`. File bodies are
- * streamed from disk by the connection's writer.
+ * `missing` entries for a cache entry, closed by `end` (their grammar is
+ * `lib/wire/files.ts`'s). File bodies are streamed from disk by the
+ * connection's writer.
  *
  * @module
  */
 
+import { encodeGetReplyEntry } from "../wire/files.ts";
 import type { FrameWriter } from "../wire/frame_writer.ts";
 import type { Workspace } from "./workspace.ts";
 import { errorMessage } from "../errors.ts";
@@ -70,7 +72,7 @@ export async function sendCacheEntry(
 ): Promise<void> {
   const root = await Deno.realPath(ws.root);
   await sendItem(writer, ws.cachePath(name), name, 0, { ...options, root });
-  writer.send("end\n");
+  writer.send(encodeGetReplyEntry({ kind: "end" }));
 }
 
 interface WalkContext extends SendOptions {
@@ -86,7 +88,7 @@ async function sendItem(
 ): Promise<void> {
   const missing = (errno: number, why: string) => {
     ctx.log?.(`get: '${label}' is missing: ${why}`);
-    writer.send(`missing ${label} ${errno}\n`);
+    writer.send(encodeGetReplyEntry({ kind: "missing", path: label, errno }));
   };
   let real: string;
   let st: Deno.FileInfo;
@@ -106,7 +108,7 @@ async function sendItem(
   }
 
   if (st.isDirectory) {
-    writer.send(`dir ${label} 0\n`);
+    writer.send(encodeGetReplyEntry({ kind: "dir", path: label }));
     if (!ctx.recursive) return;
     if (depth >= MAX_GET_DEPTH) return missing(40, `it nests deeper than ${MAX_GET_DEPTH} levels`);
     const names: string[] = [];
@@ -131,7 +133,7 @@ async function sendItem(
     } catch (e) {
       return missing(errnoOf(e), errorMessage(e));
     }
-    writer.send(`file ${label} ${st.size}\n`);
+    writer.send(encodeGetReplyEntry({ kind: "file", path: label, length: st.size }));
     writer.sendFile(real, st.size);
   } else {
     missing(22, "it is neither a file nor a directory");

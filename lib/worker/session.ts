@@ -9,17 +9,23 @@
 import { errorMessage, ProtocolError } from "../errors.ts";
 import { FrameWriter } from "../wire/frame_writer.ts";
 import { LineReader } from "../wire/line_reader.ts";
-import { clip, MAX_LINE, parseIntField, urlDecode } from "../wire/protocol.ts";
+import { type Command, parseCommand } from "../wire/commands.ts";
+import { clip, MAX_LINE } from "../wire/protocol.ts";
+import { encodeResultsReplyLine } from "../wire/results.ts";
+import { readTaskBlock, type TaskBlock } from "../wire/task_block.ts";
+import {
+  encodeHandshake,
+  encodeWorkerMessage,
+  type WorkerIdentity,
+} from "../wire/worker_messages.ts";
 import { WORK_QUEUE_RESULT_DISK_ALLOC_FULL } from "../constants.ts";
+import type { Resources } from "../resources.ts";
 import { DiskFullError } from "./disk_full.ts";
 import type { Executor } from "./executor.ts";
 import type { WorkerLog } from "./log.ts";
-import { handshake, resultHeader, type WorkerIdentity } from "./messages.ts";
 import { receiveDir, receivePut } from "./receive_files.ts";
-import type { Resources } from "./resources.ts";
 import { sendCacheEntry } from "./send_files.ts";
 import { TaskRunner } from "./task_runner.ts";
-import { readTaskSpec, type TaskSpec } from "./task_spec.ts";
 import { removeAll, type Workspace } from "./workspace.ts";
 
 /** The connection's read buffer: file bodies are copied to disk through it. */
@@ -75,6 +81,14 @@ export async function runSession(options: SessionOptions): Promise<SessionEnd> {
   return await new Session(options).run();
 }
 
+const ALIVE = { kind: "alive" } as const;
+const AVAILABLE_RESULTS = { kind: "available_results" } as const;
+
+/** `info tasks_running N`. */
+function tasksRunning(n: number): string {
+  return encodeWorkerMessage({ kind: "info", field: "tasks_running", value: String(n) });
+}
+
 class Session {
   #o: SessionOptions;
   #reader: LineReader;
@@ -110,7 +124,7 @@ class Session {
       log: (m) => this.#log.debug(m),
       debug: o.log.debugEnabled,
       onFinished: () => this.#resultsReady(),
-      onStarted: (n) => this.#send(`info tasks_running ${n}\n`),
+      onStarted: (n) => this.#send(tasksRunning(n)),
       onDiskFull: (id, free) =>
         this.#log.notice(
           `task ${id} failed with the workspace's disk full (${free} bytes free): result DISK_ALLOC_FULL`,
@@ -123,7 +137,7 @@ class Session {
     this.#o.signal?.addEventListener("abort", onAbort);
     if (this.#o.signal?.aborted) onAbort();
     try {
-      this.#send(handshake(this.#o.identity, this.#o.total));
+      this.#send(encodeHandshake(this.#o.identity, this.#o.total));
       this.#resetIdle();
       while (!this.#end) {
         const line = await this.#reader.readLine();
@@ -151,17 +165,14 @@ class Session {
   /** Handles one command; returns how the session ends if it does. */
   async #dispatch(line: string): Promise<SessionEnd | undefined> {
     this.#log.debug(`rx: ${clip(line, 300)}`);
-    const w = line.split(" ");
+    const c: Command = parseCommand(line);
     const ws = this.#o.workspace;
-    switch (w[0]) {
+    switch (c.kind) {
       case "task": {
-        const id = parseIntField(w[1], "task id", line);
-        const spec = await readTaskSpec(
-          this.#reader,
-          id,
-          {},
-          (l) => this.#log.debug(`task ${id}: ignoring '${clip(l)}'`),
-        );
+        const id = c.id;
+        const spec = await readTaskBlock(this.#reader, id, {
+          onUnknown: (l) => this.#log.debug(`task ${id}: ignoring '${clip(l)}'`),
+        });
         this.#resetIdle();
         const why = this.#unstored.size > 0 ? this.#unstoredInput(spec) : undefined;
         if (why) {
@@ -172,43 +183,39 @@ class Session {
         return;
       }
       case "put":
-        await this.#store(line, () => receivePut(this.#reader, ws, line));
+        await this.#store(c.name, () => receivePut(this.#reader, c, { workspace: ws }));
         return;
       case "dir":
         await this.#store(
-          line,
-          () => receiveDir(this.#reader, ws, line, (m) => this.#log.debug(m)),
+          c.name,
+          () => receiveDir(this.#reader, c, { workspace: ws, log: (m) => this.#log.debug(m) }),
         );
         return;
-      case "url": {
+      case "url":
         // Downloads are not done: the worker talks to its manager only.
-        const n = parseIntField(w[2], "url length", line);
-        await this.#reader.copyTo(n, null);
-        this.#log.notice(`ignoring 'url' for '${clip(w[1] ?? "")}': this worker does not download`);
+        await this.#reader.copyTo(c.length, null);
+        this.#log.notice(`ignoring 'url' for '${clip(c.name)}': this worker does not download`);
         return;
-      }
       case "get":
-        await sendCacheEntry(this.#writer, ws, urlDecode(w[1] ?? ""), {
-          recursive: w[2] !== "0",
+        await sendCacheEntry(this.#writer, ws, c.name, {
+          recursive: c.recursive,
           log: (m) => this.#log.debug(m),
         });
         return;
       case "send_results":
         this.#sendResults();
         return;
-      case "kill": {
-        const id = parseIntField(w[1], "task id", line);
+      case "kill":
         await this.#writer.flushed(); // never delete a stdout file being streamed
-        if (id < 0) await this.#runner.killAll();
-        else await this.#runner.kill(id);
+        if (c.id < 0) await this.#runner.killAll();
+        else await this.#runner.kill(c.id);
         return;
-      }
       case "unlink":
-        this.#unstored.delete(urlDecode(w[1] ?? ""));
-        await removeAll(ws.cachePath(urlDecode(w[1] ?? "")));
+        this.#unstored.delete(c.name);
+        await removeAll(ws.cachePath(c.name));
         return;
       case "check":
-        this.#send(`alive\ninfo tasks_running ${this.#runner.running}\n`);
+        this.#send(encodeWorkerMessage(ALIVE) + tasksRunning(this.#runner.running));
         return;
       case "release":
         return { kind: "release" };
@@ -217,16 +224,12 @@ class Session {
       case "thirdput":
         this.#send("thirdput-complete 0\n");
         return;
-      case "invalidate-file":
-      case "tlq":
-      case "thirdget":
+      case "ignored":
         return;
       case "auth":
         throw new ProtocolError(
           "Cannot serve this manager: this manager requires a password (start the worker with -P FILE)",
         );
-      default:
-        throw new ProtocolError(`Cannot handle manager message '${clip(line)}': unknown command`);
     }
   }
 
@@ -236,21 +239,20 @@ class Session {
    * needing it are refused with DISK_ALLOC_FULL instead of breaking the
    * connection.
    */
-  async #store(line: string, receive: () => Promise<void>): Promise<void> {
-    const name = () => urlDecode(line.split(" ")[1] ?? "");
+  async #store(name: string, receive: () => Promise<void>): Promise<void> {
     try {
       await receive();
-      if (this.#unstored.size > 0) this.#unstored.delete(name());
+      if (this.#unstored.size > 0) this.#unstored.delete(name);
     } catch (e) {
       if (!(e instanceof DiskFullError)) throw e;
       this.#log.notice(`disk full: ${e.message}`);
-      this.#unstored.set(name(), e.message);
+      this.#unstored.set(name, e.message);
     }
     this.#resetIdle();
   }
 
   /** Why a task cannot run: one of its inputs did not fit on the disk; or undefined. */
-  #unstoredInput(spec: TaskSpec): string | undefined {
+  #unstoredInput(spec: TaskBlock): string | undefined {
     for (const i of spec.inputs) {
       const why = i.kind === "dir" ? undefined : this.#unstored.get(i.cachedName);
       if (why) return `input '${i.remoteName}' did not fit on the disk of this worker: ${why}`;
@@ -261,18 +263,25 @@ class Session {
   #sendResults(): void {
     const results = this.#runner.takeResults();
     for (const r of results) {
-      this.#send(resultHeader(r));
+      this.#send(encodeResultsReplyLine({
+        kind: "result",
+        status: r.status,
+        exitCode: r.exit,
+        stdoutLength: r.stdoutLength,
+        execUsec: r.usec,
+        taskId: r.id,
+      }));
       if (r.stdoutText) this.#writer.send(r.stdoutText);
       else if (r.stdoutLength > 0) this.#writer.sendFile(r.stdoutPath, r.stdoutLength);
     }
-    this.#send(`info tasks_running ${this.#runner.running}\nend\n`);
+    this.#send(tasksRunning(this.#runner.running) + encodeResultsReplyLine({ kind: "end" }));
     this.#availableSent = false;
   }
 
   #resultsReady(): void {
     if (this.#availableSent || this.#end) return;
     this.#availableSent = true;
-    this.#send("available_results\n");
+    this.#send(encodeWorkerMessage(AVAILABLE_RESULTS));
   }
 
   #send(text: string): void {
@@ -299,7 +308,13 @@ class Session {
     // Not idle while tasks are known or a command (e.g. a long put) is under way.
     if (this.#runner.size > 0 || this.#busy) return this.#resetIdle();
     this.#log.notice(`disconnecting: no task in ${this.#o.idleTimeout} s (idle timeout)`);
-    this.#send(`info idle-disconnecting ${this.#o.idleTimeout}\n`);
+    this.#send(
+      encodeWorkerMessage({
+        kind: "info",
+        field: "idle-disconnecting",
+        value: String(this.#o.idleTimeout),
+      }),
+    );
     await this.#writer.flushed();
     this.#stop({ kind: "idle" });
   }

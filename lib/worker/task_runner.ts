@@ -21,10 +21,10 @@ import {
   taskEnvironment,
 } from "./executor.ts";
 import { freeBytes, isDiskFullError, isFull } from "./disk_full.ts";
-import { normalizeRequest, ResourceLedger, type Resources, shortfall } from "./resources.ts";
+import { normalizeRequest, ResourceLedger, type Resources, shortfall } from "../resources.ts";
 import { SANDBOX_TMP, stageIn, stageOut } from "./sandbox.ts";
 import { TaskDirs } from "./task_dirs.ts";
-import type { TaskSpec } from "./task_spec.ts";
+import type { TaskBlock } from "../wire/task_block.ts";
 import type { Workspace } from "./workspace.ts";
 import { errorMessage } from "../errors.ts";
 
@@ -49,7 +49,7 @@ export interface TaskResult {
 type State = "waiting" | "running" | "ending" | "finished" | "reported";
 
 interface Entry {
-  spec: TaskSpec;
+  spec: TaskBlock;
   need: Resources;
   state: State;
   killed: boolean;
@@ -137,11 +137,11 @@ export class TaskRunner {
    * @param spec The task.
    * @throws {ProtocolError} If staging fails (e.g. an input is not cached).
    */
-  async accept(spec: TaskSpec): Promise<void> {
+  async accept(spec: TaskBlock): Promise<void> {
     if (this.#tasks.has(spec.id)) await this.kill(spec.id);
     const need = normalizeRequest(spec.request, this.#o.total);
     const entry: Entry = { spec, need, state: "waiting", killed: false };
-    const over = shortfall(need, this.#o.total);
+    const over = shortfall(need, { total: this.#o.total });
     if (over) {
       this.#log(`task ${spec.id} can never run here (${over}): forsaken`);
       this.#tasks.set(spec.id, entry);
@@ -179,7 +179,7 @@ export class TaskRunner {
    * @param spec The task.
    * @param outcome The result status and why, in words.
    */
-  async refuse(spec: TaskSpec, outcome: { status: number; why: string }): Promise<void> {
+  async refuse(spec: TaskBlock, outcome: { status: number; why: string }): Promise<void> {
     if (this.#tasks.get(spec.id)?.spec !== spec) await this.kill(spec.id);
     const need = normalizeRequest(spec.request, this.#o.total);
     const entry: Entry = { spec, need, state: "waiting", killed: false };

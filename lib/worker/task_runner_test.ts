@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { TaskRunner } from "./task_runner.ts";
-import type { TaskSpec } from "./task_spec.ts";
+import type { TaskBlock } from "../wire/task_block.ts";
 import { Workspace } from "./workspace.ts";
 
-function spec(id: number, command: string, extra: Partial<TaskSpec> = {}): TaskSpec {
+function spec(id: number, command: string, extra: Partial<TaskBlock> = {}): TaskBlock {
   return { id, command, env: [], inputs: [], outputs: [], request: { cores: 1 }, ...extra };
 }
 

@@ -1,0 +1,180 @@
+/**
+ * The commands a manager sends a worker (spec §4), one header line each.
+ * The worker reads them one at a time with {@linkcode parseCommand}; the
+ * manager writes them with {@linkcode encodeCommand}, except the `task`
+ * block (`task_block.ts`), and the bodies of uploads (`files.ts`).
+ *
+ * ```
+ * task <id>                     the task block follows, up to `end`
+ * put <urlenc name> <len> <mode>  / dir <urlenc name>   uploads (files.ts)
+ * get <name> <recursive>        the reply is a files.ts get stream
+ * send_results -1               the reply is a results.ts stream
+ * kill <id>                     -1: every task
+ * unlink <name>
+ * check   release   exit
+ * url <name> <len> …            (read past: <len> bytes of URL follow)
+ * thirdput …  thirdget …  invalidate-file …  tlq …   auth …
+ * ```
+ *
+ * The names of `get` and `unlink` are URL-decoded by the worker, as those
+ * of uploads; our manager's cache names never need encoding, so the
+ * encoded and raw forms are the same bytes.
+ *
+ * @module
+ */
+
+import { ProtocolError } from "../errors.ts";
+import { encodeUploadEntry, parseUploadEntry, type UploadEntry } from "./files.ts";
+import { cacheNameProblem, clip, parseIntField, urlDecode, urlEncode } from "./protocol.ts";
+
+/** A command from the manager, parsed. */
+export type Command =
+  /** A task block follows (read it with `readTaskBlock`). */
+  | { kind: "task"; id: number }
+  /** An upload into the cache: a file (its body follows) or a directory stream. */
+  | Extract<UploadEntry, { kind: "put" | "dir" }>
+  /** A URL to download into the cache: `length` bytes of URL follow (name not decoded). */
+  | { kind: "url"; name: string; length: number }
+  /** Send a cache entry back (recursively unless the flag is `0`). */
+  | { kind: "get"; name: string; recursive: boolean }
+  /** Send every finished task's result (the count field is ignored, as CCTools does). */
+  | { kind: "send_results" }
+  /** Forget a task (kill it if running); `-1` means every task. */
+  | { kind: "kill"; id: number }
+  /** Delete a cache entry. */
+  | { kind: "unlink"; name: string }
+  /** Keepalive: answer `alive`. */
+  | { kind: "check" }
+  /** Disconnect and reconnect. */
+  | { kind: "release" }
+  /** Disconnect and exit. */
+  | { kind: "exit" }
+  /** Shared-file-system output: answer `thirdput-complete 0`. */
+  | { kind: "thirdput" }
+  /** Commands a plain worker accepts and ignores. */
+  | { kind: "ignored"; keyword: "invalidate-file" | "tlq" | "thirdget" }
+  /** The manager wants a password. */
+  | { kind: "auth" };
+
+/** The commands our manager sends (the others are only read). */
+export type SentCommand = Extract<
+  Command,
+  {
+    kind:
+      | "task"
+      | "put"
+      | "dir"
+      | "get"
+      | "send_results"
+      | "kill"
+      | "unlink"
+      | "check"
+      | "release"
+      | "exit";
+  }
+>;
+
+/**
+ * The line of a command (without the body of a `put`, the entries of a
+ * `dir`, or the rest of a `task` block).
+ *
+ * @param c The command.
+ * @returns The line, with its LF.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(encodeCommand({ kind: "get", name: "file-3-00ba-out.txt", recursive: true }), "get file-3-00ba-out.txt 1\n");
+ * assert.equal(encodeCommand({ kind: "send_results" }), "send_results -1\n");
+ * ```
+ */
+export function encodeCommand(c: SentCommand): string {
+  switch (c.kind) {
+    case "task":
+      return `task ${c.id}\n`;
+    case "put":
+    case "dir":
+      return encodeUploadEntry(c);
+    case "get":
+      return `get ${urlEncode(c.name)} ${c.recursive ? 1 : 0}\n`;
+    case "send_results":
+      return "send_results -1\n";
+    case "kill":
+      return `kill ${c.id}\n`;
+    case "unlink":
+      return `unlink ${urlEncode(c.name)}\n`;
+    case "check":
+    case "release":
+    case "exit":
+      return `${c.kind}\n`;
+  }
+}
+
+/**
+ * Parses a command line. Names are decoded and must be one path component.
+ *
+ * @param line The line, without its LF.
+ * @returns The command.
+ * @throws {ProtocolError} If the command is unknown or malformed, or a name is unsafe.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseCommand("kill -1"), { kind: "kill", id: -1 });
+ * assert.deepEqual(parseCommand("unlink buffer-2-7f2d"), { kind: "unlink", name: "buffer-2-7f2d" });
+ * assert.throws(() => parseCommand("bogus 1 2 3"));
+ * ```
+ */
+export function parseCommand(line: string): Command {
+  const w = line.split(" ");
+  switch (w[0]) {
+    case "task":
+      return { kind: "task", id: parseIntField(w[1], "task id", line) };
+    case "put":
+    case "dir":
+      return parseUploadEntry(line) as Extract<UploadEntry, { kind: "put" | "dir" }>;
+    case "url":
+      return { kind: "url", name: w[1] ?? "", length: parseIntField(w[2], "url length", line) };
+    case "get":
+      return { kind: "get", name: cacheName(w[1], line), recursive: w[2] !== "0" };
+    case "send_results":
+      return SEND_RESULTS;
+    case "kill":
+      return { kind: "kill", id: parseIntField(w[1], "task id", line) };
+    case "unlink":
+      return { kind: "unlink", name: cacheName(w[1], line) };
+    case "check":
+      return CHECK;
+    case "release":
+      return RELEASE;
+    case "exit":
+      return EXIT;
+    case "thirdput":
+      return THIRDPUT;
+    case "invalidate-file":
+    case "tlq":
+    case "thirdget":
+      return { kind: "ignored", keyword: w[0] };
+    case "auth":
+      return AUTH;
+    default:
+      throw new ProtocolError(`Cannot handle manager message '${clip(line)}': unknown command`);
+  }
+}
+
+const SEND_RESULTS: Command = Object.freeze({ kind: "send_results" });
+const CHECK: Command = Object.freeze({ kind: "check" });
+const RELEASE: Command = Object.freeze({ kind: "release" });
+const EXIT: Command = Object.freeze({ kind: "exit" });
+const THIRDPUT: Command = Object.freeze({ kind: "thirdput" });
+const AUTH: Command = Object.freeze({ kind: "auth" });
+
+/** A decoded cache name, one path component. */
+function cacheName(field: string | undefined, line: string): string {
+  const name = urlDecode(field ?? "");
+  const problem = cacheNameProblem(name);
+  if (problem) {
+    throw new ProtocolError(`Cannot use cache name '${clip(name)}' in '${clip(line)}': ${problem}`);
+  }
+  return name;
+}

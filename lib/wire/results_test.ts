@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { ProtocolError } from "../errors.ts";
+import { readerOf, SPLITS } from "./_testing.ts";
+import { encodeResultsReplyLine, parseResultsReplyLine, type ResultsReplyLine } from "./results.ts";
+
+Deno.test("a result line round-trips every field", () => {
+  const lines: ResultsReplyLine[] = [
+    { kind: "result", status: 0, exitCode: 0, stdoutLength: 16, execUsec: 2359, taskId: 1 },
+    { kind: "result", status: 40, exitCode: 0, stdoutLength: 0, execUsec: 0, taskId: 12 },
+    { kind: "result", status: 56, exitCode: 9, stdoutLength: 0, execUsec: 5_000_000, taskId: 3 },
+    {
+      kind: "result",
+      status: 0,
+      exitCode: -1,
+      stdoutLength: 2 ** 31,
+      execUsec: 1,
+      taskId: 2 ** 40,
+    },
+    { kind: "end" },
+  ];
+  for (const l of lines) {
+    assert.deepEqual(parseResultsReplyLine(encodeResultsReplyLine(l).slice(0, -1)), l);
+  }
+});
+
+Deno.test("parseResultsReplyLine() ignores extra fields and refuses the rest", () => {
+  assert.deepEqual(parseResultsReplyLine("result 0 3 8 2449 2 extra"), {
+    kind: "result",
+    status: 0,
+    exitCode: 3,
+    stdoutLength: 8,
+    execUsec: 2449,
+    taskId: 2,
+  });
+  for (
+    const line of [
+      "result 0 0 0 0",
+      "result 0 0 -1 0 1",
+      "result x 0 0 0 1",
+      "result 0 0 0 0 1.5",
+      "end 1",
+      "update 1 out 0 3",
+      "file a 3",
+      "",
+    ]
+  ) {
+    assert.throws(() => parseResultsReplyLine(line), ProtocolError, line);
+  }
+});
+
+for (const split of SPLITS) {
+  Deno.test(`a send_results reply reads back with its stdout bodies (${split})`, async () => {
+    // Trace 01's replies, one after the other.
+    const results: [ResultsReplyLine, string][] = [
+      [
+        { kind: "result", status: 0, exitCode: 0, stdoutLength: 16, execUsec: 2359, taskId: 1 },
+        "task-one-stdout\n",
+      ],
+      [
+        { kind: "result", status: 0, exitCode: 3, stdoutLength: 8, execUsec: 2449, taskId: 2 },
+        "FOO is \n",
+      ],
+      [{ kind: "result", status: 40, exitCode: 0, stdoutLength: 0, execUsec: 0, taskId: 3 }, ""],
+    ];
+    let text = "";
+    for (const [l, out] of results) text += encodeResultsReplyLine(l) + out;
+    text += encodeResultsReplyLine({ kind: "end" });
+    const r = readerOf(text, split, 3);
+    for (const [l, out] of results) {
+      const back = parseResultsReplyLine((await r.readLine())!);
+      assert.deepEqual(back, l);
+      if (back.kind === "result") {
+        assert.equal(new TextDecoder().decode(await r.readExact(back.stdoutLength)), out);
+      }
+    }
+    assert.deepEqual(parseResultsReplyLine((await r.readLine())!), { kind: "end" });
+    assert.equal(await r.readLine(), null);
+  });
+}

@@ -1,0 +1,242 @@
+/**
+ * What a worker sends its manager at any time (spec §2.2, §3): the
+ * handshake's `workqueue` line, `alive`, `resource` reports, `info`
+ * statistics, `feature` and `available_results`. The manager reads them
+ * between the lines of any reply, so {@linkcode parseWorkerMessage} tells
+ * them from the rest.
+ *
+ * ```
+ * workqueue <protocol> <host> <os> <arch> <version>
+ * info <field> <value>
+ * feature <urlenc name>
+ * alive
+ * resource <name> <total> <smallest> <largest>
+ * resource tag <id of the last task received>
+ * available_results
+ * ```
+ *
+ * @module
+ */
+
+import { ProtocolError } from "../errors.ts";
+import type { Resources } from "../resources.ts";
+import {
+  CCTOOLS_VERSION,
+  clip,
+  parseIntField,
+  PROTOCOL_VERSION,
+  urlDecode,
+  urlEncode,
+} from "./protocol.ts";
+
+/** A message a worker may send at any time. */
+export type WorkerMessage =
+  /** The first line of the handshake; `version` is the rest of the line. */
+  | {
+    kind: "workqueue";
+    protocol: number;
+    hostname: string;
+    os: string;
+    arch: string;
+    version: string;
+  }
+  /** The answer to `check`. */
+  | { kind: "alive" }
+  /** Some tasks have finished: the manager should send `send_results`. */
+  | { kind: "available_results" }
+  /** A resource total (the manager uses `workers`, `cores`, `memory`, `disk`, `gpus`). */
+  | { kind: "resource"; name: string; total: number; smallest: number; largest: number }
+  /** `resource tag N`: ends a resource report. */
+  | { kind: "resource_tag"; tag: number }
+  /** A statistic: `worker-id`, `worker-end-time`, `tasks_running`, `idle-disconnecting`… */
+  | { kind: "info"; field: string; value: string }
+  /** A feature the worker offers (decoded). */
+  | { kind: "feature"; name: string };
+
+/** Who a worker says it is in its handshake. */
+export interface WorkerIdentity {
+  /** Host name sent in the `workqueue` line (no spaces). */
+  hostname: string;
+  /** Operating system name, e.g. `Linux`. */
+  os: string;
+  /** Machine architecture, e.g. `x86_64`. */
+  arch: string;
+  /** `worker-<32 hex>`. */
+  workerId: string;
+}
+
+/**
+ * The line of a worker message.
+ *
+ * @param m The message.
+ * @returns The line, with its LF.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(
+ *   encodeWorkerMessage({ kind: "info", field: "tasks_running", value: "2" }),
+ *   "info tasks_running 2\n",
+ * );
+ * ```
+ */
+export function encodeWorkerMessage(m: WorkerMessage): string {
+  switch (m.kind) {
+    case "workqueue":
+      return `workqueue ${m.protocol} ${m.hostname} ${m.os} ${m.arch} ${m.version}\n`;
+    case "alive":
+      return "alive\n";
+    case "available_results":
+      return "available_results\n";
+    case "resource":
+      return `resource ${m.name} ${m.total} ${m.smallest} ${m.largest}\n`;
+    case "resource_tag":
+      return `resource tag ${m.tag}\n`;
+    case "info":
+      return `info ${m.field} ${m.value}\n`;
+    case "feature":
+      return `feature ${urlEncode(m.name)}\n`;
+  }
+}
+
+/**
+ * Parses a line if it is a message a worker may send at any time.
+ * Extra fields are ignored, as CCTools' manager ignores them; only the
+ * fields the manager uses are checked (a resource's total, not its
+ * smallest and largest).
+ *
+ * @param line The line, without its LF.
+ * @returns The message, or `undefined` if the line is not one of these
+ * (a `result`, an `end`, a reply entry, or a bad line for the caller to refuse).
+ * @throws {ProtocolError} If it is one of these but malformed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseWorkerMessage("resource cores 4 4 4"), {
+ *   kind: "resource",
+ *   name: "cores",
+ *   total: 4,
+ *   smallest: 4,
+ *   largest: 4,
+ * });
+ * assert.equal(parseWorkerMessage("result 0 0 0 0 1"), undefined);
+ * ```
+ */
+export function parseWorkerMessage(line: string): WorkerMessage | undefined {
+  if (line === "available_results") return AVAILABLE;
+  const f = line.split(" ");
+  switch (f[0]) {
+    case "alive":
+      return ALIVE;
+    case "available_results":
+      return AVAILABLE;
+    case "resource":
+      return parseResource(f, line);
+    case "info":
+      if (f.length < 3) {
+        throw new ProtocolError(`Cannot parse info line '${clip(line)}': it has no value`);
+      }
+      return { kind: "info", field: f[1], value: f[2] };
+    case "feature":
+      return { kind: "feature", name: urlDecode(f[1] ?? "") };
+    case "workqueue":
+      if (f.length < 6) {
+        throw new ProtocolError(`Cannot parse handshake '${clip(line)}': expected 5 fields`);
+      }
+      return {
+        kind: "workqueue",
+        protocol: parseIntField(f[1], "protocol version", line),
+        hostname: f[2],
+        os: f[3],
+        arch: f[4],
+        version: f.slice(5).join(" "),
+      };
+    default:
+      return undefined;
+  }
+}
+
+const ALIVE: WorkerMessage = Object.freeze({ kind: "alive" });
+const AVAILABLE: WorkerMessage = Object.freeze({ kind: "available_results" });
+
+function parseResource(f: string[], line: string): WorkerMessage {
+  if (f[1] === "tag") {
+    return { kind: "resource_tag", tag: parseIntField(f[2], "resource tag", line) };
+  }
+  if (f.length < 5) {
+    throw new ProtocolError(`Cannot parse resource line '${clip(line)}': expected 3 values`);
+  }
+  const total = Number(f[2]);
+  if (!Number.isFinite(total) || total < 0) {
+    throw new ProtocolError(
+      `Cannot parse resource line '${clip(line)}': total '${clip(f[2])}' is not a number`,
+    );
+  }
+  return { kind: "resource", name: f[1], total, smallest: Number(f[3]), largest: Number(f[4]) };
+}
+
+/**
+ * The `alive` + `resource …` + `info end_of_resource_update` report a
+ * worker sends in its handshake and when its resources change. A single
+ * worker reports each total as its own smallest and largest.
+ *
+ * @param total The worker's resources.
+ * @param tag The id of the last task received.
+ * @returns Lines, each ending in LF.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const text = encodeResourceReport({ cores: 2, memory: 512, disk: 1000, gpus: 0 }, 0);
+ * assert.ok(text.startsWith("alive\nresource workers 1 1 1\nresource disk 1000 1000 1000\n"));
+ * assert.ok(text.endsWith("resource tag 0\ninfo end_of_resource_update 0\n"));
+ * ```
+ */
+export function encodeResourceReport(total: Resources, tag: number): string {
+  const r = (name: string, n: number) => `resource ${name} ${n} ${n} ${n}\n`;
+  return "alive\n" +
+    r("workers", 1) +
+    r("disk", total.disk) +
+    r("memory", total.memory) +
+    r("gpus", total.gpus) +
+    r("cores", total.cores) +
+    `resource tag ${tag}\n` +
+    "info end_of_resource_update 0\n";
+}
+
+/**
+ * The handshake a worker sends right after connecting (spec §2.2), in the
+ * order CCTools' worker sends it: `workqueue`, its id, the resource report,
+ * `tasks_running` and `worker-end-time`.
+ *
+ * @param id Host, OS, architecture and worker id.
+ * @param total The worker's resources.
+ * @returns Lines, each ending in LF.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const text = encodeHandshake(
+ *   { hostname: "h", os: "Linux", arch: "x86_64", workerId: "worker-00" },
+ *   { cores: 1, memory: 512, disk: 1000, gpus: 0 },
+ * );
+ * const head = "workqueue 9 h Linux x86_64 8.0.0\ninfo worker-id worker-00\nalive\n";
+ * assert.ok(text.startsWith(head), text);
+ * assert.ok(text.endsWith("info tasks_running 0\ninfo worker-end-time 0\n"), text);
+ * ```
+ */
+export function encodeHandshake(id: WorkerIdentity, total: Resources): string {
+  return encodeWorkerMessage({
+    kind: "workqueue",
+    protocol: PROTOCOL_VERSION,
+    hostname: id.hostname,
+    os: id.os,
+    arch: id.arch,
+    version: CCTOOLS_VERSION,
+  }) +
+    `info worker-id ${id.workerId}\n` +
+    encodeResourceReport(total, 0) +
+    "info tasks_running 0\n" +
+    "info worker-end-time 0\n";
+}

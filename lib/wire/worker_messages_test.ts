@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { ProtocolError } from "../errors.ts";
+import {
+  encodeHandshake,
+  encodeResourceReport,
+  encodeWorkerMessage,
+  parseWorkerMessage,
+  type WorkerMessage,
+} from "./worker_messages.ts";
+
+Deno.test("encodeHandshake() matches the real worker's, line for line (trace 01)", () => {
+  const text = encodeHandshake(
+    {
+      hostname: "vm",
+      os: "Linux",
+      arch: "x86_64",
+      workerId: "worker-1cea708ade0363038827c1a3df75344f",
+    },
+    { cores: 1, memory: 512, disk: 1000, gpus: 0 },
+  );
+  assert.equal(
+    text,
+    "workqueue 9 vm Linux x86_64 8.0.0\n" +
+      "info worker-id worker-1cea708ade0363038827c1a3df75344f\n" +
+      "alive\n" +
+      "resource workers 1 1 1\n" +
+      "resource disk 1000 1000 1000\n" +
+      "resource memory 512 512 512\n" +
+      "resource gpus 0 0 0\n" +
+      "resource cores 1 1 1\n" +
+      "resource tag 0\n" +
+      "info end_of_resource_update 0\n" +
+      "info tasks_running 0\n" +
+      "info worker-end-time 0\n",
+  );
+});
+
+Deno.test("the handshake reads back as the identity and resources it was made from", () => {
+  const total = { cores: 8, memory: 16000, disk: 50000, gpus: 2 };
+  const lines = encodeHandshake(
+    { hostname: "node-1.example", os: "Linux", arch: "aarch64", workerId: "worker-ab" },
+    total,
+  ).split("\n").slice(0, -1);
+  const msgs = lines.map((l) => parseWorkerMessage(l));
+  assert.deepEqual(msgs[0], {
+    kind: "workqueue",
+    protocol: 9,
+    hostname: "node-1.example",
+    os: "Linux",
+    arch: "aarch64",
+    version: "8.0.0",
+  });
+  const got: Record<string, number> = {};
+  for (const m of msgs) if (m?.kind === "resource") got[m.name] = m.total;
+  assert.deepEqual(got, { workers: 1, ...total });
+  assert.deepEqual(msgs.find((m) => m?.kind === "resource_tag"), { kind: "resource_tag", tag: 0 });
+  assert.deepEqual(msgs.find((m) => m?.kind === "info" && m.field === "worker-id"), {
+    kind: "info",
+    field: "worker-id",
+    value: "worker-ab",
+  });
+  assert.match(encodeResourceReport(total, 7), /\nresource tag 7\n/);
+});
+
+Deno.test("every worker message round-trips", () => {
+  const msgs: WorkerMessage[] = [
+    {
+      kind: "workqueue",
+      protocol: 9,
+      hostname: "h",
+      os: "Linux",
+      arch: "x86_64",
+      version: "8.0.0 DEVELOPMENT",
+    },
+    { kind: "alive" },
+    { kind: "available_results" },
+    { kind: "resource", name: "cores", total: 4, smallest: 1, largest: 4 },
+    { kind: "resource", name: "memory", total: 0.5, smallest: 0, largest: 1 },
+    { kind: "resource_tag", tag: 12 },
+    { kind: "info", field: "tasks_running", value: "3" },
+    { kind: "info", field: "idle-disconnecting", value: "900" },
+    { kind: "feature", name: "gpu model x" },
+    { kind: "feature", name: "100%" },
+  ];
+  for (const m of msgs) {
+    const line = encodeWorkerMessage(m);
+    assert.ok(line.endsWith("\n") && !line.slice(0, -1).includes("\n"), line);
+    assert.deepEqual(parseWorkerMessage(line.slice(0, -1)), m, line);
+  }
+});
+
+Deno.test("parseWorkerMessage() passes other lines by and refuses malformed messages", () => {
+  for (const line of ["result 0 0 0 0 1", "end", "file a 1", "missing a 2", "", "bogus"]) {
+    assert.equal(parseWorkerMessage(line), undefined, line);
+  }
+  assert.deepEqual(parseWorkerMessage("info worker-id a b"), {
+    kind: "info",
+    field: "worker-id",
+    value: "a",
+  });
+  for (
+    const line of [
+      "info tasks_running",
+      "info",
+      "resource cores 4",
+      "resource cores x 1 1",
+      "resource cores -1 1 1",
+      "resource tag x",
+      "resource tag",
+      "workqueue 9 h Linux",
+      "workqueue nine h Linux x86_64 8.0.0",
+    ]
+  ) {
+    assert.throws(() => parseWorkerMessage(line), ProtocolError, line);
+  }
+});
