@@ -30,6 +30,8 @@ export type { Logger, SslOptions, WorkQueueOptions } from "./lib/manager/options
 export type { Clock, ClockTimer } from "./lib/clock.ts";
 export type { WorkQueueStats } from "./lib/manager/stats.ts";
 export type { QueueEvent, QueueEventWorker } from "./lib/manager/queue_event.ts";
+export type { EventsOptions, EventStream } from "./lib/manager/event_stream.ts";
+export type { WaitOptions, WaitResult } from "./lib/manager/wait.ts";
 export {
   type DirectoryOptions,
   type FileOptions,

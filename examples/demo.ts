@@ -21,7 +21,12 @@
 
 import { parseArgs } from "node:util";
 import { Task, WORK_QUEUE_RESULT_SUCCESS, WorkQueue } from "../mod.ts";
-import { type LocalWorker, pause, reapLocalWorkers, startLocalWorker } from "./local_workers.ts";
+import {
+  type LocalWorker,
+  reapLocalWorkers,
+  startLocalWorker,
+  untilWorkersJoin,
+} from "./local_workers.ts";
 
 /** The shared input: what every task runs. */
 const SCRIPT = `#!/bin/sh
@@ -84,23 +89,15 @@ async function main(): Promise<number> {
     await using wq = new WorkQueue({ port: 0, hostname: "127.0.0.1", name: "wq-demo" });
     console.log(`manager listening on 127.0.0.1:${wq.port}; files in ${dir}`);
 
+    const events = wq.events(); // before the workers start, so that no join is missed
     for (const name of ["a", "b"]) {
       const workdir = `${dir}/worker-${name}`;
       await Deno.mkdir(workdir);
       workers.push(startLocalWorker(wq.port, { workdir, cores: 2 }));
     }
     // Submit once both workers are in, so that the ensemble spreads over them.
-    const deadline = Date.now() + 60_000;
-    while (wq.stats.workersConnected < workers.length) {
-      const gone = workers.findIndex((w) => w.exited);
-      if (gone >= 0) {
-        throw new Error(`a worker exited before connecting:\n${workers[gone].output()}`);
-      }
-      if (Date.now() > deadline) {
-        throw new Error(`Timed out waiting for ${workers.length} workers to connect`);
-      }
-      await pause(20);
-    }
+    await untilWorkersJoin(events, workers.length, { workers });
+    await events.return();
     const s0 = wq.stats;
     console.log(`${s0.workersConnected} workers connected (${s0.totalCores} cores in all)`);
 

@@ -4,7 +4,6 @@
 
 import assert from "node:assert/strict";
 import { Task, WORK_QUEUE_RESULT_SUCCESS, WORK_QUEUE_WAITFORTASK, WorkQueue } from "../mod.ts";
-import { kSubscribe } from "../lib/manager/work_queue.ts";
 import type { QueueEvent } from "../mod.ts";
 import { exists, read, startWorker, tempDir, until } from "./_harness.ts";
 
@@ -78,7 +77,10 @@ Deno.test("our manager and our worker: files, iteration, stats and shutdown", as
 Deno.test("events follow a task and a worker from submit to close", async () => {
   const events: QueueEvent[] = [];
   const wq = new WorkQueue({ port: 0, hostname: "127.0.0.1" });
-  const unsubscribe = wq[kSubscribe]((e) => events.push(e));
+  // The stream ends by itself with queue-closed.
+  const reading = (async () => {
+    for await (const e of wq.events()) events.push(e);
+  })();
   const t = new Task("echo hi; exit 3");
   try {
     await using worker = startWorker(wq.port, { args: ["--single-shot"] });
@@ -92,7 +94,7 @@ Deno.test("events follow a task and a worker from submit to close", async () => 
   } finally {
     await wq.close();
   }
-  unsubscribe();
+  await reading;
   const names = events.map((e) => e.type);
   names.splice(0, 2, ...names.slice(0, 2).sort()); // the worker may join before the submit
   assert.deepEqual(names, [

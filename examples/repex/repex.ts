@@ -12,7 +12,12 @@
  */
 
 import { WorkQueue } from "../../mod.ts";
-import { type LocalWorker, pause, reapLocalWorkers, startLocalWorker } from "../local_workers.ts";
+import {
+  type LocalWorker,
+  reapLocalWorkers,
+  startLocalWorker,
+  untilWorkersJoin,
+} from "../local_workers.ts";
 import { readCommandLine, REPEX_DEFAULTS, REPEX_HELP, wholeOption } from "./cli.ts";
 import { runReplicaExchange, writeResults } from "./replica_exchange.ts";
 
@@ -63,18 +68,15 @@ async function main(): Promise<number> {
       name: "wq-repex",
     });
     console.log(`manager listening on port ${wq.port}`);
+    const events = wq.events(); // before the workers start, so that no join is missed
     for (let i = 0; i < nWorkers; i++) {
       const workdir = `${scratch}/worker-${i + 1}`;
       await Deno.mkdir(workdir);
       workers.push(startLocalWorker(wq.port, { workdir, cores: 1 }));
     }
     if (nWorkers === 0) console.log(`waiting for workers: worker/main.ts HOST ${wq.port}`);
-    while (wq.stats.workersConnected < waitFor) {
-      if (nWorkers > 0 && workers.every((w) => w.exited)) {
-        throw new Error(`Cannot start: every local worker exited:\n${workers[0].output()}`);
-      }
-      await pause(50);
-    }
+    await untilWorkersJoin(events, waitFor, { workers, timeoutMs: Infinity });
+    await events.return();
     if (waitFor > 0) console.log(`${wq.stats.workersConnected} workers connected`);
     console.log(
       `${options.replicas} replicas, T ${options.tmin}..${options.tmax}, ${options.steps} steps of ${options.sweeps} sweeps on ${options.size}x${options.size} spins`,

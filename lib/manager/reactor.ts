@@ -8,7 +8,7 @@
  * recording `Comm` and a `ManualClock`.
  *
  * - `reactor_tasks.ts`: `onSubmit`, `onSchedulePass`, `onInputsStaged`,
- *   `onResultArriving`, `onResult`, `onCancel`, `takeCompleted`;
+ *   `onResultArriving`, `onResult`, `onCancel`, `onClaim`, `takeCompleted`;
  * - `reactor_workers.ts`: `onWorkerConnected`, `onWorkerUpdate`,
  *   `onWorkerGone`, `onSweepTick`, `onShutdownWorkers`, `onClose`.
  *
@@ -90,6 +90,11 @@ export class Reactor {
   closed = false;
   /** The slots of the ready workers, for `hungry()`; -1 when it must be recounted. */
   slots = -1;
+  /**
+   * Tasks that `run()` waits for: when one completes or is cancelled it is
+   * delivered to its caller at once, never to `wait()`.
+   */
+  readonly claimed: Set<Task> = new Set();
   readonly #localityKeys = new WeakMap<Task, string[]>();
 
   /**

@@ -238,7 +238,26 @@ export function onCancel(r: Reactor, id: number): Task | null {
     r.comm.askForScheduling();
   }
   r.comm.emit({ type: "task-cancelled", task, from });
+  if (r.claimed.delete(task)) r.comm.deliver(task);
   return task;
+}
+
+/**
+ * `run()` claims a task: when it completes (or is cancelled) it goes to
+ * `run()`'s caller, not to `wait()`. A task that has completed already is
+ * taken at once.
+ *
+ * @param r The reactor.
+ * @param task A task in the queue.
+ * @returns Whether it had completed (it is now `returned`).
+ */
+export function onClaim(r: Reactor, task: Task): boolean {
+  if (task.state === "complete") {
+    r.core.transition(task, "returned");
+    return true;
+  }
+  r.claimed.add(task);
+  return false;
 }
 
 /**
@@ -291,6 +310,8 @@ function complete(r: Reactor, task: Task, c: Completion): void {
   record.signal = c.signal ?? null;
   record.finishTime = r.clock.now();
   r.core.transition(task, "complete", { reason: c.failure });
+  // A task that run() waits for goes to it, not to wait().
+  if (r.claimed.delete(task)) r.core.transition(task, "returned");
   r.comm.deliver(task);
   r.comm.askForScheduling();
   r.comm.emit({ type: "task-done", task });

@@ -28,35 +28,36 @@ export class Waiters {
   readonly #wakes: (() => void)[] = [];
 
   /**
-   * Sleeps until woken, or for `ms` at most (real time).
+   * Sleeps until woken, for `ms` at most (real time), or until `signal` is
+   * aborted.
    *
    * @param ms How long at most; `Infinity` until woken.
+   * @param signal Ends the sleep when aborted.
    */
-  sleep(ms: number): Promise<void> {
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const wake = () => {
+      const done = () => {
         clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        const i = this.#wakes.indexOf(done);
+        if (i >= 0) this.#wakes.splice(i, 1);
         resolve();
       };
-      this.#wakes.push(wake);
-      if (ms !== Infinity) {
-        timer = setTimeout(() => {
-          const i = this.#wakes.indexOf(wake);
-          if (i >= 0) this.#wakes.splice(i, 1);
-          resolve();
-        }, ms);
-      }
+      this.#wakes.push(done);
+      if (ms !== Infinity) timer = setTimeout(done, ms);
+      if (signal?.aborted) done();
+      else signal?.addEventListener("abort", done, { once: true });
     });
   }
 
   /** Wakes the oldest sleeper, if any. */
   wakeOne(): void {
-    this.#wakes.shift()?.();
+    this.#wakes[0]?.();
   }
 
   /** Wakes every sleeper. */
   wakeAll(): void {
-    for (const wake of this.#wakes.splice(0)) wake();
+    for (const wake of [...this.#wakes]) wake();
   }
 }

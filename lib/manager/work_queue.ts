@@ -16,27 +16,15 @@ import { isKnownAlgorithm } from "./choose_worker.ts";
 import { ConnComm } from "./comm.ts";
 import { explainTask } from "./explain.ts";
 import { resolveOptions, type WorkQueueOptions } from "./options.ts";
-import type { QueueEvent } from "./queue_event.ts";
+import { Delivery } from "./delivery.ts";
+import type { EventsOptions, EventStream } from "./event_stream.ts";
 import { hungry, Reactor } from "./reactor.ts";
-import {
-  onCancel,
-  onInputsStaged,
-  onSchedulePass,
-  onSubmit,
-  takeCompleted,
-} from "./reactor_tasks.ts";
+import { onCancel, onInputsStaged, onSchedulePass, onSubmit } from "./reactor_tasks.ts";
 import { onClose, onShutdownWorkers } from "./reactor_workers.ts";
 import { Server } from "./server.ts";
 import { computeStats, type WorkQueueStats } from "./stats.ts";
 import { managerRecord } from "./status.ts";
-import { Waiters } from "./waiters.ts";
-
-/**
- * The key of `WorkQueue`'s internal event subscription (for tests, until a
- * public `events()` exists): `wq[kSubscribe](fn)` calls `fn` with every
- * {@linkcode QueueEvent}, synchronously, and returns the unsubscribe.
- */
-export const kSubscribe: unique symbol = Symbol("wq.subscribe");
+import type { WaitOptions, WaitResult } from "./wait.ts";
 
 /**
  * A Work Queue manager. It listens as soon as it is constructed; workers
@@ -61,7 +49,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
   readonly #r: Reactor;
   readonly #server: Server;
   readonly #comm: ConnComm;
-  readonly #waiters = new Waiters();
+  readonly #delivery: Delivery;
   readonly #onClosed: (() => void)[] = [];
   #closed: Promise<void> | undefined;
   readonly #startedAt = Date.now();
@@ -85,10 +73,14 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     const comm = this.#comm = new ConnComm({
       schedule: () => onSchedulePass(this.#r),
       staged: (task, d, staged) => onInputsStaged(this.#r, task, d, staged),
-      deliver: () => this.#waiters.wakeOne(),
+      deliver: (task) => this.#delivery.deliver(task),
       log: o.logger,
     });
     this.#r = new Reactor(comm, o);
+    this.#delivery = new Delivery(this.#r, {
+      subscribe: (fn) => comm.subscribe(fn),
+      closed: () => this.#closed !== undefined,
+    });
     this.#server = new Server(this.#r, comm, {
       ...o,
       ssl: options.ssl,
@@ -193,31 +185,57 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
   }
 
   /**
-   * Waits for a completed task, whose outputs are already in place.
+   * Submits a task (unless it is in the queue already) and resolves when it
+   * has completed, with its outputs in place. The task then never comes
+   * from `wait()`. A cancelled task resolves too (`outcome` "cancelled").
    *
-   * @param timeoutSeconds How long to wait; `-1` (`WORK_QUEUE_WAITFORTASK`) waits until one completes.
-   * @returns The task, or `null` when the timeout passes or the queue is empty.
+   * @param task The task.
+   * @returns The task, completed.
+   * @throws {Error} If the queue is closed, or closes before the task completes.
    */
-  async wait(timeoutSeconds: number = -1): Promise<Task | null> {
-    if (typeof timeoutSeconds !== "number" || Number.isNaN(timeoutSeconds)) {
-      throw new TypeError(
-        `Cannot wait: timeout must be a number of seconds, got ${timeoutSeconds}`,
-      );
+  run(task: Task): Promise<Task> {
+    if (!(task instanceof Task)) {
+      return Promise.reject(new TypeError(`Cannot run: expected a Task, got ${typeof task}`));
     }
-    const deadline = timeoutSeconds < 0 ? Infinity : Date.now() + timeoutSeconds * 1000;
-    for (;;) {
-      const first = takeCompleted(this.#r);
-      if (first) return first;
-      if (this.empty() || this.#closed) return null;
-      const left = deadline - Date.now();
-      if (left <= 0) return null;
-      await this.#waiters.sleep(left);
-    }
+    return this.#delivery.run(task);
   }
 
-  /** Whether no submitted task remains to be returned by `wait()`. */
+  /**
+   * Waits for a completed task, whose outputs are already in place.
+   *
+   * The CCTools form takes seconds (`-1`, `WORK_QUEUE_WAITFORTASK`, waits
+   * until one completes) and returns the task, or `null` for a timeout, an
+   * empty queue and a closed queue alike. The object form tells these apart.
+   *
+   * @param timeout Seconds; or `{ timeoutMs, signal }` for a {@linkcode WaitResult}.
+   * @returns The task or `null`; a `WaitResult` for the object form.
+   */
+  wait(timeoutSeconds?: number): Promise<Task | null>;
+  wait(options: WaitOptions): Promise<WaitResult>;
+  async wait(timeout: number | WaitOptions = -1): Promise<Task | null | WaitResult> {
+    if (typeof timeout === "object" && timeout !== null) return this.#delivery.wait(timeout);
+    if (typeof timeout !== "number" || Number.isNaN(timeout)) {
+      throw new TypeError(`Cannot wait: timeout must be a number of seconds, got ${timeout}`);
+    }
+    const r = await this.#delivery.wait({ timeoutMs: timeout < 0 ? Infinity : timeout * 1000 });
+    return r.status === "task" ? r.task : null;
+  }
+
+  /**
+   * The queue's events, from now on, as an async iterable: tasks submitted,
+   * dispatched, done, retried and cancelled, workers joined and left, and
+   * last `queue-closed`. Each call is a stream of its own.
+   *
+   * @param options An abort signal, and how far a reader may fall behind.
+   * @returns The stream; `break` out of `for await` ends it.
+   */
+  events(options: EventsOptions = {}): EventStream {
+    return this.#delivery.events(options);
+  }
+
+  /** Whether no submitted task remains to be returned by `wait()` (`run()` claims its own). */
   empty(): boolean {
-    return this.#r.core.tasks.size === 0;
+    return this.#delivery.empty();
   }
 
   /**
@@ -386,19 +404,10 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     }
   }
 
-  /**
-   * Calls `listener` with every event of this queue, synchronously, until
-   * the returned function is called. Internal (for tests): the public form
-   * is yet to come.
-   */
-  [kSubscribe](listener: (e: QueueEvent) => void): () => void {
-    return this.#comm.subscribe(listener);
-  }
-
   async #shutdown(): Promise<void> {
     onClose(this.#r); // queues the releases; a worker that connects now is turned away
     await this.#advertiser.stop();
     await this.#server.close();
-    this.#waiters.wakeAll();
+    this.#delivery.close();
   }
 }
