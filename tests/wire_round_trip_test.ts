@@ -330,6 +330,10 @@ Deno.test("what the worker sends, the manager reads back: handshake, results, ou
     w.send(encodeWorkerMessage({ kind: "info", field: "tasks_running", value: "4" }));
     w.send(encodeWorkerMessage({ kind: "available_results" }));
     for (const [h, stdout] of results) {
+      // Ours: the signal that killed task 4's shell, just before its result.
+      if (h.taskId === 4) {
+        w.send(encodeWorkerMessage({ kind: "task_signal", taskId: 4, signal: "SIGKILL" }));
+      }
       w.send(encodeResultsReplyLine({ kind: "result", ...h }));
       w.send(stdout);
       // Asynchronous messages come between the entries of a reply.
@@ -396,6 +400,7 @@ Deno.test("what the worker sends, the manager reads back: handshake, results, ou
             stdout,
             stdoutTruncated: false,
             stdoutLength: h.stdoutLength,
+            ...(h.taskId === 4 ? { signal: "SIGKILL" } : {}),
           });
         }
         // The outputs: task 1's file and tree, task 3's missing file; none for the forsaken task.

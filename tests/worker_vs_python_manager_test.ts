@@ -97,6 +97,13 @@ Deno.test("worker serves the CCTools Python manager: files, dirs, cache, exit co
   });
   // 6. no resources: the whole worker.
   assert.equal(task("whole").output, "CORES=2\n");
+  // 7. killed by a signal: result 0 and return_status 9, as from CCTools' worker; the
+  // `info task-signal` line before the result did not disturb the manager.
+  assert.equal(task("signal").result, 0);
+  assert.equal(task("signal").return_status, 9);
+  assert.equal(task("signal").output, "before\n");
+  assert.equal(task("after-signal").result, 0);
+  assert.equal(task("after-signal").output, "still-here\n");
 
   const files = ev.find((e) => e.event === "files");
   assert.deepEqual(files, {
@@ -114,6 +121,17 @@ Deno.test("worker serves the CCTools Python manager: files, dirs, cache, exit co
   assert.equal(puts.length, 1, `expected one put of in.txt, got:\n${puts.join("\n")}`);
   // Two tasks were running at the same time at some point.
   assert.match(debug, /tx: info tasks_running 2/);
+  // The signal was named on the wire, just before its task's result line.
+  const signalId = task("signal").id;
+  assert.match(
+    debug,
+    new RegExp(`tx: info task-signal ${signalId} SIGKILL\n.*tx: result 0 9 7 \\d+ ${signalId}\n`),
+  );
+  // ... and the manager read it (and went on: see 7).
+  assert.match(
+    await Deno.readTextFile(`${managerDir}/manager.debug`),
+    new RegExp(`rx from .*: info task-signal ${signalId} SIGKILL\n`),
+  );
 
   // The workspace is gone after shutdown_workers.
   const left = [];

@@ -214,6 +214,7 @@ export function onResult(
     returnStatus: res.exitCode,
     output: res.stdout,
     executionTime: res.execUsec,
+    signal: res.signal,
   });
 }
 

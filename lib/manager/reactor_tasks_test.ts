@@ -8,7 +8,7 @@ import {
   WORK_QUEUE_RESULT_STDOUT_MISSING,
   WORK_QUEUE_RESULT_SUCCESS,
 } from "../constants.ts";
-import { Task, type TaskState } from "../task.ts";
+import { kInternal, Task, type TaskState } from "../task.ts";
 import { joinWorker, okResult, taskIn, testReactor, workerOf } from "./_recording_comm.ts";
 import {
   onCancel,
@@ -256,4 +256,29 @@ Deno.test("onCancel() returns null for a task that is not in the queue", () => {
   takeCompleted(r);
   assert.equal(onCancel(r, t.id), null, "returned");
   assert.equal(onCancel(r, 99), null, "never submitted");
+});
+
+Deno.test("onResult() records the signal the worker reported; without one, and after a resubmit, it is null", () => {
+  const { r, comm } = testReactor();
+  joinWorker(r, 1);
+  const killed = taskIn(r, comm, "receiving");
+  onResult(
+    r,
+    workerOf(r, killed),
+    killed,
+    okResult(killed, { exitCode: 9, signal: "SIGKILL" }),
+    [],
+  );
+  assert.equal(killed.result, WORK_QUEUE_RESULT_SUCCESS);
+  assert.equal(killed.returnStatus, 9);
+  assert.equal(killed[kInternal].record.signal, "SIGKILL");
+
+  const exited = taskIn(r, comm, "receiving");
+  onResult(r, workerOf(r, exited), exited, okResult(exited, { exitCode: 9 }), []);
+  assert.equal(exited.returnStatus, 9);
+  assert.equal(exited[kInternal].record.signal, null);
+
+  assert.equal(takeCompleted(r), killed);
+  onSubmit(r, killed);
+  assert.equal(killed[kInternal].record.signal, null);
 });

@@ -14,7 +14,7 @@ import type { LineReader } from "../wire/line_reader.ts";
 import { encodeCommand } from "../wire/commands.ts";
 import { clip, parseIntField, PROTOCOL_VERSION } from "../wire/protocol.ts";
 import { parseResultsReplyLine } from "../wire/results.ts";
-import { parseWorkerMessage } from "../wire/worker_messages.ts";
+import { parseWorkerMessage, TASK_SIGNAL_FIELD } from "../wire/worker_messages.ts";
 import type { Task } from "../task.ts";
 import { parseOutputEntry } from "./output_entry.ts";
 import { OutputLanding } from "./transfer.ts";
@@ -31,6 +31,12 @@ export interface WorkerResult {
   stdoutTruncated: boolean;
   /** The length of stdout the worker sent (before the manager's cut). */
   stdoutLength: number;
+  /**
+   * The name of the signal that killed the task's shell, if the worker said
+   * so (`info task-signal`, which only our worker sends); `exitCode` is then
+   * its number.
+   */
+  signal?: string;
 }
 
 /** What happened to one output of a task. */
@@ -72,6 +78,8 @@ export class WorkerConn {
   readonly #maxStdout: number;
   readonly #clock: Clock;
   #resultsPending = false;
+  /** The last `info task-signal` read: it belongs to the next `result` line, if that is its task's. */
+  #signal: { taskId: number; signal: string } | undefined;
 
   /**
    * @param info The worker's books.
@@ -144,12 +152,42 @@ export class WorkerConn {
         } else if (m.field === "idle-disconnecting") {
           this.#host.log("debug", `worker ${w.label} is disconnecting after ${m.value} s idle`);
           w.leaving = true;
+        } else if (m.field === TASK_SIGNAL_FIELD) {
+          this.#host.log("debug", `worker ${w.label} sent a malformed '${clip(line)}': ignored`);
         }
         break;
       case "feature":
         break;
+      case "task_signal":
+        if (this.#signal) this.#dropSignal("another came before a result");
+        this.#signal = { taskId: m.taskId, signal: m.signal };
+        break;
     }
     return true;
+  }
+
+  /**
+   * The signal reported for the task whose `result` line was just read, if
+   * the last `info task-signal` named it; any other is dropped.
+   */
+  #takeSignal(taskId: number): string | undefined {
+    const s = this.#signal;
+    if (s === undefined) return undefined;
+    if (s.taskId === taskId) {
+      this.#signal = undefined;
+      return s.signal;
+    }
+    this.#dropSignal(`the next result is task ${taskId}'s`);
+    return undefined;
+  }
+
+  #dropSignal(why: string): void {
+    const s = this.#signal!;
+    this.#signal = undefined;
+    this.#host.log(
+      "debug",
+      `worker ${this.info.label} reported ${s.signal} for task ${s.taskId}, but ${why}: ignored`,
+    );
   }
 
   #handle(line: string, where: string): void {
@@ -216,8 +254,12 @@ export class WorkerConn {
     const results = new Map<number, WorkerResult>();
     for (;;) {
       const r = parseResultsReplyLine(this.#bufferedReply() ?? await this.#nextReply("results"));
-      if (r.kind === "end") break;
+      if (r.kind === "end") {
+        if (this.#signal) this.#dropSignal("no result followed it");
+        break;
+      }
       const { status, exitCode, stdoutLength: len, execUsec, taskId } = r;
+      const signal = this.#takeSignal(taskId);
       const repeat = results.has(taskId);
       if (repeat || this.#host.taskOn(this.info, taskId)?.state !== "running") {
         // Dropped unread: a reply holds at most one result per running task.
@@ -243,6 +285,7 @@ export class WorkerConn {
         stdout,
         stdoutTruncated: keep < len,
         stdoutLength: len,
+        ...(signal === undefined ? {} : { signal }),
       });
     }
     for (const r of results.values()) {

@@ -9,10 +9,11 @@
  * end
  * ```
  *
- * `<status>` is a `WORK_QUEUE_RESULT_*` value, `<exit>` the exit code (or,
- * from CCTools' worker, the number of the signal that killed the task), and
- * `<exec_usec>` the run time in microseconds. Fields after the fifth are
- * ignored, as CCTools' manager ignores them.
+ * `<status>` is a `WORK_QUEUE_RESULT_*` value, `<exit>` the exit code (or
+ * the number of the signal that killed the task's shell, from either
+ * worker; ours names it first, in `info task-signal`, see
+ * `worker_messages.ts`), and `<exec_usec>` the run time in microseconds.
+ * Fields after the fifth are ignored, as CCTools' manager ignores them.
  *
  * @module
  */

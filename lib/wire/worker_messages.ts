@@ -8,12 +8,19 @@
  * ```
  * workqueue <protocol> <host> <os> <arch> <version>
  * info <field> <value>
+ * info task-signal <taskid> <SIGNAME>     (ours: the signal that killed a task)
  * feature <urlenc name>
  * alive
  * resource <name> <total> <smallest> <largest>
  * resource tag <id of the last task received>
  * available_results
  * ```
+ *
+ * `info task-signal` is this implementation's own: our worker sends it just
+ * before the `result` line of a task whose shell was killed by a signal,
+ * since that line carries only the signal's number, as if it were an exit
+ * code. It is an ordinary `info` line with an unknown field to CCTools'
+ * managers, which ignore it.
  *
  * @module
  */
@@ -51,7 +58,37 @@ export type WorkerMessage =
   /** A statistic: `worker-id`, `worker-end-time`, `tasks_running`, `idle-disconnecting`… */
   | { kind: "info"; field: string; value: string }
   /** A feature the worker offers (decoded). */
-  | { kind: "feature"; name: string };
+  | { kind: "feature"; name: string }
+  /**
+   * `info task-signal <taskid> <SIGNAME>` (ours): the signal that killed the
+   * shell of the task whose `result` line comes next.
+   */
+  | { kind: "task_signal"; taskId: number; signal: string };
+
+/** The `info` field of a {@linkcode WorkerMessage} of kind `task_signal`. */
+export const TASK_SIGNAL_FIELD = "task-signal";
+
+const SIGNAL_NAME = /^SIG[A-Z0-9]+$/;
+const TASK_ID = /^(0|[1-9][0-9]{0,15})$/;
+
+/**
+ * Whether a text looks like a signal name: `SIG` and capital letters or
+ * digits (`SIGKILL`, `SIGRTMIN`, `SIG64`).
+ *
+ * @param name The text.
+ * @returns Whether it does.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(isSignalName("SIGTERM"), true);
+ * assert.equal(isSignalName("9"), false);
+ * assert.equal(isSignalName("sigterm"), false);
+ * ```
+ */
+export function isSignalName(name: string): boolean {
+  return SIGNAL_NAME.test(name);
+}
 
 /** Who a worker says it is in its handshake. */
 export interface WorkerIdentity {
@@ -96,6 +133,14 @@ export function encodeWorkerMessage(m: WorkerMessage): string {
       return `info ${m.field} ${m.value}\n`;
     case "feature":
       return `feature ${urlEncode(m.name)}\n`;
+    case "task_signal":
+      if (!Number.isSafeInteger(m.taskId) || m.taskId < 0) {
+        throw new RangeError(`Cannot encode task signal: task id is '${m.taskId}'`);
+      }
+      if (!isSignalName(m.signal)) {
+        throw new TypeError(`Cannot encode task signal: signal name is '${clip(m.signal)}'`);
+      }
+      return `info ${TASK_SIGNAL_FIELD} ${m.taskId} ${m.signal}\n`;
   }
 }
 
@@ -104,6 +149,13 @@ export function encodeWorkerMessage(m: WorkerMessage): string {
  * Extra fields are ignored, as CCTools' manager ignores them; only the
  * fields the manager uses are checked (a resource's total, not its
  * smallest and largest).
+ *
+ * `info task-signal <taskid> <SIGNAME>` is a `task_signal` message when the
+ * task id is a non-negative integer and the name looks like a signal's
+ * ({@linkcode isSignalName}). A malformed one is never an error: it comes
+ * back as a plain `info` message (field `task-signal`, the rest of the line
+ * as its value), which a manager ignores as it ignores every field it does
+ * not know.
  *
  * @param line The line, without its LF.
  * @returns The message, or `undefined` if the line is not one of these
@@ -121,6 +173,11 @@ export function encodeWorkerMessage(m: WorkerMessage): string {
  *   largest: 4,
  * });
  * assert.equal(parseWorkerMessage("result 0 0 0 0 1"), undefined);
+ * assert.deepEqual(parseWorkerMessage("info task-signal 7 SIGKILL"), {
+ *   kind: "task_signal",
+ *   taskId: 7,
+ *   signal: "SIGKILL",
+ * });
  * ```
  */
 export function parseWorkerMessage(line: string): WorkerMessage | undefined {
@@ -134,6 +191,7 @@ export function parseWorkerMessage(line: string): WorkerMessage | undefined {
     case "resource":
       return parseResource(f, line);
     case "info":
+      if (f[1] === TASK_SIGNAL_FIELD) return parseTaskSignal(f);
       if (f.length < 3) {
         throw new ProtocolError(`Cannot parse info line '${clip(line)}': it has no value`);
       }
@@ -155,6 +213,16 @@ export function parseWorkerMessage(line: string): WorkerMessage | undefined {
     default:
       return undefined;
   }
+}
+
+/** `info task-signal …`, split into fields: never throws (see parseWorkerMessage). */
+function parseTaskSignal(f: string[]): WorkerMessage {
+  const [, field, id, signal] = f;
+  const taskId = id !== undefined && TASK_ID.test(id) ? Number(id) : -1;
+  if (Number.isSafeInteger(taskId) && taskId >= 0 && signal !== undefined && isSignalName(signal)) {
+    return { kind: "task_signal", taskId, signal };
+  }
+  return { kind: "info", field, value: f.slice(2).join(" ") };
 }
 
 const ALIVE: WorkerMessage = Object.freeze({ kind: "alive" });

@@ -4,6 +4,7 @@ import {
   encodeHandshake,
   encodeResourceReport,
   encodeWorkerMessage,
+  isSignalName,
   parseWorkerMessage,
   type WorkerMessage,
 } from "./worker_messages.ts";
@@ -81,6 +82,10 @@ Deno.test("every worker message round-trips", () => {
     { kind: "info", field: "idle-disconnecting", value: "900" },
     { kind: "feature", name: "gpu model x" },
     { kind: "feature", name: "100%" },
+    { kind: "task_signal", taskId: 7, signal: "SIGKILL" },
+    { kind: "task_signal", taskId: 0, signal: "SIGRTMIN" },
+    { kind: "task_signal", taskId: 2 ** 40, signal: "SIG64" },
+    { kind: "task_signal", taskId: Number.MAX_SAFE_INTEGER, signal: "SIGTERM" },
   ];
   for (const m of msgs) {
     const line = encodeWorkerMessage(m);
@@ -112,5 +117,62 @@ Deno.test("parseWorkerMessage() passes other lines by and refuses malformed mess
     ]
   ) {
     assert.throws(() => parseWorkerMessage(line), ProtocolError, line);
+  }
+});
+
+Deno.test("encodeWorkerMessage() writes a task's signal as an info line", () => {
+  assert.equal(
+    encodeWorkerMessage({ kind: "task_signal", taskId: 7, signal: "SIGKILL" }),
+    "info task-signal 7 SIGKILL\n",
+  );
+  for (const taskId of [-1, 1.5, NaN, 2 ** 60]) {
+    assert.throws(
+      () => encodeWorkerMessage({ kind: "task_signal", taskId, signal: "SIGKILL" }),
+      RangeError,
+      String(taskId),
+    );
+  }
+  for (const signal of ["", "KILL", "sigkill", "SIG", "SIGKILL 1", "SIGKILL\nalive", "9"]) {
+    assert.throws(
+      () => encodeWorkerMessage({ kind: "task_signal", taskId: 1, signal }),
+      TypeError,
+      signal,
+    );
+  }
+});
+
+Deno.test("parseWorkerMessage() turns a malformed task-signal into a plain info line, never an error", () => {
+  assert.deepEqual(parseWorkerMessage("info task-signal 3 SIGTERM extra"), {
+    kind: "task_signal",
+    taskId: 3,
+    signal: "SIGTERM",
+  });
+  const cases: [string, string][] = [
+    ["info task-signal", ""],
+    ["info task-signal 7", "7"],
+    ["info task-signal SIGKILL", "SIGKILL"],
+    ["info task-signal 7 9", "7 9"],
+    ["info task-signal 7 sigkill", "7 sigkill"],
+    ["info task-signal 7 KILL", "7 KILL"],
+    ["info task-signal 7 SIG", "7 SIG"],
+    ["info task-signal 7 SIG-KILL", "7 SIG-KILL"],
+    ["info task-signal -7 SIGKILL", "-7 SIGKILL"],
+    ["info task-signal 07 SIGKILL", "07 SIGKILL"],
+    ["info task-signal 1.5 SIGKILL", "1.5 SIGKILL"],
+    ["info task-signal 9007199254740992 SIGKILL", "9007199254740992 SIGKILL"],
+    ["info task-signal 12345678901234567 SIGKILL", "12345678901234567 SIGKILL"],
+    ["info task-signal  7 SIGKILL", " 7 SIGKILL"],
+  ];
+  for (const [line, value] of cases) {
+    assert.deepEqual(parseWorkerMessage(line), { kind: "info", field: "task-signal", value }, line);
+  }
+});
+
+Deno.test("isSignalName() takes SIG and capitals or digits only", () => {
+  for (const name of ["SIGKILL", "SIGTERM", "SIGRTMIN", "SIG64", "SIGUSR1"]) {
+    assert.equal(isSignalName(name), true, name);
+  }
+  for (const name of ["", "SIG", "KILL", "sigkill", "SIGkill", "SIG KILL", "SIGKILL\n", "9"]) {
+    assert.equal(isSignalName(name), false, name);
   }
 });

@@ -3,6 +3,11 @@
  * group, stdin from /dev/null, stdout and stderr merged into a file. A kill
  * reaches the whole group.
  *
+ * "Killed by a signal" means that the task's shell itself died of one (its
+ * wait status says so). A command the shell started that is killed is not:
+ * the shell goes on, and exits 128 + N if that was its last command, which
+ * is an exit code like any other.
+ *
  * @module
  */
 
@@ -14,8 +19,10 @@ import type { Resources } from "../resources.ts";
 export interface ProcessOutcome {
   /** The exit code, or the signal number if a signal killed it (CCTools reports it so). */
   exit: number;
-  /** The signal that killed it, if one did. */
+  /** The number of the signal that killed it, if one did. */
   signal?: number;
+  /** The name of that signal (`SIGKILL`), if one did. */
+  signalName?: string;
   /** Wall time from spawn to exit, in microseconds. */
   usec: number;
 }
@@ -183,7 +190,7 @@ export function startProcess(spec: ProcessSpec): RunningProcess {
     const usec = Math.max(0, Math.round((performance.now() - started) * 1000));
     if (status.signal) {
       const n = signalNumber(status.signal);
-      return { exit: n, signal: n, usec };
+      return { exit: n, signal: n, signalName: status.signal, usec };
     }
     return { exit: status.code, usec };
   });

@@ -104,7 +104,7 @@ Deno.test("startProcess() reports a signal as its number; kill() reaches the who
       env: { PATH: "/usr/bin:/bin" },
       stdoutPath: `${dir}/o1`,
     }).done;
-    assert.deepEqual([self.exit, self.signal], [9, 9]);
+    assert.deepEqual([self.exit, self.signal, self.signalName], [9, 9, "SIGKILL"]);
 
     const p = startProcess({
       command: `sleep 30 & echo $! > ${dir}/pid; wait`,

@@ -16,6 +16,7 @@ import { readTaskBlock, type TaskBlock } from "../wire/task_block.ts";
 import {
   encodeHandshake,
   encodeWorkerMessage,
+  isSignalName,
   type WorkerIdentity,
 } from "../wire/worker_messages.ts";
 import { WORK_QUEUE_RESULT_DISK_ALLOC_FULL } from "../constants.ts";
@@ -263,6 +264,11 @@ class Session {
   #sendResults(): void {
     const results = this.#runner.takeResults();
     for (const r of results) {
+      // Ours: the result line can only say the signal's number, as if it
+      // were an exit code; the name goes just before it.
+      if (r.signal !== undefined && isSignalName(r.signal)) {
+        this.#send(encodeWorkerMessage({ kind: "task_signal", taskId: r.id, signal: r.signal }));
+      }
       this.#send(encodeResultsReplyLine({
         kind: "result",
         status: r.status,

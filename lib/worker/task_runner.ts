@@ -36,6 +36,11 @@ export interface TaskResult {
   status: number;
   /** Exit code, or signal number. */
   exit: number;
+  /**
+   * The name of the signal that killed the task's shell (`SIGKILL`), if one
+   * did; then `exit` is its number.
+   */
+  signal?: string;
   /** The file holding stdout, when `stdoutLength` > 0. */
   stdoutPath: string;
   /** How many bytes of stdout to send. */
@@ -338,7 +343,9 @@ export class TaskRunner {
     this.#running--;
     this.#ledger.release(e.need);
     if (this.#debug) {
-      const how = outcome.signal ? `signal ${outcome.signal}` : `exit ${outcome.exit}`;
+      const how = outcome.signal
+        ? `signal ${outcome.signal} (${outcome.signalName})`
+        : `exit ${outcome.exit}`;
       this.#log(`task ${spec.id} ended: ${how}, ${outcome.usec} us`);
     }
     // A failed task on a full disk most likely failed for lack of space
@@ -366,6 +373,7 @@ export class TaskRunner {
           id: spec.id,
           status,
           exit: outcome.exit,
+          signal: outcome.signalName,
           usec: outcome.usec,
           stdoutPath: stdout.path,
           stdoutLength: stdout.length,

@@ -133,3 +133,18 @@ Deno.test("TaskRunner refuse() finishes a task at once with the worker's explana
   await t.runner.kill(7);
   assert.equal(t.runner.size, 0);
 });
+
+Deno.test("TaskRunner names the signal that killed a task's shell, and only that", async () => {
+  await using t = await setup(4);
+  await t.runner.accept(spec(1, "kill -KILL $$"));
+  await t.runner.accept(spec(2, "kill -TERM $$"));
+  await t.runner.accept(spec(3, "exit 9"));
+  await t.runner.accept(spec(4, "sleep 30 & kill -KILL $!; wait $!"));
+  const rs = (await t.results(4)).sort((a, b) => a.id - b.id);
+  assert.deepEqual(rs.map((r) => [r.id, r.status, r.exit, r.signal]), [
+    [1, 0, 9, "SIGKILL"],
+    [2, 0, 15, "SIGTERM"],
+    [3, 0, 9, undefined],
+    [4, 0, 137, undefined], // a command the shell started: an exit code
+  ]);
+});
