@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { CompletedTask } from "../completed_task.ts";
 import { Task } from "../task.ts";
 import { readPasswordFile } from "../wire/secure_client.ts";
 import { passwordBytes } from "./access.ts";
@@ -55,7 +56,7 @@ export const kSubscribe: unique symbol = Symbol("wq.subscribe");
  * assert.notEqual(wq.port, 0); // the port the system chose
  * ```
  */
-export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
+export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> {
   #name: string | undefined;
   readonly #advertiser: Advertiser;
   readonly #r: Reactor;
@@ -198,7 +199,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
    * @param timeoutSeconds How long to wait; `-1` (`WORK_QUEUE_WAITFORTASK`) waits until one completes.
    * @returns The task, or `null` when the timeout passes or the queue is empty.
    */
-  async wait(timeoutSeconds: number = -1): Promise<Task | null> {
+  async wait(timeoutSeconds: number = -1): Promise<CompletedTask | null> {
     if (typeof timeoutSeconds !== "number" || Number.isNaN(timeoutSeconds)) {
       throw new TypeError(
         `Cannot wait: timeout must be a number of seconds, got ${timeoutSeconds}`,
@@ -207,7 +208,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
     const deadline = timeoutSeconds < 0 ? Infinity : Date.now() + timeoutSeconds * 1000;
     for (;;) {
       const first = takeCompleted(this.#r);
-      if (first) return first;
+      if (first) return first as CompletedTask;
       if (this.empty() || this.#closed) return null;
       const left = deadline - Date.now();
       if (left <= 0) return null;
@@ -378,7 +379,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
   }
 
   /** Yields completed tasks until the queue is empty. */
-  async *[Symbol.asyncIterator](): AsyncIterator<Task> {
+  async *[Symbol.asyncIterator](): AsyncIterator<CompletedTask> {
     while (!this.empty()) {
       const t = await this.wait(-1);
       if (t) yield t;
