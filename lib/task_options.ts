@@ -97,15 +97,10 @@ export interface TaskSetters<D> {
 
 type Json = Record<string, unknown>;
 
+/** A value as a message shows it: a string quoted, anything else as inspect prints it, cut short. */
 function shown(value: unknown): string {
   if (typeof value === "string") return `'${value}'`;
-  if (typeof value === "number" || value === null || value === undefined) return String(value);
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? typeof value;
-  } catch {
-    text = typeof value; // a cycle or a BigInt: the type says enough
-  }
+  const text = Deno.inspect(value, { colors: false, depth: 2, breakLength: Infinity });
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 

@@ -121,6 +121,7 @@ const BAD: [unknown, ErrorConstructor, string][] = [
     "Cannot create task: 'memory' must be a non-negative number, got NaN",
   ],
   [{ command: "x", disk: "1" }, TypeError, "Cannot create task: 'disk' must be a number, got '1'"],
+  [{ command: "x", cores: 1n }, TypeError, "Cannot create task: 'cores' must be a number, got 1n"],
   [
     { command: "x", gpus: Infinity },
     RangeError,
@@ -150,7 +151,7 @@ const BAD: [unknown, ErrorConstructor, string][] = [
   [
     { command: "x", preferredHosts: ["a", ""] },
     TypeError,
-    `Cannot create task: 'preferredHosts' must be an array of non-empty strings, got ["a",""]`,
+    `Cannot create task: 'preferredHosts' must be an array of non-empty strings, got [ "a", "" ]`,
   ],
   [
     { command: "x", inputs: "a.txt" },
@@ -200,7 +201,7 @@ const BAD: [unknown, ErrorConstructor, string][] = [
   [
     { command: "x", env: ["A=1"] },
     TypeError,
-    `Cannot create task: 'env' must be an object such as { NAME: "value" }, got ["A=1"]`,
+    `Cannot create task: 'env' must be an object such as { NAME: "value" }, got [ "A=1" ]`,
   ],
   // Names and values are checked by the specify* methods, with their messages.
   [
@@ -243,7 +244,7 @@ const BAD: [unknown, ErrorConstructor, string][] = [
 Deno.test("new Task({...}) rejects each bad option with an error that names it", () => {
   for (const [options, kind, message] of BAD) {
     assert.throws(() => new Task(options as TaskOptions), (e: unknown) => {
-      assert.ok(e instanceof kind, `${JSON.stringify(options)}: ${e}`);
+      assert.ok(e instanceof kind, `${Deno.inspect(options)}: ${e}`);
       assert.equal(e.message, message);
       return true;
     });
