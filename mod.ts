@@ -32,14 +32,18 @@ export type { WorkQueueStats } from "./lib/manager/stats.ts";
 export type { QueueEvent, QueueEventWorker } from "./lib/manager/queue_event.ts";
 export type { EventsOptions, EventStream } from "./lib/manager/event_stream.ts";
 export type { WaitOptions, WaitResult } from "./lib/manager/wait.ts";
-export {
-  type DirectoryOptions,
-  type FileOptions,
-  type InputSpec,
-  type OutputSpec,
-  type ResourceRequest,
-  Task,
-  type TaskState,
-} from "./lib/task.ts";
+export { Task } from "./lib/task.ts";
+export type { CompletedTask } from "./lib/completed_task.ts";
+export type {
+  DirectoryOptions,
+  FileOptions,
+  InputSpec,
+  OutputSpec,
+  TaskInput,
+  TaskOutput,
+} from "./lib/task_files.ts";
+export type { ResourceRequest, TaskOptions } from "./lib/task_options.ts";
+export type { Outcome, TaskState } from "./lib/task_result.ts";
+export type { TaskJson } from "./lib/task_view.ts";
 export { ConnectionClosedError, ProtocolError } from "./lib/errors.ts";
 export * from "./lib/constants.ts";

@@ -1,151 +1,45 @@
 /**
- * `Task`: a shell command with its input and output files, its resources
- * and, once it has run, its result.
+ * `Task`: a shell command with its input and output files, its resources,
+ * the application's own data and, once it has run, its result.
  *
  * @module
  */
 
-import { WORK_QUEUE_SCHEDULE_UNSET } from "./constants.ts";
-import { remoteNameProblem } from "./wire/protocol.ts";
+import { WORK_QUEUE_RESULT_UNKNOWN, WORK_QUEUE_SCHEDULE_UNSET } from "./constants.ts";
+import {
+  addInput,
+  addOutput,
+  type DirectoryOptions,
+  emptyDirectory,
+  type FileOptions,
+  inputBuffer,
+  inputFile,
+  type InputSpec,
+  outputFile,
+  type OutputSpec,
+} from "./task_files.ts";
+import {
+  applyTaskOptions,
+  commandOf,
+  type ResourceRequest,
+  type TaskOptions,
+} from "./task_options.ts";
+import {
+  emptyRecord,
+  exitCodeOf,
+  isFinished,
+  okOf,
+  type Outcome,
+  outcomeOf,
+  type TaskState,
+} from "./task_result.ts";
+import { kInternal, type TaskInternal } from "./task_internal.ts";
+import { kDenoInspect, kNodeInspect, printedTask, type TaskJson, taskJson } from "./task_view.ts";
 
-/** Options shared by the file methods of {@linkcode Task}. */
-export interface FileOptions {
-  /**
-   * Keep the file in the worker's cache so that later tasks reuse it without
-   * sending it again. Default `true` for inputs, `false` for outputs.
-   */
-  cache?: boolean;
-}
-
-/** Options of {@linkcode Task.specifyDirectory}. */
-export interface DirectoryOptions extends FileOptions {
-  /** Whether the directory is an input (sent) or an output (fetched back). */
-  type: "input" | "output";
-  /**
-   * For inputs: send the whole tree (`true`), or only create an empty
-   * directory in the sandbox (`false`, the default, as in CCTools). Outputs
-   * always come back whole.
-   */
-  recursive?: boolean;
-}
-
-/** One input of a task. */
-export type InputSpec =
-  | { kind: "file"; local: string; remote: string; cache: boolean }
-  | { kind: "buffer"; data: Uint8Array; remote: string; cache: boolean }
-  | { kind: "emptydir"; remote: string };
-
-/** One output of a task (a file, or a directory fetched recursively). */
-export interface OutputSpec {
-  /** Where it lands on the manager's machine. */
-  local: string;
-  /** Its name in the task's sandbox. */
-  remote: string;
-  /** Keep it in the worker's cache after retrieval. */
-  cache: boolean;
-}
-
-/** The resources a task asks for; unset fields mean "the whole worker" when none is set. */
-export interface ResourceRequest {
-  /** Cores. */
-  cores?: number;
-  /** Memory in MB. */
-  memory?: number;
-  /** Disk in MB. */
-  disk?: number;
-  /** GPUs. */
-  gpus?: number;
-}
-
-/**
- * The paper's task states: `ready` (waiting for a worker), `sending`
- * (inputs on their way), `running`, `receiving` (outputs on their way back),
- * `complete` (waiting for `wait()` to return it), `returned` (handed back),
- * `cancelled`.
- */
-export type TaskState =
-  | "ready"
-  | "sending"
-  | "running"
-  | "receiving"
-  | "complete"
-  | "returned"
-  | "cancelled";
-
-/** Internal slot through which the manager keeps a task's bookkeeping. */
-export const kInternal: unique symbol = Symbol("wq.task.internal");
-
-/**
- * What the queue records about a task's latest submission and run: the
- * fields a {@linkcode Task} shows read-only (`result`, `returnStatus`, …).
- * The manager's reactor is their one writer.
- */
-export interface TaskRecord {
-  /** One of the `WORK_QUEUE_RESULT_*` values, once complete. */
-  result: number | undefined;
-  /** The command's exit code (or the signal number that killed it), once it ran. */
-  returnStatus: number | undefined;
-  /** Standard output and error of the command, merged, as text. */
-  output: string;
-  /** Why it failed, in words, when `result` is not success. */
-  failure: string | undefined;
-  /** The address (`ip:port`) of the worker it was last sent to. */
-  host: string | undefined;
-  /** The host name that worker reported. */
-  hostname: string | undefined;
-  /** When it was submitted (ms on the queue's clock: since the epoch). */
-  submitTime: number | undefined;
-  /** When it was last sent to a worker (ms). */
-  dispatchTime: number | undefined;
-  /** When it completed (ms). */
-  finishTime: number | undefined;
-  /** The command's run time on the worker, in microseconds. */
-  executionTime: number | undefined;
-  /**
-   * The name of the signal that killed the command (`"SIGKILL"`), when a
-   * worker says so; `null` otherwise (CCTools' worker never does).
-   */
-  signal: string | null;
-}
-
-/**
- * A record with nothing in it yet.
- *
- * @param submitTime When the task was submitted (ms), if it was.
- * @returns A fresh record.
- */
-export function emptyRecord(submitTime?: number): TaskRecord {
-  return {
-    result: undefined,
-    returnStatus: undefined,
-    output: "",
-    failure: undefined,
-    host: undefined,
-    hostname: undefined,
-    submitTime,
-    dispatchTime: undefined,
-    finishTime: undefined,
-    executionTime: undefined,
-    signal: null,
-  };
-}
-
-/** Manager-side bookkeeping of a task, not part of the public API. */
-export interface TaskInternal {
-  state: TaskState | undefined;
-  /** What the queue recorded about its submission and run. */
-  record: TaskRecord;
-  /** Infrastructure failures so far. */
-  attempts: number;
-  /** Workers (by connection id) it must not go back to: it was fast-aborted there. */
-  avoid: Set<number> | undefined;
-  /** Whether the manager has logged why it cannot run. */
-  unfitLogged: boolean;
-  /** The manager's list (ready or completed queue) the task is in, and its neighbours there. */
-  list: object | undefined;
-  prev: Task | undefined;
-  next: Task | undefined;
-}
+// What the manager imports from here (it reaches the task_*.ts modules through this one).
+export type { InputSpec } from "./task_files.ts";
+export { emptyRecord, type TaskRecord, type TaskState } from "./task_result.ts";
+export { kInternal } from "./task_internal.ts";
 
 // Shared, never-mutated defaults: a task allocates its lists only when it gets an entry.
 const NO_INPUTS: readonly InputSpec[] = Object.freeze([]);
@@ -154,33 +48,6 @@ const NO_ENV: ReadonlyMap<string, string> = new Map();
 const NO_REQUEST: Readonly<ResourceRequest> = Object.freeze({});
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const encoder = new TextEncoder();
-
-function checkRemote(what: string, remote: string): void {
-  if (typeof remote !== "string") {
-    throw new TypeError(`Cannot add ${what}: remote name must be a string, got ${typeof remote}`);
-  }
-  const problem = remoteNameProblem(remote);
-  if (problem) {
-    throw new TypeError(`Cannot add ${what}: remote name '${remote}' is unsafe because ${problem}`);
-  }
-}
-
-function checkLocal(what: string, local: string): void {
-  if (typeof local !== "string" || local.length === 0) {
-    throw new TypeError(
-      `Cannot add ${what}: local name must be a non-empty string, got '${String(local)}'`,
-    );
-  }
-  if (local.includes("\0")) {
-    throw new TypeError(`Cannot add ${what}: local name '${local}' contains a NUL byte`);
-  }
-}
-
-function basename(path: string): string {
-  const parts = path.split("/").filter((p) => p !== "" && p !== ".");
-  return parts.at(-1) ?? path;
-}
 
 function checkCount(what: string, n: number): number {
   if (typeof n !== "number" || !Number.isFinite(n) || n < 0) {
@@ -191,22 +58,31 @@ function checkCount(what: string, n: number): number {
 
 /**
  * A unit of work: a shell command run in a private sandbox on a worker,
- * with the files it reads and writes.
+ * with the files it reads and writes. Make one from an options object, or
+ * from the command and then the `specify*` methods (CCTools' way); `D` is
+ * the type of the application's own `data`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const t = new Task("gzip < data.txt > data.txt.gz");
- * t.specifyInputFile("data.txt");
- * t.specifyOutputFile("data.txt.gz");
- * t.tag = "compress";
- * assert.deepEqual(t.inputs, [
- *   { kind: "file", local: "data.txt", remote: "data.txt", cache: true },
- * ]);
- * assert.deepEqual(t.outputs, [{ local: "data.txt.gz", remote: "data.txt.gz", cache: false }]);
+ * const t = new Task({
+ *   command: "gzip < data.txt > data.txt.gz",
+ *   inputs: [{ local: "data.txt" }],
+ *   outputs: [{ local: "data.txt.gz" }],
+ *   tag: "compress",
+ *   data: { sample: 7 },
+ * });
+ * // The same task, CCTools' way:
+ * const u = new Task("gzip < data.txt > data.txt.gz")
+ *   .specifyInputFile("data.txt")
+ *   .specifyOutputFile("data.txt.gz")
+ *   .specifyTag("compress");
+ * assert.deepEqual([t.inputs, t.outputs, t.tag], [u.inputs, u.outputs, u.tag]);
+ * assert.equal(t.data.sample, 7);
+ * assert.equal(t.ok, undefined); // defined once the task is finished
  * ```
  */
-export class Task {
+export class Task<D = unknown> {
   /** The id the queue gave it at submit; `0` before. */
   id = 0;
   /** The shell command, run as `/bin/sh -c` in the task's sandbox. */
@@ -225,6 +101,8 @@ export class Task {
    * retries forever. Past it the task returns with `WORK_QUEUE_RESULT_MAX_RETRIES`.
    */
   maxRetries = 0;
+  /** The application's own value, kept untouched (not copied); the queue never reads it. */
+  data: D = undefined as D;
 
   #inputs: InputSpec[] | undefined;
   #outputs: OutputSpec[] | undefined;
@@ -233,7 +111,7 @@ export class Task {
   #preferredHosts: string[] | undefined;
 
   /** Manager bookkeeping; not for applications. */
-  [kInternal]: TaskInternal = {
+  [kInternal]: TaskInternal<Task> = {
     state: undefined,
     record: emptyRecord(),
     attempts: 0,
@@ -248,13 +126,18 @@ export class Task {
    * @param command The shell command, run with `/bin/sh -c` in the sandbox.
    * @throws {TypeError} If the command is not a non-empty string.
    */
-  constructor(command: string) {
-    if (typeof command !== "string" || command.length === 0) {
-      throw new TypeError(
-        `Cannot create task: command must be a non-empty string, got '${String(command)}'`,
-      );
-    }
-    this.command = command;
+  constructor(command: string);
+  /**
+   * @param options The command and, optionally, its files, environment,
+   * resources, tag, priority, retries, category, preferred hosts and `data`.
+   * @throws {TypeError} For an unknown option, one of the wrong type, or a
+   * bad file or variable name (as the `specify*` methods throw).
+   * @throws {RangeError} For a resource, priority or retry count out of range.
+   */
+  constructor(options: TaskOptions<D>);
+  constructor(arg: string | TaskOptions<D>) {
+    this.command = commandOf(arg);
+    if (typeof arg === "object") applyTaskOptions(this, arg);
   }
 
   /** Failures caused by the infrastructure so far (lost workers, fast aborts). */
@@ -267,52 +150,107 @@ export class Task {
     return this[kInternal].state;
   }
 
-  /** One of the `WORK_QUEUE_RESULT_*` values, once complete (read-only). */
+  /**
+   * Whether it succeeded: it ran, every output came back, and the command
+   * exited with 0. Once finished (else `undefined`), like the getters below.
+   */
+  get ok(): boolean | undefined {
+    return okOf(this[kInternal].record);
+  }
+
+  /** How it ended, in words (an {@linkcode Outcome}). */
+  get outcome(): Outcome | undefined {
+    return outcomeOf(this[kInternal].record);
+  }
+
+  /** The command's exit code; `null` if it never ran or did not exit on its own (a signal). */
+  get exitCode(): number | null | undefined {
+    return exitCodeOf(this[kInternal].record);
+  }
+
+  /** The name of the signal that killed the command (`"SIGKILL"`), or `null`. */
+  get signal(): string | null | undefined {
+    const r = this[kInternal].record;
+    return isFinished(r) ? r.signal : undefined;
+  }
+
+  /** When it was submitted (ms since the epoch). */
+  get submittedAt(): number | undefined {
+    return this[kInternal].record.submitTime;
+  }
+
+  /** When it was last sent to a worker (ms since the epoch); `null` if it never was. */
+  get dispatchedAt(): number | null | undefined {
+    const r = this[kInternal].record;
+    return r.dispatchTime ?? (isFinished(r) ? null : undefined);
+  }
+
+  /** When it completed or was cancelled (ms since the epoch). */
+  get finishedAt(): number | undefined {
+    return this[kInternal].record.finishTime;
+  }
+
+  /** How long the command ran on its worker (ms); `null` if it never ran. */
+  get runMs(): number | null | undefined {
+    const r = this[kInternal].record;
+    if (r.executionTime !== undefined) return r.executionTime / 1000;
+    return isFinished(r) ? null : undefined;
+  }
+
+  /** A `WORK_QUEUE_RESULT_*` value, once finished (`UNKNOWN` for a cancelled task). */
   get result(): number | undefined {
-    return this[kInternal].record.result;
+    const r = this[kInternal].record;
+    return r.result ?? (r.cancelled ? WORK_QUEUE_RESULT_UNKNOWN : undefined);
   }
 
-  /** The command's exit code (or the signal number that killed it), once it ran (read-only). */
+  /**
+   * CCTools' return status: the exit code of the task's shell, or the number
+   * of the signal that killed it; `-1` once finished if it never ran.
+   */
   get returnStatus(): number | undefined {
-    return this[kInternal].record.returnStatus;
+    const r = this[kInternal].record;
+    return r.returnStatus ?? (isFinished(r) ? -1 : undefined);
   }
 
-  /** Standard output and error of the command, merged, as text (read-only). */
+  /** Standard output and error of the command, merged, as text. */
   get output(): string {
     return this[kInternal].record.output;
   }
 
-  /** Why it failed, in words, when `result` is not success (read-only). */
-  get failure(): string | undefined {
-    return this[kInternal].record.failure;
+  /** Why it failed, in words; `null` once finished if nothing did. */
+  get failure(): string | null | undefined {
+    const r = this[kInternal].record;
+    return r.failure ?? (isFinished(r) ? null : undefined);
   }
 
-  /** The address (`ip:port`) of the worker that ran it (read-only). */
-  get host(): string | undefined {
-    return this[kInternal].record.host;
+  /** The address (`ip:port`) of the worker it was last sent to; `null` once finished if none. */
+  get host(): string | null | undefined {
+    const r = this[kInternal].record;
+    return r.host ?? (isFinished(r) ? null : undefined);
   }
 
-  /** The host name the worker reported (read-only). */
-  get hostname(): string | undefined {
-    return this[kInternal].record.hostname;
+  /** The host name that worker reported; `null` once finished if none. */
+  get hostname(): string | null | undefined {
+    const r = this[kInternal].record;
+    return r.hostname ?? (isFinished(r) ? null : undefined);
   }
 
-  /** When it was submitted (ms since the epoch; read-only). */
+  /** CCTools' submit time: ms since the epoch. */
   get submitTime(): number | undefined {
     return this[kInternal].record.submitTime;
   }
 
-  /** When it was last sent to a worker (ms since the epoch; read-only). */
+  /** CCTools' dispatch time: ms since the epoch, of the last dispatch. */
   get dispatchTime(): number | undefined {
     return this[kInternal].record.dispatchTime;
   }
 
-  /** When it completed (ms since the epoch; read-only). */
+  /** CCTools' finish time: ms since the epoch. */
   get finishTime(): number | undefined {
     return this[kInternal].record.finishTime;
   }
 
-  /** The command's run time on the worker, in microseconds (read-only). */
+  /** CCTools' execution time: the command's run time on the worker, in microseconds. */
   get executionTime(): number | undefined {
     return this[kInternal].record.executionTime;
   }
@@ -367,9 +305,8 @@ export class Task {
    * ```
    */
   specifyInputFile(localName: string, remoteName?: string, options: FileOptions = {}): this {
-    checkLocal("input file", localName);
-    const remote = remoteName ?? basename(localName);
-    this.#addInput({ kind: "file", local: localName, remote, cache: options.cache ?? true });
+    const spec = inputFile(localName, { remote: remoteName, cache: options.cache });
+    this.#inputs = addInput(this.#inputs, spec);
     return this;
   }
 
@@ -394,18 +331,8 @@ export class Task {
     remoteName: string,
     options: FileOptions = {},
   ): this {
-    if (typeof data !== "string" && !(data instanceof Uint8Array)) {
-      throw new TypeError(
-        `Cannot add input buffer: data must be a string or Uint8Array, got ${typeof data}`,
-      );
-    }
-    const bytes = typeof data === "string" ? encoder.encode(data) : data.slice();
-    this.#addInput({
-      kind: "buffer",
-      data: bytes,
-      remote: remoteName,
-      cache: options.cache ?? true,
-    });
+    const spec = inputBuffer(data, { remote: remoteName, cache: options.cache });
+    this.#inputs = addInput(this.#inputs, spec);
     return this;
   }
 
@@ -425,15 +352,8 @@ export class Task {
    * ```
    */
   specifyOutputFile(localName: string, remoteName?: string, options: FileOptions = {}): this {
-    checkLocal("output file", localName);
-    const remote = remoteName ?? basename(localName);
-    checkRemote("output file", remote);
-    if (this.outputs.some((o) => o.remote === remote)) {
-      throw new TypeError(
-        `Cannot add output file: remote name '${remote}' is already an output of this task`,
-      );
-    }
-    (this.#outputs ??= []).push({ local: localName, remote, cache: options.cache ?? false });
+    const spec = outputFile(localName, { remote: remoteName, cache: options.cache });
+    this.#outputs = addOutput(this.#outputs, spec);
     return this;
   }
 
@@ -468,8 +388,7 @@ export class Task {
     }
     if (options.type === "output") return this.specifyOutputFile(localName, remoteName, options);
     if (options.recursive) return this.specifyInputFile(localName, remoteName, options);
-    checkLocal("directory", localName);
-    this.#addInput({ kind: "emptydir", remote: remoteName ?? basename(localName) });
+    this.#inputs = addInput(this.#inputs, emptyDirectory(localName, { remote: remoteName }));
     return this;
   }
 
@@ -607,18 +526,37 @@ export class Task {
     return this;
   }
 
-  #addInput(spec: InputSpec): void {
-    const what = spec.kind === "buffer"
-      ? "input buffer"
-      : spec.kind === "emptydir"
-      ? "directory"
-      : "input file";
-    checkRemote(what, spec.remote);
-    if (this.inputs.some((i) => i.remote === spec.remote)) {
-      throw new TypeError(
-        `Cannot add ${what}: remote name '${spec.remote}' is already an input of this task`,
-      );
-    }
-    (this.#inputs ??= []).push(spec);
+  /**
+   * The task as JSON: its fields, its files (a buffer as its size), its
+   * resources and `data` and, once finished, its result. `JSON.stringify`
+   * calls it.
+   *
+   * @returns A new plain object.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * const t = new Task({ command: "cat p", inputs: [{ buffer: "n=1\n", remote: "p" }], data: 7 });
+   * const json = JSON.parse(JSON.stringify(t));
+   * assert.deepEqual(json.inputs, [{ kind: "buffer", bytes: 4, remote: "p", cache: true }]);
+   * assert.equal(json.data, 7);
+   * assert.equal(json.ok, undefined); // not finished
+   * ```
+   */
+  toJSON(): TaskJson<D> {
+    return taskJson(this);
+  }
+
+  /** How `console.log` and `Deno.inspect` show it. */
+  [kDenoInspect](
+    inspect: (value: unknown, options?: Deno.InspectOptions) => string,
+    options?: Deno.InspectOptions,
+  ): string {
+    return inspect(printedTask(this), options);
+  }
+
+  /** How `node:util`'s `inspect` shows it. */
+  [kNodeInspect](): object {
+    return printedTask(this);
   }
 }

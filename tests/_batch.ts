@@ -75,7 +75,7 @@ export async function submitAndRun(system: System): Promise<void> {
       if (Date.now() > deadline) throw new Error(`tasks did not finish: ${await logs(dir.path)}`);
       const t = await wq.wait(1);
       if (t === null) continue;
-      assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS, t.failure);
+      assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS, t.failure ?? undefined);
       assert.match(t.output ?? "", /^task \d on /);
       done++;
     }

@@ -95,7 +95,7 @@ Deno.test("our manager with a password runs a task on CCTools' work_queue_worker
     args: ["-P", pw.right, "--single-shot", "-t", "60", "-s", `${dir.path}/good`],
   });
   const done = await waitTask(wq, () => `${context()}\n--- good worker:\n${good.log()}`);
-  assert.equal(done.result, WORK_QUEUE_RESULT_SUCCESS, done.failure);
+  assert.equal(done.result, WORK_QUEUE_RESULT_SUCCESS, done.failure ?? undefined);
   assert.equal(done.returnStatus, 0);
   assert.equal(done.output, "ran\n");
   assert.equal(await read(`${dir.path}/cctools.out`), "HELLO CCTOOLS\n");
@@ -202,7 +202,7 @@ Deno.test("our manager and our worker: the right password runs a task; a wrong o
   wq.submit(upperTask(dir.path, "ours"));
   await using good = startWorker(wq.port, { args: ["-P", pw.right, "--single-shot", "-t", "60"] });
   const done = await waitTask(wq, () => `${context()}\n--- good:\n${good.log()}`);
-  assert.equal(done.result, WORK_QUEUE_RESULT_SUCCESS, done.failure);
+  assert.equal(done.result, WORK_QUEUE_RESULT_SUCCESS, done.failure ?? undefined);
   assert.equal(done.output, "ran\n");
   assert.equal(await read(`${dir.path}/ours.out`), "HELLO OURS\n");
   assert.equal(wq.stats.workersJoined, 1, context());

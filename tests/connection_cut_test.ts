@@ -88,7 +88,7 @@ Deno.test("a connection cut while the manager sends a 20 MiB input: the worker i
   // A worker that reaches the manager directly runs it.
   await using direct = startWorker(wq.port, { args: workerArgs(ws, ["--single-shot"]) });
   assert.equal(await wq.wait(120), t);
-  assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS, t.failure);
+  assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS, t.failure ?? undefined);
   assert.equal(t.returnStatus, 0);
   const sum = await Deno.readTextFile(`${dir.path}/out/sum.txt`);
   assert.equal(sum, `${await sha256(input)}  big.in\n`);
@@ -141,7 +141,7 @@ Deno.test("a connection cut while the manager fetches a 20 MiB output: no partia
     // The next worker comes through the proxy too; the cut happens once.
     await using again = startWorker(proxy.port, { args: workerArgs(ws, ["--single-shot"]) });
     assert.equal(await wq.wait(120), t);
-    assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS, t.failure);
+    assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS, t.failure ?? undefined);
     assert.equal(t.returnStatus, 0);
     assert.equal(proxy.accepted(), 2);
     assert.equal(await wq.wait(0), null);
@@ -177,7 +177,7 @@ Deno.test("a connection cut on demand while a task runs: the worker redials thro
   await until(() => exists(runs), "the task to start");
   proxy.cutAll();
   assert.equal(await wq.wait(120), t, worker.log());
-  assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS, t.failure);
+  assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS, t.failure ?? undefined);
   assert.equal(t.attempts, 1);
   assert.equal(await Deno.readTextFile(`${dir.path}/out.txt`), "done\n");
   assert.equal(await Deno.readTextFile(runs), "run\nrun\n");

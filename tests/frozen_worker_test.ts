@@ -80,7 +80,7 @@ Deno.test("a frozen worker is dropped by keepalive, and once woken it starts afr
     returned.push(t);
   }
   assert.deepEqual(returned.map((t) => t.id).sort(), [a.id, b.id].sort());
-  assert.equal(a.result, WORK_QUEUE_RESULT_SUCCESS, a.failure);
+  assert.equal(a.result, WORK_QUEUE_RESULT_SUCCESS, a.failure ?? undefined);
   assert.equal(a.output, "done-A\n");
   assert.equal(await read(`${d}/a-out.txt`), "fresh\n");
   assert.equal(b.output, "done-B\n");
@@ -102,7 +102,7 @@ Deno.test("a frozen worker is dropped by keepalive, and once woken it starts afr
   const probe = new Task("ls -A ..");
   wq.submit(probe);
   assert.equal(await wq.wait(60), probe);
-  assert.equal(probe.result, WORK_QUEUE_RESULT_SUCCESS, probe.failure);
+  assert.equal(probe.result, WORK_QUEUE_RESULT_SUCCESS, probe.failure ?? undefined);
   assert.deepEqual(
     probe.output.trim().split("\n").sort(),
     ["cache", `t.${probe.id}`, `t.${probe.id}.stdout`, "transfer"].sort(),

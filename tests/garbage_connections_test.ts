@@ -187,7 +187,7 @@ Deno.test("200 garbage connections at once do not stop real workers from being s
     while (done.size < tasks.length) {
       const t = await wq.wait(60);
       assert.ok(t, `only ${done.size} of ${tasks.length} tasks done; log:\n${lines.join("\n")}`);
-      assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS, t.failure);
+      assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS, t.failure ?? undefined);
       assert.equal(t.output, `served-${tasks.indexOf(t)}\n`);
       done.add(t);
     }

@@ -68,7 +68,7 @@ for (const slow of SLOW) {
     );
     assert.equal(wq.stats.workersRemoved, 0, "the worker was dropped during a slow transfer");
     assert.equal(await wq.wait(0), t);
-    assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS, t.failure);
+    assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS, t.failure ?? undefined);
     assert.equal(t.attempts, 0);
     assert.equal(await sha256(await Deno.readFile(`${dir.path}/copy.bin`)), await sha256(input));
     wq.shutdownWorkers(0);
@@ -112,7 +112,7 @@ for (const direction of ["toWorker", "toManager"] as const) {
 
     await using direct = startWorker(wq.port, { args: workerArgs(ws, ["--single-shot"]) });
     assert.equal(await wq.wait(120), t);
-    assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS, t.failure);
+    assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS, t.failure ?? undefined);
     assert.equal(t.attempts, 1);
     assert.equal(await sha256(await Deno.readFile(final)), await sha256(input));
     assert.deepEqual(await listDir(outDir), ["big.out"]);

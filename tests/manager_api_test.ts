@@ -53,7 +53,7 @@ Deno.test("our manager and our worker: files, iteration, stats and shutdown", as
   const seen = new Set<number>();
   const hosts = new Set<string>();
   for await (const t of wq) {
-    assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS, t.failure);
+    assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS, t.failure ?? undefined);
     const i = Number(t.tag!.slice(1));
     assert.equal(t.output, `${i * 2}\n`);
     assert.equal(await read(`${d}/out/${i}.txt`), `shared\n${i}\n`);

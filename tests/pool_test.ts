@@ -96,7 +96,7 @@ Deno.test("wq-pool grows towards a manager's tasks and shrinks when it is idle",
   await Deno.writeTextFile(gate, "");
   for (let i = 0; i < 5; i++) {
     const t = await wq.wait(30);
-    assert.equal(t?.result, WORK_QUEUE_RESULT_SUCCESS, t?.failure);
+    assert.equal(t?.result, WORK_QUEUE_RESULT_SUCCESS, t?.failure ?? undefined);
   }
   await until(() =>
     /pool: target 0 alive 0\n(.|\n)*pool: target 0 alive 0/.test(pool.log()) &&

@@ -116,7 +116,7 @@ class Ledger {
   check(got: Task | null, task?: Task): string {
     assert.ok(got, "timed out waiting for a task");
     if (task) assert.equal(got, task);
-    assert.equal(got.result, WORK_QUEUE_RESULT_SUCCESS, got.failure);
+    assert.equal(got.result, WORK_QUEUE_RESULT_SUCCESS, got.failure ?? undefined);
     assert.equal(got.returnStatus, 0, got.output);
     const who = got.output.trim().split("\n").at(-1)!;
     assert.match(who, /^w[12]$/, `task ${got.id} printed '${got.output}'`);

@@ -217,7 +217,7 @@ Deno.test("a full disk fails the task clearly and the worker keeps serving, touc
     );
     wq.submit(small);
     assert.equal(await wq.wait(60), small);
-    assert.equal(small.result, WORK_QUEUE_RESULT_SUCCESS, small.failure);
+    assert.equal(small.result, WORK_QUEUE_RESULT_SUCCESS, small.failure ?? undefined);
     assert.equal(small.output, "small\n");
     assert.equal(small.host, out.host, "the same worker serves the next task");
     // The failed task left nothing behind on the tmpfs.

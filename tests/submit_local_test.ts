@@ -32,7 +32,7 @@ Deno.test("wq-submit-workers -T local starts COUNT detached workers", async () =
     for (let i = 0; i < 4; i++) wq.submit(new Task(`echo ${i}`));
     for (let i = 0; i < 4; i++) {
       const t = await wq.wait(30);
-      assert.equal(t?.result, WORK_QUEUE_RESULT_SUCCESS, t?.failure);
+      assert.equal(t?.result, WORK_QUEUE_RESULT_SUCCESS, t?.failure ?? undefined);
     }
   } finally {
     for (const pid of pids) {

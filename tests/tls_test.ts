@@ -170,7 +170,7 @@ Deno.test("TLS with a password: the right password runs a task inside TLS, a wro
     args: ["--ssl-ca", tls.cert, "-P", `${dir.path}/pw`, "--single-shot", "-t", "60"],
   });
   const [done] = await waitTasks(wq, 1, () => `${m.text()}\n--- worker:\n${good.log()}`);
-  assert.equal(done.result, WORK_QUEUE_RESULT_SUCCESS, done.failure);
+  assert.equal(done.result, WORK_QUEUE_RESULT_SUCCESS, done.failure ?? undefined);
   assert.equal(done.output, "over tls\n");
   assert.equal(await read(`${dir.path}/out.txt`), "secret-output\n");
   assert.equal(wq.stats.workersJoined, 1);

@@ -114,7 +114,7 @@ Deno.test("output entries that leave the output are refused; the task fails and 
       outputs.length,
     );
     assert.equal(await wq.wait(30), good);
-    assert.equal(good.result, WORK_QUEUE_RESULT_SUCCESS, good.failure);
+    assert.equal(good.result, WORK_QUEUE_RESULT_SUCCESS, good.failure ?? undefined);
     assert.equal(await Deno.readTextFile(`${d}/out/good/tree/sub/b.txt`), "B\n");
   } finally {
     evil.close();

@@ -23,7 +23,7 @@ Deno.test("a task that runs `kill 0` does not stop our worker", async () => {
   const killer = wq.submit(new Task("trap 'kill 0' EXIT; echo cleaning up"));
   const first = await wq.wait(30);
   assert.equal(first?.id, killer);
-  assert.equal(first?.result, WORK_QUEUE_RESULT_SUCCESS, first?.failure);
+  assert.equal(first?.result, WORK_QUEUE_RESULT_SUCCESS, first?.failure ?? undefined);
   assert.match(first?.output ?? "", /cleaning up/);
 
   wq.submit(new Task("echo still here"));
@@ -41,7 +41,7 @@ Deno.test("what a task leaves running is killed when the manager forgets the tas
   await using _worker = startWorker(wq.port, { args: ["--single-shot", "-s", dir.path] });
   wq.submit(new Task("sleep 300 </dev/null >/dev/null 2>&1 & echo $!"));
   const t = await wq.wait(30);
-  assert.equal(t?.result, WORK_QUEUE_RESULT_SUCCESS, t?.failure);
+  assert.equal(t?.result, WORK_QUEUE_RESULT_SUCCESS, t?.failure ?? undefined);
   const pid = Number(t!.output.trim());
   assert.ok(pid > 0, `no pid in ${JSON.stringify(t!.output)}`);
   await until(() => !alive(pid), `the left-over sleep ${pid} to be killed`);

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { CompletedTask } from "../completed_task.ts";
 import type { Task } from "../task.ts";
 import { type EventsOptions, EventStream } from "./event_stream.ts";
 import type { QueueEvent } from "./queue_event.ts";
@@ -54,7 +55,7 @@ export class Delivery {
    * @param task The task.
    * @returns The task, completed (or cancelled).
    */
-  run(task: Task): Promise<Task> {
+  run<D>(task: Task<D>): Promise<CompletedTask<D>> {
     if (this.#hooks.closed()) {
       return Promise.reject(new Error(`Cannot run task: the queue is closed`));
     }
@@ -65,9 +66,10 @@ export class Delivery {
     }
     const s = task.state;
     if (s === undefined || s === "returned" || s === "cancelled") onSubmit(this.#r, task);
-    return new Promise<Task>((resolve, reject) => {
-      if (onClaim(this.#r, task)) resolve(task);
-      else this.#runs.set(task, { resolve, reject });
+    return new Promise<CompletedTask<D>>((resolve, reject) => {
+      const done = (t: Task) => resolve(t as CompletedTask<D>);
+      if (onClaim(this.#r, task)) done(task);
+      else this.#runs.set(task, { resolve: done, reject });
     });
   }
 

@@ -111,7 +111,7 @@ Deno.test("onResult() sets every result field at once, frees the worker and deli
   assert.equal(t.output, "out");
   assert.equal(t.executionTime, 2500);
   assert.equal(t.finishTime, clock.now());
-  assert.equal(t.failure, undefined);
+  assert.equal(t.failure, null);
   assert.equal(t.dispatchTime, clock.now() - 400);
   assert.deepEqual(comm.sent, ["1 cleanup 1"]);
   assert.deepEqual(comm.delivered, [t]);

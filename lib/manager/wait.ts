@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { CompletedTask } from "../completed_task.ts";
 import type { Task } from "../task.ts";
 import type { Waiters } from "./waiters.ts";
 
@@ -27,7 +28,7 @@ export interface WaitOptions {
  * - `aborted`: `signal` was aborted; `reason` is its reason.
  */
 export type WaitResult =
-  | { status: "task"; task: Task }
+  | { status: "task"; task: CompletedTask }
   | { status: "timeout" }
   | { status: "empty" }
   | { status: "closed" }
@@ -77,7 +78,7 @@ export async function waitForTask(source: WaitSource, options: WaitOptions): Pro
   const signal = options.signal;
   for (;;) {
     const task = source.take();
-    if (task) return { status: "task", task };
+    if (task) return { status: "task", task: task as CompletedTask };
     if (source.closed()) return { status: "closed" };
     if (source.empty()) return { status: "empty" };
     if (signal?.aborted) return { status: "aborted", reason: signal.reason };

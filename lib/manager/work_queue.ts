@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { CompletedTask } from "../completed_task.ts";
 import { Task } from "../task.ts";
 import { readPasswordFile } from "../wire/secure_client.ts";
 import { passwordBytes } from "./access.ts";
@@ -43,7 +44,7 @@ import type { WaitOptions, WaitResult } from "./wait.ts";
  * assert.notEqual(wq.port, 0); // the port the system chose
  * ```
  */
-export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
+export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> {
   #name: string | undefined;
   readonly #advertiser: Advertiser;
   readonly #r: Reactor;
@@ -193,7 +194,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
    * @returns The task, completed.
    * @throws {Error} If the queue is closed, or closes before the task completes.
    */
-  run(task: Task): Promise<Task> {
+  run<D>(task: Task<D>): Promise<CompletedTask<D>> {
     if (!(task instanceof Task)) {
       return Promise.reject(new TypeError(`Cannot run: expected a Task, got ${typeof task}`));
     }
@@ -210,9 +211,9 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
    * @param timeout Seconds; or `{ timeoutMs, signal }` for a {@linkcode WaitResult}.
    * @returns The task or `null`; a `WaitResult` for the object form.
    */
-  wait(timeoutSeconds?: number): Promise<Task | null>;
+  wait(timeoutSeconds?: number): Promise<CompletedTask | null>;
   wait(options: WaitOptions): Promise<WaitResult>;
-  async wait(timeout: number | WaitOptions = -1): Promise<Task | null | WaitResult> {
+  async wait(timeout: number | WaitOptions = -1): Promise<CompletedTask | null | WaitResult> {
     if (typeof timeout === "object" && timeout !== null) return this.#delivery.wait(timeout);
     if (typeof timeout !== "number" || Number.isNaN(timeout)) {
       throw new TypeError(`Cannot wait: timeout must be a number of seconds, got ${timeout}`);
@@ -396,7 +397,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<Task> {
   }
 
   /** Yields completed tasks until the queue is empty. */
-  async *[Symbol.asyncIterator](): AsyncIterator<Task> {
+  async *[Symbol.asyncIterator](): AsyncIterator<CompletedTask> {
     while (!this.empty()) {
       const t = await this.wait(-1);
       if (t) yield t;

@@ -36,7 +36,10 @@ export interface TaskRecord {
   ok: boolean;
   /** How it ended: `success`, `input_missing`, `output_missing`, `max_retries`, ... */
   result: string;
-  /** The exit code of its shell (or the number of the signal that killed the shell); null if it did not run. */
+  /**
+   * The exit code of its shell; null if it did not run, or did not exit on
+   * its own (a signal the worker named, a timeout).
+   */
   exitCode: number | null;
   /** Its standard output and error, merged. */
   output: string;
@@ -105,9 +108,9 @@ export function taskRecord(task: Task, line: number): TaskRecord {
     line,
     tag: task.tag ?? null,
     command: task.command,
-    ok: result === WORK_QUEUE_RESULT_SUCCESS && task.returnStatus === 0,
+    ok: task.ok ?? false,
     result: RESULT_NAMES.get(result) ?? `result_${result}`,
-    exitCode: task.returnStatus ?? null,
+    exitCode: task.exitCode ?? null,
     output: task.output,
     failure: task.failure ?? null,
     host: task.host ?? null,
@@ -115,7 +118,7 @@ export function taskRecord(task: Task, line: number): TaskRecord {
     submitted: time(task.submitTime),
     started: time(task.dispatchTime),
     finished: time(task.finishTime),
-    ms: task.executionTime === undefined ? null : Math.round(task.executionTime / 1000),
+    ms: task.runMs == null ? null : Math.round(task.runMs),
     attempts: task.attempts,
   };
 }

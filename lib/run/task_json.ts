@@ -1,12 +1,12 @@
 /**
- * One JSON task of a task file: its fields checked one by one and mapped
- * onto a {@linkcode Task}.
+ * One JSON task of a task file: its fields checked one by one and turned
+ * into the options of `new Task({...})`, which maps them onto the task.
  *
  * @module
  */
 
 import { isAbsolute, join, normalize } from "node:path";
-import { Task } from "../../mod.ts";
+import { Task, type TaskInput, type TaskOutput } from "../../mod.ts";
 
 /** What a JSON task is read against. */
 export interface TaskJsonOptions {
@@ -118,7 +118,7 @@ function item(
   return { obj, kind, path, remote: text(obj, "remote", where) };
 }
 
-function addInput(task: Task, value: unknown, where: string, dir: string): void {
+function input(value: unknown, where: string, dir: string): TaskInput {
   const { obj, kind, path, remote } = item(value, {
     where,
     fields: INPUT_FIELDS,
@@ -131,14 +131,16 @@ function addInput(task: Task, value: unknown, where: string, dir: string): void 
       throw problem(`${where}'buffer' must be a string, got ${shown(obj.buffer)}`);
     }
     if (remote === undefined) throw problem(`${where}a 'buffer' needs a 'remote' name`);
-    task.specifyInputBuffer(obj.buffer, remote, { cache });
-  } else if (kind === "directory") {
-    const recursive = flag(obj, "recursive", where) ?? true;
-    task.specifyDirectory(local(dir, path!), remote, { type: "input", recursive, cache });
-  } else task.specifyInputFile(local(dir, path!), remote, { cache });
+    return { buffer: obj.buffer, remote, cache };
+  }
+  if (kind === "directory") {
+    const recursive = flag(obj, "recursive", where);
+    return { directory: local(dir, path!), remote, cache, recursive };
+  }
+  return { local: local(dir, path!), remote, cache };
 }
 
-function addOutput(task: Task, value: unknown, where: string, dir: string): void {
+function output(value: unknown, where: string, dir: string): TaskOutput {
   const { obj, kind, path, remote } = item(value, {
     where,
     fields: OUTPUT_FIELDS,
@@ -146,9 +148,8 @@ function addOutput(task: Task, value: unknown, where: string, dir: string): void
     example: `{"local": "out.txt"}`,
   });
   const cache = flag(obj, "cache", where);
-  if (kind === "directory") {
-    task.specifyDirectory(local(dir, path!), remote, { type: "output", cache });
-  } else task.specifyOutputFile(local(dir, path!), remote, { cache });
+  if (kind === "directory") return { directory: local(dir, path!), remote, cache };
+  return { local: local(dir, path!), remote, cache };
 }
 
 function list(obj: Json, key: string): unknown[] {
@@ -159,11 +160,12 @@ function list(obj: Json, key: string): unknown[] {
 }
 
 /**
- * Makes the task a JSON task describes. Relative local paths resolve against
- * `options.dir`; an input or output given as a string is `{"local": it}`; a
- * remote name defaults to the base name of the local path, as in
- * {@linkcode Task.specifyInputFile}; and an input directory is sent whole
- * unless `"recursive": false` (then only an empty directory is made).
+ * Makes the task a JSON task describes, with `new Task({...})`: the JSON
+ * object is its options, checked field by field first. Relative local paths
+ * resolve against `options.dir`; an input or output given as a string is
+ * `{"local": it}`; a remote name defaults to the base name of the local
+ * path; and an input directory is sent whole unless `"recursive": false`
+ * (then only an empty directory is made), as in `new Task({...})`.
  *
  * @param value The parsed JSON object.
  * @param options The directory of the task file and the default `maxRetries`.
@@ -193,45 +195,44 @@ function list(obj: Json, key: string): unknown[] {
 export function taskFromJson(value: Json, options: TaskJsonOptions): Task {
   checkKeys(value, TASK_FIELDS, "");
   if (value.command === undefined) throw problem("'command' is missing");
-  const task = new Task(text(value, "command", "")!);
-  list(value, "inputs").forEach((item, i) => addInput(task, item, `input ${i + 1}: `, options.dir));
-  list(value, "outputs").forEach((item, i) =>
-    addOutput(task, item, `output ${i + 1}: `, options.dir)
-  );
+  const command = text(value, "command", "")!;
+  const inputs = list(value, "inputs").map((v, i) => input(v, `input ${i + 1}: `, options.dir));
+  const outputs = list(value, "outputs").map((v, i) => output(v, `output ${i + 1}: `, options.dir));
+  let env: Record<string, string> | undefined;
   if (value.env !== undefined) {
     if (!isObject(value.env)) {
       throw problem(`'env' must be an object such as {"NAME": "value"}, got ${shown(value.env)}`);
     }
+    env = {};
     for (const [name, v] of Object.entries(value.env)) {
       if (typeof v !== "string" && !(typeof v === "number" && Number.isFinite(v))) {
         throw problem(`'env' value of '${name}' must be a string or a number, got ${shown(v)}`);
       }
-      task.specifyEnvironmentVariable(name, String(v));
+      env[name] = String(v);
     }
   }
-  const cores = whole(value, "cores", 1);
-  if (cores !== undefined) task.specifyCores(cores);
-  const memory = whole(value, "memory", 1);
-  if (memory !== undefined) task.specifyMemory(memory);
-  const disk = whole(value, "disk", 1);
-  if (disk !== undefined) task.specifyDisk(disk);
-  const gpus = whole(value, "gpus", 0);
-  if (gpus !== undefined) task.specifyGpus(gpus);
-  if (value.tag !== undefined) {
-    if (typeof value.tag !== "string") {
-      throw problem(`'tag' must be a string, got ${shown(value.tag)}`);
-    }
-    task.specifyTag(value.tag);
+  if (value.tag !== undefined && typeof value.tag !== "string") {
+    throw problem(`'tag' must be a string, got ${shown(value.tag)}`);
   }
-  if (value.priority !== undefined) {
-    if (typeof value.priority !== "number" || !Number.isFinite(value.priority)) {
-      throw new RangeError(
-        `Cannot read task: 'priority' must be a number, got ${shown(value.priority)}`,
-      );
-    }
-    task.priority = value.priority;
+  if (
+    value.priority !== undefined &&
+    (typeof value.priority !== "number" || !Number.isFinite(value.priority))
+  ) {
+    throw new RangeError(
+      `Cannot read task: 'priority' must be a number, got ${shown(value.priority)}`,
+    );
   }
-  const retries = whole(value, "maxRetries", 0) ?? options.maxRetries;
-  if (retries !== undefined) task.specifyMaxRetries(retries);
-  return task;
+  return new Task({
+    command,
+    inputs,
+    outputs,
+    env,
+    cores: whole(value, "cores", 1),
+    memory: whole(value, "memory", 1),
+    disk: whole(value, "disk", 1),
+    gpus: whole(value, "gpus", 0),
+    tag: value.tag as string | undefined,
+    priority: value.priority as number | undefined,
+    maxRetries: whole(value, "maxRetries", 0) ?? options.maxRetries,
+  });
 }

@@ -1,0 +1,267 @@
+/**
+ * A task's files: the specs a `Task` keeps for its inputs and outputs, the
+ * plain objects its constructor takes for them, and the checks every file
+ * passes, whichever way it was declared.
+ *
+ * @module
+ */
+
+import { remoteNameProblem } from "./wire/protocol.ts";
+
+/** Options shared by the file methods of `Task`. */
+export interface FileOptions {
+  /**
+   * Keep the file in the worker's cache so that later tasks reuse it without
+   * sending it again. Default `true` for inputs, `false` for outputs.
+   */
+  cache?: boolean;
+}
+
+/** Options of `Task.specifyDirectory`. */
+export interface DirectoryOptions extends FileOptions {
+  /** Whether the directory is an input (sent) or an output (fetched back). */
+  type: "input" | "output";
+  /**
+   * For inputs: send the whole tree (`true`), or only create an empty
+   * directory in the sandbox (`false`, the default, as in CCTools). Outputs
+   * always come back whole.
+   */
+  recursive?: boolean;
+}
+
+/** One input of a task. */
+export type InputSpec =
+  | { kind: "file"; local: string; remote: string; cache: boolean }
+  | { kind: "buffer"; data: Uint8Array; remote: string; cache: boolean }
+  | { kind: "emptydir"; remote: string };
+
+/** One output of a task (a file, or a directory fetched recursively). */
+export interface OutputSpec {
+  /** Where it lands on the manager's machine. */
+  local: string;
+  /** Its name in the task's sandbox. */
+  remote: string;
+  /** Keep it in the worker's cache after retrieval. */
+  cache: boolean;
+}
+
+/**
+ * One input, as the `inputs` option of `new Task({...})` takes it: exactly
+ * one of `local` (a file or a directory tree), `buffer` (literal data) or
+ * `directory`.
+ */
+export type TaskInput =
+  | {
+    /** A file (or a whole directory tree) on the manager's machine. */
+    local: string;
+    /** Its name in the sandbox; default its base name. */
+    remote?: string;
+    /** Keep it in the worker's cache (default `true`). */
+    cache?: boolean;
+    buffer?: never;
+    directory?: never;
+    recursive?: never;
+  }
+  | {
+    /** The file's contents: text (written as UTF-8) or bytes, copied at once. */
+    buffer: string | Uint8Array;
+    /** Its name in the sandbox. */
+    remote: string;
+    /** Keep it in the worker's cache (default `true`: identical buffers go once per worker). */
+    cache?: boolean;
+    local?: never;
+    directory?: never;
+    recursive?: never;
+  }
+  | {
+    /** A directory on the manager's machine. */
+    directory: string;
+    /** Its name in the sandbox; default its base name. */
+    remote?: string;
+    /** Keep it in the worker's cache (default `true`). */
+    cache?: boolean;
+    /** Send the whole tree (`true`, the default), or only make an empty directory (`false`). */
+    recursive?: boolean;
+    local?: never;
+    buffer?: never;
+  };
+
+/**
+ * One output, as the `outputs` option of `new Task({...})` takes it:
+ * exactly one of `local` (a file) or `directory` (brought back whole).
+ */
+export type TaskOutput =
+  | {
+    /** Where the file lands on the manager's machine. */
+    local: string;
+    /** Its name in the sandbox; default the base name of `local`. */
+    remote?: string;
+    /** Keep it in the worker's cache too (default `false`). */
+    cache?: boolean;
+    directory?: never;
+  }
+  | {
+    /** Where the directory lands on the manager's machine. */
+    directory: string;
+    /** Its name in the sandbox; default the base name of `directory`. */
+    remote?: string;
+    /** Keep it in the worker's cache too (default `false`). */
+    cache?: boolean;
+    local?: never;
+  };
+
+const encoder = new TextEncoder();
+
+function checkRemote(what: string, remote: string): void {
+  if (typeof remote !== "string") {
+    throw new TypeError(`Cannot add ${what}: remote name must be a string, got ${typeof remote}`);
+  }
+  const problem = remoteNameProblem(remote);
+  if (problem) {
+    throw new TypeError(`Cannot add ${what}: remote name '${remote}' is unsafe because ${problem}`);
+  }
+}
+
+function checkLocal(what: string, local: string): void {
+  if (typeof local !== "string" || local.length === 0) {
+    throw new TypeError(
+      `Cannot add ${what}: local name must be a non-empty string, got '${String(local)}'`,
+    );
+  }
+  if (local.includes("\0")) {
+    throw new TypeError(`Cannot add ${what}: local name '${local}' contains a NUL byte`);
+  }
+}
+
+function basename(path: string): string {
+  const parts = path.split("/").filter((p) => p !== "" && p !== ".");
+  return parts.at(-1) ?? path;
+}
+
+/** Where a file goes in the sandbox, and whether the worker caches it. */
+export interface FilePlacement {
+  /** Its name in the sandbox; default the base name of the local path. */
+  remote?: string;
+  /** Whether the worker keeps it in its cache (default `true` for inputs, `false` for outputs). */
+  cache?: boolean;
+}
+
+/**
+ * An input file (or directory tree), its local name checked.
+ *
+ * @param local The path on the manager's machine.
+ * @param place Its remote name and caching.
+ * @returns The spec; its remote name is checked by {@linkcode addInput}.
+ * @throws {TypeError} If the local name is empty or has a NUL byte.
+ */
+export function inputFile(local: string, place: FilePlacement = {}): InputSpec {
+  checkLocal("input file", local);
+  return {
+    kind: "file",
+    local,
+    remote: place.remote ?? basename(local),
+    cache: place.cache ?? true,
+  };
+}
+
+/**
+ * An input buffer: the data, copied.
+ *
+ * @param data Text (UTF-8) or bytes.
+ * @param place Its remote name (required) and caching.
+ * @returns The spec; its remote name is checked by {@linkcode addInput}.
+ * @throws {TypeError} If the data is neither a string nor a `Uint8Array`.
+ */
+export function inputBuffer(
+  data: string | Uint8Array,
+  place: FilePlacement & { remote: string },
+): InputSpec {
+  if (typeof data !== "string" && !(data instanceof Uint8Array)) {
+    throw new TypeError(
+      `Cannot add input buffer: data must be a string or Uint8Array, got ${typeof data}`,
+    );
+  }
+  const bytes = typeof data === "string" ? encoder.encode(data) : data.slice();
+  return { kind: "buffer", data: bytes, remote: place.remote, cache: place.cache ?? true };
+}
+
+/**
+ * An empty input directory.
+ *
+ * @param local The path on the manager's machine (it names the directory).
+ * @param place Its remote name.
+ * @returns The spec; its remote name is checked by {@linkcode addInput}.
+ * @throws {TypeError} If the local name is empty or has a NUL byte.
+ */
+export function emptyDirectory(local: string, place: FilePlacement = {}): InputSpec {
+  checkLocal("directory", local);
+  return { kind: "emptydir", remote: place.remote ?? basename(local) };
+}
+
+/**
+ * An output file (or directory), its local name checked.
+ *
+ * @param local Where it lands on the manager's machine.
+ * @param place Its remote name and caching.
+ * @returns The spec; its remote name is checked by {@linkcode addOutput}.
+ * @throws {TypeError} If the local name is empty or has a NUL byte.
+ */
+export function outputFile(local: string, place: FilePlacement = {}): OutputSpec {
+  checkLocal("output file", local);
+  return { local, remote: place.remote ?? basename(local), cache: place.cache ?? false };
+}
+
+/**
+ * Adds an input to a task's list, checking that its remote name is safe and
+ * not taken.
+ *
+ * @param list The task's inputs so far (`undefined`: none yet).
+ * @param spec The new input.
+ * @returns The list, with the input at its end.
+ * @throws {TypeError} If the remote name is unsafe or already an input.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const list = addInput(undefined, inputFile("/data/in.txt"));
+ * assert.deepEqual(list, [{ kind: "file", local: "/data/in.txt", remote: "in.txt", cache: true }]);
+ * assert.throws(() => addInput(list, inputBuffer("x", { remote: "in.txt" })), {
+ *   message: "Cannot add input buffer: remote name 'in.txt' is already an input of this task",
+ * });
+ * ```
+ */
+export function addInput(list: InputSpec[] | undefined, spec: InputSpec): InputSpec[] {
+  const what = spec.kind === "buffer"
+    ? "input buffer"
+    : spec.kind === "emptydir"
+    ? "directory"
+    : "input file";
+  checkRemote(what, spec.remote);
+  if (list?.some((i) => i.remote === spec.remote)) {
+    throw new TypeError(
+      `Cannot add ${what}: remote name '${spec.remote}' is already an input of this task`,
+    );
+  }
+  (list ??= []).push(spec);
+  return list;
+}
+
+/**
+ * Adds an output to a task's list, checking that its remote name is safe
+ * and not taken.
+ *
+ * @param list The task's outputs so far (`undefined`: none yet).
+ * @param spec The new output.
+ * @returns The list, with the output at its end.
+ * @throws {TypeError} If the remote name is unsafe or already an output.
+ */
+export function addOutput(list: OutputSpec[] | undefined, spec: OutputSpec): OutputSpec[] {
+  checkRemote("output file", spec.remote);
+  if (list?.some((o) => o.remote === spec.remote)) {
+    throw new TypeError(
+      `Cannot add output file: remote name '${spec.remote}' is already an output of this task`,
+    );
+  }
+  (list ??= []).push(spec);
+  return list;
+}
