@@ -51,8 +51,11 @@ Deno.test("run() resolves a cancelled task, and rejects when the queue closes fi
   const cancelled = new Task("echo never");
   const running = wq.run(cancelled);
   assert.equal(wq.cancelById(cancelled.id), cancelled);
-  assert.equal(await running, cancelled);
+  const c = await running;
+  assert.equal(c, cancelled);
   assert.equal(cancelled.state, "cancelled");
+  assert.deepEqual([c.outcome, c.ok, c.exitCode, c.signal], ["cancelled", false, null, null]);
+  assert.equal(typeof c.finishedAt, "number");
   const orphan = new Task("echo never either");
   const pending = wq.run(orphan);
   await assert.rejects(wq.run(orphan), /run\(\) waits for it already/);

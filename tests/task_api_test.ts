@@ -73,11 +73,8 @@ Deno.test("CompletedTask: ok, exitCode, signal, data and times, with our worker"
   const killed = done.get("killed")!;
   assert.equal(killed.ok, false);
   assert.equal(killed.returnStatus, 9);
-  if (killed.signal === null) {
-    assert.deepEqual([killed.outcome, killed.exitCode], ["success", 9]);
-  } else {
-    assert.deepEqual([killed.outcome, killed.exitCode, killed.signal], ["signal", null, "SIGKILL"]);
-  }
+  // Our worker names it (info task-signal); CCTools' cannot (tests/task_signal_test.ts).
+  assert.deepEqual([killed.outcome, killed.exitCode, killed.signal], ["signal", null, "SIGKILL"]);
 
   const missing = done.get("missing")!;
   assert.deepEqual(
@@ -96,5 +93,26 @@ Deno.test("CompletedTask: ok, exitCode, signal, data and times, with our worker"
     "success",
   ]);
   assert.match(Deno.inspect(exit3, { colors: false }), /^Task \{[^]*exitCode: 3/);
+  wq.shutdownWorkers(0);
+});
+
+// The issue's own words: a script awaits one task and reads its fields with
+// no undefined checks (this file type-checks only if that holds).
+Deno.test("await wq.run(new Task({ command, data })) gives ok, exitCode, signal and data, all defined", async () => {
+  await using wq = new WorkQueue({ port: 0, hostname: "127.0.0.1", logger: () => {} });
+  await using _w = startWorker(wq.port, { args: ["--single-shot", "--cores", "2"] });
+  const done = await wq.run(new Task({ command: "exit 3", data: { n: 1 } }));
+  assert.equal(done.ok, false);
+  assert.equal(done.exitCode, 3);
+  assert.equal(done.signal, null);
+  assert.equal(done.data.n, 1);
+  const runSeconds: number = (done.runMs ?? 0) / 1000; // runMs is null only if it never ran
+  assert.ok(runSeconds >= 0);
+  // The command runs as `/bin/sh -c COMMAND`: here that shell kills itself.
+  const killed = await wq.run(new Task({ command: "kill -KILL $$", data: "k" }));
+  assert.equal(killed.signal, "SIGKILL");
+  assert.equal(killed.exitCode, null);
+  assert.equal(killed.outcome, "signal");
+  assert.equal(killed.data, "k");
   wq.shutdownWorkers(0);
 });

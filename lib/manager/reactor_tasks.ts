@@ -233,6 +233,9 @@ export function onCancel(r: Reactor, id: number): Task | null {
   const from = task.state;
   const d = c.dispatches.get(id);
   c.transition(task, "cancelled", { reason: "cancelled by the application" });
+  // Finished, as far as the application goes: outcome "cancelled", finishedAt now.
+  task[kInternal].record.cancelled = true;
+  task[kInternal].record.finishTime = r.clock.now();
   r.fit.unfit.delete(task);
   if (d) {
     r.comm.send(d.worker.id, { kind: "cleanup", task, dispatch: d });
