@@ -12,13 +12,8 @@
 
 import assert from "node:assert/strict";
 import { Core } from "../lib/manager/core.ts";
-import {
-  bookCachedInputs,
-  type Dispatch,
-  queueCleanup,
-  queueTask,
-  stageInputs,
-} from "../lib/manager/transfer.ts";
+import { type Dispatch, stageInputs } from "../lib/manager/staging.ts";
+import { bookCachedInputs, queueCleanup, queueTask } from "../lib/manager/transfer.ts";
 import {
   type ConnHost,
   type OutputOutcome,

@@ -14,7 +14,7 @@ import type { QueueEvent } from "./queue_event.ts";
 import { Reactor, type ReactorOptions } from "./reactor.ts";
 import { onInputsStaged, onResultArriving, onSchedulePass, onSubmit } from "./reactor_tasks.ts";
 import { onWorkerConnected, onWorkerUpdate } from "./reactor_workers.ts";
-import type { Dispatch } from "./transfer.ts";
+import type { Dispatch } from "./staging.ts";
 import type { WorkerResult } from "./worker_conn.ts";
 import { WorkerInfo } from "./worker_info.ts";
 

@@ -14,14 +14,8 @@ import type { Task } from "../task.ts";
 import type { FrameWriter } from "../wire/frame_writer.ts";
 import type { Logger } from "./options.ts";
 import type { QueueEvent } from "./queue_event.ts";
-import {
-  type Dispatch,
-  queueCleanup,
-  queueTask,
-  stageInputs,
-  stageInputsSync,
-  type StageResult,
-} from "./transfer.ts";
+import { type Dispatch, stageInputs, stageInputsSync, type StageResult } from "./staging.ts";
+import { queueCleanup, queueTask } from "./transfer.ts";
 
 /** A message to a worker, before it is encoded. */
 export type ToWorker =

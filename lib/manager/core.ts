@@ -12,7 +12,7 @@ import { ReadyQueue } from "./ready_queue.ts";
 import { TaskList } from "./task_list.ts";
 import { release, reserve, type Resources } from "../resources.ts";
 import { isLegalTransition, ON_WORKER } from "./task_state.ts";
-import type { Dispatch } from "./transfer.ts";
+import type { Dispatch } from "./staging.ts";
 import type { WorkerInfo } from "./worker_info.ts";
 
 /** Cumulative counters. */

@@ -25,7 +25,7 @@ import { FitTracker } from "./fit.ts";
 import { HostBlocks } from "./host_blocks.ts";
 import type { QueueEventWorker } from "./queue_event.ts";
 import type { SweepLimits } from "./sweep.ts";
-import { localityKey } from "./transfer.ts";
+import { localityKey } from "./staging.ts";
 import type { WorkerInfo } from "./worker_info.ts";
 
 export type { Comm };

@@ -22,7 +22,8 @@ import { outputCacheName } from "./cache_names.ts";
 import type { QueueEvent } from "./queue_event.ts";
 import { eventWorker, type Reactor } from "./reactor.ts";
 import { schedule } from "./scheduler.ts";
-import { bookCachedInputs, type Dispatch, localityKey, type StageResult } from "./transfer.ts";
+import { bookCachedInputs } from "./transfer.ts";
+import { type Dispatch, localityKey, type StageResult } from "./staging.ts";
 import type { OutputOutcome, WorkerResult } from "./worker_conn.ts";
 import type { WorkerInfo } from "./worker_info.ts";
 

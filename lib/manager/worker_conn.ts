@@ -17,7 +17,7 @@ import { parseResultsReplyLine } from "../wire/results.ts";
 import { parseWorkerMessage, TASK_SIGNAL_FIELD } from "../wire/worker_messages.ts";
 import type { Task } from "../task.ts";
 import { parseOutputEntry } from "./output_entry.ts";
-import { OutputLanding } from "./transfer.ts";
+import { OutputLanding } from "./output_landing.ts";
 import type { WorkerInfo } from "./worker_info.ts";
 
 /** One `result` entry of a `send_results` reply. */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Task } from "../task.ts";
-import { OutputLanding, stageInputs, stageInputsSync } from "./transfer.ts";
+import { OutputLanding } from "./output_landing.ts";
+import { stageInputs, stageInputsSync } from "./staging.ts";
 
 Deno.test("stageInputsSync() names a file by its size and mtime, so a changed file is sent again", async () => {
   const dir = await Deno.makeTempDir();
