@@ -12,9 +12,17 @@
  * kill <id>                     -1: every task
  * unlink <name>
  * check   release   exit
- * url <name> <len> …            (read past: <len> bytes of URL follow)
- * thirdput …  thirdget …  invalidate-file …  tlq …   auth …
+ * url <name> <len> <mode> <flags>   protocol 9: <len> bytes of URL follow
+ * thirdget 1 <name> <command>       protocol 9: a command that makes the input (%% is its path)
+ * puturl <urlenc url> <urlenc name> <size> <mode>      protocol 11
+ * putcmd <urlenc command> <urlenc name> <size> <mode>  protocol 11
+ * thirdput …  invalidate-file …  tlq …   auth …
  * ```
+ *
+ * `url`, `thirdget`, `puturl` and `putcmd` name an input the worker makes
+ * itself, lazily, when a task that lists it is about to run. Protocol 9
+ * has only the first two, protocol 11 only the last two: a worker of one
+ * dialect drops the connection on the other's.
  *
  * The names of `get` and `unlink` are URL-decoded by the worker, as those
  * of uploads; our manager's cache names never need encoding, so the
@@ -25,7 +33,15 @@
 
 import { ProtocolError } from "../errors.ts";
 import { encodeUploadEntry, parseUploadEntry, type UploadEntry } from "./files.ts";
-import { cacheNameProblem, clip, parseIntField, urlDecode, urlEncode } from "./protocol.ts";
+import {
+  cacheNameProblem,
+  clip,
+  formatMode,
+  parseIntField,
+  parseMode,
+  urlDecode,
+  urlEncode,
+} from "./protocol.ts";
 
 /** A command from the manager, parsed. */
 export type Command =
@@ -33,8 +49,21 @@ export type Command =
   | { kind: "task"; id: number }
   /** An upload into the cache: a file (its body follows) or a directory stream. */
   | Extract<UploadEntry, { kind: "put" | "dir" }>
-  /** A URL to download into the cache: `length` bytes of URL follow (name not decoded). */
-  | { kind: "url"; name: string; length: number }
+  /**
+   * Protocol 9: a URL to download into the cache. `length` bytes of URL
+   * follow; the name is not decoded (as CCTools' worker).
+   */
+  | { kind: "url"; name: string; length: number; mode: number; flags: number }
+  /**
+   * Protocol 9: an input made by a shared file system (`mode` 2 copy, 3
+   * symlink) or, with `mode` 1, by a shell command in which `%%` stands for
+   * the file to create. `path` is the rest of the line, not encoded.
+   */
+  | { kind: "thirdget"; mode: number; name: string; path: string }
+  /** Protocol 11: a URL the worker downloads into the cache (both fields decoded). */
+  | { kind: "puturl"; url: string; name: string; size: number; mode: number }
+  /** Protocol 11: a shell command that makes the cache entry, `%%` standing for its path. */
+  | { kind: "putcmd"; command: string; name: string; size: number; mode: number }
   /** Send a cache entry back (recursively unless the flag is `0`). */
   | { kind: "get"; name: string; recursive: boolean }
   /** Send every finished task's result (the count field is ignored, as CCTools does). */
@@ -52,7 +81,7 @@ export type Command =
   /** Shared-file-system output: answer `thirdput-complete 0`. */
   | { kind: "thirdput" }
   /** Commands a plain worker accepts and ignores. */
-  | { kind: "ignored"; keyword: "invalidate-file" | "tlq" | "thirdget" }
+  | { kind: "ignored"; keyword: "invalidate-file" | "tlq" }
   /** The manager wants a password. */
   | { kind: "auth" };
 
@@ -64,6 +93,10 @@ export type SentCommand = Extract<
       | "task"
       | "put"
       | "dir"
+      | "url"
+      | "thirdget"
+      | "puturl"
+      | "putcmd"
       | "get"
       | "send_results"
       | "kill"
@@ -75,8 +108,8 @@ export type SentCommand = Extract<
 >;
 
 /**
- * The line of a command (without the body of a `put`, the entries of a
- * `dir`, or the rest of a `task` block).
+ * The line of a command (without the body of a `put` or a `url`, the
+ * entries of a `dir`, or the rest of a `task` block).
  *
  * @param c The command.
  * @returns The line, with its LF.
@@ -86,7 +119,12 @@ export type SentCommand = Extract<
  * import assert from "node:assert/strict";
  * assert.equal(encodeCommand({ kind: "get", name: "file-3-00ba-out.txt", recursive: true }), "get file-3-00ba-out.txt 1\n");
  * assert.equal(encodeCommand({ kind: "send_results" }), "send_results -1\n");
+ * assert.equal(
+ *   encodeCommand({ kind: "putcmd", command: "echo hi > %%", name: "cmd-0-ab", size: 0, mode: 0o777 }),
+ *   "putcmd echo%20hi%20%3E%20%25%25 cmd-0-ab 0 777\n",
+ * );
  * ```
+ * @throws {TypeError} If a `thirdget` path holds a line break.
  */
 export function encodeCommand(c: SentCommand): string {
   switch (c.kind) {
@@ -95,6 +133,19 @@ export function encodeCommand(c: SentCommand): string {
     case "put":
     case "dir":
       return encodeUploadEntry(c);
+    case "url":
+      return `url ${c.name} ${c.length} ${formatMode(c.mode)} ${c.flags}\n`;
+    case "thirdget":
+      if (/[\r\n]/.test(c.path)) {
+        throw new TypeError(`Cannot send command '${clip(c.path)}': it holds a line break`);
+      }
+      return `thirdget ${c.mode} ${c.name} ${c.path}\n`;
+    case "puturl":
+      return `puturl ${urlEncode(c.url)} ${urlEncode(c.name)} ${c.size} ${c.mode.toString(8)}\n`;
+    case "putcmd":
+      return `putcmd ${urlEncode(c.command)} ${urlEncode(c.name)} ${c.size} ${
+        c.mode.toString(8)
+      }\n`;
     case "get":
       return `get ${urlEncode(c.name)} ${c.recursive ? 1 : 0}\n`;
     case "send_results":
@@ -134,7 +185,23 @@ export function parseCommand(line: string): Command {
     case "dir":
       return parseUploadEntry(line) as Extract<UploadEntry, { kind: "put" | "dir" }>;
     case "url":
-      return { kind: "url", name: w[1] ?? "", length: parseIntField(w[2], "url length", line) };
+      return {
+        kind: "url",
+        name: cacheName(w[1], line),
+        length: parseIntField(w[2], "url length", line),
+        mode: w[3] === undefined ? 0o777 : parseMode(w[3], line),
+        flags: w[4] === undefined ? 0 : parseIntField(w[4], "url flags", line),
+      };
+    case "thirdget":
+      return {
+        kind: "thirdget",
+        mode: parseIntField(w[1], "thirdget mode", line),
+        name: cacheName(w[2], line),
+        path: w.slice(3).join(" "),
+      };
+    case "puturl":
+    case "putcmd":
+      return parseMadeInput(w, line);
     case "get":
       return { kind: "get", name: cacheName(w[1], line), recursive: w[2] !== "0" };
     case "send_results":
@@ -153,7 +220,6 @@ export function parseCommand(line: string): Command {
       return THIRDPUT;
     case "invalidate-file":
     case "tlq":
-    case "thirdget":
       return { kind: "ignored", keyword: w[0] };
     case "auth":
       return AUTH;
@@ -177,4 +243,18 @@ function cacheName(field: string | undefined, line: string): string {
     throw new ProtocolError(`Cannot use cache name '${clip(name)}' in '${clip(line)}': ${problem}`);
   }
   return name;
+}
+
+/** `puturl`/`putcmd <urlenc source> <urlenc name> <size> <mode>`. */
+function parseMadeInput(w: string[], line: string): Command {
+  if (w.length < 5) {
+    throw new ProtocolError(`Cannot parse '${clip(line)}': expected 4 fields`);
+  }
+  const source = urlDecode(w[1]);
+  const name = cacheName(w[2], line);
+  const size = parseIntField(w[3], `${w[0]} size`, line);
+  const mode = parseMode(w[4], line);
+  return w[0] === "puturl"
+    ? { kind: "puturl", url: source, name, size, mode }
+    : { kind: "putcmd", command: source, name, size, mode };
 }

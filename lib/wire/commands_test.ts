@@ -54,9 +54,15 @@ Deno.test("parseCommand() reads the commands a plain worker only accepts", () =>
     ["send_results 5", { kind: "send_results" }],
     ["get a", { kind: "get", name: "a", recursive: true }],
     ["get a%20b 0", { kind: "get", name: "a b", recursive: false }],
-    ["url file-1-x 22 0644 0", { kind: "url", name: "file-1-x", length: 22 }],
+    ["url file-1-x 22 0644 0", {
+      kind: "url",
+      name: "file-1-x",
+      length: 22,
+      mode: 0o644,
+      flags: 0,
+    }],
     ["thirdput 1 a b", { kind: "thirdput" }],
-    ["thirdget 2 a /shared/a", { kind: "ignored", keyword: "thirdget" }],
+    ["thirdget 2 a /shared/a", { kind: "thirdget", mode: 2, name: "a", path: "/shared/a" }],
     ["invalidate-file a", { kind: "ignored", keyword: "invalidate-file" }],
     ["tlq http://x", { kind: "ignored", keyword: "tlq" }],
     ["auth password sha1", { kind: "auth" }],
@@ -85,5 +91,69 @@ Deno.test("parseCommand() refuses unknown commands, bad numbers and unsafe names
     ]
   ) {
     assert.throws(() => parseCommand(line), ProtocolError, JSON.stringify(line));
+  }
+});
+
+Deno.test("the protocol-9 url and thirdget lines of Debian's Python manager read back and encode alike", () => {
+  // Sent by Debian's work_queue (7.4) for work_queue_task_specify_url and specify_file_command.
+  const url = "url url-0-326232f78eada34f9c2643e150cf67e8 27 0777 1";
+  const third = "thirdget 1 cmd-2-8154a36f1a25204950de022a3db12cd4 echo made > %%";
+  const u = parseCommand(url);
+  assert.deepEqual(u, {
+    kind: "url",
+    name: "url-0-326232f78eada34f9c2643e150cf67e8",
+    length: 27,
+    mode: 0o777,
+    flags: 1,
+  });
+  const t = parseCommand(third);
+  assert.deepEqual(t, {
+    kind: "thirdget",
+    mode: 1,
+    name: "cmd-2-8154a36f1a25204950de022a3db12cd4",
+    path: "echo made > %%",
+  });
+  assert.equal(encodeCommand(u as SentCommand), url + "\n");
+  assert.equal(encodeCommand(t as SentCommand), third + "\n");
+  assert.throws(
+    () => encodeCommand({ kind: "thirdget", mode: 1, name: "c", path: "a\nb" }),
+    TypeError,
+  );
+});
+
+Deno.test("the protocol-11 puturl and putcmd lines of the 7.17 manager read back and encode alike (trace 02)", () => {
+  const lines = [
+    "puturl http://127.0.0.1:40325/data.txt url-0-3db6155f8aa8e22f395bfc65b3375f65 0 777",
+    "putcmd echo%20made-by-putcmd%20%3E%20%25%25 cmd-0-4dcd794da11cfd23da5432ae5179c5ae 0 777",
+    "putcmd echo%20cannot%20make%20%25%25;%20exit%203 cmd-7-752c5a422bde7f7140ae3d6669e08d53 0 777",
+  ];
+  const [u, c, f] = lines.map(parseCommand);
+  assert.deepEqual(u, {
+    kind: "puturl",
+    url: "http://127.0.0.1:40325/data.txt",
+    name: "url-0-3db6155f8aa8e22f395bfc65b3375f65",
+    size: 0,
+    mode: 0o777,
+  });
+  assert.deepEqual(c, {
+    kind: "putcmd",
+    command: "echo made-by-putcmd > %%",
+    name: "cmd-0-4dcd794da11cfd23da5432ae5179c5ae",
+    size: 0,
+    mode: 0o777,
+  });
+  assert.equal((f as { command: string }).command, "echo cannot make %%; exit 3");
+  for (const [i, cmd] of [u, c, f].entries()) {
+    assert.equal(encodeCommand(cmd as SentCommand), lines[i] + "\n");
+  }
+  for (
+    const bad of [
+      "puturl http://x",
+      "putcmd a%20%25%25 ../x 0 777",
+      "puturl a b c 777",
+      "puturl a b 0 9",
+    ]
+  ) {
+    assert.throws(() => parseCommand(bad), ProtocolError, bad);
   }
 });

@@ -1,5 +1,5 @@
 /**
- * Work Queue protocol 9 constants and the small codecs every message uses:
+ * Work Queue protocol constants (versions 9 and 11) and the small codecs every message uses:
  * URL encoding of names, name checks, integer, decimal and mode fields.
  * The messages themselves are in `commands.ts` (manager to worker),
  * `worker_messages.ts` (worker to manager), `task_block.ts`, `results.ts`,
@@ -10,8 +10,34 @@
 
 import { ProtocolError } from "../errors.ts";
 
-/** The protocol version spoken by CCTools 7.3 / Debian's coop-computing-tools. */
+/** The protocol version spoken by CCTools 7.4 and older / Debian's coop-computing-tools. */
 export const PROTOCOL_VERSION = 9;
+/** The protocol version spoken by CCTools 7.5 to 7.17. */
+export const PROTOCOL_VERSION_11 = 11;
+/**
+ * A dialect of the protocol: 9 (CCTools 7.4 and older) or 11 (CCTools 7.5
+ * and newer). A connection speaks one, chosen by the worker's handshake.
+ */
+export type Dialect = 9 | 11;
+/** The dialects our manager and worker speak, in the order a worker tries them. */
+export const DIALECTS: readonly Dialect[] = Object.freeze([11, 9] as const);
+
+/**
+ * Whether a protocol number is one we speak.
+ *
+ * @param n The number from a handshake or a catalog record.
+ * @returns Whether it is 9 or 11.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(isDialect(11), true);
+ * assert.equal(isDialect(10), false);
+ * ```
+ */
+export function isDialect(n: unknown): n is Dialect {
+  return n === 9 || n === 11;
+}
 /**
  * The CCTools version we announce: in the worker's handshake and in the
  * manager's status replies and catalog records (what that CCTools build
@@ -23,7 +49,7 @@ export const MAX_LINE = 4096;
 
 /** File flags on `infile`/`outfile` lines. */
 export const FLAG_CACHE = 1;
-/** Flag: stream updates of this output while the task runs (not acted on here). */
+/** Flag: stream updates of this output while the task runs. */
 export const FLAG_WATCH = 16;
 
 const HEX = "0123456789ABCDEF";

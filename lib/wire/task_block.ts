@@ -82,6 +82,11 @@ export interface TaskBlock {
   inputs: TaskBlockInput[];
   /** Outputs. */
   outputs: TaskBlockFile[];
+  /**
+   * Protocol 11: the coprocess feature the task runs in
+   * (`wq_worker_coprocess:<name>`), if any. Read, never sent by our manager.
+   */
+  coprocess?: string;
 }
 
 /** What {@linkcode encodeTaskBlock} takes: a block whose lists may be any iterables. */
@@ -98,6 +103,8 @@ export interface TaskBlockSource extends Omit<TaskBlock, "env" | "inputs" | "out
 export type TaskBlockLine =
   | { kind: "cmd"; length: number }
   | { kind: "env"; length: number }
+  /** Protocol 11: `coprocess <N>` and N bytes (no LF) naming the coprocess feature. */
+  | { kind: "coprocess"; length: number }
   | { kind: "infile"; file: TaskBlockFile }
   | { kind: "outfile"; file: TaskBlockFile }
   | { kind: "dir"; remoteName: string }
@@ -222,6 +229,8 @@ export function parseTaskBlockLine(line: string): TaskBlockLine {
       return { kind: "cmd", length: parseLength(w[1], "command length", line) };
     case "env":
       return { kind: "env", length: parseLength(w[1], "env length", line) };
+    case "coprocess":
+      return { kind: "coprocess", length: parseLength(w[1], "coprocess length", line) };
     case "infile":
     case "outfile":
       return { kind: w[0], file: parseFileLine(w, line) };
@@ -310,6 +319,9 @@ export async function readTaskBlock(
         block.env.push(parseEnvEntry(decoder.decode(body.subarray(0, l.length)), id));
         break;
       }
+      case "coprocess":
+        block.coprocess = decoder.decode(await reader.readExact(l.length, 4096));
+        break;
       case "infile":
         block.inputs.push({ kind: "file", ...l.file });
         break;

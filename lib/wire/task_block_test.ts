@@ -47,6 +47,20 @@ for (const split of SPLITS) {
   });
 }
 
+for (const split of SPLITS) {
+  Deno.test(`readTaskBlock() reads the coprocess line of protocol 11, a body without LF (${split})`, async () => {
+    // 08_coprocess_factory.manager_to_worker.raw.txt
+    const wire =
+      "cmd 8\nupper_fncoprocess 25\nwq_worker_coprocess:uppercategory default\ncores 1.000\nend\nnext\n";
+    const r = readerOf(wire, split);
+    const block = await readTaskBlock(r, 1);
+    assert.equal(block.command, "upper_fn");
+    assert.equal(block.coprocess, "wq_worker_coprocess:upper");
+    assert.equal(block.category, "default");
+    assert.equal(await r.readLine(), "next");
+  });
+}
+
 Deno.test("encodeTaskBlock() writes the lines in the C manager's order", () => {
   const text = encodeTaskBlock(PARSED);
   assert.equal(

@@ -14,7 +14,14 @@
  * resource <name> <total> <smallest> <largest>
  * resource tag <id of the last task received>
  * available_results
+ * cache-update <cachedname> <size> <transfer usec>          protocol 11
+ * cache-invalid <cachedname> <N>⏎<N bytes of error text>     protocol 11
  * ```
+ *
+ * `cache-update` and `cache-invalid` answer a `puturl` or `putcmd` when
+ * the worker has made the input (or failed to). `cache-invalid` is the one
+ * message here with a body: {@linkcode parseWorkerMessage} returns its
+ * length, and the caller reads the text.
  *
  * `info task-signal` is this implementation's own: our worker sends it just
  * before the `result` line of a task whose shell was killed by a signal,
@@ -30,6 +37,7 @@ import type { Resources } from "../resources.ts";
 import {
   CCTOOLS_VERSION,
   clip,
+  type Dialect,
   parseIntField,
   PROTOCOL_VERSION,
   urlDecode,
@@ -63,7 +71,11 @@ export type WorkerMessage =
    * `info task-signal <taskid> <SIGNAME>` (ours): the signal that killed the
    * shell of the task whose `result` line comes next.
    */
-  | { kind: "task_signal"; taskId: number; signal: string };
+  | { kind: "task_signal"; taskId: number; signal: string }
+  /** Protocol 11: an input made on the worker is in its cache now. */
+  | { kind: "cache_update"; name: string; size: number; transferUsec: number }
+  /** Protocol 11: an input could not be made; `length` bytes of error text follow. */
+  | { kind: "cache_invalid"; name: string; length: number };
 
 /** The `info` field of a {@linkcode WorkerMessage} of kind `task_signal`. */
 export const TASK_SIGNAL_FIELD = "task-signal";
@@ -141,7 +153,31 @@ export function encodeWorkerMessage(m: WorkerMessage): string {
         throw new TypeError(`Cannot encode task signal: signal name is '${clip(m.signal)}'`);
       }
       return `info ${TASK_SIGNAL_FIELD} ${m.taskId} ${m.signal}\n`;
+    case "cache_update":
+      return `cache-update ${urlEncode(m.name)} ${m.size} ${m.transferUsec}\n`;
+    case "cache_invalid":
+      return `cache-invalid ${urlEncode(m.name)} ${m.length}\n`;
   }
+}
+
+/**
+ * A `cache-invalid` message with its text.
+ *
+ * @param name The cache name of the input that could not be made.
+ * @param text Why; an empty text is sent as `failed` (CCTools' worker
+ * crashes rather than send an empty one).
+ * @returns The line and its body.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(encodeCacheInvalid("url-0-ab", "HTTP 404\n"), "cache-invalid url-0-ab 9\nHTTP 404\n");
+ * ```
+ */
+export function encodeCacheInvalid(name: string, text: string): string {
+  const body = text === "" ? "failed" : text;
+  const length = new TextEncoder().encode(body).length;
+  return encodeWorkerMessage({ kind: "cache_invalid", name, length }) + body;
 }
 
 /**
@@ -198,6 +234,19 @@ export function parseWorkerMessage(line: string): WorkerMessage | undefined {
       return { kind: "info", field: f[1], value: f[2] };
     case "feature":
       return { kind: "feature", name: urlDecode(f[1] ?? "") };
+    case "cache-update":
+      return {
+        kind: "cache_update",
+        name: urlDecode(f[1] ?? ""),
+        size: parseIntField(f[2], "cache-update size", line),
+        transferUsec: parseIntField(f[3], "cache-update time", line),
+      };
+    case "cache-invalid":
+      return {
+        kind: "cache_invalid",
+        name: urlDecode(f[1] ?? ""),
+        length: parseIntField(f[2], "cache-invalid length", line),
+      };
     case "workqueue":
       if (f.length < 6) {
         throw new ProtocolError(`Cannot parse handshake '${clip(line)}': expected 5 fields`);
@@ -280,6 +329,7 @@ export function encodeResourceReport(total: Resources, tag: number): string {
  *
  * @param id Host, OS, architecture and worker id.
  * @param total The worker's resources.
+ * @param dialect The protocol number to announce: 9 (the default) or 11.
  * @returns Lines, each ending in LF.
  *
  * @example
@@ -294,10 +344,14 @@ export function encodeResourceReport(total: Resources, tag: number): string {
  * assert.ok(text.endsWith("info tasks_running 0\ninfo worker-end-time 0\n"), text);
  * ```
  */
-export function encodeHandshake(id: WorkerIdentity, total: Resources): string {
+export function encodeHandshake(
+  id: WorkerIdentity,
+  total: Resources,
+  dialect: Dialect = PROTOCOL_VERSION,
+): string {
   return encodeWorkerMessage({
     kind: "workqueue",
-    protocol: PROTOCOL_VERSION,
+    protocol: dialect,
     hostname: id.hostname,
     os: id.os,
     arch: id.arch,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ProtocolError } from "../errors.ts";
 import {
+  encodeCacheInvalid,
   encodeHandshake,
   encodeResourceReport,
   encodeWorkerMessage,
@@ -86,6 +87,13 @@ Deno.test("every worker message round-trips", () => {
     { kind: "task_signal", taskId: 0, signal: "SIGRTMIN" },
     { kind: "task_signal", taskId: 2 ** 40, signal: "SIG64" },
     { kind: "task_signal", taskId: Number.MAX_SAFE_INTEGER, signal: "SIGTERM" },
+    {
+      kind: "cache_update",
+      name: "url-0-3db6155f8aa8e22f395bfc65b3375f65",
+      size: 17,
+      transferUsec: 34748,
+    },
+    { kind: "cache_invalid", name: "cmd-7-752c5a422bde7f7140ae3d6669e08d53", length: 98 },
   ];
   for (const m of msgs) {
     const line = encodeWorkerMessage(m);
@@ -175,4 +183,33 @@ Deno.test("isSignalName() takes SIG and capitals or digits only", () => {
   for (const name of ["", "SIG", "KILL", "sigkill", "SIGkill", "SIG KILL", "SIGKILL\n", "9"]) {
     assert.equal(isSignalName(name), false, name);
   }
+});
+
+Deno.test("cache-update and cache-invalid read as the 7.17 worker sends them (trace 02)", () => {
+  assert.deepEqual(
+    parseWorkerMessage("cache-update url-0-3db6155f8aa8e22f395bfc65b3375f65 17 34748"),
+    {
+      kind: "cache_update",
+      name: "url-0-3db6155f8aa8e22f395bfc65b3375f65",
+      size: 17,
+      transferUsec: 34748,
+    },
+  );
+  const text = "curl: (7) Failed to connect\n";
+  const wire = encodeCacheInvalid("url-4-83", text);
+  const nl = wire.indexOf("\n");
+  const m = parseWorkerMessage(wire.slice(0, nl));
+  assert.deepEqual(m, { kind: "cache_invalid", name: "url-4-83", length: text.length });
+  assert.equal(wire.slice(nl + 1), text);
+  assert.equal(encodeCacheInvalid("x", ""), "cache-invalid x 6\nfailed");
+  assert.equal(encodeCacheInvalid("x", "é"), "cache-invalid x 2\né");
+  assert.throws(() => parseWorkerMessage("cache-invalid x"), ProtocolError);
+  assert.throws(() => parseWorkerMessage("cache-update x 1"), ProtocolError);
+});
+
+Deno.test("encodeHandshake() announces the dialect it is given", () => {
+  const id = { hostname: "h", os: "Linux", arch: "x86_64", workerId: "worker-00" };
+  const total = { cores: 1, memory: 512, disk: 1000, gpus: 0 };
+  assert.ok(encodeHandshake(id, total, 11).startsWith("workqueue 11 h Linux x86_64 "));
+  assert.ok(encodeHandshake(id, total).startsWith("workqueue 9 h Linux x86_64 "));
 });

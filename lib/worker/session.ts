@@ -227,6 +227,11 @@ class Session {
         return;
       case "ignored":
         return;
+      case "thirdget":
+      case "puturl":
+      case "putcmd":
+        this.#log.notice(`ignoring '${c.kind}' for '${clip(c.name)}': not supported yet`);
+        return;
       case "auth":
         throw new ProtocolError(
           "Cannot serve this manager: this manager requires a password (start the worker with -P FILE)",
