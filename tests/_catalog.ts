@@ -8,7 +8,17 @@
 
 import { denoRunArgs } from "../tools/entrypoints.ts";
 import { type CatalogAddress, queryCatalog } from "../lib/catalog/client.ts";
-import { type Proc, requireBinary, spawn, type TempDir, tempDir, until } from "./_harness.ts";
+import { queryManager } from "../lib/catalog/manager_query.ts";
+import {
+  type Proc,
+  PYTHON,
+  requireBinary,
+  spawn,
+  startWorker,
+  type TempDir,
+  tempDir,
+  until,
+} from "./_harness.ts";
 
 /** A catalog process and where it listens. */
 export interface CatalogProc extends Proc {
@@ -156,4 +166,48 @@ export async function untilCatalog(
     return pred(records);
   }, what);
   return records;
+}
+
+/**
+ * Starts our worker with 1 core, 100 MB memory and 100 MB disk on a manager
+ * of 127.0.0.1, and waits until it runs one task there.
+ */
+export async function startOneTaskWorker(port: number): Promise<Proc> {
+  const worker = startWorker(port, { args: ["--cores", "1", "--memory", "100", "--disk", "100"] });
+  try {
+    await until(async () => {
+      const [q] = await queryManager({ host: "127.0.0.1", port }, "queue_status");
+      return q.tasks_running === 1 && q.workers === 1;
+    }, "one task running on one worker");
+  } catch (e) {
+    await worker[Symbol.asyncDispose]();
+    throw e;
+  }
+  return worker;
+}
+
+/**
+ * Starts Debian's Python manager (`work_queue`) on a free port, with the
+ * tasks that `submits` (Python lines using `q`, `Task`) queues, serving
+ * status requests in `q.wait(1)` until it is disposed of.
+ */
+export async function startPythonManager(
+  submits: string,
+  cwd: string,
+): Promise<Proc & { port: number }> {
+  const script = `from work_queue import WorkQueue, Task
+q = WorkQueue(port=0)
+${submits}
+print("PORT", q.port, flush=True)
+while True:
+    q.wait(1)
+`;
+  const proc = spawn([PYTHON, "-c", script], { env: cctoolsEnv(1), cwd });
+  try {
+    await until(() => /PORT \d+/.test(proc.log()), "the Python manager's port");
+  } catch (e) {
+    await proc[Symbol.asyncDispose]();
+    throw e;
+  }
+  return Object.assign(proc, { port: Number(/PORT (\d+)/.exec(proc.log())![1]) });
 }

@@ -7,13 +7,15 @@ import assert from "node:assert/strict";
 import { sendCatalogUpdate } from "../lib/catalog/client.ts";
 import { queryManager } from "../lib/catalog/manager_query.ts";
 import { Task, WorkQueue } from "../mod.ts";
-import { PYTHON, requireBinary, spawn, startWorker, tempDir, until } from "./_harness.ts";
+import { requireBinary, startWorker, tempDir, until } from "./_harness.ts";
 import {
   cctoolsEnv,
   run,
   runStatusTool,
   startCctoolsCatalog,
+  startOneTaskWorker,
   startOurCatalog,
+  startPythonManager,
   tableRow,
   untilCatalog,
 } from "./_catalog.ts";
@@ -136,14 +138,7 @@ Deno.test("wq-status HOST PORT, and CCTools' work_queue_status, read our manager
   });
   wq.submit(new Task("sleep 60").specifyCores(1));
   wq.submit(new Task("sleep 60").specifyCores(1));
-  await using _worker = startWorker(wq.port, {
-    args: ["--cores", "1", "--memory", "100", "--disk", "100"],
-  });
-  const m = { host: "127.0.0.1", port: wq.port };
-  await until(async () => {
-    const [q] = await queryManager(m, "queue_status");
-    return q.tasks_running === 1 && q.workers === 1;
-  }, "one task running on one worker");
+  await using _worker = await startOneTaskWorker(wq.port);
 
   const queue = await runStatusTool(["127.0.0.1", String(wq.port)]);
   assert.equal(queue.code, 0, queue.stderr);
@@ -210,23 +205,16 @@ Deno.test("wq-status HOST PORT, and CCTools' work_queue_status, read our manager
 
 Deno.test("wq-status HOST PORT reads CCTools' Python manager and its CCTools worker", async () => {
   await using dir = await tempDir();
-  const script = `
-import time
-from work_queue import WorkQueue, Task
-q = WorkQueue(port=0)
-t = Task("sleep 60")
+  await using manager = await startPythonManager(
+    `t = Task("sleep 60")
 t.specify_cores(1)
 q.submit(t)
 t = Task("sleep 61")
 t.specify_cores(1)
-q.submit(t)
-print("PORT", q.port, flush=True)
-while True:
-    q.wait(1)
-`;
-  await using manager = spawn([PYTHON, "-c", script], { env: cctoolsEnv(1), cwd: dir.path });
-  await until(() => /PORT \d+/.test(manager.log()), "the Python manager's port");
-  const port = Number(/PORT (\d+)/.exec(manager.log())![1]);
+q.submit(t)`,
+    dir.path,
+  );
+  const port = manager.port;
   await using _worker = startWorker(port, {
     cctools: true,
     args: ["--cores", "1", "--memory", "100", "--disk", "100", "-s", dir.path],

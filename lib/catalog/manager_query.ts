@@ -15,7 +15,12 @@ import { secureClient } from "../wire/secure_client.ts";
 import { startsLikeTls, TLS_MISMATCH } from "../wire/tls_sniff.ts";
 
 /** The status requests a manager answers. */
-export type ManagerStatusRequest = "queue_status" | "worker_status" | "task_status";
+export type ManagerStatusRequest =
+  | "queue_status"
+  | "worker_status"
+  | "task_status"
+  | "wable_status"
+  | "resources_status";
 
 /** Options of {@linkcode queryManager}. */
 export interface ManagerQueryOptions {

@@ -83,7 +83,37 @@ export function stampRecord(update: CatalogRecord, address: string, now: number)
   for (const [k, v] of Object.entries(update)) {
     if (k !== "name" && k !== "lastheardfrom" && k !== "address") record[k] = v;
   }
+  if (Array.isArray(record.network_interfaces)) {
+    record.network_interfaces = record.network_interfaces.map(bothAddressKeys);
+  }
   return record;
+}
+
+/**
+ * A `network_interfaces` entry with its address under both keys: CCTools 9
+ * workers read `host` and 7.17 workers `address`, and each crashes on an
+ * entry with only the other one (spec-11 §8.1), so the catalog gives every
+ * entry both.
+ *
+ * @param entry An entry as a manager sent it.
+ * @returns The entry with `host` and `address` (anything else unchanged).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(bothAddressKeys({ interface: "eth0", address: "192.0.2.2" }), {
+ *   interface: "eth0",
+ *   address: "192.0.2.2",
+ *   host: "192.0.2.2",
+ * });
+ * ```
+ */
+export function bothAddressKeys(entry: unknown): unknown {
+  if (entry === null || typeof entry !== "object" || Array.isArray(entry)) return entry;
+  const e = entry as Record<string, unknown>;
+  if (e.host === undefined && e.address !== undefined) return { ...e, host: e.address };
+  if (e.address === undefined && e.host !== undefined) return { ...e, address: e.host };
+  return e;
 }
 
 /**

@@ -1,22 +1,23 @@
 /**
  * Advertising a named manager to catalogs: one update at start, one every
- * interval, and a last one when the manager closes (marked short-lived, so
- * that workers looking for the project stop picking this manager).
+ * interval, one soon after something a catalog reader wants to know (the
+ * first task, a worker joining or leaving; at most one per `minGapMs`), and
+ * a last one when the manager closes (marked short-lived, so that workers
+ * looking for the project stop picking this manager). When is decided by
+ * {@linkcode AdvertiseSchedule} on the manager's clock.
  *
  * @module
  */
 
+import { type Clock, realClock } from "../clock.ts";
 import {
   type CatalogAddress,
   type CatalogRecord,
   resolveCatalogs,
   sendCatalogUpdate,
 } from "../catalog/client.ts";
-
-function envIs(name: string, value: string): boolean {
-  const granted = Deno.permissions.querySync({ name: "env", variable: name }).state === "granted";
-  return granted && Deno.env.get(name)?.toLowerCase() === value;
-}
+import { AdvertiseSchedule } from "./advertise_schedule.ts";
+import type { QueueEvent } from "./queue_event.ts";
 
 /** Options of {@linkcode Advertiser}. */
 export interface AdvertiserOptions {
@@ -24,32 +25,76 @@ export interface AdvertiserOptions {
   catalog?: string;
   /** Seconds between updates. */
   intervalSeconds: number;
-  /** Send over TCP (to port+1) instead of UDP. Default: UDP, or TCP if CATALOG_UPDATE_PROTOCOL=tcp. */
+  /** The least time between two event-driven updates (ms). Default 5000. */
+  minGapMs?: number;
+  /**
+   * `true`: TCP to port+1; `false`: one UDP datagram. Default: what
+   * CATALOG_UPDATE_PROTOCOL (`tcp` or `udp`) says, else TCP.
+   */
   tcp?: boolean;
+  /** The time and timers. Default: the real clock. */
+  clock?: Clock;
   /** Builds the current record. */
   record: () => CatalogRecord;
   /** Where problems are reported (once per catalog and kind of error). */
   log: (level: "debug" | "warn", message: string) => void;
 }
 
-/** Sends the manager's record to its catalogs on a timer. */
+/**
+ * The transport CATALOG_UPDATE_PROTOCOL asks for, if the process may read it.
+ *
+ * @param log Told (once) about a value that is neither `tcp` nor `udp`.
+ * @returns `true` for TCP, `false` for UDP, `undefined` when unset or unreadable.
+ */
+export function envWantsTcp(log: AdvertiserOptions["log"]): boolean | undefined {
+  const name = "CATALOG_UPDATE_PROTOCOL";
+  if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") {
+    return undefined;
+  }
+  const v = Deno.env.get(name);
+  if (v === undefined || v === "") return undefined;
+  if (/^tcp$/i.test(v)) return true;
+  if (/^udp$/i.test(v)) return false;
+  log("warn", `ignoring ${name}='${v}': expected 'tcp' or 'udp'; catalog updates go over TCP`);
+  return undefined;
+}
+
+/** Sends the manager's record to its catalogs on a timer and when nudged. */
 export class Advertiser {
-  #o: AdvertiserOptions;
+  #o: AdvertiserOptions & { tcp: boolean };
   #catalogs: CatalogAddress[] | undefined;
-  #timer: ReturnType<typeof setInterval> | undefined;
+  readonly #schedule: AdvertiseSchedule;
+  readonly #inFlight = new Set<Promise<void>>();
   #reported = new Set<string>();
+  #hadTask = false;
   /** Updates sent (one per catalog per round). */
   sent = 0;
 
   /**
-   * @param options Catalogs, interval, transport, record and log.
+   * @param options Catalogs, interval, transport, clock, record and log.
    * @throws {TypeError} If `catalog` is given and is not a `host:port` list.
    */
   constructor(options: AdvertiserOptions) {
-    this.#o = { ...options, tcp: options.tcp ?? envIs("CATALOG_UPDATE_PROTOCOL", "tcp") };
+    this.#o = { ...options, tcp: options.tcp ?? envWantsTcp(options.log) ?? true };
     // A list given in code is checked now; CATALOG_HOST/CATALOG_PORT are read
     // at the first update (an unnamed manager never reads them).
     if (options.catalog) this.#catalogs = resolveCatalogs(options.catalog);
+    this.#schedule = new AdvertiseSchedule({
+      clock: options.clock ?? realClock,
+      intervalMs: options.intervalSeconds * 1000,
+      minGapMs: options.minGapMs ?? 5000,
+      fire: () => this.#send(),
+    });
+  }
+
+  /** Whether it has started and not stopped. */
+  get running(): boolean {
+    return this.#schedule.running;
+  }
+
+  /** Whether updates go over TCP (else UDP). */
+  get tcp(): boolean {
+    return this.#o.tcp;
   }
 
   /**
@@ -74,15 +119,47 @@ export class Advertiser {
     this.#catalogs = catalogs;
   }
 
-  /** Sends one update now and then one every interval. */
+  /** Sends one update now and then one every interval (once started, again does nothing). */
   start(): void {
-    if (this.#timer) return;
-    this.update();
-    this.#timer = setInterval(() => this.update(), this.#o.intervalSeconds * 1000);
-    this.#timer.unref();
+    this.#schedule.start();
   }
 
-  /** Sends the current record now. */
+  /**
+   * Asks for an update soon: at once if the last one is at least `minGapMs`
+   * old, else when it is. Several asks before it goes are one. Does nothing
+   * before `start()` or after `stop()`.
+   */
+  nudge(): void {
+    this.#schedule.soon();
+  }
+
+  /** Sends the current record now (if started), counting for the gap. */
+  refresh(): void {
+    if (this.#schedule.running) this.#schedule.now();
+  }
+
+  /**
+   * Nudges on the events a catalog reader wants to hear of soon: the
+   * queue's first task, and workers joining or leaving.
+   *
+   * @param e An event of the queue.
+   */
+  follow(e: QueueEvent): void {
+    if (e.type === "worker-joined" || e.type === "worker-left") this.nudge();
+    else if (e.type === "task-submitted" && !this.#hadTask) {
+      this.#hadTask = true;
+      this.nudge();
+    }
+  }
+
+  #send(): void {
+    const p: Promise<void> = this.update()
+      .catch((e) => this.#report(`cannot advertise to a catalog: ${(e as Error).message}`))
+      .finally(() => this.#inFlight.delete(p));
+    this.#inFlight.add(p);
+  }
+
+  /** Sends the current record now, with `extra` fields on top. */
   async update(extra: CatalogRecord = {}): Promise<void> {
     let catalogs: CatalogAddress[];
     try {
@@ -108,11 +185,11 @@ export class Advertiser {
     this.#o.log(level, message);
   }
 
-  /** Stops the timer and sends the last update. */
+  /** Stops the timers, waits for updates under way, and sends the last update. */
   async stop(): Promise<void> {
-    if (!this.#timer) return;
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    if (!this.#schedule.running) return;
+    this.#schedule.stop();
+    await Promise.all(this.#inFlight);
     await this.update({ lifetime: 1 });
   }
 }

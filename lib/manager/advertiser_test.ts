@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { denoOutput } from "./_run_deno.ts";
 import { Advertiser, type AdvertiserOptions } from "./advertiser.ts";
 import { WorkQueue } from "./work_queue.ts";
 
@@ -41,17 +42,8 @@ Deno.test("Advertiser logs a malformed CATALOG_HOST once instead of rejecting", 
     await a.update();
     console.log(JSON.stringify(lines));
   `;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--ext=ts", script],
-    cwd: new URL("../..", import.meta.url),
-    env: { CATALOG_HOST: "a:b:c", NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const d = new TextDecoder();
-  assert.equal(out.code, 0, d.decode(out.stderr));
-  assert.deepEqual(JSON.parse(d.decode(out.stdout)), [
+  const out = await denoOutput(["eval", "--ext=ts", script], { env: { CATALOG_HOST: "a:b:c" } });
+  assert.deepEqual(JSON.parse(out), [
     "warn cannot advertise to a catalog: Cannot use catalog 'a:b:c': expected HOST or HOST:PORT (CATALOG_HOST/CATALOG_PORT)",
     "debug cannot advertise to a catalog: Cannot use catalog 'a:b:c': expected HOST or HOST:PORT (CATALOG_HOST/CATALOG_PORT)",
   ]);
@@ -64,4 +56,27 @@ Deno.test("WorkQueue refuses a malformed catalog with a TypeError, before it lis
   );
   await using wq = new WorkQueue({ port: 0, hostname: "127.0.0.1" });
   assert.throws(() => wq.specifyCatalogServer("127.0.0.1", 99999), TypeError);
+});
+
+Deno.test("Advertiser sends over TCP unless CATALOG_UPDATE_PROTOCOL=udp or the option says so", async () => {
+  async function transport(env: Record<string, string>, tcp?: boolean): Promise<string> {
+    const script = `
+      import { Advertiser } from "./lib/manager/advertiser.ts";
+      const a = new Advertiser({
+        intervalSeconds: 60, ${tcp === undefined ? "" : `tcp: ${tcp},`}
+        record: () => ({}), log: (l, m) => console.log(l + " " + m),
+      });
+      console.log(a.tcp ? "tcp" : "udp");
+    `;
+    return await denoOutput(["eval", "--ext=ts", script], { env });
+  }
+  assert.equal(await transport({}), "tcp");
+  assert.equal(await transport({ CATALOG_UPDATE_PROTOCOL: "udp" }), "udp");
+  assert.equal(await transport({ CATALOG_UPDATE_PROTOCOL: "TCP" }), "tcp");
+  assert.equal(await transport({ CATALOG_UPDATE_PROTOCOL: "udp" }, true), "tcp", "the option wins");
+  assert.equal(await transport({}, false), "udp");
+  assert.equal(
+    await transport({ CATALOG_UPDATE_PROTOCOL: "sctp" }),
+    "warn ignoring CATALOG_UPDATE_PROTOCOL='sctp': expected 'tcp' or 'udp'; catalog updates go over TCP\ntcp",
+  );
 });

@@ -8,10 +8,11 @@
  */
 
 import { kInternal, type Task, type TaskState } from "../task.ts";
+import { CategoryBook } from "./category_book.ts";
 import { ReadyQueue } from "./ready_queue.ts";
 import { TaskList } from "./task_list.ts";
 import { release, reserve, type Resources } from "../resources.ts";
-import { isLegalTransition, ON_WORKER } from "./task_state.ts";
+import { isLegalTransition, ON_WORKER, zeroPerState } from "./task_state.ts";
 import type { Dispatch } from "./staging.ts";
 import type { WorkerInfo } from "./worker_info.ts";
 
@@ -57,15 +58,9 @@ export class Core {
   /** The dispatch of every task on a worker. */
   readonly dispatches = new Map<number, Dispatch>();
   /** How many tasks are in each state right now. */
-  readonly inState: Record<TaskState, number> = {
-    ready: 0,
-    sending: 0,
-    running: 0,
-    receiving: 0,
-    complete: 0,
-    returned: 0,
-    cancelled: 0,
-  };
+  readonly inState: Record<TaskState, number> = zeroPerState();
+  /** The same, and cumulative counts, per task category. */
+  readonly categories: CategoryBook = new CategoryBook();
   readonly counters: Counters = {
     tasksSubmitted: 0,
     tasksDispatched: 0,
@@ -133,6 +128,7 @@ export class Core {
     if (from) this.inState[from]--;
     this.inState[to]++;
     internal.state = to;
+    this.categories.note(task, from, to);
 
     if (from === "ready") this.ready.delete(task);
     if (from === "complete") this.complete.delete(task);

@@ -31,7 +31,11 @@ export interface WorkQueueOptions {
   catalog?: string;
   /** Seconds between catalog updates. Default 60. */
   catalogInterval?: number;
-  /** Send catalog updates over TCP (port+1) instead of UDP. Default: UDP, or TCP if CATALOG_UPDATE_PROTOCOL=tcp. */
+  /**
+   * Send catalog updates over TCP to the catalog's port + 1 (`true`), or as
+   * one UDP datagram to its port (`false`). Default: what
+   * CATALOG_UPDATE_PROTOCOL (`tcp` or `udp`) says, else TCP, as CCTools 7.17.
+   */
   catalogTcp?: boolean;
   /** Log every task move and worker event to the logger. */
   debug?: boolean;

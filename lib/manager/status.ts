@@ -7,21 +7,20 @@
  * @module
  */
 
-import { CCTOOLS_VERSION } from "../wire/protocol.ts";
+import { RESOURCE_KINDS } from "../resources.ts";
+import { CCTOOLS_VERSION, PROTOCOL_VERSION } from "../wire/protocol.ts";
 import { parseStatusRequest } from "../wire/status_request.ts";
 import type { Core } from "./core.ts";
+import { managerOwner } from "./owner.ts";
+import { categoriesStatus, taskTotals } from "./status_categories.ts";
 
 /** Facts about the manager that the books do not hold. */
 export interface ManagerFacts {
   name: string | undefined;
   port: number;
   startedAt: number;
-}
-
-/** The user running the manager, if the manager may read `USER`. */
-function owner(): string {
-  return (granted({ name: "env", variable: "USER" }) ? Deno.env.get("USER") : undefined) ??
-    "unknown";
+  /** Whether the manager speaks TLS. */
+  ssl: boolean;
 }
 
 function granted(desc: Deno.PermissionDescriptor): boolean {
@@ -29,8 +28,11 @@ function granted(desc: Deno.PermissionDescriptor): boolean {
 }
 
 /**
- * The manager's summary record: what `queue_status` answers and what the
- * manager advertises to a catalog (the fields CCTools' clients read).
+ * The manager's summary record: what `queue_status` and `resources_status`
+ * answer and what the manager advertises to a catalog (the fields CCTools'
+ * clients read), with the keys protocol 11 adds: `protocol`, `ssl` and those
+ * of `categories` (spec-11 §8). It has no `network_interfaces`, so no
+ * worker can trip on one spelling of their keys (spec-11 §8.1).
  *
  * @param core The books.
  * @param facts Name, port, start time.
@@ -49,7 +51,7 @@ export function managerRecord(core: Core, facts: ManagerFacts): Record<string, u
     }
     workers++;
     if (w.tasks.size) busy++;
-    for (const k of ["cores", "memory", "disk", "gpus"] as const) {
+    for (const k of RESOURCE_KINDS) {
       total[k] += w.total[k];
       inuse[k] += w.inUse[k];
       largest[k] = Math.max(largest[k], w.total[k]);
@@ -62,8 +64,10 @@ export function managerRecord(core: Core, facts: ManagerFacts): Record<string, u
     port: facts.port,
     starttime: Math.floor(facts.startedAt / 1000),
     version: CCTOOLS_VERSION,
+    protocol: PROTOCOL_VERSION,
+    ssl: facts.ssl,
     implementation: "wq-deno",
-    owner: owner(),
+    owner: managerOwner(),
     priority: 0,
     manager_preferred_connection: "by_ip",
     workers,
@@ -85,14 +89,20 @@ export function managerRecord(core: Core, facts: ManagerFacts): Record<string, u
     tasks_done: c.tasksDone,
     tasks_complete: c.tasksDone,
     tasks_cancelled: c.tasksCancelled,
+    tasks_failed: 0,
     bytes_sent: c.bytesSent,
     bytes_received: c.bytesReceived,
   };
-  for (const k of ["cores", "memory", "disk", "gpus"] as const) {
+  const asked = taskTotals(core);
+  for (const k of RESOURCE_KINDS) {
     record[`${k}_total`] = total[k];
     record[`${k}_inuse`] = inuse[k];
     record[`${k}_largest`] = largest[k];
+    record[`tasks_total_${k}`] = asked[k];
   }
+  const categories = categoriesStatus(core);
+  record.tasks_failed = categories[0]?.tasks_failed ?? 0;
+  record.categories = categories;
   if (granted({ name: "read", path: "." })) record.working_dir = Deno.cwd();
   return record;
 }
@@ -157,7 +167,11 @@ export function statusReply(line: string, core: Core, facts: ManagerFacts): stri
   let body: string;
   switch (what) {
     case "queue_status":
+    case "resources_status":
       body = JSON.stringify([managerRecord(core, facts)]);
+      break;
+    case "wable_status":
+      body = JSON.stringify(categoriesStatus(core));
       break;
     case "worker_status":
       body = JSON.stringify(workerStatus(core));
@@ -165,16 +179,12 @@ export function statusReply(line: string, core: Core, facts: ManagerFacts): stri
     case "task_status":
       body = JSON.stringify(taskStatus(core));
       break;
-    case "wable_status":
-    case "resources_status":
-      body = "[]";
-      break;
     default:
       body = http
         ? "<html><body><h1>Work Queue manager</h1><ul>" +
-          ["queue_status", "worker_status", "task_status"].map((s) =>
-            `<li><a href="/${s}">${s}</a></li>`
-          ).join("") +
+          ["queue_status", "worker_status", "task_status", "wable_status", "resources_status"].map((
+            s,
+          ) => `<li><a href="/${s}">${s}</a></li>`).join("") +
           "</ul></body></html>"
         : "[]";
   }

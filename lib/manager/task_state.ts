@@ -39,3 +39,12 @@ export function isLegalTransition(from: TaskState | undefined, to: TaskState): b
 
 /** States in which a task occupies a worker. */
 export const ON_WORKER: ReadonlySet<TaskState> = new Set(["sending", "running", "receiving"]);
+
+/**
+ * A count of 0 for every state.
+ *
+ * @returns A fresh record.
+ */
+export function zeroPerState(): Record<TaskState, number> {
+  return { ready: 0, sending: 0, running: 0, receiving: 0, complete: 0, returned: 0, cancelled: 0 };
+}

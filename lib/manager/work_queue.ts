@@ -54,6 +54,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
   readonly #onClosed: (() => void)[] = [];
   #closed: Promise<void> | undefined;
   readonly #startedAt = Date.now();
+  readonly #ssl: boolean;
 
   /**
    * @param options Port, name, logging and timeouts.
@@ -64,10 +65,12 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
   constructor(options: WorkQueueOptions = {}) {
     const o = resolveOptions(options);
     this.#name = options.name;
+    this.#ssl = options.ssl !== undefined;
     this.#advertiser = new Advertiser({
       catalog: options.catalog,
       intervalSeconds: o.catalogInterval,
       tcp: options.catalogTcp,
+      clock: o.clock,
       record: () => managerRecord(this.#r.core, this.#facts()),
       log: o.logger,
     });
@@ -78,6 +81,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
       log: o.logger,
     });
     this.#r = new Reactor(comm, o);
+    comm.subscribe((e) => this.#advertiser.follow(e));
     this.#delivery = new Delivery(this.#r, {
       subscribe: (fn) => comm.subscribe(fn),
       closed: () => this.#closed !== undefined,
@@ -110,8 +114,8 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
       );
     }
     this.#name = name;
-    this.#advertiser.start();
-    this.#advertiser.update();
+    if (this.#advertiser.running) this.#advertiser.refresh();
+    else this.#advertiser.start();
   }
 
   /**
@@ -124,7 +128,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
    */
   specifyCatalogServer(host: string, port?: number): void {
     this.#advertiser.setCatalog(port === undefined ? host : `${host}:${port}`);
-    if (this.#name !== undefined) this.#advertiser.update();
+    this.#advertiser.refresh();
   }
 
   /**
@@ -152,7 +156,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
   }
 
   #facts() {
-    return { name: this.#name, port: this.port, startedAt: this.#startedAt };
+    return { name: this.#name, port: this.port, startedAt: this.#startedAt, ssl: this.#ssl };
   }
 
   /** The port the manager listens on. */
