@@ -77,7 +77,7 @@ Deno.test("work_queue_status -A, -W, -T and plain show our manager's real per-ca
 
   // resources_status is queue_status; both carry protocol, ssl and the categories
   const [q] = await queryManager(m, "resources_status");
-  assert.equal(q.protocol, 9);
+  assert.equal(q.protocol, 11);
   assert.equal(q.ssl, false);
   assert.equal(q.tasks_total_cores, 1 + 2);
   assert.deepEqual(
@@ -138,7 +138,7 @@ Deno.test("a named manager advertises over TCP to port+1 by default, with protoc
   assert.equal(record.type, "wq_master");
   assert.equal(record.project, "p11-tcp");
   assert.equal(record.port, wq.port);
-  assert.equal(record.protocol, 9);
+  assert.equal(record.protocol, 11);
   assert.equal(record.ssl, false);
   assert.equal(record.network_interfaces, undefined, "no interfaces: no key spelling to trip on");
   assert.deepEqual(record.categories, []);
@@ -166,7 +166,7 @@ Deno.test("CCTools' catalog_server takes our TCP updates; a joining worker is ad
     "a record with the worker and its task, long before the interval",
   );
   const r = mine(records)!;
-  assert.equal(r.protocol, 9);
+  assert.equal(r.protocol, 11);
   assert.equal(r.ssl, false);
   const cats = r.categories as { category: string; tasks_running: number }[];
   assert.deepEqual(cats.map((c) => [c.category, c.tasks_running]), [["whole queue", 1], [
@@ -178,7 +178,7 @@ Deno.test("CCTools' catalog_server takes our TCP updates; a joining worker is ad
     ...cctoolsEnv(catalog.port),
   });
   assert.equal(q.code, 0, q.stderr);
-  assert.equal((JSON.parse(q.stdout) as { protocol: number }[])[0].protocol, 9);
+  assert.equal((JSON.parse(q.stdout) as { protocol: number }[])[0].protocol, 11);
 });
 
 Deno.test("catalogTcp: false sends UDP; our catalog gives interface entries both key spellings", async () => {

@@ -8,7 +8,7 @@
  */
 
 import { RESOURCE_KINDS } from "../resources.ts";
-import { CCTOOLS_VERSION, PROTOCOL_VERSION } from "../wire/protocol.ts";
+import { CCTOOLS_VERSION, PROTOCOL_VERSION_11 } from "../wire/protocol.ts";
 import { parseStatusRequest } from "../wire/status_request.ts";
 import type { Core } from "./core.ts";
 import { managerOwner } from "./owner.ts";
@@ -64,7 +64,8 @@ export function managerRecord(core: Core, facts: ManagerFacts): Record<string, u
     port: facts.port,
     starttime: Math.floor(facts.startedAt / 1000),
     version: CCTOOLS_VERSION,
-    protocol: PROTOCOL_VERSION,
+    // The newest dialect the manager speaks (it serves 9 too); workers of 9 ignore the key.
+    protocol: PROTOCOL_VERSION_11,
     ssl: facts.ssl,
     implementation: "wq-deno",
     owner: managerOwner(),
