@@ -102,7 +102,7 @@ Deno.test("TLS: our worker --ssl --ssl-ca runs tasks with input and output files
   assert.equal(plain.code, 1, plain.stdout);
   assert.match(
     plain.stderr,
-    /Cannot query manager 127\.0\.0\.1:\d+: the peer speaks TLS on a plain connection .*; give --ssl or --ssl-ca FILE/,
+    /Cannot query manager 127\.0\.0\.1:\d+: the peer speaks TLS on a plain connection .*; give --ssl, --ssl-ca FILE or --ssl-fingerprint SHA256/,
   );
   const untrusted = await runStatusTool(["--ssl", "127.0.0.1", String(wq.port)]);
   assert.equal(untrusted.code, 1, untrusted.stdout);
@@ -138,7 +138,7 @@ Deno.test("TLS: a plain worker at a TLS manager, and a TLS worker at a plain man
         tlsWorker.log(),
       ) &&
       /disconnected 127\.0\.0\.1:\d+: .*the peer speaks TLS/.test(plain.text()) &&
-      /invalid peer certificate: UnknownIssuer \(trust the manager's certificate or its CA, e\.g\. with --ssl-ca FILE\)/
+      /invalid peer certificate: UnknownIssuer \(trust the manager's certificate or its CA with --ssl-ca FILE, or the certificate by its fingerprint with --ssl-fingerprint\)/
         .test(untrusting.log()),
     `the TLS workers to be refused\n--- plain manager:\n${plain.text()}\n--- TLS worker:\n${tlsWorker.log()}\n--- untrusting worker:\n${untrusting.log()}`,
   );

@@ -11,7 +11,7 @@ import type { CatalogAddress, CatalogRecord } from "./client.ts";
 import { AUTH_IDENT } from "../wire/auth.ts";
 import { writeAll } from "../wire/line_reader.ts";
 import { encodeStatusRequest } from "../wire/status_request.ts";
-import { secureClient } from "../wire/secure_client.ts";
+import { type ClientConn, secureClient, type TlsTrust } from "../wire/secure_client.ts";
 import { startsLikeTls, TLS_MISMATCH } from "../wire/tls_sniff.ts";
 
 /** The status requests a manager answers. */
@@ -30,8 +30,10 @@ export interface ManagerQueryOptions {
   maxBytes?: number;
   /** Authenticate first with this password (the manager's password file, whole). */
   password?: Uint8Array;
-  /** Speak TLS, trusting these PEM certificates besides the default roots. */
-  tls?: { caCerts?: string[] };
+  /** Speak TLS, trusting these certificates (or Deno's default roots if it is empty). */
+  tls?: TlsTrust;
+  /** Where a warning goes: the manager's certificate was not verified (`tls.insecure`). */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -52,7 +54,7 @@ export async function queryManager(
   const maxBytes = options.maxBytes ?? 64 << 20;
   const where = `${manager.host}:${manager.port}`;
   const ac = new AbortController();
-  let conn: Deno.Conn | undefined;
+  let conn: ClientConn | undefined;
   const timer = setTimeout(() => {
     ac.abort();
     try {
@@ -73,6 +75,7 @@ export async function queryManager(
         hostname: manager.host,
         tls: options.tls,
         password: options.password,
+        warn: options.warn,
         timeoutMs,
         signal: ac.signal,
       });
@@ -94,7 +97,9 @@ export async function queryManager(
       all.set(c, off);
       off += c.length;
     }
-    if (startsLikeTls(all)) throw new Error(`${TLS_MISMATCH}; give --ssl or --ssl-ca FILE`);
+    if (startsLikeTls(all)) {
+      throw new Error(`${TLS_MISMATCH}; give --ssl, --ssl-ca FILE or --ssl-fingerprint SHA256`);
+    }
     const text = new TextDecoder().decode(all).trim();
     if (text.startsWith(AUTH_IDENT)) throw new Error("the manager requires a password");
     let parsed: unknown;

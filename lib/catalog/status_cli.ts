@@ -14,7 +14,7 @@ import {
   resolveCatalogs,
 } from "./client.ts";
 import { type ManagerStatusRequest, queryManager } from "./manager_query.ts";
-import { readPasswordFile, readPemFile } from "../wire/secure_client.ts";
+import { readPasswordFile, readTlsTrust } from "../wire/secure_client.ts";
 import { formatTable, MANAGER_COLUMNS, TASK_COLUMNS, WORKER_COLUMNS } from "./status_table.ts";
 
 /** The help text of `wq-status`. */
@@ -32,9 +32,16 @@ Options:
       --json                print the records as JSON instead of a table
   -P, --password FILE       with HOST PORT: authenticate with the password in
                             FILE (the whole file), for a manager that has one
-      --ssl                 with HOST PORT: speak TLS to the manager
-      --ssl-ca FILE         trust this PEM certificate or CA for the manager
-                            (implies --ssl; default: Deno's root certificates)
+      --ssl                 with HOST PORT: speak TLS to the manager, trusting
+                            Deno's root certificates
+      --ssl-ca FILE         trust the PEM certificates in FILE for the manager:
+                            each exactly, and as a CA (implies --ssl)
+      --ssl-fingerprint SHA256
+                            trust exactly the certificate with this SHA-256
+                            fingerprint, whatever its CA flag and names (may
+                            repeat; implies --ssl)
+      --ssl-insecure        verify nothing about the manager's certificate
+                            (warned; implies --ssl)
   -t, --timeout SECONDS     give up on a catalog or manager after this long
                             (default 5)
   -h, --help                show this help
@@ -105,6 +112,8 @@ export async function runStatus(args: string[], io: StatusIo): Promise<number> {
         password: { type: "string", short: "P" },
         ssl: { type: "boolean" },
         "ssl-ca": { type: "string" },
+        "ssl-fingerprint": { type: "string", multiple: true },
+        "ssl-insecure": { type: "boolean" },
         timeout: { type: "string", short: "t" },
         help: { type: "boolean", short: "h" },
       },
@@ -145,14 +154,16 @@ export async function runStatus(args: string[], io: StatusIo): Promise<number> {
       const password = values.password === undefined
         ? undefined
         : readPasswordFile(values.password, "--password");
-      const tls = values["ssl-ca"] !== undefined
-        ? { caCerts: [await readPemFile(values["ssl-ca"], "--ssl-ca")] }
-        : values.ssl
-        ? {}
-        : undefined;
+      const tls = await readTlsTrust({
+        ssl: values.ssl,
+        sslCa: values["ssl-ca"],
+        sslFingerprint: values["ssl-fingerprint"],
+        sslInsecure: values["ssl-insecure"],
+      });
+      const warn = (m: string) => io.err(`wq-status: warning: ${m}\n`);
       let records: CatalogRecord[];
       try {
-        records = await queryManager(manager, request, { timeoutMs, password, tls });
+        records = await queryManager(manager, request, { timeoutMs, password, tls, warn });
       } catch (e) {
         const needs = /the manager requires a password$/.test((e as Error).message);
         if (!needs) throw e;
@@ -177,9 +188,11 @@ export async function runStatus(args: string[], io: StatusIo): Promise<number> {
     if (values.workers || values.tasks) {
       throw new TypeError("Cannot use -W or -T without HOST PORT: they ask one manager");
     }
-    if (values.password !== undefined || values.ssl || values["ssl-ca"] !== undefined) {
+    const ssl = values.ssl || values["ssl-ca"] !== undefined ||
+      values["ssl-fingerprint"] !== undefined || values["ssl-insecure"];
+    if (values.password !== undefined || ssl) {
       throw new TypeError(
-        "Cannot use --password, --ssl or --ssl-ca without HOST PORT: they are for one manager",
+        "Cannot use --password or the --ssl options without HOST PORT: they are for one manager",
       );
     }
     const catalogs = resolveCatalogs(values.catalog);

@@ -8,6 +8,7 @@
 
 import { ProtocolError } from "../errors.ts";
 import { authenticate } from "../wire/auth.ts";
+import { pemFingerprints, showFingerprint } from "../wire/fingerprint.ts";
 import type { FrameWriter } from "../wire/frame_writer.ts";
 import type { LineReader } from "../wire/line_reader.ts";
 
@@ -56,6 +57,8 @@ export interface ListenerOptions {
   port: number;
   /** TLS certificate and key, if the port speaks TLS. */
   ssl?: SslOptions;
+  /** Told the SHA-256 fingerprint of the server's certificate (`sha256:AB:CD:…`) once listening with TLS. */
+  onCertificate?: (fingerprint: string) => void;
 }
 
 /**
@@ -79,8 +82,9 @@ export function openListener(options: ListenerOptions): Deno.Listener {
     if (!ssl) return Deno.listen({ hostname, port, transport: "tcp" });
     const cert = pem(ssl.cert, "ssl.cert");
     const key = pem(ssl.key, "ssl.key");
+    let listener: Deno.TlsListener;
     try {
-      return Deno.listenTls({ hostname, port, cert, key });
+      listener = Deno.listenTls({ hostname, port, cert, key });
     } catch (e) {
       if (e instanceof Deno.errors.AddrInUse) throw e;
       throw new Error(
@@ -88,6 +92,9 @@ export function openListener(options: ListenerOptions): Deno.Listener {
         { cause: e },
       );
     }
+    const [first] = pemFingerprints(cert);
+    if (first !== undefined) options.onCertificate?.(showFingerprint(first));
+    return listener;
   } catch (e) {
     if (e instanceof Deno.errors.AddrInUse) {
       throw new Deno.errors.AddrInUse(
@@ -156,6 +163,8 @@ export async function admit(conn: Deno.Conn, options: AdmitOptions): Promise<voi
       const msg = (e as Error).message;
       const hint = /InvalidContentType|corrupt message/i.test(msg)
         ? " (a worker or client without TLS?)"
+        : /UnknownCA|unexpected end of file/i.test(msg)
+        ? " (a worker or client that does not trust this certificate?)"
         : "";
       throw new ProtocolError(`Cannot start TLS: ${msg}${hint}`, { cause: e });
     }

@@ -56,8 +56,10 @@ export interface WorkQueueOptions {
   password?: string | Uint8Array;
   /**
    * Speak TLS on the manager's port: the certificate chain and private key,
-   * each a PEM file's path or PEM text. Workers then need `--ssl` (and
-   * `--ssl-ca FILE` for a private CA or self-signed certificate).
+   * each a PEM file's path or PEM text. Workers then need `--ssl`, or
+   * `--ssl-ca FILE` or `--ssl-fingerprint SHA256` for a private CA or a
+   * self-signed certificate; the manager logs its certificate's fingerprint
+   * when it starts.
    */
   ssl?: SslOptions;
   /** Bytes of a task's standard output kept; the rest is dropped and the result says so. Default 1 GiB. */

@@ -87,7 +87,16 @@ export class Server {
     this.#maxStdout = options.maxStdout;
     this.#facts = options.facts;
     const { hostname, port, ssl } = options;
-    this.#listener = openListener({ hostname, port, ssl });
+    this.#listener = openListener({
+      hostname,
+      port,
+      ssl,
+      onCertificate: (fp) =>
+        r.comm.log(
+          "warn",
+          `listening with TLS; the certificate's SHA-256 fingerprint is ${fp} (for workers' --ssl-fingerprint)`,
+        ),
+    });
     this.#accepting = this.#acceptLoop();
     this.#timer = startSweep(r.clock, () => onSweepTick(r, this.#traffic), r.keepalive);
   }

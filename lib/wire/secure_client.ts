@@ -8,16 +8,21 @@
 
 import { errorMessage } from "../errors.ts";
 import { authenticate, describeAuthFailure } from "./auth.ts";
+import { parseFingerprint } from "./fingerprint.ts";
+import { type ClientConn, needsOwnCheck, startTrustedTls, type TlsTrust } from "./tls_trust.ts";
+
+export type { ClientConn, TlsTrust };
 
 /** Options of {@linkcode secureClient}. */
 export interface SecureClientOptions {
   /** The host that was dialed: the manager's certificate must name it (DNS name or IP address). */
   hostname: string;
   /**
-   * Speak TLS. `caCerts` (PEM text) are trusted besides Deno's default roots
-   * (Mozilla's, or the system's with `DENO_TLS_CA_STORE=system`).
+   * Speak TLS. With nothing in it, Deno's default roots are trusted
+   * (Mozilla's, or the system's with `DENO_TLS_CA_STORE=system`); see
+   * {@linkcode TlsTrust} for the rest.
    */
-  tls?: { caCerts?: string[] };
+  tls?: TlsTrust;
   /** Authenticate with this password (CCTools' `-P FILE`: the whole file). */
   password?: Uint8Array;
   /** Bound on the TLS handshake and on the password exchange, each. Default 30 000 ms. */
@@ -26,6 +31,8 @@ export interface SecureClientOptions {
   peer?: string;
   /** Gives up (closing the connection) when aborted. */
   signal?: AbortSignal;
+  /** Where a warning goes: the certificate was not verified (`tls.insecure`). */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -34,8 +41,10 @@ export interface SecureClientOptions {
  *
  * @param conn The TCP connection to the manager.
  * @param options Host name, TLS trust, password and timeout.
- * @returns The connection to use from now on (a `Deno.TlsConn` with TLS).
- * @throws {Error} `Cannot start TLS with the manager: ...` or
+ * @returns The connection to use from now on. Nothing was sent on it but
+ * the TLS handshake and the password exchange.
+ * @throws {Error} `Cannot start TLS with the manager: ...`,
+ * `Cannot trust the manager's certificate: ...` or
  * `Cannot authenticate: the manager refused our password ...`.
  *
  * @example
@@ -51,18 +60,25 @@ export interface SecureClientOptions {
 export async function secureClient(
   conn: Deno.TcpConn,
   options: SecureClientOptions,
-): Promise<Deno.Conn> {
+): Promise<ClientConn> {
   const peer = options.peer ?? "the manager";
   const timeoutMs = options.timeoutMs ?? 30_000;
-  let current: Deno.Conn = conn;
+  let current: ClientConn = conn;
   const onAbort = () => closeQuietly(current);
   options.signal?.addEventListener("abort", onAbort);
   try {
     options.signal?.throwIfAborted();
-    if (options.tls) {
+    if (options.tls && needsOwnCheck(options.tls)) {
+      current = await startTrustedTls(conn, {
+        hostname: options.hostname,
+        trust: options.tls,
+        timeoutMs,
+        peer,
+        warn: options.warn,
+      });
+    } else if (options.tls) {
       const tls = await Deno.startTls(conn, {
         hostname: options.hostname,
-        caCerts: options.tls.caCerts,
       });
       current = tls;
       await handshake(tls, { ...options, peer, timeoutMs });
@@ -124,12 +140,12 @@ function tlsProblem(e: unknown, o: { peer: string; hostname: string }): string {
     return `${msg} (the certificate does not name '${o.hostname}')`;
   }
   if (/certificate|UnknownIssuer|CaUsedAsEndEntity/i.test(msg)) {
-    return `${msg} (trust the manager's certificate or its CA, e.g. with --ssl-ca FILE)`;
+    return `${msg} (trust the manager's certificate or its CA with --ssl-ca FILE, or the certificate by its fingerprint with --ssl-fingerprint)`;
   }
   return msg;
 }
 
-function closeQuietly(conn: Deno.Conn): void {
+function closeQuietly(conn: ClientConn): void {
   try {
     conn.close();
   } catch (e) {
@@ -168,6 +184,56 @@ export async function readPemFile(path: string, option: string): Promise<string>
     throw new Error(`Cannot use file '${path}' given to ${option}: it holds no PEM block`);
   }
   return text;
+}
+
+/** A client's TLS options as given on its command line. */
+export interface TlsFlags {
+  /** `--ssl`: speak TLS, trusting Deno's default roots. */
+  ssl?: boolean;
+  /** `--ssl-ca FILE`: trust the PEM certificates in FILE, exactly and as CAs. */
+  sslCa?: string;
+  /** `--ssl-fingerprint FP` (repeatable): trust exactly the certificate with this SHA-256 fingerprint. */
+  sslFingerprint?: string[];
+  /** `--ssl-insecure`: verify nothing. */
+  sslInsecure?: boolean;
+}
+
+/**
+ * Turns a client's TLS options into what {@linkcode secureClient} trusts,
+ * reading the `--ssl-ca` file. Each of the others implies `--ssl`.
+ *
+ * @param flags The options given.
+ * @returns What to trust, or `undefined` for no TLS.
+ * @throws {RangeError} For a fingerprint that is not one.
+ * @throws {TypeError} For `--ssl-insecure` with an option that verifies.
+ * @throws {Error} If the `--ssl-ca` file cannot be read or holds no PEM block.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(await readTlsTrust({}), undefined);
+ * assert.deepEqual(await readTlsTrust({ ssl: true }), {});
+ * const fp = "ab".repeat(32);
+ * assert.deepEqual(await readTlsTrust({ sslFingerprint: [fp] }), {
+ *   fingerprints: [Array(32).fill("AB").join(":")],
+ * });
+ * await assert.rejects(readTlsTrust({ sslInsecure: true, sslFingerprint: [fp] }), TypeError);
+ * ```
+ */
+export async function readTlsTrust(flags: TlsFlags): Promise<TlsTrust | undefined> {
+  const pins = flags.sslFingerprint ?? [];
+  if (flags.sslInsecure && (pins.length > 0 || flags.sslCa !== undefined)) {
+    throw new TypeError(
+      "Cannot use --ssl-insecure with --ssl-ca or --ssl-fingerprint: it verifies nothing, they verify",
+    );
+  }
+  const trust: TlsTrust = {};
+  if (pins.length > 0) {
+    trust.fingerprints = pins.map((p) => parseFingerprint(p, "--ssl-fingerprint"));
+  }
+  if (flags.sslCa !== undefined) trust.caCerts = [await readPemFile(flags.sslCa, "--ssl-ca")];
+  if (flags.sslInsecure) trust.insecure = true;
+  return flags.ssl || Object.keys(trust).length > 0 ? trust : undefined;
 }
 
 /**

@@ -7,6 +7,8 @@
 
 import { parseArgs } from "node:util";
 import { projectMatcher } from "./find_manager.ts";
+import { parseFingerprint } from "../wire/fingerprint.ts";
+import { normalizeDebug } from "./_debug_args.ts";
 
 /** What the worker was asked to do. */
 export type WorkerAction = "run" | "help" | "version";
@@ -53,10 +55,14 @@ export interface WorkerOptions {
   fastSpawn: boolean;
   /** Authenticate with the whole content of this file (`-P`, `--password`), as CCTools. */
   passwordFile?: string;
-  /** Speak TLS to the manager (`--ssl`; implied by `--ssl-ca`). */
+  /** Speak TLS to the manager (`--ssl`; implied by the three options below). */
   ssl: boolean;
-  /** Trust this PEM certificate or CA for the manager's TLS certificate, besides the default roots. */
+  /** Trust the PEM certificates in this file for the manager: exactly, and as CAs (instead of the default roots). */
   sslCa?: string;
+  /** Trust exactly the certificates with these SHA-256 fingerprints (`AB:CD:…`), whatever their CA flag and names. */
+  sslFingerprints?: string[];
+  /** Verify nothing about the manager's certificate, as CCTools' worker (logged at each connection). */
+  sslInsecure: boolean;
 }
 
 /** The usage text printed by `--help`. */
@@ -84,9 +90,17 @@ Options:
   -o, --debug-file FILE   Write the debug log to FILE
   -P, --password FILE     Authenticate to the manager with the password in FILE (the whole
                           file, trailing newline included), as CCTools' -P
-      --ssl               Connect to the manager with TLS
-      --ssl-ca FILE       Trust this PEM certificate or CA for the manager (implies --ssl;
-                          default: Deno's root certificates)
+      --ssl               Connect to the manager with TLS, trusting Deno's root certificates
+      --ssl-ca FILE       Trust the PEM certificates in FILE for the manager: each one
+                          exactly (even if self-signed and marked as a CA), and as a CA
+                          for certificates that name the host (implies --ssl)
+      --ssl-fingerprint SHA256
+                          Trust exactly the certificate with this fingerprint, whatever
+                          its CA flag and names (sha256:AB:CD:..., colons optional; may
+                          repeat; see openssl x509 -noout -fingerprint -sha256; implies --ssl)
+      --ssl-insecure      Verify nothing about the manager's certificate, as CCTools'
+                          worker: anyone who can answer at the address can run commands
+                          here (warned at every connection; implies --ssl)
   -i, --min-backoff TIME  First reconnect delay (default 1s)
   -b, --max-backoff TIME  Longest reconnect delay (default 60s)
       --max-stdout BYTES  Most task output sent back (default 1G)
@@ -98,41 +112,6 @@ Options:
 
 TIME is a number of seconds, or a number with a unit s, m, h or d.
 `;
-
-// The debug subsystems CCTools knows; `-d X` only consumes X when it is one
-// of these, so that `-d HOST PORT` still works.
-const DEBUG_FLAGS = new Set([
-  "all",
-  "none",
-  "wq",
-  "debug",
-  "notice",
-  "tcp",
-  "dns",
-  "auth",
-  "process",
-  "resolve",
-  "local",
-  "http",
-  "cache",
-  "poll",
-  "batch",
-  "rmonitor",
-  "time",
-  "channel",
-  "syscall",
-  "libcall",
-  "user",
-  "remote",
-  "login",
-  "jx",
-  "vine",
-]);
-
-/** Whether `s` is a comma-separated list of debug subsystems. */
-function isDebugFlag(s: string): boolean {
-  return s.length > 0 && s.split(",").every((f) => DEBUG_FLAGS.has(f.replace(/^-/, "")));
-}
 
 /**
  * Parses a duration: plain seconds, or a number with a unit s, m, h or d.
@@ -191,32 +170,6 @@ function parseAmount(text: string | undefined, option: string, zeroDetects: bool
   return zeroDetects && n === 0 ? undefined : n;
 }
 
-/** Rewrites `-d`/`--debug` without a subsystem into `--debug=all`. */
-function normalizeDebug(args: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === "--") {
-      out.push(...args.slice(i));
-      break;
-    }
-    if (a === "-N") {
-      out.push("-M");
-    } else if (a === "-d" || a === "--debug") {
-      const next = args[i + 1];
-      if (next !== undefined && isDebugFlag(next)) {
-        out.push(`--debug=${next}`);
-        i++;
-      } else {
-        out.push("--debug=all");
-      }
-    } else {
-      out.push(a);
-    }
-  }
-  return out;
-}
-
 /** Default work directory: `$TMPDIR`, else `/tmp`. */
 function defaultWorkdir(): string {
   try {
@@ -272,6 +225,8 @@ export function parseWorkerArgs(args: string[]): WorkerOptions {
         password: { type: "string", short: "P" },
         ssl: { type: "boolean" },
         "ssl-ca": { type: "string" },
+        "ssl-fingerprint": { type: "string", multiple: true },
+        "ssl-insecure": { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -293,7 +248,9 @@ export function parseWorkerArgs(args: string[]): WorkerOptions {
     maxBackoff: 60,
     maxStdout: 2 ** 30,
     fastSpawn: v["fast-spawn"] ?? false,
-    ssl: (v.ssl ?? false) || v["ssl-ca"] !== undefined,
+    ssl: (v.ssl ?? false) || v["ssl-ca"] !== undefined || v["ssl-fingerprint"] !== undefined ||
+      (v["ssl-insecure"] ?? false),
+    sslInsecure: v["ssl-insecure"] ?? false,
   };
   if (v.help) return { ...base, action: "help" };
   if (v.version) return { ...base, action: "version" };
@@ -340,6 +297,16 @@ export function parseWorkerArgs(args: string[]): WorkerOptions {
       throw new RangeError("Cannot use option '--ssl-ca': the file name is empty");
     }
     opts.sslCa = v["ssl-ca"];
+  }
+  if (v["ssl-fingerprint"] !== undefined) {
+    opts.sslFingerprints = v["ssl-fingerprint"].map((f) =>
+      parseFingerprint(f, "--ssl-fingerprint")
+    );
+  }
+  if (opts.sslInsecure && (opts.sslCa !== undefined || opts.sslFingerprints !== undefined)) {
+    throw new TypeError(
+      "Cannot use --ssl-insecure with --ssl-ca or --ssl-fingerprint: it verifies nothing, they verify",
+    );
   }
   if (v.catalog !== undefined) opts.catalog = v.catalog;
   if (v["manager-name"] !== undefined) {

@@ -148,3 +148,29 @@ Deno.test("parseWorkerArgs() reads -P, --ssl and --ssl-ca", () => {
   );
   assert.throws(() => parseWorkerArgs(["h", "1", "-P"]), /option '--password' needs a value/);
 });
+
+Deno.test("parseWorkerArgs() reads --ssl-fingerprint (repeatable, any case, colons optional) and --ssl-insecure", () => {
+  const fp = Array(32).fill("AB").join(":");
+  const o = parseWorkerArgs([
+    "--ssl-fingerprint",
+    `sha256:${fp.toLowerCase()}`,
+    "--ssl-fingerprint",
+    "cd".repeat(32),
+    "h",
+    "1",
+  ]);
+  assert.equal(o.ssl, true, "--ssl-fingerprint implies --ssl");
+  assert.deepEqual(o.sslFingerprints, [fp, Array(32).fill("CD").join(":")]);
+  assert.equal(o.sslInsecure, false);
+  const insecure = parseWorkerArgs(["--ssl-insecure", "h", "1"]);
+  assert.deepEqual([insecure.ssl, insecure.sslInsecure], [true, true]);
+  assert.equal(parseWorkerArgs(["h", "1"]).sslInsecure, false, "never the default");
+  assert.throws(
+    () => parseWorkerArgs(["--ssl-fingerprint", "ab:cd", "h", "1"]),
+    /Cannot parse option '--ssl-fingerprint': expected a SHA-256 fingerprint .* got 'ab:cd'/,
+  );
+  assert.throws(
+    () => parseWorkerArgs(["--ssl-insecure", "--ssl-ca", "ca.pem", "h", "1"]),
+    /Cannot use --ssl-insecure with --ssl-ca or --ssl-fingerprint/,
+  );
+});

@@ -13,7 +13,7 @@ import { detectResources } from "./detect_resources.ts";
 import { workerLoop, type WorkerSecurity } from "./worker_loop.ts";
 import { Workspace } from "./workspace.ts";
 import { errorMessage } from "../errors.ts";
-import { readPasswordFile, readPemFile } from "../wire/secure_client.ts";
+import { readPasswordFile, readTlsTrust } from "../wire/secure_client.ts";
 
 export type { WorkerOptions } from "./options.ts";
 
@@ -93,18 +93,19 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   }
 }
 
-/** Reads the password file (`-P`) and the trusted certificate (`--ssl-ca`) once, at start. */
+/** Reads the password file (`-P`) and the TLS trust (`--ssl-ca` and the rest) once, at start. */
 async function readSecurity(options: WorkerOptions): Promise<WorkerSecurity> {
   const security: WorkerSecurity = {};
   try {
     if (options.passwordFile !== undefined) {
       security.password = readPasswordFile(options.passwordFile, "-P/--password");
     }
-    if (options.ssl) {
-      security.tls = options.sslCa === undefined
-        ? {}
-        : { caCerts: [await readPemFile(options.sslCa, "--ssl-ca")] };
-    }
+    security.tls = await readTlsTrust({
+      ssl: options.ssl,
+      sslCa: options.sslCa,
+      sslFingerprint: options.sslFingerprints,
+      sslInsecure: options.sslInsecure,
+    });
   } catch (e) {
     if (e instanceof Error && e.cause instanceof Deno.errors.NotCapable) {
       // The shipped permission flags let the worker read only its workspace's places.

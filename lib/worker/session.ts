@@ -9,6 +9,7 @@
 import { errorMessage, ProtocolError } from "../errors.ts";
 import { FrameWriter } from "../wire/frame_writer.ts";
 import { LineReader } from "../wire/line_reader.ts";
+import type { ClientConn } from "../wire/secure_client.ts";
 import { type Command, parseCommand } from "../wire/commands.ts";
 import { clip, MAX_LINE } from "../wire/protocol.ts";
 import { encodeResultsReplyLine } from "../wire/results.ts";
@@ -51,8 +52,8 @@ export type SessionEnd =
 
 /** Options for {@linkcode runSession}. */
 export interface SessionOptions {
-  /** The connected socket; it is closed when the session ends. */
-  conn: Deno.Conn;
+  /** The connected socket (secured, if so); it is closed when the session ends. */
+  conn: ClientConn;
   /** The workspace (prepared). */
   workspace: Workspace;
   /** The worker's resources. */

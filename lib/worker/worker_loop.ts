@@ -16,7 +16,7 @@ import type { Resources } from "../resources.ts";
 import { runSession, type SessionEnd } from "./session.ts";
 import type { Workspace } from "./workspace.ts";
 import { errorMessage } from "../errors.ts";
-import { secureClient } from "../wire/secure_client.ts";
+import { type ClientConn, secureClient, type TlsTrust } from "../wire/secure_client.ts";
 
 /** What {@linkcode workerLoop} needs besides the options. */
 export interface WorkerLoopContext {
@@ -38,8 +38,8 @@ export interface WorkerLoopContext {
 export interface WorkerSecurity {
   /** The password (`-P FILE`: the whole file). */
   password?: Uint8Array;
-  /** Speak TLS, trusting these PEM certificates besides the default roots. */
-  tls?: { caCerts?: string[] };
+  /** Speak TLS, trusting these certificates (or Deno's default roots if it is empty). */
+  tls?: TlsTrust;
 }
 
 /** Bound on the TLS handshake and on the password exchange, each. */
@@ -69,7 +69,7 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
   });
   let deadline = Date.now() + options.connectTimeout * 1000;
   while (!signal.aborted) {
-    let conn: Deno.Conn;
+    let conn: ClientConn;
     let connected = false;
     try {
       const timeout = Math.max(1000, deadline - Date.now());
@@ -96,6 +96,7 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
           ...security,
           timeoutMs: SECURE_TIMEOUT_MS,
           signal,
+          warn: (m) => log.notice(`manager ${where}: ${m}`),
         });
       }
     } catch (e) {
