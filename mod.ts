@@ -38,6 +38,7 @@ export type {
   DirectoryOptions,
   FileOptions,
   InputSpec,
+  OutputFileOptions,
   OutputSpec,
   TaskInput,
   TaskOutput,

@@ -107,3 +107,8 @@ export const WORK_QUEUE_NOCACHE = 0;
  * `{ cache: true }`, its default for inputs).
  */
 export const WORK_QUEUE_CACHE = 1;
+/**
+ * File flag: stream an output back while the task runs (`Task` takes
+ * `{ watch: true }` on an output file).
+ */
+export const WORK_QUEUE_WATCH = 16;

@@ -16,6 +16,7 @@ import {
   inputFile,
   type InputSpec,
   outputFile,
+  type OutputFileOptions,
   type OutputSpec,
 } from "./task_files.ts";
 import {
@@ -341,7 +342,8 @@ export class Task<D = unknown> {
    *
    * @param localName Where it lands on the manager's machine.
    * @param remoteName Its name in the sandbox; defaults to the base name.
-   * @param options `cache` (default `false`).
+   * @param options `cache` (default `false`); `watch` (default `false`):
+   * append to the local file while the task runs.
    * @returns This task.
    *
    * @example
@@ -349,10 +351,24 @@ export class Task<D = unknown> {
    * import assert from "node:assert/strict";
    * const t = new Task("date > now.txt").specifyOutputFile("results/now.txt", "now.txt");
    * assert.deepEqual(t.outputs, [{ local: "results/now.txt", remote: "now.txt", cache: false }]);
+   * const u = new Task("make 2>&1 | tee build.log").specifyOutputFile("build.log", undefined, {
+   *   watch: true,
+   * });
+   * assert.deepEqual(u.outputs, [
+   *   { local: "build.log", remote: "build.log", cache: false, watch: true },
+   * ]);
    * ```
    */
-  specifyOutputFile(localName: string, remoteName?: string, options: FileOptions = {}): this {
-    const spec = outputFile(localName, { remote: remoteName, cache: options.cache });
+  specifyOutputFile(
+    localName: string,
+    remoteName?: string,
+    options: OutputFileOptions = {},
+  ): this {
+    const spec = outputFile(localName, {
+      remote: remoteName,
+      cache: options.cache,
+      watch: options.watch,
+    });
     this.#outputs = addOutput(this.#outputs, spec);
     return this;
   }
@@ -386,7 +402,9 @@ export class Task<D = unknown> {
         `Cannot add directory: type must be 'input' or 'output', got '${options?.type}'`,
       );
     }
-    if (options.type === "output") return this.specifyOutputFile(localName, remoteName, options);
+    if (options.type === "output") {
+      return this.specifyOutputFile(localName, remoteName, { cache: options.cache });
+    }
     if (options.recursive) return this.specifyInputFile(localName, remoteName, options);
     this.#inputs = addInput(this.#inputs, emptyDirectory(localName, { remote: remoteName }));
     return this;

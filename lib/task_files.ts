@@ -17,6 +17,19 @@ export interface FileOptions {
   cache?: boolean;
 }
 
+/** Options of `Task.specifyOutputFile`. */
+export interface OutputFileOptions extends FileOptions {
+  /**
+   * Stream the file back while the task runs: the worker sends what the
+   * task appended (about once a second from our worker, every few seconds
+   * from CCTools'), and the manager writes it into the local file, which
+   * grows as the remote one does. When the task ends, the whole file is
+   * fetched as usual and replaces it. CCTools' `WORK_QUEUE_WATCH`. Default
+   * `false`.
+   */
+  watch?: boolean;
+}
+
 /** Options of `Task.specifyDirectory`. */
 export interface DirectoryOptions extends FileOptions {
   /** Whether the directory is an input (sent) or an output (fetched back). */
@@ -43,6 +56,8 @@ export interface OutputSpec {
   remote: string;
   /** Keep it in the worker's cache after retrieval. */
   cache: boolean;
+  /** Streamed back while the task runs (`WORK_QUEUE_WATCH`); present only when set. */
+  watch?: true;
 }
 
 /**
@@ -98,6 +113,8 @@ export type TaskOutput =
     remote?: string;
     /** Keep it in the worker's cache too (default `false`). */
     cache?: boolean;
+    /** Append to `local` while the task runs (default `false`); see `OutputFileOptions`. */
+    watch?: boolean;
     directory?: never;
   }
   | {
@@ -108,6 +125,7 @@ export type TaskOutput =
     /** Keep it in the worker's cache too (default `false`). */
     cache?: boolean;
     local?: never;
+    watch?: never;
   };
 
 const encoder = new TextEncoder();
@@ -144,6 +162,12 @@ export interface FilePlacement {
   remote?: string;
   /** Whether the worker keeps it in its cache (default `true` for inputs, `false` for outputs). */
   cache?: boolean;
+}
+
+/** Where an output comes from, whether the worker caches it, and whether it is watched. */
+export interface OutputPlacement extends FilePlacement {
+  /** Stream it back while the task runs (default `false`). */
+  watch?: boolean;
 }
 
 /**
@@ -202,13 +226,26 @@ export function emptyDirectory(local: string, place: FilePlacement = {}): InputS
  * An output file (or directory), its local name checked.
  *
  * @param local Where it lands on the manager's machine.
- * @param place Its remote name and caching.
+ * @param place Its remote name, caching and watching.
  * @returns The spec; its remote name is checked by {@linkcode addOutput}.
- * @throws {TypeError} If the local name is empty or has a NUL byte.
+ * @throws {TypeError} If the local name is empty or has a NUL byte, or
+ * `watch` is not a boolean.
  */
-export function outputFile(local: string, place: FilePlacement = {}): OutputSpec {
+export function outputFile(local: string, place: OutputPlacement = {}): OutputSpec {
   checkLocal("output file", local);
-  return { local, remote: place.remote ?? basename(local), cache: place.cache ?? false };
+  const watch = place.watch ?? false;
+  if (typeof watch !== "boolean") {
+    throw new TypeError(
+      `Cannot add output file: watch must be true or false, got ${typeof watch} '${String(watch)}'`,
+    );
+  }
+  const spec: OutputSpec = {
+    local,
+    remote: place.remote ?? basename(local),
+    cache: place.cache ?? false,
+  };
+  if (watch) spec.watch = true;
+  return spec;
 }
 
 /**

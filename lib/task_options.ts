@@ -5,7 +5,13 @@
  * @module
  */
 
-import type { DirectoryOptions, FileOptions, TaskInput, TaskOutput } from "./task_files.ts";
+import type {
+  DirectoryOptions,
+  FileOptions,
+  OutputFileOptions,
+  TaskInput,
+  TaskOutput,
+} from "./task_files.ts";
 
 /** The resources a task asks for; unset fields mean "the whole worker" when none is set. */
 export interface ResourceRequest {
@@ -28,7 +34,7 @@ export interface TaskOptions<D = unknown> {
   command: string;
   /** Files sent to the sandbox: `{ local }`, `{ buffer, remote }` or `{ directory }`. */
   inputs?: readonly TaskInput[];
-  /** Files brought back when the task ends: `{ local }` or `{ directory }`. */
+  /** Files brought back when the task ends: `{ local }` (`watch: true` streams it while the task runs) or `{ directory }`. */
   outputs?: readonly TaskOutput[];
   /** Environment variables for the command. */
   env?: Readonly<Record<string, string>>;
@@ -80,7 +86,7 @@ export interface TaskSetters<D> {
   data: D;
   specifyInputFile(localName: string, remoteName?: string, options?: FileOptions): unknown;
   specifyInputBuffer(data: string | Uint8Array, remoteName: string, options?: FileOptions): unknown;
-  specifyOutputFile(localName: string, remoteName?: string, options?: FileOptions): unknown;
+  specifyOutputFile(localName: string, remoteName?: string, options?: OutputFileOptions): unknown;
   specifyDirectory(
     localName: string,
     remoteName: string | undefined,
@@ -157,7 +163,12 @@ function checkItem(field: string, value: unknown, kinds: string[], fields: strin
       `Cannot create task: '${field}' has 'recursive', which goes only with 'directory'`,
     );
   }
-  for (const key of ["cache", "recursive"]) {
+  if (value.watch !== undefined && present[0] !== "local") {
+    throw new TypeError(
+      `Cannot create task: '${field}' has 'watch', which goes only with 'local'`,
+    );
+  }
+  for (const key of ["cache", "recursive", "watch"]) {
     if (value[key] !== undefined && typeof value[key] !== "boolean") {
       throw bad(`${field}.${key}`, "true or false", value[key]);
     }
@@ -212,14 +223,25 @@ export function applyTaskOptions<D>(task: TaskSetters<D>, options: TaskOptions<D
   }
   for (const [i, item] of list("outputs", o.outputs).entries()) {
     const field = `outputs[${i}]`;
-    checkItem(field, item, ["local", "directory"], ["local", "directory", "remote", "cache"]);
+    checkItem(field, item, ["local", "directory"], [
+      "local",
+      "directory",
+      "remote",
+      "cache",
+      "watch",
+    ]);
     const output = item as TaskOutput;
     if (output.directory !== undefined) {
       task.specifyDirectory(output.directory, output.remote, {
         type: "output",
         cache: output.cache,
       });
-    } else task.specifyOutputFile(output.local, output.remote, { cache: output.cache });
+    } else {
+      task.specifyOutputFile(output.local, output.remote, {
+        cache: output.cache,
+        watch: output.watch,
+      });
+    }
   }
   if (o.env !== undefined) {
     if (!isObject(o.env)) throw bad("env", `an object such as { NAME: "value" }`, o.env);

@@ -81,6 +81,28 @@ Deno.test("new Task({...}) makes the task the specify* chain makes", () => {
   assert.deepEqual(t.inputs[3].kind === "buffer" && [...t.inputs[3].data], [1, 2, 3]);
 });
 
+Deno.test("new Task({ outputs: [{ local, watch: true }] }) is specifyOutputFile(..., { watch: true })", () => {
+  const a = new Task({
+    command: "x",
+    outputs: [{ local: "log.txt", watch: true }, { local: "out.txt", watch: false }],
+  });
+  const b = new Task("x")
+    .specifyOutputFile("log.txt", undefined, { watch: true })
+    .specifyOutputFile("out.txt");
+  assert.deepEqual(a.outputs, b.outputs);
+  assert.deepEqual(a.outputs, [
+    { local: "log.txt", remote: "log.txt", cache: false, watch: true },
+    { local: "out.txt", remote: "out.txt", cache: false },
+  ]);
+  assert.throws(
+    () => new Task("x").specifyOutputFile("a", "a", { watch: 1 as unknown as boolean }),
+    {
+      name: "TypeError",
+      message: "Cannot add output file: watch must be true or false, got number '1'",
+    },
+  );
+});
+
 Deno.test("new Task({ command }) alone is new Task(command)", () => {
   assert.deepEqual(shape(new Task({ command: "true" })), shape(new Task("true")));
   assert.equal(new Task({ command: "true" }).data, undefined);
@@ -191,12 +213,22 @@ const BAD: [unknown, ErrorConstructor, string][] = [
   [
     { command: "x", outputs: [{ directory: "d", recursive: true }] },
     TypeError,
-    "Cannot create task: 'outputs[0]' has an unknown field 'recursive' (fields: local, directory, remote, cache)",
+    "Cannot create task: 'outputs[0]' has an unknown field 'recursive' (fields: local, directory, remote, cache, watch)",
+  ],
+  [
+    { command: "x", outputs: [{ directory: "d", watch: true }] },
+    TypeError,
+    "Cannot create task: 'outputs[0]' has 'watch', which goes only with 'local'",
+  ],
+  [
+    { command: "x", outputs: [{ local: "log", watch: "yes" }] },
+    TypeError,
+    "Cannot create task: 'outputs[0].watch' must be true or false, got 'yes'",
   ],
   [
     { command: "x", outputs: [{ buffer: "b", remote: "r" }] },
     TypeError,
-    "Cannot create task: 'outputs[0]' has an unknown field 'buffer' (fields: local, directory, remote, cache)",
+    "Cannot create task: 'outputs[0]' has an unknown field 'buffer' (fields: local, directory, remote, cache, watch)",
   ],
   [
     { command: "x", env: ["A=1"] },

@@ -24,12 +24,14 @@ import { WorkerInfo } from "../lib/manager/worker_info.ts";
 import { allocationFor, type Resources } from "../lib/resources.ts";
 import { Task } from "../lib/task.ts";
 import { parseCommand } from "../lib/wire/commands.ts";
+import { FLAG_WATCH } from "../lib/wire/protocol.ts";
 import { FrameWriter } from "../lib/wire/frame_writer.ts";
 import { type ByteSink, LineReader } from "../lib/wire/line_reader.ts";
 import { encodeResultsReplyLine, type ResultHeader } from "../lib/wire/results.ts";
 import { readTaskBlock, type TaskBlock } from "../lib/wire/task_block.ts";
 import { encodeHandshake, encodeWorkerMessage } from "../lib/wire/worker_messages.ts";
 import { receiveDir, receivePut } from "../lib/worker/receive_files.ts";
+import { OutputWatcher } from "../lib/worker/output_watcher.ts";
 import { sendCacheEntry } from "../lib/worker/send_files.ts";
 import { Workspace } from "../lib/worker/workspace.ts";
 
@@ -118,6 +120,7 @@ async function shapes(dir: string): Promise<Task[]> {
     .specifyInputFile(`${dir}/100%.dat`, "sub/100%.dat", { cache: false })
     .specifyOutputFile(`${dir}/out/out put.txt`, "out put.txt")
     .specifyOutputFile(`${dir}/out/100%.txt`, "results/100%.txt", { cache: true })
+    .specifyOutputFile(`${dir}/out/log.txt`, "log.txt", { cache: true, watch: true })
     .specifyEnvironmentVariable("A", "b=c=d")
     .specifyEnvironmentVariable("EMPTY", "")
     .specifyEnvironmentVariable("EQ", "=")
@@ -174,7 +177,7 @@ function expectedBlock(t: Task, d: Dispatch): TaskBlock {
     outputs: t.outputs.map((o, i) => ({
       cachedName: d.outputNames[i],
       remoteName: o.remote,
-      flags: o.cache ? 1 : 0,
+      flags: (o.cache ? 1 : 0) | (o.watch ? 16 : 0),
     })),
   };
 }
@@ -418,6 +421,118 @@ Deno.test("what the worker sends, the manager reads back: handshake, results, ou
       });
     }
     await ws.remove();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("update records the worker's watcher sends land in the manager's file; bad ones are skipped", async (t) => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // The worker's side: a task's sandbox with a watched log, sent as it grows and after it shrank.
+    const sandbox = `${dir}/t.5`;
+    await Deno.mkdir(sandbox);
+    const watcher = new OutputWatcher({ maxBytes: 10 });
+    watcher.add(5, sandbox, [
+      { cachedName: "file-5-log", remoteName: "log.txt", flags: FLAG_WATCH },
+      { cachedName: "file-5-other", remoteName: "other.txt", flags: 0 },
+    ]);
+    const sink = new Memory();
+    const w = new FrameWriter(sink);
+    const enc = new TextEncoder();
+    const reply = async (extra: (w: FrameWriter) => void = () => {}) => {
+      w.send(encodeWorkerMessage({ kind: "available_results" }));
+      extra(w);
+      for (const u of await watcher.collect()) {
+        w.send(encodeResultsReplyLine({ kind: "update", ...u.header }));
+        w.send(u.bytes);
+        w.send(encodeWorkerMessage({ kind: "info", field: "tasks_running", value: "1" }));
+      }
+      w.send(encodeResultsReplyLine({ kind: "end" }));
+    };
+    const bad =
+      (taskId: number, remotePath: string, offset: number, body: string) => (w: FrameWriter) => {
+        w.send(
+          encodeResultsReplyLine({
+            kind: "update",
+            taskId,
+            remotePath,
+            offset,
+            length: body.length,
+          }),
+        );
+        w.send(enc.encode(body));
+      };
+    w.send(
+      encodeHandshake(
+        { hostname: "node-1", os: "Linux", arch: "x86_64", workerId: "w" },
+        { cores: 1, memory: 1, disk: 1, gpus: 0 },
+      ),
+    );
+    await Deno.writeTextFile(`${sandbox}/log.txt`, "line 1\nline 2\n"); // 14 bytes: 10, then 4
+    await reply((w) => {
+      bad(99, "log.txt", 0, "stale task\n")(w); // not running here
+      bad(5, "other.txt", 0, "not watched\n")(w); // an output, but not a watched one
+      bad(5, "log.txt", 1000, "past the end\n")(w); // would leave a hole
+    });
+    await reply();
+    await Deno.writeTextFile(`${sandbox}/log.txt`, "line 3\n", { append: true });
+    await reply();
+    await Deno.writeTextFile(`${sandbox}/log.txt`, "new\n"); // rewritten shorter: sent from 0
+    await reply();
+    await w.flushed();
+    const bytes = sink.bytes();
+
+    for (const split of SPLITS) {
+      await t.step(split, async () => {
+        const out = `${dir}/manager-${split}`;
+        const info = new WorkerInfo(1, "127.0.0.1:1");
+        const core = new Core();
+        const task = new Task("true")
+          .specifyOutputFile(`${out}/log.txt`, "log.txt", { watch: true })
+          .specifyOutputFile(`${out}/other.txt`, "other.txt");
+        task.id = 5;
+        const d = { worker: info, alloc: info.total, inputs: [], outputNames: ["a", "b"] };
+        core.transition(task, "ready");
+        core.transition(task, "sending", { dispatch: d });
+        core.transition(task, "running");
+        const logs: string[] = [];
+        const seen: string[] = [];
+        const host: ConnHost = {
+          onWorkerUpdate: () => {},
+          taskOn: (_w, id) => id === 5 ? task : undefined,
+          outputNames: () => ["a", "b"],
+          onTaskReceiving: () => {},
+          onTaskResult: () => assert.fail("no result was sent"),
+          log: (level, m) => logs.push(`${level}: ${m}`),
+        };
+        const requests = new Memory();
+        const reader = readerOf(bytes, split);
+        const conn = new WorkerConn(info, { reader, writer: new FrameWriter(requests) }, host, {
+          maxStdout: 1 << 20,
+        });
+        // The local file as each request goes out (after the reply before it): it grows, then shrinks.
+        const send = conn.writer.send.bind(conn.writer);
+        conn.writer.send = (data) => {
+          seen.push(Deno.readTextFileSync(`${out}/log.txt`));
+          return send(data);
+        };
+        await Deno.mkdir(out, { recursive: true });
+        await Deno.writeTextFile(`${out}/log.txt`, "");
+        await conn.run((await reader.readLine())!);
+        await conn.writer.flushed();
+        assert.deepEqual(seen, ["", "line 1\nlin", "line 1\nline 2\n", "line 1\nline 2\nline 3\n"]);
+        assert.equal(await Deno.readTextFile(`${out}/log.txt`), "new\n");
+        await assert.rejects(Deno.stat(`${out}/other.txt`), Deno.errors.NotFound);
+        assert.deepEqual(logs, [
+          "debug: worker node-1 (127.0.0.1:1) sent 11 bytes of 'log.txt' at 0 for task 99, which is not running on it: ignored",
+          "warn: worker node-1 (127.0.0.1:1) sent 12 bytes of 'other.txt' at 0 for task 5: dropped, because 'other.txt' is not a watched output of the task",
+          `warn: worker node-1 (127.0.0.1:1) sent 13 bytes of 'log.txt' at 1000 for task 5: dropped, because offset 1000 is past the end of '${out}/log.txt' (0 bytes)`,
+        ]);
+        const asked = new TextDecoder().decode(requests.bytes()).split("\n").slice(0, -1);
+        assert.deepEqual(asked.map(parseCommand), Array(4).fill({ kind: "send_results" }));
+      });
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

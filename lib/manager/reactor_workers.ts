@@ -112,7 +112,8 @@ export function onConnectionClosed(r: Reactor, traffic: Traffic): void {
 /**
  * The periodic sweep: lifts the blocks that ran out, aborts the tasks that
  * run past the fast-abort limit, then checks quiet workers and drops those
- * that do not answer (or finish their handshake) in time.
+ * that do not answer (or finish their handshake) in time. A worker running
+ * a task with a watched output gets a `check` every second too.
  *
  * @param r The reactor.
  * @param traffic Bytes read from and written to a worker's connection so
@@ -131,8 +132,29 @@ export function onSweepTick(r: Reactor, traffic: (workerId: number) => Traffic):
     const { read, written } = traffic(w.id);
     const act = keepaliveStep(w, { now, read, written, ...r.keepalive });
     if (act.kind === "remove") onWorkerGone(r, w, "lost", act.reason);
-    else if (act.kind === "check") r.comm.send(w.id, { kind: "check" });
+    else if (act.kind === "check" || watchPokeDue(w, now)) r.comm.send(w.id, { kind: "check" });
   }
+}
+
+/** How often a worker running a task with a watched output is sent a `check` (ms). */
+export const WATCH_POKE_MS = 1000;
+
+/**
+ * Whether a worker running a task with a watched output (`FLAG_WATCH`) is
+ * due a `check`: any message wakes CCTools' worker, which looks at watched
+ * files only on a turn of its main loop (at least every 5 s) and then says
+ * `available_results`. Ours looks every second on its own; the `alive` it
+ * answers costs a few bytes.
+ */
+function watchPokeDue(w: WorkerInfo, now: number): boolean {
+  if (now - w.watchPokedAt < WATCH_POKE_MS) return false;
+  for (const t of w.tasks.values()) {
+    if (t.state === "running" && t.outputs.some((o) => o.watch)) {
+      w.watchPokedAt = now;
+      return true;
+    }
+  }
+  return false;
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Reactor } from "./reactor.ts";
 import {
   onInputsStaged,
   onResult,
+  onResultArriving,
   onSchedulePass,
   onSubmit,
   takeCompleted,
@@ -93,6 +94,29 @@ Deno.test("onSweepTick() checks a quiet worker, then drops it when the check goe
   assert.ok(left?.type === "worker-left");
   assert.equal(left.detail, "no answer to a keepalive check within 2 s");
   assert.equal(w.removed, true);
+});
+
+Deno.test("onSweepTick() sends a check each second to a worker running a watched output", () => {
+  const { r, comm, clock } = testReactor();
+  joinWorker(r, 1);
+  joinWorker(r, 2);
+  const watched = new Task("tail -f x").specifyCores(4).specifyOutputFile("log", "log", {
+    watch: true,
+  });
+  const plain = new Task("sleep 9").specifyCores(4).specifyOutputFile("out", "out");
+  taskIn(r, comm, "running", watched);
+  taskIn(r, comm, "running", plain);
+  comm.clear();
+  for (let i = 0; i < 8; i++) {
+    clock.advance(500);
+    onSweepTick(r, () => ({ read: i, written: 0 })); // never quiet: no keepalive check
+  }
+  assert.deepEqual(comm.sent, ["1 check", "1 check", "1 check", "1 check"]);
+  onResultArriving(r, r.core.workerOf(watched)!, watched);
+  comm.clear();
+  clock.advance(1000);
+  onSweepTick(r, () => ({ read: 99, written: 0 }));
+  assert.deepEqual(comm.sent, [], "no check once the task is no longer running");
 });
 
 Deno.test("onSweepTick() takes traffic and answers as signs of life", () => {

@@ -9,7 +9,7 @@
 import { encodeCommand } from "../wire/commands.ts";
 import { encodeUploadEntry } from "../wire/files.ts";
 import type { FrameWriter } from "../wire/frame_writer.ts";
-import { FLAG_CACHE } from "../wire/protocol.ts";
+import { FLAG_CACHE, FLAG_WATCH } from "../wire/protocol.ts";
 import { encodeTaskBlock, type TaskBlockInput, type TaskBlockSource } from "../wire/task_block.ts";
 import type { Task } from "../task.ts";
 import { type Dispatch, localityKey, type StagedInput, type TreeEntry } from "./staging.ts";
@@ -106,7 +106,7 @@ export function taskBlockOf(task: Task, d: Dispatch): TaskBlockSource {
     outputs: outputs.length === 0 ? NONE : outputs.map((o, i) => ({
       cachedName: d.outputNames[i],
       remoteName: o.remote,
-      flags: o.cache ? FLAG_CACHE : 0,
+      flags: (o.cache ? FLAG_CACHE : 0) | (o.watch ? FLAG_WATCH : 0),
     })),
   };
 }

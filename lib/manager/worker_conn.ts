@@ -10,14 +10,15 @@ import { type Clock, realClock } from "../clock.ts";
 import { WORK_QUEUE_RESULT_DISK_ALLOC_FULL, WORK_QUEUE_RESULT_FORSAKEN } from "../constants.ts";
 import { ProtocolError } from "../errors.ts";
 import type { FrameWriter } from "../wire/frame_writer.ts";
-import type { LineReader } from "../wire/line_reader.ts";
+import type { ByteSink, LineReader } from "../wire/line_reader.ts";
 import { encodeCommand } from "../wire/commands.ts";
 import { clip, parseIntField, PROTOCOL_VERSION } from "../wire/protocol.ts";
-import { parseResultsReplyLine } from "../wire/results.ts";
+import { parseResultsReplyLine, type UpdateHeader } from "../wire/results.ts";
 import { parseWorkerMessage, TASK_SIGNAL_FIELD } from "../wire/worker_messages.ts";
 import type { Task } from "../task.ts";
 import { parseOutputEntry } from "./output_entry.ts";
 import { OutputLanding } from "./output_landing.ts";
+import { landUpdate } from "./watched_output.ts";
 import type { WorkerInfo } from "./worker_info.ts";
 
 /** One `result` entry of a `send_results` reply. */
@@ -258,6 +259,10 @@ export class WorkerConn {
         if (this.#signal) this.#dropSignal("no result followed it");
         break;
       }
+      if (r.kind === "update") {
+        await this.#update(r);
+        continue;
+      }
       const { status, exitCode, stdoutLength: len, execUsec, taskId } = r;
       const signal = this.#takeSignal(taskId);
       const repeat = results.has(taskId);
@@ -311,6 +316,26 @@ export class WorkerConn {
         this.#host.onTaskResult(this.info, task, r, outputs);
       }
     }
+  }
+
+  /**
+   * Lands an `update` record (a watched output, `FLAG_WATCH`) of a task
+   * running on this worker; one for any other task (stale: it ended or was
+   * cancelled), or naming no watched output of it, is dropped and logged.
+   */
+  async #update(u: UpdateHeader): Promise<void> {
+    const task = this.#host.taskOn(this.info, u.taskId);
+    const copy = (sink: ByteSink | null) => this.reader.copyTo(u.length, sink);
+    const where = `worker ${this.info.label} sent ${u.length} bytes of '${
+      clip(u.remotePath)
+    }' at ${u.offset} for task ${u.taskId}`;
+    if (task?.state !== "running") {
+      await copy(null);
+      this.#host.log("debug", `${where}, which is not running on it: ignored`);
+      return;
+    }
+    const dropped = await landUpdate(task.outputs, u, copy);
+    if (dropped) this.#host.log("warn", `${where}: dropped, because ${dropped}`);
   }
 
   async #fetchOutputs(task: Task): Promise<OutputOutcome[]> {

@@ -46,6 +46,8 @@ export class WorkerInfo {
   lastHeard: number;
   /** When a `check` was sent and not yet answered (ms), or 0. */
   checkSentAt = 0;
+  /** When it was last sent a `check` to wake it for watched outputs (ms). */
+  watchPokedAt = 0;
   /** Bytes read from and written to its connection at the last keepalive sweep. */
   trafficRead = 0;
   trafficWritten = 0;

@@ -1,11 +1,13 @@
 /**
  * The worker's reply to `send_results` (spec §4.2): one `result` line per
  * finished task, each followed by exactly `stdout_len` bytes of output,
- * then `end`. Asynchronous messages (`info …`, `alive`…) may come between
- * them; they are `worker_messages.ts`'s.
+ * `update` records carrying what a running task appended to a watched
+ * output (`FLAG_WATCH`), then `end`. Asynchronous messages (`info …`,
+ * `alive`…) may come between them; they are `worker_messages.ts`'s.
  *
  * ```
  * result <status> <exit> <stdout_len> <exec_usec> <taskid>⏎<stdout_len bytes>
+ * update <taskid> <remote_path> <offset> <len>⏎<len bytes>
  * end
  * ```
  *
@@ -35,8 +37,46 @@ export interface ResultHeader {
   taskId: number;
 }
 
+/**
+ * The fields of an `update` line: `length` bytes of a watched output follow
+ * it, to be written at `offset` of the local file, which then ends there.
+ */
+export interface UpdateHeader {
+  /** The manager's task id. */
+  taskId: number;
+  /** The output's name in the sandbox, as the task block gave it (not encoded). */
+  remotePath: string;
+  /** Where the bytes go in the file. */
+  offset: number;
+  /** How many bytes follow the line. */
+  length: number;
+}
+
 /** One line of a `send_results` reply (besides asynchronous messages). */
-export type ResultsReplyLine = ({ kind: "result" } & ResultHeader) | { kind: "end" };
+export type ResultsReplyLine =
+  | ({ kind: "result" } & ResultHeader)
+  | ({ kind: "update" } & UpdateHeader)
+  | { kind: "end" };
+
+/**
+ * Whether a remote name can travel in an `update` line: CCTools' managers
+ * read it as one whitespace-free token, so a name with a space, a control
+ * character or nothing at all cannot be watched.
+ *
+ * @param remotePath The output's name in the sandbox.
+ * @returns Whether an `update` line can carry it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(isUpdatePath("logs/progress.txt"), true);
+ * assert.equal(isUpdatePath("my log.txt"), false);
+ * ```
+ */
+export function isUpdatePath(remotePath: string): boolean {
+  // deno-lint-ignore no-control-regex
+  return remotePath.length > 0 && !/[\s\x00-\x1f\x7f]/.test(remotePath);
+}
 
 /**
  * The line of a `send_results` reply entry: `result …` (its stdout bytes
@@ -61,17 +101,26 @@ export type ResultsReplyLine = ({ kind: "result" } & ResultHeader) | { kind: "en
  */
 export function encodeResultsReplyLine(l: ResultsReplyLine): string {
   if (l.kind === "end") return "end\n";
+  if (l.kind === "update") {
+    if (!isUpdatePath(l.remotePath)) {
+      throw new TypeError(
+        `Cannot encode update: remote path '${clip(l.remotePath)}' is empty or has whitespace`,
+      );
+    }
+    return `update ${l.taskId} ${l.remotePath} ${l.offset} ${l.length}\n`;
+  }
   return `result ${l.status} ${l.exitCode} ${l.stdoutLength} ${l.execUsec} ${l.taskId}\n`;
 }
 
 /**
  * Parses a line of a `send_results` reply that is not an asynchronous
- * message: a `result` line or `end` (alone).
+ * message: a `result` line, an `update` line or `end` (alone).
  *
  * @param line The line, without its LF.
  * @returns What it says.
- * @throws {ProtocolError} If it is neither, has too few fields, a field is
- * not an integer, or the stdout length is negative.
+ * @throws {ProtocolError} If it is none of these, has too few fields (an
+ * `update` exactly five), a field is not an integer, or a length or offset
+ * is negative.
  *
  * @example
  * ```ts
@@ -90,6 +139,7 @@ export function encodeResultsReplyLine(l: ResultsReplyLine): string {
 export function parseResultsReplyLine(line: string): ResultsReplyLine {
   if (line === "end") return END;
   const f = line.split(" ");
+  if (f[0] === "update") return parseUpdate(f, line);
   if (f[0] !== "result" || f.length < 6) {
     throw new ProtocolError(`Cannot handle message '${clip(line)}' while reading results`);
   }
@@ -102,6 +152,21 @@ export function parseResultsReplyLine(line: string): ResultsReplyLine {
     throw new ProtocolError(`Cannot read result '${clip(line)}': negative stdout length`);
   }
   return { kind: "result", status, exitCode, stdoutLength, execUsec, taskId };
+}
+
+function parseUpdate(f: string[], line: string): ResultsReplyLine {
+  if (f.length !== 5 || f[2] === "") {
+    throw new ProtocolError(
+      `Cannot read update '${clip(line)}': expected 'update <taskid> <path> <offset> <len>'`,
+    );
+  }
+  const taskId = parseIntField(f[1], "task id", line);
+  const offset = parseIntField(f[3], "update offset", line);
+  const length = parseIntField(f[4], "update length", line);
+  if (offset < 0 || length < 0) {
+    throw new ProtocolError(`Cannot read update '${clip(line)}': negative offset or length`);
+  }
+  return { kind: "update", taskId, remotePath: f[2], offset, length };
 }
 
 const END: ResultsReplyLine = Object.freeze({ kind: "end" });

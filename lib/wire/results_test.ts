@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { ProtocolError } from "../errors.ts";
 import { readerOf, SPLITS } from "./_testing.ts";
-import { encodeResultsReplyLine, parseResultsReplyLine, type ResultsReplyLine } from "./results.ts";
+import {
+  encodeResultsReplyLine,
+  isUpdatePath,
+  parseResultsReplyLine,
+  type ResultsReplyLine,
+} from "./results.ts";
 
 Deno.test("a result line round-trips every field", () => {
   const lines: ResultsReplyLine[] = [
@@ -16,6 +21,8 @@ Deno.test("a result line round-trips every field", () => {
       execUsec: 1,
       taskId: 2 ** 40,
     },
+    { kind: "update", taskId: 4, remotePath: "log.txt", offset: 0, length: 12 },
+    { kind: "update", taskId: 2 ** 40, remotePath: "a/b-%20.c", offset: 2 ** 33, length: 0 },
     { kind: "end" },
   ];
   for (const l of lines) {
@@ -39,7 +46,13 @@ Deno.test("parseResultsReplyLine() ignores extra fields and refuses the rest", (
       "result x 0 0 0 1",
       "result 0 0 0 0 1.5",
       "end 1",
-      "update 1 out 0 3",
+      "update 1 out 0",
+      "update 1 out 0 3 4",
+      "update 1  0 3",
+      "update x out 0 3",
+      "update 1 out -1 3",
+      "update 1 out 0 -3",
+      "update 1 out 0 3.5",
       "file a 3",
       "",
     ]
@@ -77,3 +90,23 @@ for (const split of SPLITS) {
     assert.equal(await r.readLine(), null);
   });
 }
+
+Deno.test("parseResultsReplyLine() reads an update line as CCTools' worker writes it", () => {
+  assert.deepEqual(parseResultsReplyLine("update 7 out/progress.log 120 45"), {
+    kind: "update",
+    taskId: 7,
+    remotePath: "out/progress.log",
+    offset: 120,
+    length: 45,
+  });
+});
+
+Deno.test("encodeResultsReplyLine() refuses an update path CCTools' managers cannot read", () => {
+  for (const remotePath of ["", "my log.txt", "tab\there", "nl\n"]) {
+    assert.throws(
+      () => encodeResultsReplyLine({ kind: "update", taskId: 1, remotePath, offset: 0, length: 1 }),
+      TypeError,
+    );
+    assert.equal(isUpdatePath(remotePath), false);
+  }
+});

@@ -27,11 +27,14 @@ import type { Executor } from "./executor.ts";
 import type { WorkerLog } from "./log.ts";
 import { receiveDir, receivePut } from "./receive_files.ts";
 import { sendCacheEntry } from "./send_files.ts";
+import { OutputWatcher, type WatchedUpdate } from "./output_watcher.ts";
 import { TaskRunner } from "./task_runner.ts";
 import { removeAll, type Workspace } from "./workspace.ts";
 
 /** The connection's read buffer: file bodies are copied to disk through it. */
 const RECEIVE_BUFFER = 1 << 20;
+/** How often watched outputs are looked at while their tasks run, in ms. */
+const WATCH_INTERVAL_MS = 1000;
 
 /** Why a connection ended. */
 export type SessionEnd =
@@ -102,6 +105,8 @@ class Session {
   #heard = false;
   #closed = false;
   #availableSent = false;
+  #watcher: OutputWatcher;
+  #watchTimer: ReturnType<typeof setInterval> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   /** When the last task or file arrived (performance.now()). */
   #lastActivity = 0;
@@ -118,6 +123,7 @@ class Session {
       o.conn,
       (e) => this.#stop({ kind: "lost", reason: `cannot write: ${e.message}` }),
     );
+    this.#watcher = new OutputWatcher({ log: (m) => this.#log.debug(m) });
     this.#runner = new TaskRunner({
       workspace: o.workspace,
       total: o.total,
@@ -127,6 +133,8 @@ class Session {
       debug: o.log.debugEnabled,
       onFinished: () => this.#resultsReady(),
       onStarted: (n) => this.#send(tasksRunning(n)),
+      onProcessStarted: (spec, sandbox) => this.#watch(spec, sandbox),
+      onProcessEnded: (id) => this.#watcher.remove(id),
       onDiskFull: (id, free) =>
         this.#log.notice(
           `task ${id} failed with the workspace's disk full (${free} bytes free): result DISK_ALLOC_FULL`,
@@ -158,6 +166,7 @@ class Session {
     } finally {
       this.#o.signal?.removeEventListener("abort", onAbort);
       clearTimeout(this.#idleTimer);
+      clearInterval(this.#watchTimer);
       this.#close();
       await this.#runner.killAll();
     }
@@ -205,7 +214,7 @@ class Session {
         });
         return;
       case "send_results":
-        this.#sendResults();
+        await this.#sendResults();
         return;
       case "kill":
         await this.#writer.flushed(); // never delete a stdout file being streamed
@@ -267,8 +276,15 @@ class Session {
     return undefined;
   }
 
-  #sendResults(): void {
+  async #sendResults(): Promise<void> {
+    // The updates first: read before the results are taken, so that a task
+    // that ends meanwhile sends its last bytes before its result.
+    const updates: WatchedUpdate[] = this.#watcher.size > 0 ? await this.#watcher.collect() : [];
     const results = this.#runner.takeResults();
+    for (const u of updates) {
+      this.#send(encodeResultsReplyLine({ kind: "update", ...u.header }));
+      this.#writer.send(u.bytes);
+    }
     for (const r of results) {
       // Ours: the result line can only say the signal's number, as if it
       // were an exit code; the name goes just before it.
@@ -288,6 +304,22 @@ class Session {
     }
     this.#send(tasksRunning(this.#runner.running) + encodeResultsReplyLine({ kind: "end" }));
     this.#availableSent = false;
+  }
+
+  /** Watches a starting task's `FLAG_WATCH` outputs, polling while any is watched. */
+  #watch(spec: TaskBlock, sandbox: string): void {
+    this.#watcher.add(spec.id, sandbox, spec.outputs);
+    if (this.#watcher.size === 0 || this.#watchTimer !== undefined) return;
+    const timer = setInterval(() => {
+      if (this.#watcher.size === 0) {
+        clearInterval(timer);
+        this.#watchTimer = undefined;
+      } else if (!this.#availableSent && this.#watcher.changed()) {
+        this.#resultsReady();
+      }
+    }, WATCH_INTERVAL_MS);
+    Deno.unrefTimer(timer);
+    this.#watchTimer = timer;
   }
 
   #resultsReady(): void {

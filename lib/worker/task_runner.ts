@@ -77,6 +77,10 @@ export interface TaskRunnerOptions {
   onDiskFull?: (taskId: number, freeBytes: number) => void;
   /** Called after one or more tasks started, with the running count. */
   onStarted?: (running: number) => void;
+  /** Called when a task's process has started, with its sandbox (to watch its outputs). */
+  onProcessStarted?: (spec: TaskBlock, sandbox: string) => void;
+  /** Called when a task's process has ended, before its outputs are moved out of the sandbox. */
+  onProcessEnded?: (taskId: number) => void;
   /** Debug log. */
   log?: (message: string) => void;
   /** Whether `log` records anything; false skips building the messages. Default true. */
@@ -307,6 +311,7 @@ export class TaskRunner {
       return;
     }
     this.#running++;
+    this.#o.onProcessStarted?.(spec, sandbox);
     if (this.#debug) {
       this.#log(`task ${spec.id} started as pid ${e.proc.pid}: ${spec.command.slice(0, 200)}`);
     }
@@ -338,6 +343,7 @@ export class TaskRunner {
       );
     }
     const outcome = await proc.done;
+    this.#o.onProcessEnded?.(spec.id);
     for (const t of timers) clearTimeout(t);
     e.state = "ending";
     this.#running--;
