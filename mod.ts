@@ -38,6 +38,7 @@ export type {
   DirectoryOptions,
   FileOptions,
   InputSpec,
+  MadeTaskInput,
   OutputSpec,
   TaskInput,
   TaskOutput,

@@ -240,7 +240,8 @@ Deno.test("what the manager sends, the worker reads back: task blocks, uploads, 
         for (const [i, task] of tasks.entries()) {
           for (const [j, spec] of task.inputs.entries()) {
             const staged = dispatches[i].inputs[j];
-            if (spec.kind === "emptydir" || staged.kind === "emptydir") continue;
+            if (spec.kind !== "file" && spec.kind !== "buffer") continue;
+            if (staged.kind === "emptydir") continue;
             const cached = ws.cachePath(staged.name);
             if (spec.kind === "buffer") {
               assert.deepEqual(await Deno.readFile(cached), spec.data);
@@ -368,6 +369,8 @@ Deno.test("what the worker sends, the manager reads back: handshake, results, ou
           outputNames: (task) => names.get(task.id)!,
           onTaskReceiving: () => {},
           onTaskResult: (_w, task, result, outputs) => got.set(task.id, { result, outputs }),
+          onCacheUpdate: () => {},
+          onCacheInvalid: () => {},
           log: () => {},
         };
         const requests = new Memory();
