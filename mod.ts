@@ -38,6 +38,7 @@ export type {
   DirectoryOptions,
   FileOptions,
   InputSpec,
+  MadeTaskInput,
   OutputFileOptions,
   OutputSpec,
   TaskInput,

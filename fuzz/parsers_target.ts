@@ -232,6 +232,8 @@ export class ParserTarget {
       outputNames: (t) => [...tasks.values()].find((x) => x.task === t)?.names ?? [],
       onTaskResult: () => {},
       onTaskReceiving: () => {},
+      onCacheUpdate: () => {},
+      onCacheInvalid: () => {},
       log: (_level, m) => logs.push(m),
     };
     const reader = new LineReader(source(rng, s.bytes), { maxLine: MAX_LINE });

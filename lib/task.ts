@@ -13,8 +13,10 @@ import {
   emptyDirectory,
   type FileOptions,
   inputBuffer,
+  inputCommand,
   inputFile,
   type InputSpec,
+  inputUrl,
   outputFile,
   type OutputFileOptions,
   type OutputSpec,
@@ -118,6 +120,7 @@ export class Task<D = unknown> {
     attempts: 0,
     avoid: undefined,
     unfitLogged: false,
+    madeLosses: 0,
     list: undefined,
     prev: undefined,
     next: undefined,
@@ -333,6 +336,56 @@ export class Task<D = unknown> {
     options: FileOptions = {},
   ): this {
     const spec = inputBuffer(data, { remote: remoteName, cache: options.cache });
+    this.#inputs = addInput(this.#inputs, spec);
+    return this;
+  }
+
+  /**
+   * An input the worker fetches from a URL itself, streaming it to disk.
+   * A fetch that fails (transport error, HTTP error status) fails the task
+   * with `INPUT_MISSING`, naming the URL and the reason.
+   *
+   * @param url The URL.
+   * @param remoteName Its name in the sandbox.
+   * @param options `cache` (default `true`: fetched once per worker).
+   * @returns This task.
+   * @throws {TypeError} If the URL is empty or not one line, or a name is unsafe or taken.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * const t = new Task("wc -l < data.csv").specifyUrl("https://example.org/data.csv", "data.csv");
+   * assert.deepEqual(t.inputs, [
+   *   { kind: "url", url: "https://example.org/data.csv", remote: "data.csv", cache: true },
+   * ]);
+   * ```
+   */
+  specifyUrl(url: string, remoteName: string, options: FileOptions = {}): this {
+    this.#inputs = addInput(this.#inputs, inputUrl(url, { remote: remoteName, ...options }));
+    return this;
+  }
+
+  /**
+   * An input the worker makes by running a shell command, in which `%%`
+   * stands for the path of the file to create. A command that fails or
+   * creates nothing fails the task with `INPUT_MISSING`, naming the command.
+   *
+   * @param command The command; it must contain `%%`.
+   * @param remoteName Its name in the sandbox.
+   * @param options `cache` (default `true`: made once per worker).
+   * @returns This task.
+   * @throws {TypeError} If the command has no `%%` or a line break, or a name is unsafe or taken.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * const t = new Task("cat seq.txt").specifyFileCommand("seq 1 10 > %%", "seq.txt");
+   * assert.equal(t.inputs[0].kind, "command");
+   * assert.throws(() => t.specifyFileCommand("seq 1 10", "other.txt"), TypeError);
+   * ```
+   */
+  specifyFileCommand(command: string, remoteName: string, options: FileOptions = {}): this {
+    const spec = inputCommand(command, { remote: remoteName, ...options });
     this.#inputs = addInput(this.#inputs, spec);
     return this;
   }

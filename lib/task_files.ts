@@ -6,7 +6,7 @@
  * @module
  */
 
-import { remoteNameProblem } from "./wire/protocol.ts";
+import { MAX_LINE, remoteNameProblem, urlEncode } from "./wire/protocol.ts";
 
 /** Options shared by the file methods of `Task`. */
 export interface FileOptions {
@@ -46,7 +46,9 @@ export interface DirectoryOptions extends FileOptions {
 export type InputSpec =
   | { kind: "file"; local: string; remote: string; cache: boolean }
   | { kind: "buffer"; data: Uint8Array; remote: string; cache: boolean }
-  | { kind: "emptydir"; remote: string };
+  | { kind: "emptydir"; remote: string }
+  | { kind: "url"; url: string; remote: string; cache: boolean }
+  | { kind: "command"; command: string; remote: string; cache: boolean };
 
 /** One output of a task (a file, or a directory fetched recursively). */
 export interface OutputSpec {
@@ -76,6 +78,8 @@ export type TaskInput =
     buffer?: never;
     directory?: never;
     recursive?: never;
+    url?: never;
+    command?: never;
   }
   | {
     /** The file's contents: text (written as UTF-8) or bytes, copied at once. */
@@ -87,6 +91,8 @@ export type TaskInput =
     local?: never;
     directory?: never;
     recursive?: never;
+    url?: never;
+    command?: never;
   }
   | {
     /** A directory on the manager's machine. */
@@ -99,6 +105,29 @@ export type TaskInput =
     recursive?: boolean;
     local?: never;
     buffer?: never;
+    url?: never;
+    command?: never;
+  }
+  | MadeTaskInput<"url">
+  | MadeTaskInput<"command">;
+
+/**
+ * An item of `inputs` the worker makes: `{ url, remote }` (it fetches the
+ * URL, streaming it to disk) or `{ command, remote }` (it runs the shell
+ * command, in which `%%` stands for the path of the file to create).
+ */
+export type MadeTaskInput<K extends "url" | "command"> =
+  & { [k in K]: string }
+  & { [k in Exclude<"url" | "command", K>]?: never }
+  & {
+    /** Its name in the sandbox. */
+    remote: string;
+    /** Keep it in the worker's cache (default `true`: made once per worker). */
+    cache?: boolean;
+    local?: never;
+    buffer?: never;
+    directory?: never;
+    recursive?: never;
   };
 
 /**
@@ -210,6 +239,70 @@ export function inputBuffer(
 }
 
 /**
+ * The longest URL or command, URL-encoded, that fits a `puturl`/`putcmd`
+ * line with its cache name (4096 bytes in all).
+ */
+const MAX_SOURCE = MAX_LINE - 128;
+
+/** Checks the text of a URL or command input: a non-empty string, one line, short enough. */
+function checkSource(what: string, text: unknown): asserts text is string {
+  if (typeof text !== "string" || text.length === 0) {
+    throw new TypeError(`Cannot add ${what}: it must be a non-empty string, got '${String(text)}'`);
+  }
+  if (/[\r\n\0]/.test(text)) {
+    throw new TypeError(`Cannot add ${what}: '${clipped(text)}' holds a line break or NUL byte`);
+  }
+  const length = urlEncode(text).length;
+  if (length > MAX_SOURCE) {
+    throw new RangeError(
+      `Cannot add ${what}: it is ${length} bytes URL-encoded, over the ${MAX_SOURCE} a protocol line holds`,
+    );
+  }
+}
+
+function clipped(text: string): string {
+  const one = text.replace(/[\r\n\0]/g, " ");
+  return one.length > 60 ? `${one.slice(0, 57)}...` : one;
+}
+
+/**
+ * An input the worker fetches from a URL.
+ *
+ * @param url The URL (`http:`, `https:`, or whatever the worker's fetcher takes).
+ * @param place Its remote name (required) and caching.
+ * @returns The spec; its remote name is checked by {@linkcode addInput}.
+ * @throws {TypeError} If the URL is not a non-empty one-line string.
+ * @throws {RangeError} If it is too long for a protocol line.
+ */
+export function inputUrl(url: string, place: FilePlacement & { remote: string }): InputSpec {
+  checkSource("input URL", url);
+  return { kind: "url", url, remote: place.remote, cache: place.cache ?? true };
+}
+
+/**
+ * An input the worker makes with a shell command, in which `%%` stands for
+ * the path of the file to create.
+ *
+ * @param command The command.
+ * @param place Its remote name (required) and caching.
+ * @returns The spec; its remote name is checked by {@linkcode addInput}.
+ * @throws {TypeError} If the command is not a one-line string holding `%%`.
+ * @throws {RangeError} If it is too long for a protocol line.
+ */
+export function inputCommand(
+  command: string,
+  place: FilePlacement & { remote: string },
+): InputSpec {
+  checkSource("input command", command);
+  if (!command.includes("%%")) {
+    throw new TypeError(
+      `Cannot add input command: '${clipped(command)}' has no '%%' to stand for the file it makes`,
+    );
+  }
+  return { kind: "command", command, remote: place.remote, cache: place.cache ?? true };
+}
+
+/**
  * An empty input directory.
  *
  * @param local The path on the manager's machine (it names the directory).
@@ -248,6 +341,15 @@ export function outputFile(local: string, place: OutputPlacement = {}): OutputSp
   return spec;
 }
 
+/** How messages name each kind of input. */
+const INPUT_WHAT: Record<InputSpec["kind"], string> = {
+  file: "input file",
+  buffer: "input buffer",
+  emptydir: "directory",
+  url: "input URL",
+  command: "input command",
+};
+
 /**
  * Adds an input to a task's list, checking that its remote name is safe and
  * not taken.
@@ -268,11 +370,7 @@ export function outputFile(local: string, place: OutputPlacement = {}): OutputSp
  * ```
  */
 export function addInput(list: InputSpec[] | undefined, spec: InputSpec): InputSpec[] {
-  const what = spec.kind === "buffer"
-    ? "input buffer"
-    : spec.kind === "emptydir"
-    ? "directory"
-    : "input file";
+  const what = INPUT_WHAT[spec.kind];
   checkRemote(what, spec.remote);
   if (list?.some((i) => i.remote === spec.remote)) {
     throw new TypeError(

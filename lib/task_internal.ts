@@ -18,6 +18,8 @@ export interface TaskInternal<T> {
   record: TaskRecord;
   /** Infrastructure failures so far. */
   attempts: number;
+  /** Workers lost while they were making its inputs (URL or command), so far. */
+  madeLosses: number;
   /** Workers (by connection id) it must not go back to: it was fast-aborted there. */
   avoid: Set<number> | undefined;
   /** Whether the manager has logged why it cannot run. */

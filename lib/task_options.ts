@@ -32,7 +32,10 @@ export interface ResourceRequest {
 export interface TaskOptions<D = unknown> {
   /** The shell command, run with `/bin/sh -c` in the task's sandbox. */
   command: string;
-  /** Files sent to the sandbox: `{ local }`, `{ buffer, remote }` or `{ directory }`. */
+  /**
+   * Files for the sandbox: `{ local }`, `{ buffer, remote }` or `{ directory }`
+   * (sent), `{ url, remote }` or `{ command, remote }` (made on the worker).
+   */
   inputs?: readonly TaskInput[];
   /** Files brought back when the task ends: `{ local }` (`watch: true` streams it while the task runs) or `{ directory }`. */
   outputs?: readonly TaskOutput[];
@@ -86,6 +89,8 @@ export interface TaskSetters<D> {
   data: D;
   specifyInputFile(localName: string, remoteName?: string, options?: FileOptions): unknown;
   specifyInputBuffer(data: string | Uint8Array, remoteName: string, options?: FileOptions): unknown;
+  specifyUrl(url: string, remoteName: string, options?: FileOptions): unknown;
+  specifyFileCommand(command: string, remoteName: string, options?: FileOptions): unknown;
   specifyOutputFile(localName: string, remoteName?: string, options?: OutputFileOptions): unknown;
   specifyDirectory(
     localName: string,
@@ -175,6 +180,9 @@ function checkItem(field: string, value: unknown, kinds: string[], fields: strin
   }
 }
 
+/** The kinds of an item of `inputs`. */
+const INPUT_KINDS = ["local", "buffer", "directory", "url", "command"];
+
 function list(field: string, value: unknown): readonly unknown[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw bad(field, "an array", value);
@@ -204,18 +212,15 @@ export function applyTaskOptions<D>(task: TaskSetters<D>, options: TaskOptions<D
   }
   for (const [i, item] of list("inputs", o.inputs).entries()) {
     const field = `inputs[${i}]`;
-    checkItem(field, item, ["local", "buffer", "directory"], [
-      "local",
-      "buffer",
-      "directory",
-      "remote",
-      "cache",
-      "recursive",
-    ]);
+    checkItem(field, item, INPUT_KINDS, [...INPUT_KINDS, "remote", "cache", "recursive"]);
     const input = item as TaskInput;
     const cache = { cache: input.cache };
     if (input.buffer !== undefined) {
       task.specifyInputBuffer(input.buffer, input.remote, cache);
+    } else if (input.url !== undefined) {
+      task.specifyUrl(input.url, input.remote, cache);
+    } else if (input.command !== undefined) {
+      task.specifyFileCommand(input.command, input.remote, cache);
     } else if (input.directory !== undefined) {
       const recursive = input.recursive ?? true;
       task.specifyDirectory(input.directory, input.remote, { type: "input", recursive, ...cache });

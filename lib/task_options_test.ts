@@ -183,22 +183,42 @@ const BAD: [unknown, ErrorConstructor, string][] = [
   [
     { command: "x", inputs: [{ local: "a" }, "b"] },
     TypeError,
-    "Cannot create task: 'inputs[1]' must be an object with 'local', 'buffer' or 'directory', got 'b'",
+    "Cannot create task: 'inputs[1]' must be an object with 'local', 'buffer', 'directory', 'url' or 'command', got 'b'",
   ],
   [
     { command: "x", inputs: [{ remote: "a" }] },
     TypeError,
-    "Cannot create task: 'inputs[0]' needs exactly one of 'local', 'buffer' or 'directory', got none",
+    "Cannot create task: 'inputs[0]' needs exactly one of 'local', 'buffer', 'directory', 'url' or 'command', got none",
   ],
   [
     { command: "x", inputs: [{ local: "a", buffer: "b", remote: "c" }] },
     TypeError,
-    "Cannot create task: 'inputs[0]' needs exactly one of 'local', 'buffer' or 'directory', got 'local' and 'buffer'",
+    "Cannot create task: 'inputs[0]' needs exactly one of 'local', 'buffer', 'directory', 'url' or 'command', got 'local' and 'buffer'",
   ],
   [
     { command: "x", inputs: [{ local: "a", remot: "b" }] },
     TypeError,
-    "Cannot create task: 'inputs[0]' has an unknown field 'remot' (fields: local, buffer, directory, remote, cache, recursive)",
+    "Cannot create task: 'inputs[0]' has an unknown field 'remot' (fields: local, buffer, directory, url, command, remote, cache, recursive)",
+  ],
+  [
+    { command: "x", inputs: [{ command: "echo hi > out", remote: "a" }] },
+    TypeError,
+    "Cannot add input command: 'echo hi > out' has no '%%' to stand for the file it makes",
+  ],
+  [
+    { command: "x", inputs: [{ url: "http://h/a\nb", remote: "a" }] },
+    TypeError,
+    "Cannot add input URL: 'http://h/a b' holds a line break or NUL byte",
+  ],
+  [
+    { command: "x", inputs: [{ url: "http://h/" + "x".repeat(4000), remote: "a" }] },
+    RangeError,
+    "Cannot add input URL: it is 4009 bytes URL-encoded, over the 3968 a protocol line holds",
+  ],
+  [
+    { command: "x", inputs: [{ url: "http://h/a" }] },
+    TypeError,
+    "Cannot add input URL: remote name must be a string, got undefined",
   ],
   [
     { command: "x", inputs: [{ local: "a", recursive: true }] },
@@ -288,4 +308,23 @@ Deno.test("new Task(command) keeps its message for a bad command", () => {
     name: "TypeError",
     message: "Cannot create task: command must be a non-empty string, got ''",
   });
+});
+
+Deno.test("new Task({ inputs }) takes { url, remote } and { command, remote } as specifyUrl and specifyFileCommand do", () => {
+  const t = new Task({
+    command: "cat a.txt b.txt",
+    inputs: [
+      { url: "http://127.0.0.1:1/data.txt", remote: "a.txt" },
+      { command: "echo made > %%", remote: "b.txt", cache: false },
+    ],
+  });
+  const u = new Task("cat a.txt b.txt")
+    .specifyUrl("http://127.0.0.1:1/data.txt", "a.txt")
+    .specifyFileCommand("echo made > %%", "b.txt", { cache: false });
+  assert.deepEqual(t.inputs, u.inputs);
+  assert.deepEqual(t.inputs, [
+    { kind: "url", url: "http://127.0.0.1:1/data.txt", remote: "a.txt", cache: true },
+    { kind: "command", command: "echo made > %%", remote: "b.txt", cache: false },
+  ]);
+  assert.deepEqual(t.toJSON().inputs, t.inputs);
 });

@@ -33,6 +33,8 @@ export interface TaskJson<D = unknown> {
     | { kind: "file"; local: string; remote: string; cache: boolean }
     | { kind: "buffer"; bytes: number; remote: string; cache: boolean }
     | { kind: "emptydir"; remote: string }
+    | { kind: "url"; url: string; remote: string; cache: boolean }
+    | { kind: "command"; command: string; remote: string; cache: boolean }
   )[];
   /** The outputs. */
   outputs: OutputSpec[];

@@ -12,6 +12,11 @@ const encoder = new TextEncoder();
  */
 export class FakeWorker {
   readonly conn: Deno.TcpConn;
+  /**
+   * Every line received, in order, never consumed by `expect`; the body of
+   * a protocol-9 `url` (the URL) is a line of its own here.
+   */
+  readonly transcript: string[] = [];
   readonly #lines: (string | null)[] = [];
   #wake: (() => void) | undefined;
   #error: unknown;
@@ -21,14 +26,24 @@ export class FakeWorker {
     this.#pump(new LineReader(conn), answerChecks);
   }
 
-  static async connect(port: number, options: { answerChecks: boolean }): Promise<FakeWorker> {
+  /**
+   * Connects and sends a handshake: `options.handshake` as it is, or a
+   * protocol-9 one (protocol `options.protocol`, default 9).
+   */
+  static async connect(
+    port: number,
+    options: { answerChecks: boolean; protocol?: number; handshake?: string },
+  ): Promise<FakeWorker> {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     const w = new FakeWorker(conn, options.answerChecks);
     await w.send(
-      "workqueue 9 fake Linux x86_64 8.0.0\ninfo worker-id worker-fake\nalive\n" +
-        "resource workers 1 1 1\nresource disk 1000 1000 1000\nresource memory 1000 1000 1000\n" +
-        "resource gpus 0 0 0\nresource cores 1 1 1\nresource tag 0\n" +
-        "info end_of_resource_update 0\ninfo tasks_running 0\ninfo worker-end-time 0\n",
+      options.handshake ??
+        `workqueue ${
+            options.protocol ?? 9
+          } fake Linux x86_64 8.0.0\ninfo worker-id worker-fake\nalive\n` +
+          "resource workers 1 1 1\nresource disk 1000 1000 1000\nresource memory 1000 1000 1000\n" +
+          "resource gpus 0 0 0\nresource cores 1 1 1\nresource tag 0\n" +
+          "info end_of_resource_update 0\ninfo tasks_running 0\ninfo worker-end-time 0\n",
     );
     return w;
   }
@@ -42,10 +57,20 @@ export class FakeWorker {
           continue;
         }
         this.#lines.push(line);
+        if (line !== null) this.transcript.push(line);
         this.#wake?.();
         if (line === null) return;
         const cmd = /^cmd (\d+)$/.exec(line);
         if (cmd) await reader.readExact(Number(cmd[1]));
+        const put = /^put \S+ (\d+) \S+$/.exec(line);
+        if (put) await reader.copyTo(Number(put[1]), null);
+        const url = /^url \S+ (\d+) /.exec(line);
+        if (url) {
+          const body = new TextDecoder().decode(await reader.readExact(Number(url[1])));
+          this.#lines.push(body);
+          this.transcript.push(body);
+          this.#wake?.();
+        }
       }
     } catch (e) {
       this.#error = e;

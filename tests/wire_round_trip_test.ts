@@ -243,7 +243,8 @@ Deno.test("what the manager sends, the worker reads back: task blocks, uploads, 
         for (const [i, task] of tasks.entries()) {
           for (const [j, spec] of task.inputs.entries()) {
             const staged = dispatches[i].inputs[j];
-            if (spec.kind === "emptydir" || staged.kind === "emptydir") continue;
+            if (spec.kind !== "file" && spec.kind !== "buffer") continue;
+            if (staged.kind === "emptydir") continue;
             const cached = ws.cachePath(staged.name);
             if (spec.kind === "buffer") {
               assert.deepEqual(await Deno.readFile(cached), spec.data);
@@ -371,6 +372,8 @@ Deno.test("what the worker sends, the manager reads back: handshake, results, ou
           outputNames: (task) => names.get(task.id)!,
           onTaskReceiving: () => {},
           onTaskResult: (_w, task, result, outputs) => got.set(task.id, { result, outputs }),
+          onCacheUpdate: () => {},
+          onCacheInvalid: () => {},
           log: () => {},
         };
         const requests = new Memory();
@@ -504,6 +507,8 @@ Deno.test("update records the worker's watcher sends land in the manager's file;
           outputNames: () => ["a", "b"],
           onTaskReceiving: () => {},
           onTaskResult: () => assert.fail("no result was sent"),
+          onCacheUpdate: () => {},
+          onCacheInvalid: () => {},
           log: (level, m) => logs.push(`${level}: ${m}`),
         };
         const requests = new Memory();

@@ -43,7 +43,8 @@ export function safeBase(path: string): string {
  * so that a changed file gets a new name (and is sent again) instead of a
  * stale copy being reused. Uncached objects get a fresh `n` each time.
  *
- * @param kind `file`, `dir` or `buffer`.
+ * @param kind `file`, `dir`, `buffer`, or `url` and `cmd` (inputs made on
+ * the worker, named `<kind>-<n>-<md5 of the URL or command>` as CCTools does).
  * @param identity What the hash is taken over.
  * @param options `cached`, and `base` (a path whose base name is appended).
  * @returns The name.
@@ -57,7 +58,7 @@ export function safeBase(path: string): string {
  * ```
  */
 export function cacheName(
-  kind: "file" | "dir" | "buffer",
+  kind: "file" | "dir" | "buffer" | "url" | "cmd",
   identity: string | Uint8Array,
   options: { cached: boolean; base?: string },
 ): string {

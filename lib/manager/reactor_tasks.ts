@@ -23,7 +23,8 @@ import type { QueueEvent } from "./queue_event.ts";
 import { eventWorker, type Reactor } from "./reactor.ts";
 import { schedule } from "./scheduler.ts";
 import { bookCachedInputs } from "./transfer.ts";
-import { type Dispatch, localityKey, type StageResult } from "./staging.ts";
+import { type Dispatch, isMade, localityKey, type StageResult } from "./staging.ts";
+import { MADE_INPUT_LOSS_LIMIT, madeInputFailure, madeInputLossFailure } from "./made_inputs.ts";
 import type { OutputOutcome, WorkerResult } from "./worker_conn.ts";
 import type { WorkerInfo } from "./worker_info.ts";
 
@@ -72,6 +73,7 @@ export function onSubmit(r: Reactor, task: Task): number {
   internal.attempts = 0;
   internal.avoid = undefined;
   internal.unfitLogged = false;
+  internal.madeLosses = 0;
   r.core.transition(task, "ready");
   r.fit.check(task);
   r.comm.askForScheduling();
@@ -126,6 +128,8 @@ export function onInputsStaged(r: Reactor, task: Task, d: Dispatch, staged: Stag
   record.dispatchTime = r.clock.now();
   record.host = w.addr;
   record.hostname = w.hostname;
+  const made = d.inputs.filter(isMade).filter((i) => !w.cached.has(i.name));
+  if (made.length > 0) d.madeSent = made;
   r.comm.send(w.id, { kind: "task", task, dispatch: d });
   bookCachedInputs(task, d);
   r.core.transition(task, "running");
@@ -193,6 +197,13 @@ export function onResult(
     failure ??=
       `standard output was cut by worker ${w.label} at its limit (--max-stdout); ${res.stdoutLength} bytes were kept`;
   }
+  if (result === WORK_QUEUE_RESULT_INPUT_MISSING) {
+    const made = (d?.inputs ?? NONE).filter(isMade);
+    failure = madeInputFailure(made, w.invalidated, res.stdout, w.label) ??
+      `worker ${w.label} reported an input missing from its cache`;
+    for (const i of made) w.invalidated.delete(i.name);
+    r.comm.log("warn", `task ${task.id} cannot run: ${failure}`);
+  }
   if (result === WORK_QUEUE_RESULT_DISK_ALLOC_FULL) {
     failure = `disk full on worker ${w.label}: ${
       res.exitCode === 0 && res.execUsec === 0
@@ -200,7 +211,9 @@ export function onResult(
         : `the task failed (exit ${res.exitCode}) with the disk full, so its outputs or stdout did not fit`
     }${task.outputs.length > 0 ? "; its outputs were not retrieved" : ""}`;
     r.comm.log("warn", `task ${task.id}: ${failure}`);
-    // The worker kept none of what did not fit: send the inputs again next time.
+  }
+  if (result === WORK_QUEUE_RESULT_DISK_ALLOC_FULL || result === WORK_QUEUE_RESULT_INPUT_MISSING) {
+    // The worker kept none of what did not fit, or lacks an input: send them again next time.
     for (const [i, input] of (d?.inputs ?? NONE).entries()) {
       if (input.kind === "emptydir") continue;
       w.cached.delete(input.name);
@@ -299,6 +312,32 @@ export function retry(r: Reactor, task: Task, cause: RetryCause, reason: string)
   r.fit.check(task);
   r.comm.askForScheduling();
   r.comm.emit({ type: "task-retried", task, cause, reason });
+}
+
+/**
+ * A task lost its worker: it goes back to the queue (see
+ * {@linkcode retry}), unless that worker was making inputs for it (a URL or
+ * a command sent with it) and it is the
+ * {@linkcode MADE_INPUT_LOSS_LIMIT}th such loss: it then completes with
+ * INPUT_MISSING, since a CCTools protocol-9 worker drops the connection
+ * when it cannot make an input, and the task would loop forever.
+ *
+ * @param r The reactor.
+ * @param task The task (on the worker).
+ * @param w The worker.
+ */
+export function onTaskLostWorker(r: Reactor, task: Task, w: WorkerInfo): void {
+  const made = task.state === "running" ? r.core.dispatches.get(task.id)?.madeSent : undefined;
+  if (made) {
+    const internal = task[kInternal];
+    if (++internal.madeLosses >= MADE_INPUT_LOSS_LIMIT) {
+      const failure = madeInputLossFailure(made, internal.madeLosses, w.label);
+      r.comm.log("warn", `task ${task.id} cannot run: ${failure}`);
+      complete(r, task, { result: WORK_QUEUE_RESULT_INPUT_MISSING, failure });
+      return;
+    }
+  }
+  retry(r, task, "worker-lost", `its worker ${w.label} was lost`);
 }
 
 /**

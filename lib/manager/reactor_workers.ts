@@ -11,7 +11,9 @@ import { kInternal, type Task } from "../task.ts";
 import { keepaliveStep } from "./keepalive.ts";
 import type { QueueEvent } from "./queue_event.ts";
 import { eventWorker, type Reactor } from "./reactor.ts";
-import { retry } from "./reactor_tasks.ts";
+import { onTaskLostWorker, retry } from "./reactor_tasks.ts";
+import { madeInputKey } from "./staging.ts";
+import { oneLine } from "./made_inputs.ts";
 import type { WorkerInfo } from "./worker_info.ts";
 
 /** Why a worker left (see {@linkcode QueueEvent} `worker-left`). */
@@ -84,7 +86,7 @@ export function onWorkerGone(
   const lost = reason === "lost";
   if (lost) c.counters.workersLost++;
   const tasks = [...w.tasks.values()];
-  for (const t of tasks) retry(r, t, "worker-lost", `its worker ${w.label} was lost`);
+  for (const t of tasks) onTaskLostWorker(r, t, w);
   refit(r);
   if (detail) {
     const what = tasks.length ? `; ${tasks.length} task(s) go back to the queue` : "";
@@ -96,6 +98,42 @@ export function onWorkerGone(
   r.comm.closeWorker(w.id);
   r.comm.askForScheduling();
   if (w.joined) r.comm.emit({ type: "worker-left", worker: eventWorker(w), reason, detail });
+}
+
+/**
+ * A worker made an input (`cache-update`, protocol 11): its size goes in
+ * the worker's cache books, if they hold it (a non-cached input is not
+ * booked).
+ *
+ * @param r The reactor.
+ * @param w The worker.
+ * @param name The input's cache name.
+ * @param size Its size in bytes.
+ */
+export function onCacheUpdate(r: Reactor, w: WorkerInfo, name: string, size: number): void {
+  if (!w.cached.has(name)) return;
+  w.cached.set(name, size);
+  const key = madeInputKey(name);
+  if (key && w.cachedKeys.has(key)) w.cachedKeys.set(key, size);
+  r.comm.log("debug", `worker ${w.label} made ${name} (${size} bytes)`);
+}
+
+/**
+ * A worker could not make an input (`cache-invalid`, protocol 11): it
+ * leaves the worker's cache books, so that a later task asks for it again,
+ * and its reason waits for the result of the task that needed it.
+ *
+ * @param r The reactor.
+ * @param w The worker.
+ * @param name The input's cache name.
+ * @param text The worker's reason.
+ */
+export function onCacheInvalid(r: Reactor, w: WorkerInfo, name: string, text: string): void {
+  w.cached.delete(name);
+  const key = madeInputKey(name);
+  if (key) w.cachedKeys.delete(key);
+  w.noteInvalid(name, text);
+  r.comm.log("warn", `${w.label} invalidated ${name}: ${oneLine(text)}`);
 }
 
 /**

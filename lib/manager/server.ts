@@ -13,12 +13,14 @@ import type { ClockTimer } from "../clock.ts";
 import { errorMessage, ProtocolError } from "../errors.ts";
 import { FrameWriter } from "../wire/frame_writer.ts";
 import { LineReader } from "../wire/line_reader.ts";
-import { clip, MAX_LINE } from "../wire/protocol.ts";
+import { clip, isDialect, MAX_LINE } from "../wire/protocol.ts";
 import { admit, openListener, type SslOptions } from "./access.ts";
 import type { ConnComm } from "./comm.ts";
 import type { Reactor } from "./reactor.ts";
 import { onResult, onResultArriving } from "./reactor_tasks.ts";
 import {
+  onCacheInvalid,
+  onCacheUpdate,
   onConnectionClosed,
   onSweepTick,
   onWorkerConnected,
@@ -27,7 +29,7 @@ import {
 } from "./reactor_workers.ts";
 import { type ManagerFacts, statusReply } from "./status.ts";
 import { startSweep } from "./sweep.ts";
-import { type ConnHost, WorkerConn } from "./worker_conn.ts";
+import { type ConnHost, refusal, WorkerConn } from "./worker_conn.ts";
 import { WorkerInfo } from "./worker_info.ts";
 
 const STATUS_REQUESTS = new Set([
@@ -201,6 +203,12 @@ export class Server {
       }
       if (first === null) return;
       const word = first.split(" ")[0];
+      const protocol = /^workqueue (\d+) /.exec(first)?.[1];
+      if (protocol !== undefined && !isDialect(Number(protocol))) {
+        // As CCTools' managers do: close without a byte, and block no host.
+        log("warn", `refused worker ${addr}: ${refusal(Number(protocol))}`);
+        return;
+      }
       if (word === "workqueue") {
         if (!onWorkerConnected(r, info)) return;
         isWorker = true;
@@ -247,6 +255,8 @@ export class Server {
     outputNames: (task) => this.#r.core.dispatches.get(task.id)?.outputNames ?? [],
     onTaskReceiving: (w, task) => onResultArriving(this.#r, w, task),
     onTaskResult: (w, task, res, outputs) => onResult(this.#r, w, task, res, outputs),
+    onCacheUpdate: (w, name, size) => onCacheUpdate(this.#r, w, name, size),
+    onCacheInvalid: (w, name, text) => onCacheInvalid(this.#r, w, name, text),
     log: (level, msg) => this.#r.comm.log(level, msg),
   };
 }

@@ -39,7 +39,13 @@ export type StagedInput =
     children: TreeEntry[];
     size: number;
   }
-  | { kind: "emptydir"; remote: string };
+  | { kind: "emptydir"; remote: string }
+  /** Made on the worker: fetched from `url`, or made by `command` (`%%`: its path). */
+  | { kind: "url"; name: string; remote: string; cache: boolean; url: string }
+  | { kind: "command"; name: string; remote: string; cache: boolean; command: string };
+
+/** A staged input the worker makes itself. */
+export type MadeInput = StagedInput & { kind: "url" | "command" };
 
 /** Everything decided when a task is placed on a worker. */
 export interface Dispatch {
@@ -48,6 +54,8 @@ export interface Dispatch {
   inputs: StagedInput[];
   /** Cache names of the outputs, in the order of `task.outputs`. */
   outputNames: string[];
+  /** The inputs the worker was asked to make with this task (it did not hold them). */
+  madeSent?: MadeInput[];
 }
 
 /** The outcome of staging: the inputs, or why one is missing. */
@@ -103,9 +111,34 @@ function memoOf(spec: InputSpec): SpecMemo {
 let bufferCounter = 0;
 let uncachedBufferHash: string | undefined;
 
-/** The staged form of an input that needs no file system: an empty directory or a buffer. */
+/**
+ * The staged form of an input that needs no file system: an empty
+ * directory, a buffer, or an input the worker makes.
+ */
 function stageInMemory(spec: Exclude<InputSpec, { kind: "file" }>): StagedInput {
-  return spec.kind === "emptydir" ? { kind: "emptydir", remote: spec.remote } : stageBuffer(spec);
+  switch (spec.kind) {
+    case "emptydir":
+      return { kind: "emptydir", remote: spec.remote };
+    case "buffer":
+      return stageBuffer(spec);
+    default:
+      return stageMade(spec);
+  }
+}
+
+/** `url-<n>-<md5(url)>` or `cmd-<n>-<md5(command)>`, as CCTools names them (n = 0 when cached). */
+function stageMade(spec: InputSpec & { kind: "url" | "command" }): MadeInput {
+  const { remote, cache } = spec;
+  if (spec.kind === "url") {
+    const name = cache
+      ? memoOf(spec).name ??= cacheName("url", spec.url, { cached: true })
+      : cacheName("url", spec.url, { cached: false });
+    return { kind: "url", name, remote, cache, url: spec.url };
+  }
+  const name = cache
+    ? memoOf(spec).name ??= cacheName("cmd", spec.command, { cached: true })
+    : cacheName("cmd", spec.command, { cached: false });
+  return { kind: "command", name, remote, cache, command: spec.command };
 }
 
 function stageBuffer(spec: InputSpec & { kind: "buffer" }): StagedInput {
@@ -226,8 +259,8 @@ export async function stageInputs(task: Task): Promise<StageResult> {
 
 /**
  * What identifies a cacheable input across tasks for locality scheduling:
- * `f:<absolute local path>` or `b:<md5 of a buffer>`; `undefined` for inputs
- * that are not cached.
+ * `f:<absolute local path>`, `b:<md5 of a buffer>`, `u:<md5 of a URL>` or
+ * `c:<md5 of a command>`; `undefined` for inputs that are not cached.
  *
  * @param spec The input.
  * @returns The key, or `undefined`.
@@ -236,7 +269,44 @@ export function localityKey(spec: InputSpec): string | undefined {
   if (spec.kind === "emptydir" || !spec.cache) return undefined;
   const m = memoOf(spec);
   if (m.key === undefined) {
-    m.key = spec.kind === "buffer" ? `b:${md5(spec.data)}` : `f:${absolute(spec)}`;
+    m.key = spec.kind === "buffer"
+      ? `b:${md5(spec.data)}`
+      : spec.kind === "url"
+      ? `u:${md5(spec.url)}`
+      : spec.kind === "command"
+      ? `c:${md5(spec.command)}`
+      : `f:${absolute(spec)}`;
   }
   return m.key ?? undefined;
+}
+
+/**
+ * The locality key of a cached input the worker made, from its cache name
+ * (`url-0-<md5>` is `u:<md5>`, `cmd-0-<md5>` is `c:<md5>`), so that what the
+ * worker reports about it (`cache-update`, `cache-invalid`) reaches the
+ * FILES scheduler's books.
+ *
+ * @param name A cache name.
+ * @returns The key, or `undefined` if the name is not that of a cached made input.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(madeInputKey("url-0-3db6155f8aa8e22f395bfc65b3375f65"), "u:3db6155f8aa8e22f395bfc65b3375f65");
+ * assert.equal(madeInputKey("url-4-834e66a5842008b964aef083596f672e"), undefined);
+ * ```
+ */
+export function madeInputKey(name: string): string | undefined {
+  const m = /^(url|cmd)-0-([0-9a-f]{32})$/.exec(name);
+  return m ? `${m[1] === "url" ? "u" : "c"}:${m[2]}` : undefined;
+}
+
+/**
+ * Whether a staged input is one the worker makes (a URL or a command).
+ *
+ * @param input A staged input.
+ * @returns `true` for `url` and `command` inputs.
+ */
+export function isMade(input: StagedInput): input is MadeInput {
+  return input.kind === "url" || input.kind === "command";
 }

@@ -12,7 +12,14 @@ import type { FrameWriter } from "../wire/frame_writer.ts";
 import { FLAG_CACHE, FLAG_WATCH } from "../wire/protocol.ts";
 import { encodeTaskBlock, type TaskBlockInput, type TaskBlockSource } from "../wire/task_block.ts";
 import type { Task } from "../task.ts";
-import { type Dispatch, localityKey, type StagedInput, type TreeEntry } from "./staging.ts";
+import type { Dialect } from "../wire/protocol.ts";
+import {
+  type Dispatch,
+  localityKey,
+  type MadeInput,
+  type StagedInput,
+  type TreeEntry,
+} from "./staging.ts";
 
 function queueTree(w: FrameWriter, entries: TreeEntry[]): void {
   for (const e of entries) {
@@ -31,6 +38,44 @@ const END = encodeUploadEntry({ kind: "end" });
 
 /** The mode of a buffer's `put`. */
 const BUFFER_MODE = 0o644;
+/** The mode of an input made on the worker (CCTools sends 0777). */
+const MADE_MODE = 0o777;
+const encoder = new TextEncoder();
+
+/**
+ * What asks a worker to make an input, in its dialect: protocol 11's
+ * `puturl`/`putcmd` (size 0: not known yet), or protocol 9's
+ * `url <name> <len> 0777 <flags>` with the URL as its body and
+ * `thirdget 1 <name> <command>` (what Debian's CCTools manager sends).
+ *
+ * @param input The input.
+ * @param dialect The worker's protocol.
+ * @returns The bytes to send.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const url = { kind: "url", name: "url-0-ab", remote: "a", cache: true, url: "http://h/a" } as const;
+ * assert.equal(madeInputCommand(url, 11), "puturl http://h/a url-0-ab 0 777\n");
+ * assert.equal(madeInputCommand(url, 9), "url url-0-ab 10 0777 1\nhttp://h/a");
+ * const cmd = { kind: "command", name: "cmd-2-cd", remote: "b", cache: false, command: "echo > %%" } as const;
+ * assert.equal(madeInputCommand(cmd, 9), "thirdget 1 cmd-2-cd echo > %%\n");
+ * ```
+ */
+export function madeInputCommand(input: MadeInput, dialect: Dialect): string {
+  const { name } = input;
+  if (dialect === 11) {
+    return input.kind === "url"
+      ? encodeCommand({ kind: "puturl", url: input.url, name, size: 0, mode: MADE_MODE })
+      : encodeCommand({ kind: "putcmd", command: input.command, name, size: 0, mode: MADE_MODE });
+  }
+  if (input.kind === "command") {
+    return encodeCommand({ kind: "thirdget", mode: 1, name, path: input.command });
+  }
+  const flags = input.cache ? FLAG_CACHE : 0;
+  const length = encoder.encode(input.url).length;
+  return encodeCommand({ kind: "url", name, length, mode: MADE_MODE, flags }) + input.url;
+}
 
 /**
  * Queues, in order, every input the worker lacks and then the task block.
@@ -58,6 +103,8 @@ export function queueTask(w: FrameWriter, task: Task, d: Dispatch): void {
       const length = input.data.length;
       w.send(encodeCommand({ kind: "put", name: input.name, length, mode: BUFFER_MODE }));
       w.send(input.data);
+    } else if (input.kind === "url" || input.kind === "command") {
+      w.send(madeInputCommand(input, d.worker.dialect));
     } else {
       w.send(encodeCommand({ kind: "dir", name: input.name }));
       queueTree(w, input.children);
@@ -79,7 +126,12 @@ export function bookCachedInputs(task: Task, d: Dispatch): void {
   const w = d.worker;
   for (const [i, input] of d.inputs.entries()) {
     if (input.kind === "emptydir" || !input.cache || w.cached.has(input.name)) continue;
-    const size = input.kind === "buffer" ? input.data.length : input.size;
+    // A made input's size is known when the worker says (cache-update).
+    const size = input.kind === "buffer"
+      ? input.data.length
+      : input.kind === "url" || input.kind === "command"
+      ? 0
+      : input.size;
     w.cached.set(input.name, size);
     const key = localityKey(task.inputs[i]);
     if (key) w.cachedKeys.set(key, size);

@@ -7,60 +7,44 @@
  */
 
 import { type Clock, realClock } from "../clock.ts";
-import { WORK_QUEUE_RESULT_DISK_ALLOC_FULL, WORK_QUEUE_RESULT_FORSAKEN } from "../constants.ts";
+import {
+  WORK_QUEUE_RESULT_DISK_ALLOC_FULL,
+  WORK_QUEUE_RESULT_FORSAKEN,
+  WORK_QUEUE_RESULT_INPUT_MISSING,
+} from "../constants.ts";
 import { ProtocolError } from "../errors.ts";
 import type { FrameWriter } from "../wire/frame_writer.ts";
 import type { ByteSink, LineReader } from "../wire/line_reader.ts";
 import { encodeCommand } from "../wire/commands.ts";
-import { clip, parseIntField, PROTOCOL_VERSION } from "../wire/protocol.ts";
+import { clip, isDialect, parseIntField } from "../wire/protocol.ts";
 import { parseResultsReplyLine, type UpdateHeader } from "../wire/results.ts";
 import { parseWorkerMessage, TASK_SIGNAL_FIELD } from "../wire/worker_messages.ts";
 import type { Task } from "../task.ts";
 import { parseOutputEntry } from "./output_entry.ts";
 import { OutputLanding } from "./output_landing.ts";
 import { landUpdate } from "./watched_output.ts";
+import type { ConnHost, OutputOutcome, WorkerResult } from "./conn_host.ts";
 import type { WorkerInfo } from "./worker_info.ts";
 
-/** One `result` entry of a `send_results` reply. */
-export interface WorkerResult {
-  taskId: number;
-  status: number;
-  exitCode: number;
-  execUsec: number;
-  stdout: string;
-  /** Whether stdout was cut at the manager's limit. */
-  stdoutTruncated: boolean;
-  /** The length of stdout the worker sent (before the manager's cut). */
-  stdoutLength: number;
-  /**
-   * The name of the signal that killed the task's shell, if the worker said
-   * so (`info task-signal`, which only our worker sends); `exitCode` is then
-   * its number.
-   */
-  signal?: string;
-}
+export type { ConnHost, OutputOutcome, WorkerResult } from "./conn_host.ts";
 
-/** What happened to one output of a task. */
-export interface OutputOutcome {
-  local: string;
-  /** Why it did not arrive, if it did not. */
-  missing?: string;
-}
+/** The most of a `cache-invalid` text kept; the rest is read and dropped. */
+const MAX_INVALID_TEXT = 16 * 1024;
 
-/** What the connection tells the manager. */
-export interface ConnHost {
-  /** The handshake is complete, or the worker's resources changed. */
-  onWorkerUpdate(w: WorkerInfo): void;
-  /** A task on this worker, by id, if it is there. */
-  taskOn(w: WorkerInfo, taskId: number): Task | undefined;
-  /** The cache names of a task's outputs on this worker. */
-  outputNames(task: Task): string[];
-  /** A task finished on the worker and its outputs were fetched. */
-  onTaskResult(w: WorkerInfo, task: Task, result: WorkerResult, outputs: OutputOutcome[]): void;
-  /** The task's result arrived; its outputs are about to be fetched. */
-  onTaskReceiving(w: WorkerInfo, task: Task): void;
-  /** Logs a line. */
-  log(level: "debug" | "warn", msg: string): void;
+/**
+ * Why a worker speaking `protocol` is refused: ours are 9 and 11.
+ *
+ * @param protocol The number in its handshake.
+ * @returns The sentence, naming its version and both of ours.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(refusal(10), "it speaks protocol 10; this manager speaks 9 and 11");
+ * ```
+ */
+export function refusal(protocol: number): string {
+  return `it speaks protocol ${protocol}; this manager speaks 9 and 11`;
 }
 
 const decoder = new TextDecoder();
@@ -79,6 +63,8 @@ export class WorkerConn {
   readonly #maxStdout: number;
   readonly #clock: Clock;
   #resultsPending = false;
+  /** A `cache-invalid` line read whose body is still to be read. */
+  #invalid: { name: string; length: number } | undefined;
   /** The last `info task-signal` read: it belongs to the next `result` line, if that is its task's. */
   #signal: { taskId: number; signal: string } | undefined;
 
@@ -115,6 +101,7 @@ export class WorkerConn {
       const line = this.reader.bufferedLine() ?? await this.reader.readLine();
       if (line === null) return;
       this.#handle(line, "idle");
+      if (this.#invalid) await this.#readInvalid();
       while (this.#resultsPending) {
         this.#resultsPending = false;
         await this.#collectResults();
@@ -163,8 +150,38 @@ export class WorkerConn {
         if (this.#signal) this.#dropSignal("another came before a result");
         this.#signal = { taskId: m.taskId, signal: m.signal };
         break;
+      case "cache_update":
+        this.#needDialect11(line);
+        this.#host.onCacheUpdate(w, m.name, m.size);
+        break;
+      case "cache_invalid":
+        this.#needDialect11(line);
+        // Its body is read by the caller (#readInvalid) before the next line.
+        this.#invalid = { name: m.name, length: m.length };
+        break;
     }
     return true;
+  }
+
+  /**
+   * `cache-update` and `cache-invalid` are protocol 11's: a worker that said
+   * 9 and sends them is confused (CCTools' protocol-9 manager drops it too).
+   */
+  #needDialect11(line: string): void {
+    if (this.info.dialect === 11) return;
+    throw new ProtocolError(
+      `Cannot handle message '${clip(line)}': it is protocol 11's, and this worker speaks 9`,
+    );
+  }
+
+  /** Reads the body of the `cache-invalid` just read, and reports it. */
+  async #readInvalid(): Promise<void> {
+    const { name, length } = this.#invalid!;
+    this.#invalid = undefined;
+    const keep = Math.min(length, MAX_INVALID_TEXT);
+    const text = decoder.decode(await this.reader.readExact(keep, MAX_INVALID_TEXT));
+    if (length > keep) await this.reader.copyTo(length - keep, null);
+    this.#host.onCacheInvalid(this.info, name, text);
   }
 
   /**
@@ -196,12 +213,16 @@ export class WorkerConn {
     // Not an asynchronous message: parsed again only here, once per connection.
     const m = parseWorkerMessage(line);
     if (m?.kind === "workqueue") {
-      if (m.protocol !== PROTOCOL_VERSION) {
-        throw new ProtocolError(
-          `Cannot accept worker: it speaks protocol ${m.protocol}, this manager speaks ${PROTOCOL_VERSION}`,
-        );
+      if (!isDialect(m.protocol)) {
+        throw new ProtocolError(`Cannot accept worker: ${refusal(m.protocol)}`);
       }
       const w = this.info;
+      if (w.pending.has("workqueue")) w.dialect = m.protocol;
+      else if (m.protocol !== w.dialect) {
+        throw new ProtocolError(
+          `Cannot change protocol: worker said ${w.dialect}, now says ${m.protocol}`,
+        );
+      }
       [w.hostname, w.os, w.arch, w.version] = [m.hostname, m.os, m.arch, m.version];
       this.#arrived("workqueue");
       return;
@@ -230,9 +251,13 @@ export class WorkerConn {
     }
   }
 
-  /** The next line that is not an asynchronous message, if it is already buffered. */
+  /**
+   * The next line that is not an asynchronous message, if it is already
+   * buffered (and no `cache-invalid` body must be read first).
+   */
   #bufferedReply(): string | undefined {
     for (;;) {
+      if (this.#invalid) return undefined;
       const line = this.reader.bufferedLine();
       if (line === undefined || !this.#handleAsync(line)) return line;
     }
@@ -241,6 +266,7 @@ export class WorkerConn {
   /** Reads the next line that is not an asynchronous message. */
   async #nextReply(what: string): Promise<string> {
     for (;;) {
+      if (this.#invalid) await this.#readInvalid();
       const line = this.reader.bufferedLine() ?? await this.reader.readLine();
       if (line === null) {
         throw new ProtocolError(`Cannot read ${what}: the worker closed the connection`);
@@ -306,8 +332,9 @@ export class WorkerConn {
         continue;
       }
       this.#host.onTaskReceiving(this.info, task);
-      // Forsaken: nothing ran. Disk full: what is there is cut short.
+      // Forsaken or an input missing: nothing ran. Disk full: what is there is cut short.
       const outputs = r.status === WORK_QUEUE_RESULT_FORSAKEN ||
+          r.status === WORK_QUEUE_RESULT_INPUT_MISSING ||
           r.status === WORK_QUEUE_RESULT_DISK_ALLOC_FULL || task.outputs.length === 0
         ? NO_OUTPUTS
         : await this.#fetchOutputs(task);

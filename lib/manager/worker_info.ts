@@ -6,6 +6,10 @@
 
 import { noResources, type Resources } from "../resources.ts";
 import type { Task } from "../task.ts";
+import type { Dialect } from "../wire/protocol.ts";
+
+/** How many `cache-invalid` texts a worker's books keep for results still to come. */
+const MAX_INVALIDATED = 64;
 
 /** A connected worker, as the manager books it. */
 export class WorkerInfo {
@@ -20,6 +24,8 @@ export class WorkerInfo {
   arch = "";
   /** The worker's CCTools version string. */
   version = "";
+  /** The protocol it speaks, from its handshake: 9 or 11. */
+  dialect: Dialect = 9;
   /** The worker's self-reported id (`info worker-id`). */
   workerId = "";
   /** Totals it reported. */
@@ -36,6 +42,11 @@ export class WorkerInfo {
   readonly cached = new Map<string, number>();
   /** Locality keys of what it caches (`f:<local path>`, `b:<md5>`), with sizes, for FILES scheduling. */
   readonly cachedKeys = new Map<string, number>();
+  /**
+   * Why the worker could not make an input (`cache-invalid`: cache name to
+   * its text), kept until the result of the task that needed it arrives.
+   */
+  readonly invalidated = new Map<string, string>();
   /** Sum and count of task turnarounds (dispatch to result, ms), for TIME scheduling. */
   turnaroundSum = 0;
   turnaroundCount = 0;
@@ -69,6 +80,21 @@ export class WorkerInfo {
     this.id = id;
     this.addr = addr;
     this.connectedAt = this.lastHeard = options.connectedAt ?? Date.now();
+  }
+
+  /**
+   * Books why the worker could not make an input, forgetting the oldest
+   * such text beyond a bound.
+   *
+   * @param name The input's cache name.
+   * @param text The worker's reason.
+   */
+  noteInvalid(name: string, text: string): void {
+    this.invalidated.delete(name);
+    this.invalidated.set(name, text);
+    if (this.invalidated.size > MAX_INVALIDATED) {
+      this.invalidated.delete(this.invalidated.keys().next().value!);
+    }
   }
 
   /** Whether the handshake is complete, so it may receive tasks. */
