@@ -7,6 +7,7 @@
 
 import { parseArgs } from "node:util";
 import { projectMatcher } from "./find_manager.ts";
+import { parseProtocolChoice, type ProtocolChoice } from "./dialect.ts";
 
 /** What the worker was asked to do. */
 export type WorkerAction = "run" | "help" | "version";
@@ -57,6 +58,8 @@ export interface WorkerOptions {
   ssl: boolean;
   /** Trust this PEM certificate or CA for the manager's TLS certificate, besides the default roots. */
   sslCa?: string;
+  /** The protocol to speak: 9, 11, or `auto` (the catalog's word, else 11 then 9). */
+  protocol: ProtocolChoice;
 }
 
 /** The usage text printed by `--help`. */
@@ -64,7 +67,7 @@ export const WORKER_USAGE: string = `Usage: wq-worker [options] HOST PORT
        wq-worker [options] HOST:PORT
        wq-worker [options] -M PROJECT [-C CATALOG_HOST:PORT]
 
-Connects to a Work Queue manager (protocol 9) and runs its tasks.
+Connects to a Work Queue manager (protocol 9 or 11) and runs its tasks.
 
 Options:
   -M, -N, --manager-name PROJECT
@@ -87,6 +90,9 @@ Options:
       --ssl               Connect to the manager with TLS
       --ssl-ca FILE       Trust this PEM certificate or CA for the manager (implies --ssl;
                           default: Deno's root certificates)
+      --protocol 9|11|auto
+                          Protocol to speak (default auto: the catalog record's, else 11,
+                          then 9 when the manager closes right after the handshake)
   -i, --min-backoff TIME  First reconnect delay (default 1s)
   -b, --max-backoff TIME  Longest reconnect delay (default 60s)
       --max-stdout BYTES  Most task output sent back (default 1G)
@@ -272,6 +278,7 @@ export function parseWorkerArgs(args: string[]): WorkerOptions {
         password: { type: "string", short: "P" },
         ssl: { type: "boolean" },
         "ssl-ca": { type: "string" },
+        protocol: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -294,6 +301,7 @@ export function parseWorkerArgs(args: string[]): WorkerOptions {
     maxStdout: 2 ** 30,
     fastSpawn: v["fast-spawn"] ?? false,
     ssl: (v.ssl ?? false) || v["ssl-ca"] !== undefined,
+    protocol: "auto" as ProtocolChoice,
   };
   if (v.help) return { ...base, action: "help" };
   if (v.version) return { ...base, action: "version" };
@@ -326,6 +334,7 @@ export function parseWorkerArgs(args: string[]): WorkerOptions {
       `Cannot use option '--max-backoff': ${opts.maxBackoff}s is below --min-backoff ${opts.minBackoff}s`,
     );
   }
+  if (v.protocol !== undefined) opts.protocol = parseProtocolChoice(v.protocol);
   if (v["max-stdout"] !== undefined) opts.maxStdout = parseBytes(v["max-stdout"], "--max-stdout");
   if (opts.workdir === "") throw new RangeError("Cannot use option '--workdir': it is empty");
 
