@@ -195,7 +195,9 @@ Deno.test("our manager and our worker: the right password runs a task; a wrong o
   await until(
     () =>
       /Cannot authenticate: the peer presented the wrong password/.test(m.text()) &&
-      /its first line was 'workqueue 9 .*' \(a worker started without a password\)/.test(m.text()),
+      /its first line was 'workqueue (9|11) .*' \(a worker started without a password\)/.test(
+        m.text(),
+      ),
     `the manager to log both refusals\n${context()}`,
   );
 

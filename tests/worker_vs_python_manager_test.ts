@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { exists, PYTHON, ROOT, spawn, startWorker, tempDir, until } from "./_harness.ts";
+import { exists, type Proc, PYTHON, ROOT, spawn, startWorker, tempDir, until } from "./_harness.ts";
 
 const FIXTURE = `${ROOT}/tests/fixtures/python_manager_scenarios.py`;
 
@@ -26,6 +26,26 @@ async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Waits for both to exit 0; returns the manager's events and a lookup of its tasks by name. */
+async function bothExited(manager: Proc, worker: Proc, ms: number) {
+  const workerStatus = await within(worker.status, ms, `the worker to exit\n${worker.log()}`);
+  const managerStatus = await within(
+    manager.status,
+    30_000,
+    `the manager to exit\n${manager.log()}`,
+  );
+  const context = `\n--- manager:\n${manager.log()}\n--- worker:\n${worker.log()}`;
+  assert.equal(managerStatus.code, 0, `manager failed${context}`);
+  assert.equal(workerStatus.code, 0, `worker failed${context}`);
+  const ev = events(manager.log());
+  const task = (name: string) => {
+    const t = ev.find((e) => e.event === "task" && e.name === name);
+    assert.ok(t, `no result for task '${name}'${context}`);
+    return t;
+  };
+  return { ev, task };
 }
 
 Deno.test("worker serves the CCTools Python manager: files, dirs, cache, exit codes, concurrency", async () => {
@@ -56,22 +76,7 @@ Deno.test("worker serves the CCTools Python manager: files, dirs, cache, exit co
       debugLog,
     ],
   });
-  const workerStatus = await within(worker.status, 90_000, `the worker to exit\n${worker.log()}`);
-  const managerStatus = await within(
-    manager.status,
-    30_000,
-    `the manager to exit\n${manager.log()}`,
-  );
-  const context = `\n--- manager:\n${manager.log()}\n--- worker:\n${worker.log()}`;
-  assert.equal(managerStatus.code, 0, `manager failed${context}`);
-  assert.equal(workerStatus.code, 0, `worker failed${context}`);
-
-  const ev = events(manager.log());
-  const task = (name: string) => {
-    const t = ev.find((e) => e.event === "task" && e.name === name);
-    assert.ok(t, `no result for task '${name}'${context}`);
-    return t;
-  };
+  const { ev, task } = await bothExited(manager, worker, 90_000);
 
   // 1. cached input + buffer + output + env, stderr merged into stdout in order.
   assert.equal(task("cached").result, 0);
@@ -138,4 +143,56 @@ Deno.test("worker serves the CCTools Python manager: files, dirs, cache, exit co
   for await (const e of Deno.readDir(workDir)) left.push(e.name);
   assert.deepEqual(left, [], `workspace left behind: ${left.join(", ")}`);
   assert.equal(await exists(`${managerDir}/missing.txt`), false);
+});
+
+Deno.test("issue 15: Debian's Python manager with URL and command inputs, no endless loop", async () => {
+  await using dir = await tempDir("wq-pyman-made-");
+  const managerDir = `${dir.path}/manager`;
+  const workDir = `${dir.path}/work`;
+  const debugLog = `${dir.path}/worker.debug`;
+  await Deno.mkdir(managerDir);
+  await Deno.mkdir(workDir);
+  const hits: string[] = [];
+  await using http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    const path = new URL(req.url).pathname;
+    hits.push(path);
+    return path === "/data.txt"
+      ? new Response("served over http\n")
+      : new Response("not found\n", { status: 404 });
+  });
+  await using manager = spawn(
+    [PYTHON, `${ROOT}/tests/fixtures/python_made_inputs.py`, managerDir, String(http.addr.port)],
+    { env: { CATALOG_HOST: "127.0.0.1", CATALOG_PORT: "1" } },
+  );
+  await until(() => events(manager.log()).some((e) => e.event === "port"), "the manager's port");
+  const port = events(manager.log()).find((e) => e.event === "port")!.port as number;
+  await using worker = startWorker(port, {
+    args: ["--single-shot", "--cores=1", "-s", workDir, "-d", "all", "-o", debugLog],
+  });
+  const { task } = await bothExited(manager, worker, 60_000);
+  assert.equal(task("made").result, 0);
+  assert.equal(task("made").output, "served over http\nmade\n");
+  assert.equal(task("cached-url").output, "served over http\n");
+  // The 404: INPUT_MISSING once, naming the URL and the reason.
+  assert.equal(task("url-404").result, 1);
+  assert.match(
+    task("url-404").output,
+    /input 'nf\.txt' from http:\/\/127\.0\.0\.1:\d+\/no-such-file\.txt: HTTP 404 Not Found/,
+  );
+  assert.equal(task("cmd-fails").result, 1);
+  assert.match(task("cmd-fails").output, /the command exited with status 3: cannot make \//);
+  assert.equal(task("after").output, "still-here\n");
+  // Connections: the protocol-11 try that Debian's manager refused, then one in protocol 9.
+  const connects = worker.log().split("\n").filter((l) => l.includes("connected to manager"));
+  assert.equal(connects.filter((l) => !l.includes("disconnected")).length, 2, worker.log());
+  assert.match(worker.log(), /for protocol 11; trying protocol 9/);
+  // The cached URL was fetched once; the 404 once.
+  assert.deepEqual(hits, ["/data.txt", "/no-such-file.txt"]);
+  const debug = await Deno.readTextFile(debugLog);
+  assert.match(debug, /rx: url url-0-[0-9a-f]{32} \d+ 0?777 1/);
+  assert.match(debug, /rx: thirdget 1 cmd-\d+-[0-9a-f]{32} echo made > %%/);
+  assert.doesNotMatch(debug, /tx: cache-(update|invalid)/);
+  // The failed task came once: the manager did not send it again.
+  const sent = debug.split("\n").filter((l) => l.endsWith(`rx: task ${task("url-404").id}`));
+  assert.equal(sent.length, 1, sent.join("\n"));
 });

@@ -8,13 +8,22 @@
  */
 
 import { type CatalogAddress, type CatalogRecord, queryCatalog } from "../catalog/client.ts";
+import type { Dialect } from "../wire/protocol.ts";
 
 /** A manager found in a catalog, with the addresses to try in order. */
 export interface FoundManager {
   project: string;
   port: number;
-  /** Addresses to try: the record's `network_interfaces` hosts, then `address`. */
+  /**
+   * Addresses to try: the record's `network_interfaces` (each entry's
+   * `address`, as protocol 11 writes it, else its `host`, as protocol 9
+   * does), then the record's `address`.
+   */
   hosts: string[];
+  /** The protocol the record gives: `protocol: 11`, or 9 when absent (protocol-9 records have none). */
+  protocol: Dialect;
+  /** The record says `"ssl": true`: the manager wants TLS. */
+  ssl: boolean;
 }
 
 /**
@@ -59,14 +68,17 @@ export function matchingManagers(records: CatalogRecord[], matcher: RegExp): Fou
     const hosts: string[] = [];
     if (Array.isArray(r.network_interfaces)) {
       for (const i of r.network_interfaces) {
-        const h = (i as { host?: unknown })?.host;
+        const e = i as { address?: unknown; host?: unknown } | null;
+        const h = typeof e?.address === "string" && e.address ? e.address : e?.host;
         if (typeof h === "string" && h && !hosts.includes(h)) hosts.push(h);
       }
     }
     if (typeof r.address === "string" && r.address && !hosts.includes(r.address)) {
       hosts.push(r.address);
     }
-    if (hosts.length > 0) out.push({ project: r.project, port, hosts });
+    const protocol: Dialect = r.protocol === 11 || r.protocol === "11" ? 11 : 9;
+    const ssl = r.ssl === true || r.ssl === "true";
+    if (hosts.length > 0) out.push({ project: r.project, port, hosts, protocol, ssl });
   }
   return out;
 }

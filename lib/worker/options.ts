@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { projectMatcher } from "./find_manager.ts";
 import { parseFingerprint } from "../wire/fingerprint.ts";
 import { normalizeDebug } from "./_debug_args.ts";
+import { parseProtocolChoice, type ProtocolChoice } from "./dialect.ts";
 
 /** What the worker was asked to do. */
 export type WorkerAction = "run" | "help" | "version";
@@ -63,6 +64,8 @@ export interface WorkerOptions {
   sslFingerprints?: string[];
   /** Verify nothing about the manager's certificate, as CCTools' worker (logged at each connection). */
   sslInsecure: boolean;
+  /** The protocol to speak: 9, 11, or `auto` (the catalog's word, else 11 then 9). */
+  protocol: ProtocolChoice;
 }
 
 /** The usage text printed by `--help`. */
@@ -70,7 +73,7 @@ export const WORKER_USAGE: string = `Usage: wq-worker [options] HOST PORT
        wq-worker [options] HOST:PORT
        wq-worker [options] -M PROJECT [-C CATALOG_HOST:PORT]
 
-Connects to a Work Queue manager (protocol 9) and runs its tasks.
+Connects to a Work Queue manager (protocol 9 or 11) and runs its tasks.
 
 Options:
   -M, -N, --manager-name PROJECT
@@ -101,6 +104,9 @@ Options:
       --ssl-insecure      Verify nothing about the manager's certificate, as CCTools'
                           worker: anyone who can answer at the address can run commands
                           here (warned at every connection; implies --ssl)
+      --protocol 9|11|auto
+                          Protocol to speak (default auto: the catalog record's, else 11,
+                          then 9 when the manager closes right after the handshake)
   -i, --min-backoff TIME  First reconnect delay (default 1s)
   -b, --max-backoff TIME  Longest reconnect delay (default 60s)
       --max-stdout BYTES  Most task output sent back (default 1G)
@@ -227,6 +233,7 @@ export function parseWorkerArgs(args: string[]): WorkerOptions {
         "ssl-ca": { type: "string" },
         "ssl-fingerprint": { type: "string", multiple: true },
         "ssl-insecure": { type: "boolean" },
+        protocol: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -251,6 +258,7 @@ export function parseWorkerArgs(args: string[]): WorkerOptions {
     ssl: (v.ssl ?? false) || v["ssl-ca"] !== undefined || v["ssl-fingerprint"] !== undefined ||
       (v["ssl-insecure"] ?? false),
     sslInsecure: v["ssl-insecure"] ?? false,
+    protocol: "auto" as ProtocolChoice,
   };
   if (v.help) return { ...base, action: "help" };
   if (v.version) return { ...base, action: "version" };
@@ -283,6 +291,7 @@ export function parseWorkerArgs(args: string[]): WorkerOptions {
       `Cannot use option '--max-backoff': ${opts.maxBackoff}s is below --min-backoff ${opts.minBackoff}s`,
     );
   }
+  if (v.protocol !== undefined) opts.protocol = parseProtocolChoice(v.protocol);
   if (v["max-stdout"] !== undefined) opts.maxStdout = parseBytes(v["max-stdout"], "--max-stdout");
   if (opts.workdir === "") throw new RangeError("Cannot use option '--workdir': it is empty");
 

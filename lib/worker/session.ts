@@ -11,7 +11,7 @@ import { FrameWriter } from "../wire/frame_writer.ts";
 import { LineReader } from "../wire/line_reader.ts";
 import type { ClientConn } from "../wire/secure_client.ts";
 import { type Command, parseCommand } from "../wire/commands.ts";
-import { clip, MAX_LINE } from "../wire/protocol.ts";
+import { clip, type Dialect, MAX_LINE, PROTOCOL_VERSION } from "../wire/protocol.ts";
 import { encodeResultsReplyLine } from "../wire/results.ts";
 import { readTaskBlock, type TaskBlock } from "../wire/task_block.ts";
 import {
@@ -21,6 +21,9 @@ import {
   type WorkerIdentity,
 } from "../wire/worker_messages.ts";
 import { WORK_QUEUE_RESULT_DISK_ALLOC_FULL } from "../constants.ts";
+import { MadeInputs } from "./made_inputs.ts";
+import { encodeMadeOutcome, queueMadeInput } from "./made_input_commands.ts";
+import { Preparer } from "./prepare_task.ts";
 import type { Resources } from "../resources.ts";
 import { DiskFullError } from "./disk_full.ts";
 import type { Executor } from "./executor.ts";
@@ -49,9 +52,11 @@ export type SessionEnd =
   /**
    * EOF, a read/write error or a protocol error: reconnect after a backoff.
    * `heard` says whether the manager sent any message it understood first
-   * (a peer that only refuses the worker has not served it).
+   * (a peer that only refuses the worker has not served it). `silent`:
+   * the manager closed the connection right after the handshake without
+   * sending a byte, as a manager does that refuses the protocol's number.
    */
-  | { kind: "lost"; reason: string; heard?: boolean };
+  | { kind: "lost"; reason: string; heard?: boolean; silent?: boolean };
 
 /** Options for {@linkcode runSession}. */
 export interface SessionOptions {
@@ -73,6 +78,8 @@ export interface SessionOptions {
   log: WorkerLog;
   /** Stops the session (e.g. on SIGTERM). */
   signal?: AbortSignal;
+  /** The protocol to speak: 9 (the default) or 11. */
+  dialect?: Dialect;
 }
 
 /**
@@ -87,6 +94,8 @@ export async function runSession(options: SessionOptions): Promise<SessionEnd> {
 }
 
 const ALIVE = { kind: "alive" } as const;
+/** A close this soon after the handshake, before any byte, counts as a refusal of the protocol. */
+const RIGHT_AFTER_MS = 5000;
 const AVAILABLE_RESULTS = { kind: "available_results" } as const;
 
 /** `info tasks_running N`. */
@@ -113,6 +122,15 @@ class Session {
   #busy = false;
   /** Uploads that did not fit on the disk, by cache name, with why (tasks needing them are refused). */
   #unstored = new Map<string, string>();
+  #dialect: Dialect;
+  /** Inputs the worker makes itself (URLs, commands). */
+  #made: MadeInputs;
+  /** Tasks between their block and the runner (inputs being made). */
+  #preparer: Preparer;
+  /** Any byte came from the manager. */
+  #gotBytes = false;
+  #handshakeAt = 0;
+  #stopMaking = new AbortController();
 
   constructor(o: SessionOptions) {
     this.#o = o;
@@ -124,6 +142,16 @@ class Session {
       (e) => this.#stop({ kind: "lost", reason: `cannot write: ${e.message}` }),
     );
     this.#watcher = new OutputWatcher({ log: (m) => this.#log.debug(m) });
+    this.#dialect = o.dialect ?? PROTOCOL_VERSION;
+    this.#made = new MadeInputs({
+      workspace: o.workspace,
+      log: (m) => this.#log.debug(m),
+      signal: this.#stopMaking.signal,
+      // Protocol 11 says what became of an input made here; protocol 9 has no word for it.
+      onMade: (name, outcome) => {
+        if (this.#dialect === 11 && !this.#end) this.#send(encodeMadeOutcome(name, outcome));
+      },
+    });
     this.#runner = new TaskRunner({
       workspace: o.workspace,
       total: o.total,
@@ -140,6 +168,15 @@ class Session {
           `task ${id} failed with the workspace's disk full (${free} bytes free): result DISK_ALLOC_FULL`,
         ),
     });
+    this.#preparer = new Preparer({
+      workspace: o.workspace,
+      runner: this.#runner,
+      made: this.#made,
+      dialect: this.#dialect,
+      log: o.log,
+      beforeRefusal: () => this.#send(tasksRunning(this.#runner.running)),
+      onError: (e) => this.#stop({ kind: "lost", reason: errorMessage(e) }),
+    });
   }
 
   async run(): Promise<SessionEnd> {
@@ -147,7 +184,8 @@ class Session {
     this.#o.signal?.addEventListener("abort", onAbort);
     if (this.#o.signal?.aborted) onAbort();
     try {
-      this.#send(encodeHandshake(this.#o.identity, this.#o.total));
+      this.#send(encodeHandshake(this.#o.identity, this.#o.total, this.#dialect));
+      this.#handshakeAt = performance.now();
       this.#resetIdle();
       while (!this.#end) {
         const line = await this.#reader.readLine();
@@ -155,6 +193,7 @@ class Session {
           this.#stop({ kind: "lost", reason: "the manager closed the connection" });
           break;
         }
+        this.#gotBytes = true;
         this.#busy = true;
         const end = await this.#dispatch(line);
         this.#busy = false;
@@ -162,12 +201,16 @@ class Session {
         if (end) this.#stop(end);
       }
     } catch (e) {
+      // A reset is how a manager that did not read all of the handshake closes.
+      if (!(e instanceof Deno.errors.ConnectionReset)) this.#gotBytes = true;
       this.#stop({ kind: "lost", reason: errorMessage(e) });
     } finally {
       this.#o.signal?.removeEventListener("abort", onAbort);
       clearTimeout(this.#idleTimer);
       clearInterval(this.#watchTimer);
       this.#close();
+      this.#stopMaking.abort(new Error("the session has ended"));
+      await this.#preparer.settled();
       await this.#runner.killAll();
     }
     return this.#end!;
@@ -189,7 +232,7 @@ class Session {
         if (why) {
           await this.#runner.refuse(spec, { status: WORK_QUEUE_RESULT_DISK_ALLOC_FULL, why });
         } else {
-          await this.#runner.accept(spec);
+          await this.#preparer.take(spec);
         }
         return;
       }
@@ -203,9 +246,17 @@ class Session {
         );
         return;
       case "url":
-        // Downloads are not done: the worker talks to its manager only.
-        await this.#reader.copyTo(c.length, null);
-        this.#log.notice(`ignoring 'url' for '${clip(c.name)}': this worker does not download`);
+      case "puturl":
+      case "putcmd":
+      case "thirdget":
+        this.#unstored.delete(c.name);
+        await queueMadeInput(c, {
+          reader: this.#reader,
+          made: this.#made,
+          workspace: ws,
+          log: (m) => this.#log.debug(m),
+        });
+        this.#resetIdle();
         return;
       case "get":
         await sendCacheEntry(this.#writer, ws, c.name, {
@@ -218,11 +269,17 @@ class Session {
         return;
       case "kill":
         await this.#writer.flushed(); // never delete a stdout file being streamed
-        if (c.id < 0) await this.#runner.killAll();
-        else await this.#runner.kill(c.id);
+        if (c.id < 0) {
+          this.#preparer.dropAll();
+          await this.#runner.killAll();
+        } else {
+          this.#preparer.drop(c.id);
+          await this.#runner.kill(c.id);
+        }
         return;
       case "unlink":
         this.#unstored.delete(c.name);
+        this.#made.forget(c.name);
         await removeAll(ws.cachePath(c.name));
         return;
       case "check":
@@ -236,11 +293,6 @@ class Session {
         this.#send("thirdput-complete 0\n");
         return;
       case "ignored":
-        return;
-      case "thirdget":
-      case "puturl":
-      case "putcmd":
-        this.#log.notice(`ignoring '${c.kind}' for '${clip(c.name)}': not supported yet`);
         return;
       case "auth":
         throw new ProtocolError(
@@ -350,7 +402,7 @@ class Session {
       return;
     }
     // Not idle while tasks are known or a command (e.g. a long put) is under way.
-    if (this.#runner.size > 0 || this.#busy) return this.#resetIdle();
+    if (this.#runner.size > 0 || this.#preparer.size > 0 || this.#busy) return this.#resetIdle();
     this.#log.notice(`disconnecting: no task in ${this.#o.idleTimeout} s (idle timeout)`);
     this.#send(
       encodeWorkerMessage({
@@ -365,7 +417,12 @@ class Session {
 
   /** Records why the session ends (first reason wins) and closes the socket. */
   #stop(end: SessionEnd): void {
-    this.#end ??= end.kind === "lost" ? { ...end, heard: this.#heard } : end;
+    if (end.kind === "lost" && this.#end === undefined) {
+      const silent = !this.#gotBytes && this.#handshakeAt > 0 &&
+        performance.now() - this.#handshakeAt < RIGHT_AFTER_MS;
+      this.#end = { ...end, heard: this.#heard, ...(silent ? { silent } : {}) };
+    }
+    this.#end ??= end;
     this.#close();
   }
 

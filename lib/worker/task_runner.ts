@@ -186,9 +186,12 @@ export class TaskRunner {
    * disk). It stays known until killed, like any finished task.
    *
    * @param spec The task.
-   * @param outcome The result status and why, in words.
+   * @param outcome The result status, the exit code (default 0) and why, in words.
    */
-  async refuse(spec: TaskBlock, outcome: { status: number; why: string }): Promise<void> {
+  async refuse(
+    spec: TaskBlock,
+    outcome: { status: number; why: string; exit?: number },
+  ): Promise<void> {
     if (this.#tasks.get(spec.id)?.spec !== spec) await this.kill(spec.id);
     const need = normalizeRequest(spec.request, this.#o.total);
     const entry: Entry = { spec, need, state: "waiting", killed: false };
@@ -198,7 +201,7 @@ export class TaskRunner {
     this.#record(entry, {
       id: spec.id,
       status: outcome.status,
-      exit: 0,
+      exit: outcome.exit ?? 0,
       usec: 0,
       stdoutPath: "",
       stdoutLength: text.length,

@@ -14,6 +14,8 @@ import type { WorkerIdentity } from "../wire/worker_messages.ts";
 import type { WorkerOptions } from "./options.ts";
 import type { Resources } from "../resources.ts";
 import { runSession, type SessionEnd } from "./session.ts";
+import { DialectChooser } from "./dialect.ts";
+import type { Dialect } from "../wire/protocol.ts";
 import type { Workspace } from "./workspace.ts";
 import { errorMessage } from "../errors.ts";
 import { type ClientConn, secureClient, type TlsTrust } from "../wire/secure_client.ts";
@@ -68,28 +70,39 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
     maxMs: options.maxBackoff * 1000,
   });
   let deadline = Date.now() + options.connectTimeout * 1000;
+  const dialects = new DialectChooser(options.protocol ?? "auto");
+  /** With -M: the manager to dial again at once in the other dialect. */
+  let redial: FoundManager | undefined;
   while (!signal.aborted) {
     let conn: ClientConn;
     let connected = false;
+    let key = `${options.host}:${options.port}`;
+    let dialect: Dialect;
     try {
       const timeout = Math.max(1000, deadline - Date.now());
       let tcp: Deno.TcpConn;
       // The manager's TLS certificate must name the host the worker was given.
       let hostname = options.host;
+      let security = ctx.security;
       if (finder) {
-        const f = await finder.find();
+        const f = redial ?? await finder.find();
+        redial = undefined;
         if ("none" in f) throw new Error(f.none);
         found = f;
         tcp = await dialAny(f.hosts, f.port, timeout, signal);
         hostname = tcp.remoteAddr.hostname;
-        where = `${hostname}:${f.port} (project ${f.project})`;
+        key = `${hostname}:${f.port}`;
+        where = `${key} (project ${f.project})`;
+        // The record's "ssl": true turns TLS on, as CCTools' worker does.
+        if (f.ssl && !security?.tls) security = { ...security, tls: {} };
+        dialect = dialects.first(key, f.protocol);
       } else {
         tcp = await dial(options.host, options.port, timeout, signal);
+        dialect = dialects.first(key);
       }
       connected = true;
       tcp.setNoDelay(true);
       conn = tcp;
-      const { security } = ctx;
       if (security?.tls || security?.password) {
         conn = await secureClient(tcp, {
           hostname,
@@ -117,7 +130,7 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
       continue;
     }
     backoff.reset();
-    log.notice(`connected to manager ${where}`);
+    log.notice(`connected to manager ${where} (protocol ${dialect})`);
     let end: SessionEnd;
     try {
       await workspace.prepare();
@@ -131,9 +144,23 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
         executor: options.fastSpawn ? sharedGroupExecutor : processExecutor,
         log,
         signal,
+        dialect,
       });
     } finally {
       await workspace.remove();
+    }
+    if (end.kind === "lost" && end.silent) {
+      const refusal = dialects.refused(key, dialect);
+      if ("retry" in refusal) {
+        log.notice(
+          `the manager at ${key} closed the connection right after the handshake for protocol ${dialect}; trying protocol ${refusal.retry}`,
+        );
+        redial = found;
+        continue;
+      }
+      end = { ...end, reason: refusal.message };
+    } else if (end.kind !== "lost" || end.heard) {
+      dialects.served(key, dialect);
     }
     const again = (end.kind === "lost" || end.kind === "release") && !options.singleShot;
     // A lost manager is dialled again after the first backoff step (it may be restarting).
