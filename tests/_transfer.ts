@@ -34,10 +34,15 @@ export async function sha256(data: Uint8Array<ArrayBuffer>): Promise<string> {
   return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Our worker's arguments: a work dir, a 60 s timeout, fixed resources, and `extra`. */
+/**
+ * Our worker's arguments: a work dir, a 60 s timeout, fixed resources,
+ * protocol 11, and `extra`. The protocol is fixed because a cut right after
+ * the handshake looks like a refusal of the dialect, which would make a
+ * worker in `auto` redial with protocol 9 instead of ending its single shot.
+ */
 export function workerArgs(workdir: string, extra: string[] = [], cores = 1): string[] {
   const size = ["--cores", String(cores), "--memory", "1000", "--disk", "2000"];
-  return ["-s", workdir, "-t", "60", ...size, ...extra];
+  return ["-s", workdir, "-t", "60", "--protocol", "11", ...size, ...extra];
 }
 
 /** The names in a directory, sorted. */

@@ -61,6 +61,11 @@ export function oneLine(text: string): string {
   return flat.length > MAX_REASON ? `${flat.slice(0, MAX_REASON - 3)}...` : flat;
 }
 
+/** The first line of a text that is not blank, made one line by {@linkcode oneLine}. */
+function firstLine(text: string): string {
+  return oneLine(text.split("\n").find((l) => l.trim() !== "") ?? "");
+}
+
 /**
  * The failure of a task whose worker answered INPUT_MISSING: which input
  * it could not make and why, from its `cache-invalid` text when one
@@ -92,7 +97,8 @@ export function madeInputFailure(
   const on = `could not be made on worker ${worker}`;
   const invalid = made.filter((i) => why.has(i.name));
   if (invalid.length > 0) {
-    return invalid.map((i) => `input ${describeMadeInput(i)} ${on}: ${oneLine(why.get(i.name)!)}`)
+    // The first line: our worker's says it all (the command's output follows it).
+    return invalid.map((i) => `input ${describeMadeInput(i)} ${on}: ${firstLine(why.get(i.name)!)}`)
       .join("; ");
   }
   const reason = oneLine(stdout) || "the worker gave no reason";
