@@ -72,7 +72,8 @@ interface Entry {
  * ```ts
  * import assert from "node:assert/strict";
  * import { Workspace } from "./workspace.ts";
- * const ws = await Workspace.create(await Deno.makeTempDir());
+ * const dir = await Deno.makeTempDir();
+ * const ws = await Workspace.create(dir);
  * await ws.prepare();
  * const made = new MadeInputs({ workspace: ws });
  * made.queue("cmd-0-ab", { kind: "command", command: "echo hi > %%" }, 0o644);
@@ -81,6 +82,7 @@ interface Entry {
  * assert.equal(await made.provide(task), undefined);
  * assert.equal(await Deno.readTextFile(ws.cachePath("cmd-0-ab")), "hi\n");
  * await ws.remove();
+ * await Deno.remove(dir);
  * ```
  */
 export class MadeInputs {

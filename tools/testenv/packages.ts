@@ -24,7 +24,10 @@ export const NEEDS: readonly Need[] = [
   { pkg: "python3-workqueue", why: "CCTools' Python managers (interop)" },
   // work_queue.py imports distutils.spawn, which python3-workqueue does not depend on.
   { pkg: "python3-distutils", why: "CCTools' Python module imports distutils" },
-  { pkg: "openmpi-bin", why: "Debian's makeflow is linked with MPI and aborts at start without it" },
+  {
+    pkg: "openmpi-bin",
+    why: "Debian's makeflow is linked with MPI and aborts at start without it",
+  },
   { pkg: "gcc", why: "the benchmark's C ceiling" },
   { pkg: "libc6-dev", why: "the benchmark's C ceiling" },
   { pkg: "openssl", why: "the TLS tests' certificates" },
