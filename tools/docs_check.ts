@@ -25,6 +25,8 @@
  *   catalog and the status tool (docs/catalog.md), the submitter
  *   (docs/deployment.md) and `wq-run` (docs/run.md) list exactly the long
  *   options of their `--help`.
+ * - **Files.** Every `.ts` or `.py` file a page names in a code span exists
+ *   (docs/interop.md says which test checks what).
  *
  * Usage: deno run --allow-read --allow-run tools/docs_check.ts
  *
@@ -39,9 +41,11 @@ import { WORKER_USAGE } from "../lib/worker/options.ts";
 import { ENTRYPOINTS, ROOT } from "./entrypoints.ts";
 import { apiDocProblems, loadApiSurface } from "./docs_check/api.ts";
 import { commandLineProblems, optionTableProblems } from "./docs_check/commands.ts";
+import { missingFileProblems, repositoryFiles } from "./docs_check/files.ts";
 
 export * from "./docs_check/api.ts";
 export * from "./docs_check/commands.ts";
+export * from "./docs_check/files.ts";
 
 /** The Markdown files of the repository (README.md, docs/, examples/ ...), relative paths. */
 async function markdownFiles(root: string, dir = ""): Promise<string[]> {
@@ -102,6 +106,7 @@ export async function checkDocs(root: string = ROOT): Promise<string[]> {
       entrypoints: ENTRYPOINTS,
       tasks: Object.keys(config.tasks ?? {}),
     }),
+    ...missingFileProblems(files, await repositoryFiles(root)),
   ];
 }
 

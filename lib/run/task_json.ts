@@ -84,7 +84,16 @@ function local(dir: string, path: string): string {
   return isAbsolute(path) ? normalize(path) : join(dir, path);
 }
 
-const INPUT_FIELDS = ["local", "buffer", "directory", "remote", "cache", "recursive"];
+const INPUT_FIELDS = [
+  "local",
+  "buffer",
+  "directory",
+  "url",
+  "command",
+  "remote",
+  "cache",
+  "recursive",
+];
 const OUTPUT_FIELDS = ["local", "directory", "remote", "cache"];
 
 /** The input or output an item of `inputs` or `outputs` is: checked, with its kind. */
@@ -114,6 +123,7 @@ function item(
   if (obj.recursive !== undefined && kind !== "directory") {
     throw problem(`${where}'recursive' goes only with 'directory'`);
   }
+  // A buffer's text is checked as data; a URL's or command's as text, not as a path.
   const path = kind === "buffer" ? undefined : text(obj, kind, where);
   return { obj, kind, path, remote: text(obj, "remote", where) };
 }
@@ -122,10 +132,14 @@ function input(value: unknown, where: string, dir: string): TaskInput {
   const { obj, kind, path, remote } = item(value, {
     where,
     fields: INPUT_FIELDS,
-    kinds: ["local", "buffer", "directory"],
+    kinds: ["local", "buffer", "directory", "url", "command"],
     example: `{"local": "data.txt"}`,
   });
   const cache = flag(obj, "cache", where);
+  if (kind === "url" || kind === "command") {
+    if (remote === undefined) throw problem(`${where}a '${kind}' needs a 'remote' name`);
+    return kind === "url" ? { url: path!, remote, cache } : { command: path!, remote, cache };
+  }
   if (kind === "buffer") {
     if (typeof obj.buffer !== "string") {
       throw problem(`${where}'buffer' must be a string, got ${shown(obj.buffer)}`);

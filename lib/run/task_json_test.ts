@@ -176,17 +176,17 @@ const BAD: [Record<string, unknown>, string | RegExp, ErrorConstructor][] = [
   ],
   [
     { command: "x", inputs: ["a", {}] },
-    "Cannot read task: input 2: needs exactly one of 'local', 'buffer' or 'directory', got none",
+    "Cannot read task: input 2: needs exactly one of 'local', 'buffer', 'directory', 'url' or 'command', got none",
     TypeError,
   ],
   [
     { command: "x", inputs: [{ local: "a", buffer: "b", remote: "c" }] },
-    "Cannot read task: input 1: needs exactly one of 'local', 'buffer' or 'directory', got 'local' and 'buffer'",
+    "Cannot read task: input 1: needs exactly one of 'local', 'buffer', 'directory', 'url' or 'command', got 'local' and 'buffer'",
     TypeError,
   ],
   [
     { command: "x", inputs: [{ local: "a", remot: "b" }] },
-    "Cannot read task: input 1: unknown field 'remot' (fields: local, buffer, directory, remote, cache, recursive)",
+    "Cannot read task: input 1: unknown field 'remot' (fields: local, buffer, directory, url, command, remote, cache, recursive)",
     TypeError,
   ],
   [
@@ -281,4 +281,22 @@ Deno.test("taskFromJson() cuts long values short in messages", () => {
   assert.throws(() => read({ command: "x", tag: ["y".repeat(200)] }), {
     message: `Cannot read task: 'tag' must be a string, got ["${"y".repeat(55)}...`,
   });
+});
+
+Deno.test("taskFromJson() takes inputs made on the worker: a URL and a command", () => {
+  const t = taskFromJson({
+    command: "cat a b",
+    inputs: [
+      { url: "http://127.0.0.1:8000/a.txt", remote: "a" },
+      { command: "echo hi > %%", remote: "b", cache: false },
+    ],
+  }, { dir: "/data" });
+  assert.deepEqual(t.inputs, [
+    { kind: "url", url: "http://127.0.0.1:8000/a.txt", remote: "a", cache: true },
+    { kind: "command", command: "echo hi > %%", remote: "b", cache: false },
+  ]);
+  assert.throws(
+    () => taskFromJson({ command: "x", inputs: [{ url: "http://h/a" }] }, { dir: "/data" }),
+    { message: "Cannot read task: input 1: a 'url' needs a 'remote' name" },
+  );
 });
