@@ -9,78 +9,30 @@
 import { errorMessage, ProtocolError } from "../errors.ts";
 import { FrameWriter } from "../wire/frame_writer.ts";
 import { LineReader } from "../wire/line_reader.ts";
-import type { ClientConn } from "../wire/secure_client.ts";
+import type { SessionEnd, SessionOptions } from "./session_options.ts";
 import { type Command, parseCommand } from "../wire/commands.ts";
 import { clip, type Dialect, MAX_LINE, PROTOCOL_VERSION } from "../wire/protocol.ts";
-import { encodeResultsReplyLine } from "../wire/results.ts";
 import { readTaskBlock, type TaskBlock } from "../wire/task_block.ts";
-import {
-  encodeHandshake,
-  encodeWorkerMessage,
-  isSignalName,
-  type WorkerIdentity,
-} from "../wire/worker_messages.ts";
+import { encodeHandshake, encodeWorkerMessage } from "../wire/worker_messages.ts";
 import { WORK_QUEUE_RESULT_DISK_ALLOC_FULL } from "../constants.ts";
 import { MadeInputs } from "./made_inputs.ts";
 import { encodeMadeOutcome, queueMadeInput } from "./made_input_commands.ts";
 import { Preparer } from "./prepare_task.ts";
-import type { Resources } from "../resources.ts";
 import { DiskFullError } from "./disk_full.ts";
-import type { Executor } from "./executor.ts";
 import type { WorkerLog } from "./log.ts";
 import { receiveDir, receivePut } from "./receive_files.ts";
 import { sendCacheEntry } from "./send_files.ts";
 import { OutputWatcher, type WatchedUpdate } from "./output_watcher.ts";
 import { TaskRunner } from "./task_runner.ts";
-import { removeAll, type Workspace } from "./workspace.ts";
+import { writeResultsReply } from "./results_reply.ts";
+import { removeAll } from "./workspace.ts";
 
 /** The connection's read buffer: file bodies are copied to disk through it. */
 const RECEIVE_BUFFER = 1 << 20;
 /** How often watched outputs are looked at while their tasks run, in ms. */
 const WATCH_INTERVAL_MS = 1000;
 
-/** Why a connection ended. */
-export type SessionEnd =
-  /** The manager sent `exit`: the worker quits. */
-  | { kind: "exit" }
-  /** The manager sent `release`: reconnect at once. */
-  | { kind: "release" }
-  /** No task came for the idle timeout: the worker quits. */
-  | { kind: "idle" }
-  /** The worker was told to stop (a signal). */
-  | { kind: "aborted" }
-  /**
-   * EOF, a read/write error or a protocol error: reconnect after a backoff.
-   * `heard` says whether the manager sent any message it understood first
-   * (a peer that only refuses the worker has not served it). `silent`:
-   * the manager closed the connection right after the handshake without
-   * sending a byte, as a manager does that refuses the protocol's number.
-   */
-  | { kind: "lost"; reason: string; heard?: boolean; silent?: boolean };
-
-/** Options for {@linkcode runSession}. */
-export interface SessionOptions {
-  /** The connected socket (secured, if so); it is closed when the session ends. */
-  conn: ClientConn;
-  /** The workspace (prepared). */
-  workspace: Workspace;
-  /** The worker's resources. */
-  total: Resources;
-  /** Host name, OS, architecture and worker id for the handshake. */
-  identity: WorkerIdentity;
-  /** Seconds without a task before leaving. */
-  idleTimeout: number;
-  /** Most stdout bytes per task. */
-  maxStdout: number;
-  /** How task processes start. Default: each in its own process group. */
-  executor?: Executor;
-  /** The log. */
-  log: WorkerLog;
-  /** Stops the session (e.g. on SIGTERM). */
-  signal?: AbortSignal;
-  /** The protocol to speak: 9 (the default) or 11. */
-  dialect?: Dialect;
-}
+export type { SessionEnd, SessionOptions } from "./session_options.ts";
 
 /**
  * Serves one manager connection until it ends; all tasks are killed and
@@ -332,29 +284,12 @@ class Session {
     // The updates first: read before the results are taken, so that a task
     // that ends meanwhile sends its last bytes before its result.
     const updates: WatchedUpdate[] = this.#watcher.size > 0 ? await this.#watcher.collect() : [];
-    const results = this.#runner.takeResults();
-    for (const u of updates) {
-      this.#send(encodeResultsReplyLine({ kind: "update", ...u.header }));
-      this.#writer.send(u.bytes);
-    }
-    for (const r of results) {
-      // Ours: the result line can only say the signal's number, as if it
-      // were an exit code; the name goes just before it.
-      if (r.signal !== undefined && isSignalName(r.signal)) {
-        this.#send(encodeWorkerMessage({ kind: "task_signal", taskId: r.id, signal: r.signal }));
-      }
-      this.#send(encodeResultsReplyLine({
-        kind: "result",
-        status: r.status,
-        exitCode: r.exit,
-        stdoutLength: r.stdoutLength,
-        execUsec: r.usec,
-        taskId: r.id,
-      }));
-      if (r.stdoutText) this.#writer.send(r.stdoutText);
-      else if (r.stdoutLength > 0) this.#writer.sendFile(r.stdoutPath, r.stdoutLength);
-    }
-    this.#send(tasksRunning(this.#runner.running) + encodeResultsReplyLine({ kind: "end" }));
+    writeResultsReply(
+      { send: (text) => this.#send(text), writer: this.#writer },
+      updates,
+      this.#runner.takeResults(),
+      this.#runner.running,
+    );
     this.#availableSent = false;
   }
 

@@ -1,0 +1,56 @@
+/**
+ * What a worker's session with one manager is given, and how it ends.
+ *
+ * @module
+ */
+
+import type { ClientConn } from "../wire/secure_client.ts";
+import type { Dialect } from "../wire/protocol.ts";
+import type { WorkerIdentity } from "../wire/worker_messages.ts";
+import type { Resources } from "../resources.ts";
+import type { Executor } from "./executor.ts";
+import type { WorkerLog } from "./log.ts";
+import type { Workspace } from "./workspace.ts";
+
+/** Why a connection ended. */
+export type SessionEnd =
+  /** The manager sent `exit`: the worker quits. */
+  | { kind: "exit" }
+  /** The manager sent `release`: reconnect at once. */
+  | { kind: "release" }
+  /** No task came for the idle timeout: the worker quits. */
+  | { kind: "idle" }
+  /** The worker was told to stop (a signal). */
+  | { kind: "aborted" }
+  /**
+   * EOF, a read/write error or a protocol error: reconnect after a backoff.
+   * `heard` says whether the manager sent any message it understood first
+   * (a peer that only refuses the worker has not served it). `silent`:
+   * the manager closed the connection right after the handshake without
+   * sending a byte, as a manager does that refuses the protocol's number.
+   */
+  | { kind: "lost"; reason: string; heard?: boolean; silent?: boolean };
+
+/** Options for {@linkcode runSession}. */
+export interface SessionOptions {
+  /** The connected socket (secured, if so); it is closed when the session ends. */
+  conn: ClientConn;
+  /** The workspace (prepared). */
+  workspace: Workspace;
+  /** The worker's resources. */
+  total: Resources;
+  /** Host name, OS, architecture and worker id for the handshake. */
+  identity: WorkerIdentity;
+  /** Seconds without a task before leaving. */
+  idleTimeout: number;
+  /** Most stdout bytes per task. */
+  maxStdout: number;
+  /** How task processes start. Default: each in its own process group. */
+  executor?: Executor;
+  /** The log. */
+  log: WorkerLog;
+  /** Stops the session (e.g. on SIGTERM). */
+  signal?: AbortSignal;
+  /** The protocol to speak: 9 (the default) or 11. */
+  dialect?: Dialect;
+}
