@@ -76,6 +76,11 @@ export class Core {
     bytesReceived: 0,
   };
   readonly #log: ((msg: string) => void) | undefined;
+  /**
+   * Told of every move after it is made (the transactions log,
+   * `logs/queue_logs.ts`); it must not throw, await or do I/O.
+   */
+  onMove: ((task: Task, from: TaskState | undefined, to: TaskState) => void) | undefined;
 
   /** @param log Receives one debug line per move; without it, nothing is formatted. */
   constructor(log?: (msg: string) => void) {
@@ -172,6 +177,7 @@ export class Core {
         (detail?.dispatch ? `to ${detail.dispatch.worker.label}` : undefined);
       this.#log(`task ${task.id} ${from ?? "new"} -> ${to}${why ? `: ${why}` : ""}`);
     }
+    this.onMove?.(task, from, to);
   }
 
   /** The worker a task is on, if any. */

@@ -62,6 +62,18 @@ export interface WorkQueueOptions {
    * when it starts.
    */
   ssl?: SslOptions;
+  /**
+   * Write CCTools' statistics log to this file (appending), as
+   * `specifyLog()`: one line of counters a second at most, which
+   * `work_queue_graph_log` plots. See docs/logs.md.
+   */
+  statsLog?: string;
+  /**
+   * Write CCTools' transactions log to this file (appending), as
+   * `specifyTransactionsLog()`: a line per task move and worker arrival or
+   * departure. See docs/logs.md.
+   */
+  transactionsLog?: string;
   /** Bytes of a task's standard output kept; the rest is dropped and the result says so. Default 1 GiB. */
   maxStdout?: number;
   /**

@@ -14,6 +14,7 @@ import { errorMessage, ProtocolError } from "../errors.ts";
 import { FrameWriter } from "../wire/frame_writer.ts";
 import { LineReader } from "../wire/line_reader.ts";
 import { clip, isDialect, MAX_LINE } from "../wire/protocol.ts";
+import { parseStatusRequest } from "../wire/status_request.ts";
 import { admit, openListener, type SslOptions } from "./access.ts";
 import type { ConnComm } from "./comm.ts";
 import type { Reactor } from "./reactor.ts";
@@ -51,6 +52,8 @@ export interface ServerOptions {
   maxStdout: number;
   /** Name, port and start time, for status replies. */
   facts: () => ManagerFacts;
+  /** The whole HTTP response to `GET /metrics` (`metrics.ts`); without it, a status reply. */
+  metrics?: () => string;
 }
 
 function closeConn(conn: Deno.Conn): void {
@@ -70,6 +73,7 @@ export class Server {
   readonly #timer: ClockTimer;
   readonly #maxStdout: number;
   readonly #facts: () => ManagerFacts;
+  readonly #metrics: (() => string) | undefined;
   readonly #conns = new Map<number, { conn: Deno.Conn; wc?: WorkerConn }>();
   #nextConnId = 1;
   /** Required of every new connection, if set. */
@@ -88,6 +92,7 @@ export class Server {
     this.#comm = comm;
     this.#maxStdout = options.maxStdout;
     this.#facts = options.facts;
+    this.#metrics = options.metrics;
     const { hostname, port, ssl } = options;
     this.#listener = openListener({
       hostname,
@@ -116,6 +121,17 @@ export class Server {
       received += e.wc?.reader.bytesRead ?? 0;
     }
     return { sent, received };
+  }
+
+  /**
+   * Bytes written to and read from one worker's connection so far.
+   *
+   * @param id The worker's id.
+   * @returns Zeros if it is not connected.
+   */
+  traffic(id: number): { sent: number; received: number } {
+    const t = this.#traffic(id);
+    return { sent: t.written, received: t.read };
   }
 
   readonly #traffic = (id: number) => {
@@ -221,7 +237,8 @@ export class Server {
         await wc.run(first);
         onWorkerGone(r, info, "removed", info.leaving ? undefined : "it closed the connection");
       } else if (STATUS_REQUESTS.has(word) || word === "GET") {
-        writer.send(statusReply(first, r.core, this.#facts()));
+        const metrics = parseStatusRequest(first)?.what === "metrics" ? this.#metrics : undefined;
+        writer.send(metrics ? metrics() : statusReply(first, r.core, this.#facts()));
         await writer.flushed();
       } else if (first === "auth password sha1") {
         throw new ProtocolError(

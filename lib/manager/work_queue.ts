@@ -22,6 +22,8 @@ import type { EventsOptions, EventStream } from "./event_stream.ts";
 import { hungry, Reactor } from "./reactor.ts";
 import { onCancel, onInputsStaged, onSchedulePass, onSubmit } from "./reactor_tasks.ts";
 import { onClose, onShutdownWorkers } from "./reactor_workers.ts";
+import { QueueLogs } from "./logs/queue_logs.ts";
+import { metricsResponse, renderMetrics } from "./metrics.ts";
 import { Server } from "./server.ts";
 import { computeStats, type WorkQueueStats } from "./stats.ts";
 import { managerRecord } from "./status.ts";
@@ -51,6 +53,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
   readonly #server: Server;
   readonly #comm: ConnComm;
   readonly #delivery: Delivery;
+  readonly #logs: QueueLogs;
   readonly #onClosed: (() => void)[] = [];
   #closed: Promise<void> | undefined;
   readonly #startedAt = Date.now();
@@ -90,7 +93,25 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
       ...o,
       ssl: options.ssl,
       facts: () => this.#facts(),
+      metrics: () =>
+        metricsResponse(renderMetrics({
+          core: this.#r.core,
+          stats: this.stats,
+          name: this.#name,
+          startedAt: this.#startedAt,
+          traffic: (id) => this.#server.traffic(id),
+        })),
     });
+    this.#logs = new QueueLogs({
+      core: this.#r.core,
+      clock: o.clock,
+      stats: () => this.stats,
+      subscribe: (fn) => comm.subscribe(fn),
+      startedAt: this.#startedAt,
+      log: o.logger,
+    });
+    if (options.statsLog !== undefined) this.specifyLog(options.statsLog);
+    if (options.transactionsLog !== undefined) this.specifyTransactionsLog(options.transactionsLog);
     this.#server.password = o.password;
     if (this.#name !== undefined) this.#advertiser.start();
     if (options.signal?.aborted) this.close();
@@ -153,6 +174,32 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
    */
   specifyPasswordFile(path: string): void {
     this.#server.password = readPasswordFile(path, "specifyPasswordFile");
+  }
+
+  /**
+   * Writes CCTools' statistics log to a file (appending; as `specify_log`):
+   * a header naming the columns, then a line of counters whenever they
+   * changed, at most once a second, for `work_queue_graph_log`. Replaces the
+   * log written so far. See docs/logs.md.
+   *
+   * @param path The file.
+   * @throws {Error} If it cannot be opened, or the queue is closed.
+   */
+  specifyLog(path: string): void {
+    this.#logs.specifyLog(path);
+  }
+
+  /**
+   * Writes CCTools' transactions log to a file (appending; as
+   * `specify_transactions_log`): a line for the manager's start and end,
+   * each worker's arrival and departure and each move of each task.
+   * Replaces the log written so far. See docs/logs.md.
+   *
+   * @param path The file.
+   * @throws {Error} If it cannot be opened, or the queue is closed.
+   */
+  specifyTransactionsLog(path: string): void {
+    this.#logs.specifyTransactionsLog(path);
   }
 
   #facts() {
@@ -411,8 +458,11 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
 
   async #shutdown(): Promise<void> {
     onClose(this.#r); // queues the releases; a worker that connects now is turned away
+    // The logs' last lines see the books as the close left them, live bytes included.
+    const logs = this.#logs.close();
     await this.#advertiser.stop();
     await this.#server.close();
     this.#delivery.close();
+    await logs;
   }
 }

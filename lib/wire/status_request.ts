@@ -49,7 +49,8 @@ export function encodeStatusRequest(name: StatusRequestName): string {
 
 /**
  * Parses the first line of a connection if it is a status query: its first
- * word is a request name, or it is an HTTP `GET`.
+ * word is a request name, or it is an HTTP `GET` (whose path loses its
+ * leading slashes and any `?query`: `GET /metrics` asks for `metrics`).
  *
  * @param line The line, without its LF.
  * @returns The query, or `undefined` if the line is not one.
@@ -61,13 +62,16 @@ export function encodeStatusRequest(name: StatusRequestName): string {
  *   http: true,
  *   what: "worker_status",
  * });
+ * assert.deepEqual(parseStatusRequest("GET /metrics?x=1 HTTP/1.1"), { http: true, what: "metrics" });
  * assert.deepEqual(parseStatusRequest("queue_status"), { http: false, what: "queue_status" });
  * assert.equal(parseStatusRequest("workqueue 9 h Linux x86_64 8.0.0"), undefined);
  * ```
  */
 export function parseStatusRequest(line: string): StatusRequest | undefined {
   if (line.startsWith("GET ")) {
-    return { http: true, what: (line.split(" ")[1] ?? "/").replace(/^\/+/, "") };
+    const path = (line.split(" ")[1] ?? "/").replace(/^\/+/, "");
+    const query = path.indexOf("?");
+    return { http: true, what: query < 0 ? path : path.slice(0, query) };
   }
   const sp = line.indexOf(" ");
   if (NAMES.has(sp < 0 ? line : line.slice(0, sp))) return { http: false, what: line.trim() };

@@ -28,6 +28,7 @@ export const NEEDS: readonly Need[] = [
     pkg: "openmpi-bin",
     why: "Debian's makeflow is linked with MPI and aborts at start without it",
   },
+  { pkg: "gnuplot-nox", why: "work_queue_graph_log plots our statistics log (logs test)" },
   { pkg: "gcc", why: "the benchmark's C ceiling" },
   { pkg: "libc6-dev", why: "the benchmark's C ceiling" },
   { pkg: "openssl", why: "the TLS tests' certificates" },
