@@ -5,6 +5,8 @@
  * @module
  */
 
+import assert from "node:assert/strict";
+import type { Task } from "../mod.ts";
 import { denoRunArgs, ROOT } from "../tools/entrypoints.ts";
 import { killAll, PROC_MARK, processesWithEnv } from "../tools/testenv/procs.ts";
 import { exists } from "../tools/testenv/run.ts";
@@ -305,4 +307,23 @@ export async function advanceUntil(
     clock.advance(stepMs);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * Waits for `n` tasks of a queue; each must come back once.
+ *
+ * @returns The tasks, by id.
+ */
+export async function waitAll(
+  wq: { wait(timeout: number): Promise<Task | null> },
+  n: number,
+): Promise<Map<number, Task>> {
+  const done = new Map<number, Task>();
+  while (done.size < n) {
+    const t = await wq.wait(60);
+    assert.ok(t, `timed out with ${done.size} of ${n} tasks back`);
+    assert.ok(!done.has(t.id), `task ${t.id} came back twice`);
+    done.set(t.id, t);
+  }
+  return done;
 }

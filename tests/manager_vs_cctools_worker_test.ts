@@ -9,18 +9,7 @@ import {
   WORK_QUEUE_RESULT_SUCCESS,
   WorkQueue,
 } from "../mod.ts";
-import { exists, read, startWorker, tempDir, until } from "./_harness.ts";
-
-async function waitAll(wq: WorkQueue, n: number): Promise<Map<number, Task>> {
-  const done = new Map<number, Task>();
-  while (done.size < n) {
-    const t = await wq.wait(60);
-    assert.ok(t, `timed out with ${done.size} of ${n} tasks back`);
-    assert.ok(!done.has(t.id), `task ${t.id} came back twice`);
-    done.set(t.id, t);
-  }
-  return done;
-}
+import { exists, read, startWorker, tempDir, until, waitAll } from "./_harness.ts";
 
 Deno.test("manager drives CCTools work_queue_worker: files, buffers, directories, exit codes, shutdown", async () => {
   await using dir = await tempDir();

@@ -126,6 +126,10 @@ Deno.test("worker serves the CCTools Python manager: files, dirs, cache, exit co
   assert.equal(puts.length, 1, `expected one put of in.txt, got:\n${puts.join("\n")}`);
   // Two tasks were running at the same time at some point.
   assert.match(debug, /tx: info tasks_running 2/);
+  // The fast path was offered (an info line the manager ignores), never turned on.
+  assert.match(debug, /tx: info wq-deno-fastpath 1\n/);
+  assert.doesNotMatch(debug, /rx: wq-deno-fastpath|fast path \d+ on/);
+  assert.match(debug, /tx: available_results\n/);
   // The signal was named on the wire, just before its task's result line.
   const signalId = task("signal").id;
   assert.match(

@@ -21,6 +21,12 @@ export interface Candidate {
   w: WorkerInfo;
   inUse: Resources;
   busy: boolean;
+  /** No more tasks fit in its free slots in this pass. */
+  full: boolean;
+  /** A fast-path worker's tasks queued ahead, as `inUse`, `busy` and `full` for them. */
+  ahead?: Resources;
+  aheadBusy?: boolean;
+  aheadFull?: boolean;
 }
 
 /** What the algorithms may look at besides the candidates. */

@@ -24,7 +24,7 @@ function cand(id: number, ip = `10.0.0.${id}`): Candidate {
   w.pending.clear();
   w.hostname = `node${id}`;
   w.total = { cores: 4, memory: 1000, disk: 1000, gpus: 0 };
-  return { w, inUse: noResources(), busy: false };
+  return { w, inUse: noResources(), busy: false, full: false };
 }
 
 function ctx(over: Partial<ChooserContext> = {}): ChooserContext {

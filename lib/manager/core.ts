@@ -11,7 +11,7 @@ import { kInternal, type Task, type TaskState } from "../task.ts";
 import { CategoryBook } from "./category_book.ts";
 import { ReadyQueue } from "./ready_queue.ts";
 import { TaskList } from "./task_list.ts";
-import { release, reserve, type Resources } from "../resources.ts";
+import { fits, release, reserve, type Resources } from "../resources.ts";
 import { isLegalTransition, ON_WORKER, zeroPerState } from "./task_state.ts";
 import type { Dispatch } from "./staging.ts";
 import type { WorkerInfo } from "./worker_info.ts";
@@ -75,16 +75,23 @@ export class Core {
     bytesSent: 0,
     bytesReceived: 0,
   };
+  /** How many tasks are queued ahead on fast-path workers (not yet holding a slot). */
+  queuedAhead = 0;
   readonly #log: ((msg: string) => void) | undefined;
   /**
    * Told of every move after it is made (the transactions log,
    * `logs/queue_logs.ts`); it must not throw, await or do I/O.
    */
   onMove: ((task: Task, from: TaskState | undefined, to: TaskState) => void) | undefined;
+  readonly #now: () => number;
 
-  /** @param log Receives one debug line per move; without it, nothing is formatted. */
-  constructor(log?: (msg: string) => void) {
+  /**
+   * @param log Receives one debug line per move; without it, nothing is formatted.
+   * @param options `now`: the time (ms) a task queued ahead takes a slot. Default `Date.now`.
+   */
+  constructor(log?: (msg: string) => void, options: { now?: () => number } = {}) {
     this.#log = log;
+    this.#now = options.now ?? Date.now;
   }
 
   /**
@@ -96,8 +103,11 @@ export class Core {
   noteRoom(w: WorkerInfo): void {
     const t = w.total;
     const u = w.inUse;
+    const a = w.ahead;
     const room = w.tasks.size === 0 || u.cores < t.cores || u.memory < t.memory ||
-      u.disk < t.disk || u.gpus < t.gpus;
+      u.disk < t.disk || u.gpus < t.gpus ||
+      (w.fastPath > 0 && (w.aheadCount === 0 || a.cores < t.cores || a.memory < t.memory ||
+        a.disk < t.disk || a.gpus < t.gpus));
     if (room && !w.removed) this.open.add(w);
     else this.open.delete(w);
   }
@@ -155,7 +165,13 @@ export class Core {
         this.dispatches.set(task.id, d);
         d.worker.tasks.set(task.id, task);
         d.worker.allocations.set(task.id, d.alloc);
-        reserve(d.worker.inUse, d.alloc);
+        if (d.ahead) {
+          reserve(d.worker.ahead, d.alloc);
+          d.worker.aheadCount++;
+          this.queuedAhead++;
+        } else {
+          reserve(d.worker.inUse, d.alloc);
+        }
         this.noteRoom(d.worker);
         this.counters.tasksDispatched++;
         break;
@@ -180,6 +196,20 @@ export class Core {
     this.onMove?.(task, from, to);
   }
 
+  /**
+   * When a task on a worker started, as far as the manager knows: its
+   * dispatch, or when it took a slot if it was queued ahead.
+   *
+   * @param task The task.
+   * @returns The time (ms), or `undefined` if it is not running (queued ahead, or not on a worker).
+   */
+  startOf(task: Task): number | undefined {
+    const d = this.dispatches.get(task.id);
+    const sent = task.dispatchTime;
+    if (!d || d.ahead || sent === undefined) return undefined;
+    return Math.max(sent, d.promotedAt ?? 0);
+  }
+
   /** The worker a task is on, if any. */
   workerOf(task: Task): WorkerInfo | undefined {
     return this.dispatches.get(task.id)?.worker;
@@ -189,10 +219,41 @@ export class Core {
     const d = this.dispatches.get(task.id);
     if (!d) return;
     this.dispatches.delete(task.id);
-    const alloc: Resources | undefined = d.worker.allocations.get(task.id);
-    if (alloc) release(d.worker.inUse, alloc);
-    d.worker.allocations.delete(task.id);
-    d.worker.tasks.delete(task.id);
-    this.noteRoom(d.worker);
+    const w = d.worker;
+    const alloc: Resources | undefined = w.allocations.get(task.id);
+    w.allocations.delete(task.id);
+    w.tasks.delete(task.id);
+    if (d.ahead) {
+      if (alloc) release(w.ahead, alloc);
+      w.aheadCount--;
+      this.queuedAhead--;
+    } else {
+      if (alloc) release(w.inUse, alloc);
+      if (w.aheadCount > 0) this.#promote(w);
+    }
+    this.noteRoom(w);
+  }
+
+  /**
+   * A slot freed on a worker with tasks queued ahead: those that now fit take
+   * it, in the order they were sent, as the worker starts them.
+   */
+  #promote(w: WorkerInfo): void {
+    const now = this.#now();
+    for (const id of w.tasks.keys()) {
+      const d = this.dispatches.get(id);
+      if (!d?.ahead) continue;
+      const running = w.tasks.size - w.aheadCount;
+      const whole = d.alloc.cores === w.total.cores && d.alloc.memory === w.total.memory &&
+        d.alloc.disk === w.total.disk && d.alloc.gpus === w.total.gpus;
+      if (whole ? running > 0 : !fits(d.alloc, { total: w.total, inUse: w.inUse })) continue;
+      release(w.ahead, d.alloc);
+      reserve(w.inUse, d.alloc);
+      w.aheadCount--;
+      this.queuedAhead--;
+      d.ahead = false;
+      d.promotedAt = now;
+      if (w.aheadCount === 0) return;
+    }
   }
 }

@@ -44,18 +44,24 @@ export class FastAbort {
   /**
    * The tasks among `running` that have run past the limit.
    *
-   * @param running Tasks on workers, with their dispatch times.
+   * @param running Tasks on workers.
    * @param now The current time (ms).
+   * @param startOf When a task started (ms), or `undefined` if it has not
+   * (queued ahead). Default: its dispatch time.
    * @returns The stragglers.
    */
-  stragglers(running: Iterable<Task>, now: number): Task[] {
+  stragglers(
+    running: Iterable<Task>,
+    now: number,
+    startOf: (t: Task) => number | undefined = (t) => t.dispatchTime,
+  ): Task[] {
     const limit = this.limit();
     if (limit === undefined) return [];
     const out: Task[] = [];
     for (const t of running) {
-      if (t.state === "running" && t.dispatchTime !== undefined && now - t.dispatchTime > limit) {
-        out.push(t);
-      }
+      if (t.state !== "running") continue;
+      const start = startOf(t);
+      if (start !== undefined && now - start > limit) out.push(t);
     }
     return out;
   }

@@ -112,7 +112,9 @@ export function renderMetrics(input: MetricsInput): string {
   x.family("wq_tasks", "gauge", "Tasks in the queue by state.", [
     [{ state: "waiting" }, st.ready],
     [{ state: "sending" }, st.sending],
-    [{ state: "running" }, st.running],
+    // A task queued ahead on a fast-path worker waits there for a slot.
+    [{ state: "queued_on_worker" }, core.queuedAhead],
+    [{ state: "running" }, st.running - core.queuedAhead],
     [{ state: "receiving" }, st.receiving],
     [{ state: "complete" }, st.complete],
   ]);
@@ -170,12 +172,14 @@ export function renderMetrics(input: MetricsInput): string {
 
 /** The per-worker families, labelled `worker="ip:port"` and `hostname`. */
 function perWorker(x: Exposition, input: MetricsInput): void {
-  const running: Sample[] = [], done: Sample[] = [], cores: Sample[] = [], used: Sample[] = [];
+  const running: Sample[] = [], ahead: Sample[] = [], done: Sample[] = [];
+  const cores: Sample[] = [], used: Sample[] = [];
   const sent: Sample[] = [], received: Sample[] = [];
   for (const w of input.core.workers.values()) {
     if (!w.ready) continue;
     const l = { worker: w.addr, hostname: w.hostname };
-    running.push([l, w.tasks.size]);
+    running.push([l, w.tasks.size - w.aheadCount]);
+    ahead.push([l, w.aheadCount]);
     done.push([l, w.tasksDone]);
     cores.push([l, w.total.cores]);
     used.push([l, w.inUse.cores]);
@@ -183,7 +187,13 @@ function perWorker(x: Exposition, input: MetricsInput): void {
     sent.push([l, t.sent]);
     received.push([l, t.received]);
   }
-  x.family("wq_worker_tasks_running", "gauge", "Tasks on the worker now.", running);
+  x.family("wq_worker_tasks_running", "gauge", "Tasks running on the worker now.", running);
+  x.family(
+    "wq_worker_tasks_queued",
+    "gauge",
+    "Tasks queued ahead on the worker (fast path), waiting there for a slot.",
+    ahead,
+  );
   x.family("wq_worker_tasks_done_total", "counter", "Tasks the worker completed.", done);
   x.family("wq_worker_cores", "gauge", "Cores the worker reported.", cores);
   x.family("wq_worker_cores_in_use", "gauge", "Cores its tasks hold.", used);

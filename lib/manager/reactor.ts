@@ -104,7 +104,9 @@ export class Reactor {
   constructor(comm: Comm, options: ReactorOptions = {}) {
     this.comm = comm;
     this.clock = options.clock ?? realClock;
-    this.core = new Core(options.debug ? (m) => comm.log("debug", m) : undefined);
+    this.core = new Core(options.debug ? (m) => comm.log("debug", m) : undefined, {
+      now: () => this.clock.now(),
+    });
     this.blocks = new HostBlocks(this.clock);
     this.fit = new FitTracker((m) => comm.log("warn", m));
     this.keepalive = options.keepalive ?? { intervalMs: 30_000, timeoutMs: 30_000 };
@@ -127,7 +129,8 @@ export class Reactor {
 
 /**
  * Whether the application should submit more tasks: fewer wait than twice
- * the slots (cores) of the ready workers, and at least 10.
+ * the slots (cores) of the ready workers, and at least 10. A fast-path
+ * worker's slots count twice: it also takes one task queued ahead per slot.
  *
  * @param r The reactor.
  * @returns `true` if it should.
@@ -135,7 +138,9 @@ export class Reactor {
 export function hungry(r: Reactor): boolean {
   if (r.slots < 0) {
     let slots = 0;
-    for (const w of r.core.workers.values()) if (w.ready) slots += Math.max(1, w.total.cores);
+    for (const w of r.core.workers.values()) {
+      if (w.ready) slots += Math.max(1, w.total.cores) * (w.fastPath > 0 ? 2 : 1);
+    }
     r.slots = slots;
   }
   return r.core.inState.ready < Math.max(10, 2 * r.slots);

@@ -97,7 +97,12 @@ export function onSchedulePass(r: Reactor): void {
   });
   for (const a of assignments) {
     const d: Dispatch = { worker: a.worker, alloc: a.alloc, inputs: NONE, outputNames: NONE };
-    c.transition(a.task, "sending", { dispatch: d });
+    if (a.ahead) {
+      d.ahead = true;
+      c.transition(a.task, "sending", { dispatch: d, reason: "queued ahead" });
+    } else {
+      c.transition(a.task, "sending", { dispatch: d });
+    }
     r.comm.stageInputs(a.task, d);
   }
 }
@@ -172,9 +177,12 @@ export function onResult(
     retry(r, task, "forsaken", `worker ${w.label} cannot run it (forsaken)`);
     return;
   }
-  const dispatched = task.dispatchTime;
-  if (dispatched !== undefined) {
-    const took = r.clock.now() - dispatched;
+  // From when it took a slot, if it was queued ahead.
+  const started = task.dispatchTime === undefined
+    ? undefined
+    : Math.max(task.dispatchTime, d?.promotedAt ?? 0);
+  if (started !== undefined) {
+    const took = r.clock.now() - started;
     w.turnaroundSum += took;
     w.turnaroundCount++;
     if (res.status === WORK_QUEUE_RESULT_SUCCESS) {

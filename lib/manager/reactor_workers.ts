@@ -163,7 +163,9 @@ export function onSweepTick(r: Reactor, traffic: (workerId: number) => Traffic):
   if (r.blocks.expire(now)) r.comm.askForScheduling();
   if (r.fastAbort.limit() !== undefined) {
     const onWorkers = [...c.dispatches.keys()].map((id) => c.tasks.get(id)!);
-    for (const t of r.fastAbort.stragglers(onWorkers, now)) abortStraggler(r, t);
+    for (const t of r.fastAbort.stragglers(onWorkers, now, (t) => c.startOf(t))) {
+      abortStraggler(r, t);
+    }
   }
   for (const w of [...c.workers.values()]) {
     if (w.removed) continue;

@@ -13,11 +13,15 @@ import { type Candidate, type ChooserContext, chooseWorker } from "./choose_work
 import { allocationFor, fits, type Resources } from "../resources.ts";
 import type { WorkerInfo } from "./worker_info.ts";
 
-/** One decision: run `task` on `worker` with `alloc`. */
+/**
+ * One decision: run `task` on `worker` with `alloc`; `ahead`: queued ahead on
+ * a fast-path worker, to start there when a slot frees.
+ */
 export interface Assignment {
   task: Task;
   worker: WorkerInfo;
   alloc: Resources;
+  ahead: boolean;
 }
 
 /** What a pass needs besides tasks and workers. */
@@ -41,10 +45,25 @@ export function isWholeWorkerTask(task: Task): boolean {
     r.gpus === undefined;
 }
 
+/** Whether a layer (the running tasks, or those queued ahead) has room: empty, or some resource free. */
+function hasRoom(t: Resources, u: Resources, busy: boolean): boolean {
+  return !busy || u.cores < t.cores || u.memory < t.memory || u.disk < t.disk || u.gpus < t.gpus;
+}
+
+/** Whether a layer is full for this pass: a whole-worker task, or every core (and GPU) taken. */
+function isFull(t: Resources, u: Resources, whole: boolean): boolean {
+  return whole || (t.cores > 0 && u.cores >= t.cores && t.gpus <= u.gpus);
+}
+
 /**
  * Places ready tasks, in order, each on a worker where it fits, chosen by
  * its algorithm. The pass ends when no worker has room, so its cost follows
  * the number of free slots (and the bounded skips), not the queue's length.
+ *
+ * A fast-path worker (`WorkerInfo.fastPath`) also takes tasks queued ahead:
+ * a second layer as large as the worker, used only for a task that fits on
+ * no worker's free slots, so that no task waits on a busy worker while
+ * another has a free slot.
  *
  * @param ready Ready tasks in dispatch order.
  * @param workers Connected workers.
@@ -64,14 +83,19 @@ export function schedule(
   };
   // Tentative books for this pass, per worker with any room.
   const open: Candidate[] = [];
+  let anyAhead = false;
   for (const w of workers) {
     if (!w.ready || options.isBlocked?.(w)) continue;
-    const busy = w.tasks.size > 0;
-    const t = w.total;
-    const u = w.inUse;
-    const room = !busy || u.cores < t.cores || u.memory < t.memory || u.disk < t.disk ||
-      u.gpus < t.gpus;
-    if (room) open.push({ w, inUse: { ...u }, busy });
+    const busy = w.tasks.size - w.aheadCount > 0;
+    const room = hasRoom(w.total, w.inUse, busy);
+    const c: Candidate = { w, inUse: { ...w.inUse }, busy, full: !room };
+    if (w.fastPath > 0) {
+      c.ahead = { ...w.ahead };
+      c.aheadBusy = w.aheadCount > 0;
+      c.aheadFull = !hasRoom(w.total, w.ahead, c.aheadBusy);
+      anyAhead ||= !c.aheadFull;
+    }
+    if (room || c.aheadFull === false) open.push(c);
   }
   if (open.length === 0) return [];
   // Connection order, whatever order the caller's index keeps.
@@ -87,14 +111,22 @@ export function schedule(
     // FCFS needs only the first fit; the others compare every fit.
     const firstOnly = alg === WORK_QUEUE_SCHEDULE_FCFS;
     fitting.length = 0;
-    for (const o of open) {
-      if (avoid?.has(o.w.id)) continue;
-      const ok = whole
-        ? !o.busy
-        : fits(allocationFor(task.resources, o.w.total), { total: o.w.total, inUse: o.inUse });
-      if (!ok) continue;
-      fitting.push(o);
-      if (firstOnly) break;
+    // First a free slot anywhere; then, only if there is none, a place in a queue ahead.
+    let ahead = false;
+    for (let layer = 0; layer < (anyAhead ? 2 : 1) && fitting.length === 0; layer++) {
+      ahead = layer === 1;
+      for (const o of open) {
+        if (avoid?.has(o.w.id)) continue;
+        const inUse = ahead ? o.ahead : o.inUse;
+        if (inUse === undefined || (ahead ? o.aheadFull : o.full)) continue;
+        const busy = ahead ? o.aheadBusy! : o.busy;
+        const ok = whole
+          ? !busy
+          : fits(allocationFor(task.resources, o.w.total), { total: o.w.total, inUse });
+        if (!ok) continue;
+        fitting.push(o);
+        if (firstOnly) break;
+      }
     }
     if (fitting.length === 0) {
       skips++;
@@ -102,15 +134,20 @@ export function schedule(
     }
     const o = firstOnly ? fitting[0] : chooseWorker(alg, task, fitting, ctx);
     const alloc = allocationFor(task.resources, o.w.total);
-    out.push({ task, worker: o.w, alloc });
-    o.busy = true;
-    o.inUse.cores += alloc.cores;
-    o.inUse.memory += alloc.memory;
-    o.inUse.disk += alloc.disk;
-    o.inUse.gpus += alloc.gpus;
-    const t = o.w.total;
-    const coresFull = t.cores > 0 && o.inUse.cores >= t.cores && t.gpus <= o.inUse.gpus;
-    if (whole || coresFull) open.splice(open.indexOf(o), 1);
+    out.push({ task, worker: o.w, alloc, ahead });
+    const inUse = ahead ? o.ahead! : o.inUse;
+    inUse.cores += alloc.cores;
+    inUse.memory += alloc.memory;
+    inUse.disk += alloc.disk;
+    inUse.gpus += alloc.gpus;
+    if (ahead) {
+      o.aheadBusy = true;
+      o.aheadFull ||= isFull(o.w.total, inUse, whole);
+    } else {
+      o.busy = true;
+      o.full ||= isFull(o.w.total, inUse, whole);
+    }
+    if (o.full && o.aheadFull !== false) open.splice(open.indexOf(o), 1);
   }
   return out;
 }

@@ -56,6 +56,13 @@ export interface Dispatch {
   outputNames: string[];
   /** The inputs the worker was asked to make with this task (it did not hold them). */
   madeSent?: MadeInput[];
+  /**
+   * Queued ahead on a fast-path worker (sent before a slot was free): booked
+   * in `worker.ahead`, not `worker.inUse`, until a slot frees (`Core`).
+   */
+  ahead?: boolean;
+  /** When a task queued ahead took a slot (ms): when it started, as far as the manager knows. */
+  promotedAt?: number;
 }
 
 /** The outcome of staging: the inputs, or why one is missing. */

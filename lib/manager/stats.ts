@@ -100,7 +100,7 @@ export function computeStats(core: Core, extra: StatsExtra): WorkQueueStats {
     workersLost: c.counters.workersLost,
     tasksSubmitted: c.counters.tasksSubmitted,
     tasksWaiting: s.ready,
-    tasksRunning: s.sending + s.running,
+    tasksRunning: s.sending + s.running - c.queuedAhead,
     tasksWithResults: s.receiving + s.complete,
     tasksOnWorkers: s.sending + s.running + s.receiving,
     tasksDone: c.counters.tasksDone,

@@ -19,9 +19,9 @@ import { encodeCommand } from "../wire/commands.ts";
 import { clip, isDialect, parseIntField } from "../wire/protocol.ts";
 import { parseResultsReplyLine, type UpdateHeader } from "../wire/results.ts";
 import { parseWorkerMessage, TASK_SIGNAL_FIELD } from "../wire/worker_messages.ts";
-import type { Task } from "../task.ts";
-import { parseOutputEntry } from "./output_entry.ts";
-import { OutputLanding } from "./output_landing.ts";
+import { agreedFastPath, parseFastPathOffer } from "../wire/fast_path.ts";
+import { type FetchIo, fetchOutputs } from "./output_fetch.ts";
+import { PendingSignal, readResultEntry, type ResultLine } from "./result_entry.ts";
 import { landUpdate } from "./watched_output.ts";
 import type { ConnHost, OutputOutcome, WorkerResult } from "./conn_host.ts";
 import type { WorkerInfo } from "./worker_info.ts";
@@ -65,8 +65,17 @@ export class WorkerConn {
   #resultsPending = false;
   /** A `cache-invalid` line read whose body is still to be read. */
   #invalid: { name: string; length: number } | undefined;
-  /** The last `info task-signal` read: it belongs to the next `result` line, if that is its task's. */
-  #signal: { taskId: number; signal: string } | undefined;
+  readonly #signal = new PendingSignal((why, s) =>
+    this.#host.log(
+      "debug",
+      `worker ${this.info.label} reported ${s.signal} for task ${s.taskId}, but ${why}: ignored`,
+    )
+  );
+  /** A pushed `result` line (fast path) whose stdout is still to be read. */
+  #pushed: ResultLine | undefined;
+  /** Pushed results read, waiting for their outputs and the reactor. */
+  #pushedResults: WorkerResult[] = [];
+  readonly #fetchIo: FetchIo;
 
   /**
    * @param info The worker's books.
@@ -87,6 +96,12 @@ export class WorkerConn {
     this.#host = host;
     this.#maxStdout = options.maxStdout;
     this.#clock = options.clock ?? realClock;
+    this.#fetchIo = {
+      reader: this.reader,
+      writer: this.writer,
+      nextReply: (what) => this.#nextReply(what),
+      warn: (m) => this.#host.log("warn", `worker ${this.info.label}: ${m}`),
+    };
   }
 
   /**
@@ -98,10 +113,18 @@ export class WorkerConn {
   async run(first: string): Promise<void> {
     this.#handle(first, "idle");
     for (;;) {
-      const line = this.reader.bufferedLine() ?? await this.reader.readLine();
+      let line: string | null | undefined = this.reader.bufferedLine();
+      if (line === undefined) {
+        // Every whole line that arrived is read: act on the results it pushed.
+        if (this.#pushedResults.length > 0) {
+          await this.#finishPushed();
+          continue;
+        }
+        line = await this.reader.readLine();
+      }
       if (line === null) return;
       this.#handle(line, "idle");
-      if (this.#invalid) await this.#readInvalid();
+      if (this.#bodyDue) await this.#readBody();
       while (this.#resultsPending) {
         this.#resultsPending = false;
         await this.#collectResults();
@@ -117,7 +140,8 @@ export class WorkerConn {
     const w = this.info;
     w.lastHeard = this.#clock.now();
     const m = parseWorkerMessage(line);
-    if (m === undefined || m.kind === "workqueue") return false;
+    if (m === undefined) return w.fastPath > 0 && this.#pushedResult(line);
+    if (m.kind === "workqueue") return false;
     switch (m.kind) {
       case "alive":
         w.checkSentAt = 0;
@@ -140,6 +164,8 @@ export class WorkerConn {
         } else if (m.field === "idle-disconnecting") {
           this.#host.log("debug", `worker ${w.label} is disconnecting after ${m.value} s idle`);
           w.leaving = true;
+        } else if (parseFastPathOffer(m.field, m.value) !== undefined) {
+          this.#offered(parseFastPathOffer(m.field, m.value)!);
         } else if (m.field === TASK_SIGNAL_FIELD) {
           this.#host.log("debug", `worker ${w.label} sent a malformed '${clip(line)}': ignored`);
         }
@@ -147,8 +173,7 @@ export class WorkerConn {
       case "feature":
         break;
       case "task_signal":
-        if (this.#signal) this.#dropSignal("another came before a result");
-        this.#signal = { taskId: m.taskId, signal: m.signal };
+        this.#signal.set(m.taskId, m.signal);
         break;
       case "cache_update":
         this.#needDialect11(line);
@@ -161,6 +186,66 @@ export class WorkerConn {
         break;
     }
     return true;
+  }
+
+  /**
+   * The worker offered the fast path (`lib/wire/fast_path.ts`): it is on,
+   * and the worker is told so before anything else that concerns tasks. An
+   * offer after the handshake is ignored (tasks may be under way).
+   */
+  #offered(version: number): void {
+    const w = this.info;
+    if (w.fastPath > 0 || !w.pending.has("end-time")) {
+      this.#host.log("debug", `worker ${w.label} offered the fast path late: ignored`);
+      return;
+    }
+    w.fastPath = agreedFastPath(version);
+    this.writer.send(encodeCommand({ kind: "fast_path", version: w.fastPath }));
+    this.#host.log("debug", `worker ${w.label}: fast path ${w.fastPath} on`);
+  }
+
+  /** A `result` line pushed on the fast path: its stdout is read next (`#readBody`). */
+  #pushedResult(line: string): boolean {
+    if (!line.startsWith("result ")) return false;
+    const r = parseResultsReplyLine(line);
+    if (r.kind !== "result") return false;
+    this.#pushed = r;
+    return true;
+  }
+
+  /** Whether a body (of `cache-invalid`, or a pushed result's stdout) must be read before the next line. */
+  get #bodyDue(): boolean {
+    return this.#invalid !== undefined || this.#pushed !== undefined;
+  }
+
+  async #readBody(): Promise<void> {
+    if (this.#invalid) return await this.#readInvalid();
+    const r = this.#pushed!;
+    this.#pushed = undefined;
+    const signal = this.#signal.take(r.taskId);
+    const repeat = this.#pushedResults.some((p) => p.taskId === r.taskId);
+    if (repeat || this.#host.taskOn(this.info, r.taskId)?.state !== "running") {
+      await this.reader.copyTo(r.stdoutLength, null);
+      this.#ignored(r.taskId, repeat ? " (it repeats one not yet handled)" : "");
+      return;
+    }
+    this.#pushedResults.push(
+      await readResultEntry(this.reader, r, { maxStdout: this.#maxStdout, signal }),
+    );
+  }
+
+  /** Fetches the outputs of the pushed results and hands them to the reactor. */
+  async #finishPushed(): Promise<void> {
+    const results = this.#pushedResults;
+    this.#pushedResults = [];
+    await this.#finishResults(results);
+  }
+
+  #ignored(taskId: number, why: string): void {
+    this.#host.log(
+      "debug",
+      `worker ${this.info.label} sent a result for task ${taskId}, which is not running on it: ignored${why}`,
+    );
   }
 
   /**
@@ -182,30 +267,6 @@ export class WorkerConn {
     const text = decoder.decode(await this.reader.readExact(keep, MAX_INVALID_TEXT));
     if (length > keep) await this.reader.copyTo(length - keep, null);
     this.#host.onCacheInvalid(this.info, name, text);
-  }
-
-  /**
-   * The signal reported for the task whose `result` line was just read, if
-   * the last `info task-signal` named it; any other is dropped.
-   */
-  #takeSignal(taskId: number): string | undefined {
-    const s = this.#signal;
-    if (s === undefined) return undefined;
-    if (s.taskId === taskId) {
-      this.#signal = undefined;
-      return s.signal;
-    }
-    this.#dropSignal(`the next result is task ${taskId}'s`);
-    return undefined;
-  }
-
-  #dropSignal(why: string): void {
-    const s = this.#signal!;
-    this.#signal = undefined;
-    this.#host.log(
-      "debug",
-      `worker ${this.info.label} reported ${s.signal} for task ${s.taskId}, but ${why}: ignored`,
-    );
   }
 
   #handle(line: string, where: string): void {
@@ -257,7 +318,7 @@ export class WorkerConn {
    */
   #bufferedReply(): string | undefined {
     for (;;) {
-      if (this.#invalid) return undefined;
+      if (this.#bodyDue) return undefined;
       const line = this.reader.bufferedLine();
       if (line === undefined || !this.#handleAsync(line)) return line;
     }
@@ -266,7 +327,7 @@ export class WorkerConn {
   /** Reads the next line that is not an asynchronous message. */
   async #nextReply(what: string): Promise<string> {
     for (;;) {
-      if (this.#invalid) await this.#readInvalid();
+      if (this.#bodyDue) await this.#readBody();
       const line = this.reader.bufferedLine() ?? await this.reader.readLine();
       if (line === null) {
         throw new ProtocolError(`Cannot read ${what}: the worker closed the connection`);
@@ -282,53 +343,38 @@ export class WorkerConn {
     for (;;) {
       const r = parseResultsReplyLine(this.#bufferedReply() ?? await this.#nextReply("results"));
       if (r.kind === "end") {
-        if (this.#signal) this.#dropSignal("no result followed it");
+        this.#signal.drop("no result followed it");
         break;
       }
       if (r.kind === "update") {
         await this.#update(r);
         continue;
       }
-      const { status, exitCode, stdoutLength: len, execUsec, taskId } = r;
-      const signal = this.#takeSignal(taskId);
-      const repeat = results.has(taskId);
-      if (repeat || this.#host.taskOn(this.info, taskId)?.state !== "running") {
+      const signal = this.#signal.take(r.taskId);
+      const repeat = results.has(r.taskId);
+      if (repeat || this.#host.taskOn(this.info, r.taskId)?.state !== "running") {
         // Dropped unread: a reply holds at most one result per running task.
-        await this.reader.copyTo(len, null);
-        this.#host.log(
-          "debug",
-          `worker ${this.info.label} sent a result for task ${taskId}, which is not running on it: ignored${
-            repeat ? " (it repeats one in the same reply)" : ""
-          }`,
-        );
+        await this.reader.copyTo(r.stdoutLength, null);
+        this.#ignored(r.taskId, repeat ? " (it repeats one in the same reply)" : "");
         continue;
       }
-      const keep = Math.min(len, this.#maxStdout);
-      const stdout = keep === 0
-        ? ""
-        : decoder.decode(await this.reader.readExact(keep, this.#maxStdout));
-      if (len > keep) await this.reader.copyTo(len - keep, null);
-      results.set(taskId, {
-        taskId,
-        status,
-        exitCode,
-        execUsec,
-        stdout,
-        stdoutTruncated: keep < len,
-        stdoutLength: len,
-        ...(signal === undefined ? {} : { signal }),
-      });
+      results.set(
+        r.taskId,
+        await readResultEntry(this.reader, r, { maxStdout: this.#maxStdout, signal }),
+      );
     }
-    for (const r of results.values()) {
+    await this.#finishResults(results.values());
+  }
+
+  /** Fetches each result's outputs and hands it to the reactor. */
+  async #finishResults(results: Iterable<WorkerResult>): Promise<void> {
+    for (const r of results) {
       const task = this.#host.taskOn(this.info, r.taskId);
       // Only a task sent to this very connection, and not yet answered, takes
       // a result: a late or repeated one (the task went elsewhere meanwhile,
       // or was cancelled) is dropped.
       if (task?.state !== "running") {
-        this.#host.log(
-          "debug",
-          `worker ${this.info.label} sent a result for task ${r.taskId}, which is not running on it: ignored`,
-        );
+        this.#ignored(r.taskId, "");
         continue;
       }
       this.#host.onTaskReceiving(this.info, task);
@@ -337,7 +383,7 @@ export class WorkerConn {
           r.status === WORK_QUEUE_RESULT_INPUT_MISSING ||
           r.status === WORK_QUEUE_RESULT_DISK_ALLOC_FULL || task.outputs.length === 0
         ? NO_OUTPUTS
-        : await this.#fetchOutputs(task);
+        : await fetchOutputs(this.#fetchIo, task, this.#host.outputNames(task));
       // The task may have been cancelled while its outputs were on their way.
       if (this.#host.taskOn(this.info, r.taskId) === task) {
         this.#host.onTaskResult(this.info, task, r, outputs);
@@ -363,59 +409,5 @@ export class WorkerConn {
     }
     const dropped = await landUpdate(task.outputs, u, copy);
     if (dropped) this.#host.log("warn", `${where}: dropped, because ${dropped}`);
-  }
-
-  async #fetchOutputs(task: Task): Promise<OutputOutcome[]> {
-    const names = this.#host.outputNames(task);
-    const out: OutputOutcome[] = [];
-    for (const [i, spec] of task.outputs.entries()) {
-      const landing = new OutputLanding(spec.local);
-      try {
-        const missing = await this.#get(names[i], landing) ?? await landing.commit();
-        if (missing) {
-          await landing.discard();
-          out.push({ local: spec.local, missing: `output '${spec.remote}' ${missing}` });
-        } else {
-          out.push({ local: spec.local });
-        }
-      } catch (e) {
-        await landing.discard();
-        throw e;
-      }
-    }
-    return out;
-  }
-
-  /**
-   * Fetches one output; returns why it is missing, or undefined. Entries
-   * that are unsafe or cannot be written here fail the output but keep the
-   * stream in step; only a line that cannot be followed is a protocol error.
-   */
-  async #get(name: string, landing: OutputLanding): Promise<string | undefined> {
-    this.writer.send(encodeCommand({ kind: "get", name, recursive: true }));
-    let missing: string | undefined;
-    const refuse = (why: string) => {
-      this.#host.log("warn", `worker ${this.info.label}: refused output ${why}`);
-      missing ??= `was refused: ${why}`;
-    };
-    const reader = this.reader;
-    for (;;) {
-      const e = parseOutputEntry(await this.#nextReply("output"), name);
-      if (e.kind === "end") return missing;
-      if (e.kind === "refused") {
-        if (e.skip > 0) await reader.copyTo(e.skip, null);
-        refuse(e.reason);
-      } else if (e.kind === "missing") {
-        missing ??= e.errno === 2
-          ? "was not produced"
-          : `could not be read on the worker (errno ${e.errno})`;
-      } else if (e.kind === "dir") {
-        const failed = await landing.makeDir(e.rel);
-        if (failed) refuse(failed);
-      } else {
-        const failed = await landing.writeFile(e.rel, (sink) => reader.copyTo(e.size, sink));
-        if (failed) refuse(failed);
-      }
-    }
   }
 }

@@ -32,6 +32,15 @@ export class WorkerInfo {
   total: Resources = noResources();
   /** What running tasks hold. */
   inUse: Resources = noResources();
+  /**
+   * The fast path's version agreed with it (`lib/wire/fast_path.ts`), or 0:
+   * it pushes results, and may be sent tasks queued ahead.
+   */
+  fastPath = 0;
+  /** What tasks queued ahead on it (sent before a slot was free) will hold. */
+  ahead: Resources = noResources();
+  /** How many tasks are queued ahead on it. */
+  aheadCount = 0;
   /** Handshake fields still missing before it may get tasks. */
   readonly pending = new Set(["workqueue", "tag", "workers", "end-time"]);
   /** Tasks on it (sending, running or receiving), by id. */

@@ -17,6 +17,7 @@
  * puturl <urlenc url> <urlenc name> <size> <mode>      protocol 11
  * putcmd <urlenc command> <urlenc name> <size> <mode>  protocol 11
  * thirdput …  invalidate-file …  tlq …   auth …
+ * wq-deno-fastpath <version>    ours, only to our worker that offered it (fast_path.ts)
  * ```
  *
  * `url`, `thirdget`, `puturl` and `putcmd` name an input the worker makes
@@ -33,6 +34,7 @@
 
 import { ProtocolError } from "../errors.ts";
 import { encodeUploadEntry, parseUploadEntry, type UploadEntry } from "./files.ts";
+import { encodeFastPathAnswer, FAST_PATH_FIELD, parseFastPathAnswer } from "./fast_path.ts";
 import {
   cacheNameProblem,
   clip,
@@ -83,7 +85,9 @@ export type Command =
   /** Commands a plain worker accepts and ignores. */
   | { kind: "ignored"; keyword: "invalidate-file" | "tlq" }
   /** The manager wants a password. */
-  | { kind: "auth" };
+  | { kind: "auth" }
+  /** Ours: the fast path is on (`fast_path.ts`); only our worker that offered it gets this. */
+  | { kind: "fast_path"; version: number };
 
 /** The commands our manager sends (the others are only read). */
 export type SentCommand = Extract<
@@ -103,7 +107,8 @@ export type SentCommand = Extract<
       | "unlink"
       | "check"
       | "release"
-      | "exit";
+      | "exit"
+      | "fast_path";
   }
 >;
 
@@ -158,6 +163,8 @@ export function encodeCommand(c: SentCommand): string {
     case "release":
     case "exit":
       return `${c.kind}\n`;
+    case "fast_path":
+      return encodeFastPathAnswer(c.version);
   }
 }
 
@@ -223,6 +230,8 @@ export function parseCommand(line: string): Command {
       return { kind: "ignored", keyword: w[0] };
     case "auth":
       return AUTH;
+    case FAST_PATH_FIELD:
+      return { kind: "fast_path", version: parseFastPathAnswer(line) };
     default:
       throw new ProtocolError(`Cannot handle manager message '${clip(line)}': unknown command`);
   }

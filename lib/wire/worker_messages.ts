@@ -33,6 +33,7 @@
  */
 
 import { ProtocolError } from "../errors.ts";
+import { encodeFastPathOffer } from "./fast_path.ts";
 import type { Resources } from "../resources.ts";
 import {
   CCTOOLS_VERSION,
@@ -325,11 +326,14 @@ export function encodeResourceReport(total: Resources, tag: number): string {
 /**
  * The handshake a worker sends right after connecting (spec §2.2), in the
  * order CCTools' worker sends it: `workqueue`, its id, the resource report,
- * `tasks_running` and `worker-end-time`.
+ * `tasks_running` and `worker-end-time`; with `fastPath`, our offer of the
+ * fast path (`fast_path.ts`) just before `worker-end-time`, so that a
+ * manager reads it before the worker may get a task.
  *
  * @param id Host, OS, architecture and worker id.
  * @param total The worker's resources.
  * @param dialect The protocol number to announce: 9 (the default) or 11.
+ * @param options `fastPath`: the fast path's version to offer; none by default.
  * @returns Lines, each ending in LF.
  *
  * @example
@@ -348,6 +352,7 @@ export function encodeHandshake(
   id: WorkerIdentity,
   total: Resources,
   dialect: Dialect = PROTOCOL_VERSION,
+  options: { fastPath?: number } = {},
 ): string {
   return encodeWorkerMessage({
     kind: "workqueue",
@@ -360,5 +365,6 @@ export function encodeHandshake(
     `info worker-id ${id.workerId}\n` +
     encodeResourceReport(total, 0) +
     "info tasks_running 0\n" +
+    (options.fastPath === undefined ? "" : encodeFastPathOffer(options.fastPath)) +
     "info worker-end-time 0\n";
 }

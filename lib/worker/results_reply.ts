@@ -1,7 +1,8 @@
 /**
  * The worker's answer to `send_results`: the `update` records of watched
  * outputs, then each finished task's `result` (with, from our worker, the
- * `info task-signal` line before it), then `info tasks_running` and `end`.
+ * `info task-signal` line before it), then `info tasks_running` and `end`;
+ * and the same results pushed alone on the fast path.
  *
  * @module
  */
@@ -38,6 +39,23 @@ export function writeResultsReply(
     out.send(encodeResultsReplyLine({ kind: "update", ...u.header }));
     out.writer.send(u.bytes);
   }
+  writeResults(out, results);
+  out.send(
+    encodeWorkerMessage({ kind: "info", field: "tasks_running", value: String(running) }) +
+      encodeResultsReplyLine({ kind: "end" }),
+  );
+}
+
+/**
+ * Writes finished tasks' `result` entries: each one's `info task-signal`
+ * line (ours, when its shell died of a signal), its `result` line and its
+ * stdout. Inside a `send_results` reply, or pushed on their own on the fast
+ * path (`lib/wire/fast_path.ts`).
+ *
+ * @param out Where they go.
+ * @param results The finished tasks.
+ */
+export function writeResults(out: ReplySink, results: readonly TaskResult[]): void {
   for (const r of results) {
     // Ours: the result line can only say the signal's number, as if it
     // were an exit code; the name goes just before it.
@@ -55,8 +73,4 @@ export function writeResultsReply(
     if (r.stdoutText) out.writer.send(r.stdoutText);
     else if (r.stdoutLength > 0) out.writer.sendFile(r.stdoutPath, r.stdoutLength);
   }
-  out.send(
-    encodeWorkerMessage({ kind: "info", field: "tasks_running", value: String(running) }) +
-      encodeResultsReplyLine({ kind: "end" }),
-  );
 }

@@ -24,7 +24,8 @@ import { receiveDir, receivePut } from "./receive_files.ts";
 import { sendCacheEntry } from "./send_files.ts";
 import { OutputWatcher, type WatchedUpdate } from "./output_watcher.ts";
 import { TaskRunner } from "./task_runner.ts";
-import { writeResultsReply } from "./results_reply.ts";
+import { writeResults, writeResultsReply } from "./results_reply.ts";
+import { FAST_PATH_VERSION } from "../wire/fast_path.ts";
 import { removeAll } from "./workspace.ts";
 
 /** The connection's read buffer: file bodies are copied to disk through it. */
@@ -83,6 +84,12 @@ class Session {
   #gotBytes = false;
   #handshakeAt = 0;
   #stopMaking = new AbortController();
+  /** The fast path is on (`lib/wire/fast_path.ts`): results are pushed as tasks finish. */
+  #fastPath = false;
+  /** A reply (`get`, `send_results`) is being written: a pushed result waits for its end. */
+  #replying = false;
+  /** Results finished while a reply was being written. */
+  #pushDue = false;
 
   constructor(o: SessionOptions) {
     this.#o = o;
@@ -111,7 +118,7 @@ class Session {
       executor: o.executor,
       log: (m) => this.#log.debug(m),
       debug: o.log.debugEnabled,
-      onFinished: () => this.#resultsReady(),
+      onFinished: () => this.#finished(),
       onStarted: (n) => this.#send(tasksRunning(n)),
       onProcessStarted: (spec, sandbox) => this.#watch(spec, sandbox),
       onProcessEnded: (id) => this.#watcher.remove(id),
@@ -136,7 +143,8 @@ class Session {
     this.#o.signal?.addEventListener("abort", onAbort);
     if (this.#o.signal?.aborted) onAbort();
     try {
-      this.#send(encodeHandshake(this.#o.identity, this.#o.total, this.#dialect));
+      const offer = this.#o.fastPath === false ? {} : { fastPath: FAST_PATH_VERSION };
+      this.#send(encodeHandshake(this.#o.identity, this.#o.total, this.#dialect, offer));
       this.#handshakeAt = performance.now();
       this.#resetIdle();
       while (!this.#end) {
@@ -211,13 +219,31 @@ class Session {
         this.#resetIdle();
         return;
       case "get":
-        await sendCacheEntry(this.#writer, ws, c.name, {
-          recursive: c.recursive,
-          log: (m) => this.#log.debug(m),
-        });
+        this.#replying = true;
+        try {
+          await sendCacheEntry(this.#writer, ws, c.name, {
+            recursive: c.recursive,
+            log: (m) => this.#log.debug(m),
+          });
+        } finally {
+          this.#endReply();
+        }
         return;
       case "send_results":
-        await this.#sendResults();
+        this.#replying = true;
+        try {
+          await this.#sendResults();
+        } finally {
+          this.#endReply();
+        }
+        return;
+      case "fast_path":
+        if (this.#o.fastPath === false) {
+          throw new ProtocolError(`Cannot turn the fast path on: this worker did not offer it`);
+        }
+        this.#log.debug(`fast path ${c.version} on: results are pushed as tasks finish`);
+        this.#fastPath = true;
+        if (this.#runner.hasResults) this.#push();
         return;
       case "kill":
         await this.#writer.flushed(); // never delete a stdout file being streamed
@@ -307,6 +333,30 @@ class Session {
     }, WATCH_INTERVAL_MS);
     Deno.unrefTimer(timer);
     this.#watchTimer = timer;
+  }
+
+  /** A task finished: its result goes now on the fast path, else the manager is told. */
+  #finished(): void {
+    if (!this.#fastPath) return this.#resultsReady();
+    if (this.#end) return;
+    if (this.#replying) this.#pushDue = true;
+    else this.#push();
+  }
+
+  /** Pushes every finished task's result (fast path). */
+  #push(): void {
+    const results = this.#runner.takeResults();
+    if (results.length > 0) {
+      writeResults({ send: (t) => this.#send(t), writer: this.#writer }, results);
+    }
+  }
+
+  #endReply(): void {
+    this.#replying = false;
+    if (this.#pushDue) {
+      this.#pushDue = false;
+      if (!this.#end) this.#push();
+    }
   }
 
   #resultsReady(): void {

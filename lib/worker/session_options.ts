@@ -53,4 +53,9 @@ export interface SessionOptions {
   signal?: AbortSignal;
   /** The protocol to speak: 9 (the default) or 11. */
   dialect?: Dialect;
+  /**
+   * Offer the fast path (`lib/wire/fast_path.ts`) in the handshake, and use
+   * it if the manager turns it on. Default `true`.
+   */
+  fastPath?: boolean;
 }

@@ -145,6 +145,7 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
         log,
         signal,
         dialect,
+        fastPath: options.fastPath,
       });
     } finally {
       await workspace.remove();
