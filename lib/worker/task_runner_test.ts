@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { TaskRunner } from "./task_runner.ts";
+import { WORK_QUEUE_RESULT_UNKNOWN } from "../constants.ts";
 import type { TaskBlock } from "../wire/task_block.ts";
 import { Workspace } from "./workspace.ts";
 
@@ -147,4 +148,36 @@ Deno.test("TaskRunner names the signal that killed a task's shell, and only that
     [3, 0, 9, undefined],
     [4, 0, 137, undefined], // a command the shell started: an exit code
   ]);
+});
+
+Deno.test("TaskRunner reports a task whose process could not be followed as failed, not lost", async () => {
+  const dir = await Deno.makeTempDir();
+  const ws = await Workspace.create(dir);
+  const runner = new TaskRunner({
+    workspace: ws,
+    total: { cores: 1, memory: 100, disk: 100, gpus: 0 },
+    maxStdout: 1 << 20,
+    onFinished: () => {},
+    executor: {
+      start: () => ({
+        pid: 1,
+        done: Promise.reject(new Error("Cannot reap process 1: waitpid returned -1")),
+        lingering: () => false,
+        close() {},
+        kill() {},
+      }),
+    },
+  });
+  try {
+    await runner.accept(spec(1, "true"));
+    let results = runner.takeResults();
+    while (results.length === 0) {
+      await new Promise((r) => setTimeout(r, 10));
+      results = runner.takeResults();
+    }
+    assert.deepEqual(results.map((r) => [r.id, r.status]), [[1, WORK_QUEUE_RESULT_UNKNOWN]]);
+  } finally {
+    await runner.killAll();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
