@@ -81,6 +81,14 @@ export interface Executor {
 
 const STDOUT_VAR = "WQ_STDOUT_FILE";
 
+/**
+ * The most tasks started through posix_spawn at a time: each waits in a
+ * thread of Deno's blocking pool (512 threads, shared with file
+ * operations); past this, tasks start through `setsid(1)`, whose
+ * processes Deno reaps without a thread.
+ */
+const MAX_UNREAPED = 64;
+
 /** The descriptor every process of a task inherits: the sentinel pipe. */
 const SENTINEL_FD = 9;
 
@@ -159,7 +167,9 @@ function isDirectory(path: string | URL | undefined): boolean {
  * @returns The running process.
  */
 export function startProcess(spec: ProcessSpec): RunningProcess {
-  if (!spec.sharedGroup && libcSpawner !== undefined) return startInSession(spec, libcSpawner);
+  if (!spec.sharedGroup && libcSpawner !== undefined && libcSpawner.unreaped < MAX_UNREAPED) {
+    return startInSession(spec, libcSpawner);
+  }
   const started = performance.now();
   const script = shellScript(spec.command);
   const options: Deno.CommandOptions = {

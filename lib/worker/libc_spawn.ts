@@ -80,6 +80,11 @@ export interface SessionChild {
 /** Starts processes in new sessions through glibc. */
 export interface LibcSpawner {
   /**
+   * How many of its processes are not reaped yet. Each holds a thread of
+   * Deno's blocking pool (in `waitpid`), which file operations share.
+   */
+  readonly unreaped: number;
+  /**
    * Starts `/bin/sh -c script` in a new session, stdin from /dev/null,
    * stdout and stderr into `stdoutPath`, with the sentinel pipe's write end
    * as `sentinelFd`, every signal at its default and none blocked.
@@ -125,7 +130,11 @@ function bind(lib: Libc): LibcSpawner {
   const dashC = cString("-c");
   const devNull = cString("/dev/null");
 
+  let unreaped = 0;
   return {
+    get unreaped() {
+      return unreaped;
+    },
     spawn(spec) {
       const argv = [sh, dashC, cString(spec.script)];
       const envp = Object.entries(spec.env).map(([k, v]) => cString(`${k}=${v}`));
@@ -171,7 +180,9 @@ function bind(lib: Libc): LibcSpawner {
         lib.close(writer);
       }
       const raw = new Int32Array(1);
+      unreaped++;
       const status = lib.waitpid(pid[0], new Uint8Array(raw.buffer), 0).then((r) => {
+        unreaped--;
         if (r !== pid[0]) throw new Error(`Cannot reap process ${pid[0]}: waitpid returned ${r}`);
         return raw[0];
       });

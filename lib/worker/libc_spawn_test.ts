@@ -46,7 +46,9 @@ Deno.test("libcSpawner: the raw status of a signal; the sentinel stays open whil
   const dir = await Deno.makeTempDir();
   try {
     const killed = spawner.spawn(spec(dir, "kill -KILL $$"));
+    assert.equal(spawner.unreaped, 1);
     assert.equal(await killed.status, 9);
+    assert.equal(spawner.unreaped, 0);
     killed.closeSentinel();
 
     const bg = spawner.spawn(spec(dir, "sleep 30 & echo $!"));
