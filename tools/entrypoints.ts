@@ -37,7 +37,9 @@ export const ENTRYPOINTS: Record<
     // `-s` under /tmp; a workspace elsewhere needs `deno run` with wider
     // flags. It also reads /proc/driver/nvidia/gpus, to count the GPUs it
     // offers. It dials its manager, runs /bin/sh for tasks, reads the
-    // environment it passes to tasks and the machine's size.
+    // environment it passes to tasks and the machine's size. FFI calls glibc's
+    // posix_spawn, which starts a task in its own session with one exec
+    // (lib/worker/libc_spawn.ts); --allow-run already grants as much.
     permissions: [
       "--allow-read=/tmp,.,/proc/driver/nvidia/gpus",
       "--allow-write=/tmp,.",
@@ -45,6 +47,7 @@ export const ENTRYPOINTS: Record<
       "--allow-run",
       "--allow-env",
       "--allow-sys",
+      "--allow-ffi",
     ],
   },
   catalog: {

@@ -14,7 +14,7 @@
  *
  * ```sh
  * deno run --allow-read=/tmp,.,/proc/driver/nvidia/gpus --allow-write=/tmp,. --allow-net \
- *   --allow-run --allow-env --allow-sys worker/main.ts [options] HOST PORT
+ *   --allow-run --allow-env --allow-sys --allow-ffi worker/main.ts [options] HOST PORT
  * ```
  *
  * `--help` lists every option. Exit status: 0 after a normal stop (the

@@ -13,6 +13,7 @@
 
 import { constants } from "node:os";
 import { killTree } from "./process_tree.ts";
+import { type LibcSpawner, libcSpawner } from "./libc_spawn.ts";
 import type { Resources } from "../resources.ts";
 
 /** How a task's process ended. */
@@ -64,10 +65,10 @@ export interface ProcessSpec {
   stdoutPath: string;
   /**
    * Leave the process in the worker's process group instead of a new one
-   * (`--fast-spawn`): no `setsid` exec, so 27% more tiny tasks per second
-   * (746 against 587 tasks/s in docs/benchmarks.md), but a task that signals
-   * its own group (`kill 0`, a common cleanup idiom) signals the worker too.
-   * Default false.
+   * (`--fast-spawn`). It saves time only where the session cannot be made
+   * through posix_spawn (see libc_spawn.ts: no `--allow-ffi`, or not glibc)
+   * and costs the exec of `setsid`; a task that signals its own group
+   * (`kill 0`, a common cleanup idiom) signals the worker too. Default false.
    */
   sharedGroup?: boolean;
 }
@@ -79,6 +80,14 @@ export interface Executor {
 }
 
 const STDOUT_VAR = "WQ_STDOUT_FILE";
+
+/**
+ * The most tasks started through posix_spawn at a time: each waits in a
+ * thread of Deno's blocking pool (512 threads, shared with file
+ * operations); past this, tasks start through `setsid(1)`, whose
+ * processes Deno reaps without a thread.
+ */
+const MAX_UNREAPED = 64;
 
 /** The descriptor every process of a task inherits: the sentinel pipe. */
 const SENTINEL_FD = 9;
@@ -111,7 +120,8 @@ export function shellScript(command: string): string {
 const setsidCandidates = ["/usr/bin/setsid", "/bin/setsid"];
 
 /**
- * Spawns the task's shell in a new session (and so a new process group).
+ * Spawns the task's shell in a new session (and so a new process group)
+ * where posix_spawn cannot be called (see {@linkcode startInSession}).
  * Deno's own `detached` calls setsid() in a pre-exec hook, which makes it
  * fork the whole worker instead of using vfork; running the small
  * `setsid` program, which then execs `/bin/sh`, keeps the vfork and costs
@@ -143,7 +153,9 @@ function isDirectory(path: string | URL | undefined): boolean {
 }
 
 /**
- * Starts a task process in its own session and process group, so that
+ * Starts a task process in its own session and process group (through
+ * glibc's posix_spawn where the worker may call it, see libc_spawn.ts;
+ * else through `setsid(1)`), so that
  * nothing it does to its group (`kill 0`) reaches the worker, and a kill
  * reaches every process it started, even those whose parent has exited
  * ({@linkcode ProcessSpec.sharedGroup} trades this for speed;
@@ -155,6 +167,9 @@ function isDirectory(path: string | URL | undefined): boolean {
  * @returns The running process.
  */
 export function startProcess(spec: ProcessSpec): RunningProcess {
+  if (!spec.sharedGroup && libcSpawner !== undefined && libcSpawner.unreaped < MAX_UNREAPED) {
+    return startInSession(spec, libcSpawner);
+  }
   const started = performance.now();
   const script = shellScript(spec.command);
   const options: Deno.CommandOptions = {
@@ -222,6 +237,40 @@ export function startProcess(spec: ProcessSpec): RunningProcess {
   };
 }
 
+/**
+ * {@linkcode startProcess} through glibc's posix_spawn (see libc_spawn.ts):
+ * the session is made before the shell runs, so there is no moment when
+ * the task is still in the worker's group, and no `setsid` exec.
+ */
+function startInSession(spec: ProcessSpec, spawner: LibcSpawner): RunningProcess {
+  const started = performance.now();
+  const child = spawner.spawn({
+    script: spec.command,
+    cwd: spec.cwd,
+    env: spec.env,
+    stdoutPath: spec.stdoutPath,
+    sentinelFd: SENTINEL_FD,
+  });
+  let exited = false;
+  const done = child.status.then((status): ProcessOutcome => {
+    exited = true;
+    const usec = Math.max(0, Math.round((performance.now() - started) * 1000));
+    const sig = status & 0x7f;
+    if (sig === 0) return { exit: (status >> 8) & 0xff, usec };
+    return { exit: sig, signal: sig, signalName: signalName(sig), usec };
+  });
+  return {
+    pid: child.pid,
+    done,
+    kill() {
+      // Until it is reaped its pid cannot be reused; after, only its group can be left.
+      if (!killGroup(child.pid) && !exited) killProcess(child.pid);
+    },
+    lingering: () => child.sentinelOpen(),
+    close: () => child.closeSentinel(),
+  };
+}
+
 /** SIGKILLs a process group; returns false if there is no such group (gone, or not yet made). */
 function killGroup(pgid: number): boolean {
   return killProcess(-pgid);
@@ -257,6 +306,28 @@ export const sharedGroupExecutor: Executor = {
  */
 export function signalNumber(name: string): number {
   return (constants.signals as Record<string, number>)[name] ?? 0;
+}
+
+/** Signal names by number; the first name wins where two share one (SIGABRT, not SIGIOT). */
+const SIGNAL_NAMES = new Map<number, string>();
+for (const [name, n] of Object.entries(constants.signals as Record<string, number>)) {
+  if (!SIGNAL_NAMES.has(n)) SIGNAL_NAMES.set(n, name);
+}
+
+/**
+ * The name of a signal number.
+ *
+ * @param n E.g. 9.
+ * @returns E.g. `SIGKILL`; `SIG<n>` if unknown.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(signalName(15), "SIGTERM");
+ * ```
+ */
+export function signalName(n: number): string {
+  return SIGNAL_NAMES.get(n) ?? `SIG${n}`;
 }
 
 /** Options for {@linkcode taskEnvironment}. */

@@ -52,7 +52,7 @@ export interface WorkerOptions {
   maxBackoff: number;
   /** The most bytes of a task's standard output that are sent back. */
   maxStdout: number;
-  /** Start tasks in the worker's own process group (faster; `kill 0` in a task reaches the worker). */
+  /** Start tasks in the worker's own process group (faster only without `--allow-ffi`; `kill 0` in a task reaches the worker). */
   fastSpawn: boolean;
   /** Offer our manager the fast path (`lib/wire/fast_path.ts`); `--no-fast-path` turns it off. */
   fastPath: boolean;
@@ -112,9 +112,9 @@ Options:
   -i, --min-backoff TIME  First reconnect delay (default 1s)
   -b, --max-backoff TIME  Longest reconnect delay (default 60s)
       --max-stdout BYTES  Most task output sent back (default 1G)
-      --fast-spawn        Start tasks in the worker's process group: 27% more tiny tasks
-                          per second (746 against 587/s in docs/benchmarks.md), but a
-                          task that signals its group (kill 0) stops the worker
+      --fast-spawn        Start tasks in the worker's process group. Faster only where
+                          Deno's FFI may not be used (a new session then costs a setsid
+                          exec); a task that signals its group (kill 0) stops the worker
       --no-fast-path      Do not offer our manager the fast path (results pushed as
                           tasks finish, tasks queued ahead); CCTools' managers never
                           use it either way

@@ -17,6 +17,7 @@ import {
 import {
   type Executor,
   processExecutor,
+  type ProcessOutcome,
   type RunningProcess,
   taskEnvironment,
 } from "./executor.ts";
@@ -345,7 +346,12 @@ export class TaskRunner {
         "its end time has come",
       );
     }
-    const outcome = await proc.done;
+    const outcome = await proc.done.catch((err): ProcessOutcome => {
+      // It could not be followed to its end (waitpid failed): a failure, with the reason.
+      this.#log(`task ${spec.id}: ${errorMessage(err)}`);
+      status = WORK_QUEUE_RESULT_UNKNOWN;
+      return { exit: 0, usec: 0 };
+    });
     this.#o.onProcessEnded?.(spec.id);
     for (const t of timers) clearTimeout(t);
     e.state = "ending";

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { TaskRunner } from "./task_runner.ts";
+import type { Executor } from "./executor.ts";
+import { WORK_QUEUE_RESULT_UNKNOWN } from "../constants.ts";
 import type { TaskBlock } from "../wire/task_block.ts";
 import { Workspace } from "./workspace.ts";
 
@@ -7,7 +9,7 @@ function spec(id: number, command: string, extra: Partial<TaskBlock> = {}): Task
   return { id, command, env: [], inputs: [], outputs: [], request: { cores: 1 }, ...extra };
 }
 
-async function setup(cores = 2) {
+async function setup(cores = 2, executor?: Executor) {
   const dir = await Deno.makeTempDir();
   const ws = await Workspace.create(dir);
   let finished = 0;
@@ -19,6 +21,7 @@ async function setup(cores = 2) {
     onFinished: () => finished++,
     onStarted: (n) => started.push(n),
     baseEnv: { PATH: "/usr/bin:/bin" },
+    executor,
   });
   const results = async (n: number) => {
     const out = [];
@@ -147,4 +150,19 @@ Deno.test("TaskRunner names the signal that killed a task's shell, and only that
     [3, 0, 9, undefined],
     [4, 0, 137, undefined], // a command the shell started: an exit code
   ]);
+});
+
+Deno.test("TaskRunner reports a task whose process could not be followed as failed, not lost", async () => {
+  await using t = await setup(1, {
+    start: () => ({
+      pid: 1,
+      done: Promise.reject(new Error("Cannot reap process 1: waitpid returned -1")),
+      lingering: () => false,
+      close() {},
+      kill() {},
+    }),
+  });
+  await t.runner.accept(spec(1, "true"));
+  const rs = await t.results(1);
+  assert.deepEqual(rs.map((r) => [r.id, r.status]), [[1, WORK_QUEUE_RESULT_UNKNOWN]]);
 });

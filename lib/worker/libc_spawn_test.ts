@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { libcSpawner, type SessionSpawnSpec } from "./libc_spawn.ts";
+
+// The tests run with every permission, so on Linux with glibc the spawner is there.
+const spawner = libcSpawner!;
+
+function spec(dir: string, script: string): SessionSpawnSpec {
+  return {
+    script,
+    cwd: dir,
+    env: { PATH: "/usr/bin:/bin", X: "a=b" },
+    stdoutPath: `${dir}/out`,
+    sentinelFd: 9,
+  };
+}
+
+Deno.test("libcSpawner starts /bin/sh in a session of its own, signals at their defaults", async () => {
+  assert.ok(libcSpawner, "no posix_spawn through FFI on this machine");
+  const dir = await Deno.makeTempDir();
+  try {
+    const child = spawner.spawn(spec(
+      dir,
+      [
+        "cut -d' ' -f1,5,6 /proc/$$/stat",
+        "grep -E '^Sig(Ign|Blk)' /proc/$$/status",
+        'echo "$X $PWD" >&2',
+        "ls /proc/self/fd",
+        "exit 7",
+      ].join("\n"),
+    ));
+    assert.equal(await child.status, 7 << 8);
+    assert.equal(child.sentinelOpen(), false);
+    const [ids, blk, ign, env, ...fds] = (await Deno.readTextFile(`${dir}/out`)).trim().split("\n");
+    assert.deepEqual(ids.split(" ").map(Number), [child.pid, child.pid, child.pid]);
+    assert.match(ign, /^SigIgn:\s+0+$/);
+    assert.match(blk, /^SigBlk:\s+0+$/);
+    assert.equal(env, `a=b ${dir}`);
+    // What a command inherits: stdin, stdout, stderr, the sentinel (and what the test runner leaks).
+    for (const fd of ["0", "1", "2", "9"]) assert.ok(fds.includes(fd), fds.join(" "));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("libcSpawner: the raw status of a signal; the sentinel stays open while a process holds it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const killed = spawner.spawn(spec(dir, "kill -KILL $$"));
+    assert.equal(spawner.unreaped, 1);
+    assert.equal(await killed.status, 9);
+    assert.equal(spawner.unreaped, 0);
+    killed.closeSentinel();
+
+    const bg = spawner.spawn(spec(dir, "sleep 30 & echo $!"));
+    assert.equal(await bg.status, 0);
+    assert.equal(bg.sentinelOpen(), true);
+    Deno.kill(-bg.pid, "SIGKILL"); // the sleep, left in the task's group
+    while (bg.sentinelOpen()) await new Promise((r) => setTimeout(r, 5)); // its end closes the pipe
+    bg.closeSentinel();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("libcSpawner refuses a missing directory and a NUL byte", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    assert.throws(() => spawner.spawn(spec(`${dir}/nope`, "true")), Deno.errors.NotFound);
+    assert.throws(() => spawner.spawn(spec(dir, "true\0")), TypeError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("without --allow-ffi, startProcess() still makes a session (through setsid)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const script = `
+      import { startProcess } from ${
+      JSON.stringify(new URL("./executor.ts", import.meta.url).href)
+    };
+      import { libcSpawner } from ${
+      JSON.stringify(new URL("./libc_spawn.ts", import.meta.url).href)
+    };
+      const p = startProcess({
+        command: "cut -d' ' -f1,5,6 /proc/$$/stat",
+        cwd: ${JSON.stringify(dir)},
+        env: { PATH: "/usr/bin:/bin" },
+        stdoutPath: ${JSON.stringify(`${dir}/out`)},
+      });
+      await p.done;
+      p.close();
+      console.log(libcSpawner === undefined ? "setsid" : "libc");
+    `;
+    await Deno.writeTextFile(`${dir}/probe.ts`, script);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", "--allow-write=" + dir, "--allow-run", `${dir}/probe.ts`],
+      stdin: "null",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.equal(new TextDecoder().decode(out.stdout).trim(), "setsid");
+    const [pid, pgid, sid] = (await Deno.readTextFile(`${dir}/out`)).trim().split(" ").map(Number);
+    assert.deepEqual([pgid, sid], [pid, pid]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
