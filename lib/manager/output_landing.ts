@@ -9,6 +9,8 @@ import { dirname, resolve } from "node:path";
 import { errorMessage } from "../errors.ts";
 import type { ByteSink } from "../wire/line_reader.ts";
 
+/** A synchronous write slower than this (ms) switches the rest of the file to async writes. */
+const SLOW_WRITE_MS = 2;
 /** Numbers temporary names, so two landings in one process never meet. */
 let tmpCounter = 0;
 
@@ -86,12 +88,20 @@ export class OutputLanding {
       failure = errorMessage(e);
     }
     const f = file;
+    // Writes are synchronous, as the worker's: into the page cache that is
+    // shorter than a trip through Deno's thread pool. After one slow write
+    // (a slow or remote disk) the rest of the file is written asynchronously.
+    let sync = true;
     const sink: ByteSink | null = f
       ? {
         async write(p: Uint8Array): Promise<number> {
           if (failure !== undefined) return p.length;
           try {
-            return await f.write(p);
+            if (!sync) return await f.write(p);
+            const t0 = performance.now();
+            const n = f.writeSync(p);
+            if (performance.now() - t0 > SLOW_WRITE_MS) sync = false;
+            return n;
           } catch (e) {
             failure = errorMessage(e);
             return p.length;

@@ -4,9 +4,15 @@ import { FrameWriter } from "./frame_writer.ts";
 
 function sink(maxPerWrite = Infinity) {
   const writes: Uint8Array[] = [];
+  const bytes = () => {
+    const all = new Uint8Array(writes.reduce((n, p) => n + p.length, 0));
+    writes.reduce((off, p) => (all.set(p, off), off + p.length), 0);
+    return all;
+  };
   return {
     writes,
-    text: () => new TextDecoder().decode(new Uint8Array(writes.flatMap((w) => [...w]))),
+    bytes,
+    text: () => new TextDecoder().decode(bytes()),
     write(p: Uint8Array): Promise<number> {
       const n = Math.min(p.length, maxPerWrite);
       writes.push(p.slice(0, n));
@@ -99,15 +105,38 @@ Deno.test("FrameWriter streams a file larger than its chunk exactly", async () =
     w.sendFile(`${dir}/f`, body.length);
     w.send("end\n");
     await w.flushed();
-    const all = new Uint8Array(s.writes.reduce((n, p) => n + p.length, 0));
-    let off = 0;
-    for (const p of s.writes) {
-      all.set(p, off);
-      off += p.length;
-    }
+    const all = s.bytes();
     assert.deepEqual(all.subarray(0, body.length), body);
     assert.equal(new TextDecoder().decode(all.subarray(body.length)), "end\n");
     assert.equal(w.bytesWritten, body.length + 4);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("FrameWriter sends files of several chunks exactly, from writers running at once and after a failure", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const size = 2.5 * 1024 * 1024; // more than two chunks, so buffers are reused
+    const bodies = [1, 2, 3, 4].map((k) => new Uint8Array(size).map((_, i) => (i * k) % 253));
+    for (const [i, b] of bodies.entries()) await Deno.writeFile(`${dir}/f${i}`, b);
+    // A file that shrinks fails its writer part-way; its buffers must not be reused.
+    await Deno.writeFile(`${dir}/short`, bodies[0].subarray(0, 1024 * 1024 + 5));
+    const broken = new FrameWriter(sink(), () => {});
+    broken.sendFile(`${dir}/short`, size);
+    const sinks = [sink(300_000), sink(1 << 20)];
+    const writers = sinks.map((s) => new FrameWriter(s));
+    writers[0].sendFile(`${dir}/f0`, size);
+    writers[1].sendFile(`${dir}/f1`, size);
+    writers[0].sendFile(`${dir}/f2`, size);
+    writers[1].sendFile(`${dir}/f3`, size);
+    await Promise.all([broken.flushed(), ...writers.map((w) => w.flushed())]);
+    assert.ok(broken.error instanceof ConnectionClosedError);
+    const got = sinks.map((s) => s.bytes());
+    assert.deepEqual(got[0].subarray(0, size), bodies[0]);
+    assert.deepEqual(got[0].subarray(size), bodies[2]);
+    assert.deepEqual(got[1].subarray(0, size), bodies[1]);
+    assert.deepEqual(got[1].subarray(size), bodies[3]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -39,3 +39,19 @@ Deno.test("removeAll() removes read-only trees and ignores missing paths", async
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("removeAll() removes a file, a symbolic link (not its target) and an empty directory", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/f`, "x");
+    await Deno.mkdir(`${dir}/keep`);
+    await Deno.writeTextFile(`${dir}/keep/g`, "y");
+    await Deno.symlink(`${dir}/keep`, `${dir}/link`);
+    await Deno.mkdir(`${dir}/empty`);
+    for (const name of ["f", "link", "empty"]) await removeAll(`${dir}/${name}`);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["keep"]);
+    assert.equal(await Deno.readTextFile(`${dir}/keep/g`), "y");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
