@@ -111,6 +111,7 @@ const EXTRA_FIELDS = [
   "managerHeapUsedBytes",
   "managerRssPerWorker",
   "managerHeapPerWorker",
+  "simCpuSeconds",
   "seconds",
 ];
 

@@ -46,6 +46,11 @@ export interface SimWorkersResult {
   managerRssPerWorker: number;
   /** The same for its V8 heap and external memory, after a full GC. */
   managerHeapPerWorker: number;
+  /**
+   * CPU the processes of simulated workers spent over the run, together: when
+   * it nears the cores the manager leaves free, they are the bottleneck.
+   */
+  simCpuSeconds?: number;
   workers: number;
   tasks: number;
   seconds: number;
@@ -82,6 +87,14 @@ function denoCommand(
   }
   const sh = ["-c", `ulimit -n ${hard} && exec "$0" "$@"`, deno, ...argv];
   return new Deno.Command("/bin/sh", { args: sh, ...options });
+}
+
+/** The CPU seconds (user + system) a process has spent so far, from /proc. */
+function cpuSeconds(pid: number): number {
+  // After the command's ")" come the state (field 3) ... utime (14) and stime (15).
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ is 100 on Linux
 }
 
 /** Reads one line from a child's stdout; `rest` is what came after it. */
@@ -142,7 +155,12 @@ export async function runSimWorkers(options: SimWorkersRunOptions = {}): Promise
         denoCommand("sim_workers.ts", { flags: [], args, sockets: n, stdout: "null" }).spawn(),
       );
     }
-    return JSON.parse(await readLine(mout, buffered, "manager")) as SimWorkersResult;
+    const line = await readLine(mout, buffered, "manager");
+    if (line !== "start") throw new Error(`Cannot run sim-workers: the manager said '${line}'`);
+    const cpu0 = sims.map((s) => cpuSeconds(s.pid));
+    const result = JSON.parse(await readLine(mout, buffered, "manager")) as SimWorkersResult;
+    const cpu = sims.reduce((sum, s, i) => sum + cpuSeconds(s.pid) - cpu0[i], 0);
+    return { ...result, simCpuSeconds: Number(cpu.toFixed(3)) };
   } finally {
     for (const sim of sims) await sim.stdin.close().catch(() => {});
     for (const sim of sims) await sim.status;
@@ -169,6 +187,7 @@ async function managerRole(workers: number, tasks: number): Promise<void> {
   console.log(`port ${wq.port}`);
   while (wq.stats.workersConnected < workers) await new Promise((r) => setTimeout(r, 20));
   const mem1 = memoryNow();
+  console.log("start");
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < tasks; i++) wq.submit(new Task("/bin/true"));

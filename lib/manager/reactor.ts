@@ -106,7 +106,11 @@ export class Reactor {
     this.clock = options.clock ?? realClock;
     this.core = new Core(options.debug ? (m) => comm.log("debug", m) : undefined);
     this.blocks = new HostBlocks(this.clock);
-    this.fit = new FitTracker((m) => comm.log("warn", m));
+    const core = this.core;
+    this.fit = new FitTracker((m) => comm.log("warn", m), {
+      workers: () => core.workers.values(),
+      ready: () => core.ready,
+    });
     this.keepalive = options.keepalive ?? { intervalMs: 30_000, timeoutMs: 30_000 };
     this.maxStdout = options.maxStdout ?? 1 << 30;
   }

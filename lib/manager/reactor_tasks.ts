@@ -89,6 +89,7 @@ export function onSubmit(r: Reactor, task: Task): number {
  */
 export function onSchedulePass(r: Reactor): void {
   const c = r.core;
+  r.fit.refresh(); // workers changed since the last pass: which waiting tasks fit
   if (r.closed || c.ready.size === 0 || c.open.size === 0) return;
   const assignments = schedule(c.ready, c.open, {
     algorithm: r.algorithm,
