@@ -11,7 +11,7 @@ import { kInternal, type Task, type TaskState } from "../task.ts";
 import { CategoryBook } from "./category_book.ts";
 import { ReadyQueue } from "./ready_queue.ts";
 import { TaskList } from "./task_list.ts";
-import { release, reserve, type Resources } from "../resources.ts";
+import { release, reserve } from "../resources.ts";
 import { isLegalTransition, ON_WORKER, zeroPerState } from "./task_state.ts";
 import type { Dispatch } from "./staging.ts";
 import type { WorkerInfo } from "./worker_info.ts";
@@ -149,7 +149,6 @@ export class Core {
         if (!d) throw new Error(`Cannot send task ${task.id}: no dispatch given`);
         this.dispatches.set(task.id, d);
         d.worker.tasks.set(task.id, task);
-        d.worker.allocations.set(task.id, d.alloc);
         reserve(d.worker.inUse, d.alloc);
         this.noteRoom(d.worker);
         this.counters.tasksDispatched++;
@@ -183,9 +182,7 @@ export class Core {
     const d = this.dispatches.get(task.id);
     if (!d) return;
     this.dispatches.delete(task.id);
-    const alloc: Resources | undefined = d.worker.allocations.get(task.id);
-    if (alloc) release(d.worker.inUse, alloc);
-    d.worker.allocations.delete(task.id);
+    release(d.worker.inUse, d.alloc);
     d.worker.tasks.delete(task.id);
     this.noteRoom(d.worker);
   }
