@@ -259,8 +259,15 @@ export class WorkerConn {
     for (;;) {
       if (this.#invalid) return undefined;
       const line = this.reader.bufferedLine();
-      if (line === undefined || !this.#handleAsync(line)) return line;
+      if (line === undefined || this.#isReply(line) || !this.#handleAsync(line)) return line;
     }
+  }
+
+  /** Whether a line is a `result` or an `end` (told apart without parsing it twice). */
+  #isReply(line: string): boolean {
+    if (line !== "end" && !line.startsWith("result ")) return false;
+    this.info.lastHeard = this.#clock.now();
+    return true;
   }
 
   /** Reads the next line that is not an asynchronous message. */
@@ -271,7 +278,7 @@ export class WorkerConn {
       if (line === null) {
         throw new ProtocolError(`Cannot read ${what}: the worker closed the connection`);
       }
-      if (!this.#handleAsync(line)) return line;
+      if (this.#isReply(line) || !this.#handleAsync(line)) return line;
     }
   }
 
