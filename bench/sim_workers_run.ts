@@ -47,6 +47,12 @@ export interface SimWorkersResult {
   /** The same for its V8 heap and external memory, after a full GC. */
   managerHeapPerWorker: number;
   /**
+   * The manager's CPU seconds over the run by thread: `main` (JavaScript and
+   * the event loop), and the others by name (V8's GC and compiler workers,
+   * Deno's).
+   */
+  managerThreads: Record<string, number>;
+  /**
    * CPU the processes of simulated workers spent over the run, together: when
    * it nears the cores the manager leaves free, they are the bottleneck.
    */
@@ -95,6 +101,25 @@ function cpuSeconds(pid: number): number {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ is 100 on Linux
+}
+
+/** CPU seconds so far of each thread of this process, summed by thread name. */
+function threadSeconds(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const e of Deno.readDirSync("/proc/self/task")) {
+    let stat: string;
+    try {
+      stat = Deno.readTextFileSync(`/proc/self/task/${e.name}/stat`);
+    } catch {
+      continue; // the thread ended
+    }
+    const name = Number(e.name) === Deno.pid
+      ? "main"
+      : stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
+  }
+  return out;
 }
 
 /** Reads one line from a child's stdout; `rest` is what came after it. */
@@ -188,6 +213,7 @@ async function managerRole(workers: number, tasks: number): Promise<void> {
   while (wq.stats.workersConnected < workers) await new Promise((r) => setTimeout(r, 20));
   const mem1 = memoryNow();
   console.log("start");
+  const threads0 = threadSeconds();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < tasks; i++) wq.submit(new Task("/bin/true"));
@@ -198,6 +224,11 @@ async function managerRole(workers: number, tasks: number): Promise<void> {
   }
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const managerThreads: Record<string, number> = {};
+  for (const [name, sec] of threadSeconds()) {
+    const spent = sec - (threads0.get(name) ?? 0);
+    if (spent > 0) managerThreads[name] = Number(spent.toFixed(2));
+  }
   const mem = Deno.memoryUsage();
   const result: SimWorkersResult = {
     scenario: "sim-workers",
@@ -209,6 +240,7 @@ async function managerRole(workers: number, tasks: number): Promise<void> {
     managerHeapPerWorker: Math.round(
       (mem1.heapUsed + mem1.external - mem0.heapUsed - mem0.external) / workers,
     ),
+    managerThreads,
     workers,
     tasks: done,
     seconds: Number(seconds.toFixed(3)),
