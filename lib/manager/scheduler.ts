@@ -87,12 +87,15 @@ export function schedule(
     // FCFS needs only the first fit; the others compare every fit.
     const firstOnly = alg === WORK_QUEUE_SCHEDULE_FCFS;
     fitting.length = 0;
+    let firstAlloc: Resources | undefined; // FCFS: the allocation the fit was checked with
     for (const o of open) {
       if (avoid?.has(o.w.id)) continue;
-      const ok = whole
-        ? !o.busy
-        : fits(allocationFor(task.resources, o.w.total), { total: o.w.total, inUse: o.inUse });
-      if (!ok) continue;
+      if (whole) {
+        if (o.busy) continue;
+      } else {
+        firstAlloc = allocationFor(task.resources, o.w.total);
+        if (!fits(firstAlloc, { total: o.w.total, inUse: o.inUse })) continue;
+      }
       fitting.push(o);
       if (firstOnly) break;
     }
@@ -101,7 +104,7 @@ export function schedule(
       continue;
     }
     const o = firstOnly ? fitting[0] : chooseWorker(alg, task, fitting, ctx);
-    const alloc = allocationFor(task.resources, o.w.total);
+    const alloc = firstOnly && firstAlloc ? firstAlloc : allocationFor(task.resources, o.w.total);
     out.push({ task, worker: o.w, alloc });
     o.busy = true;
     o.inUse.cores += alloc.cores;
