@@ -5,11 +5,14 @@
  * @module
  */
 
-/** A system measured in a scenario. */
-export type System = "ceiling" | "ours" | "cctools";
+/**
+ * A system measured in a scenario: `cctools` is Debian's CCTools (protocol
+ * 9), `cctools11` a protocol-11 CCTools install given with `--cctools-p11`.
+ */
+export type System = "ceiling" | "ours" | "cctools" | "cctools11";
 
 /** The systems, in the order each repeat runs them. */
-export const SYSTEMS: System[] = ["ceiling", "ours", "cctools"];
+export const SYSTEMS: System[] = ["ceiling", "ours", "cctools", "cctools11"];
 
 /** How one system is run in one scenario. */
 export interface Run {
@@ -23,6 +26,11 @@ export interface Run {
   once?: boolean;
   /** Time limit in seconds. */
   timeout: number;
+  /**
+   * For `ours`: run our manager with that CCTools install's worker instead
+   * of ours (`cctools`: Debian's, `cctools11`: `--cctools-p11`'s).
+   */
+  cctoolsWorker?: "cctools" | "cctools11";
 }
 
 /** The medians of one scenario, by system. */
@@ -72,6 +80,13 @@ export interface Sizes {
   memoryCctools: number;
   simWorkers: number;
   simTasks: number;
+  /** Workers and tasks of sim-workers-10k. */
+  simWorkersLarge: number;
+  simTasksLarge: number;
+  /** Processes the simulated workers of sim-workers-10k are spread over. */
+  simProcsLarge: number;
+  /** Tasks of manager-alone. */
+  managerAloneTasks: number;
 }
 
 /** The full sizes, those of issue 6. */
@@ -85,6 +100,10 @@ export const FULL: Sizes = {
   memoryCctools: 100_000,
   simWorkers: 1000,
   simTasks: 100_000,
+  simWorkersLarge: 10_000,
+  simTasksLarge: 100_000,
+  simProcsLarge: 2,
+  managerAloneTasks: 200,
 };
 
 /** Tiny sizes for `--smoke`: every scenario runs, in seconds. */
@@ -98,6 +117,10 @@ export const SMOKE: Sizes = {
   memoryCctools: 2_000,
   simWorkers: 20,
   simTasks: 500,
+  simWorkersLarge: 40,
+  simTasksLarge: 500,
+  simProcsLarge: 2,
+  managerAloneTasks: 20,
 };
 
 function ratio(a: number | undefined, b: number | undefined): number | undefined {
@@ -112,13 +135,20 @@ function missing(what: string): Verdict {
   return { met: null, detail: `no ${what}` };
 }
 
+/** Options of {@linkcode scenarios}. */
+export interface ScenarioOptions {
+  /** A protocol-11 CCTools is given: add `manager-alone-p11`. */
+  cctools11?: boolean;
+}
+
 /**
  * The scenarios at the given sizes.
  *
  * @param s The sizes.
+ * @param options Whether a protocol-11 CCTools is given.
  * @returns The scenarios, in run order.
  */
-export function scenarios(s: Sizes): Scenario[] {
+export function scenarios(s: Sizes, options: ScenarioOptions = {}): Scenario[] {
   const [small, mid, large] = s.tasks;
   const taskScenario = (n: number): Scenario => ({
     name: `tasks-${[200, 2000, 20000][s.tasks.indexOf(n)]}`,
@@ -131,6 +161,7 @@ export function scenarios(s: Sizes): Scenario[] {
       ceiling: { args: ["spawn", String(n), "2", "/bin/true"], timeout: 600 },
       ours: { args: ["tasks", String(n)], timeout: 1800 },
       cctools: { args: ["tasks", String(n)], timeout: 3600, once: n === large && n >= 20000 },
+      cctools11: { args: ["tasks", String(n)], timeout: 3600, once: n === large && n >= 20000 },
     },
     ceilingField: "rate",
     target: "",
@@ -183,6 +214,7 @@ export function scenarios(s: Sizes): Scenario[] {
         ceiling: { args: ["roundtrip", String(s.roundtrips), "/bin/true"], timeout: 600 },
         ours: { args: ["roundtrip", String(s.roundtrips)], timeout: 600 },
         cctools: { args: ["roundtrip", String(s.roundtrips)], timeout: 600 },
+        cctools11: { args: ["roundtrip", String(s.roundtrips)], timeout: 600 },
       },
       ceilingField: "p50_ms",
       target: "p50 <= 1.5x ceiling",
@@ -204,6 +236,7 @@ export function scenarios(s: Sizes): Scenario[] {
         },
         ours: { args: ["distinct", String(s.distinctTasks), "DATA"], timeout: 1200 },
         cctools: { args: ["distinct", String(s.distinctTasks), "DATA"], timeout: 1200 },
+        cctools11: { args: ["distinct", String(s.distinctTasks), "DATA"], timeout: 1200 },
       },
       ceilingField: "mb_per_s",
       target: ">= 50% of loopback TCP",
@@ -223,6 +256,7 @@ export function scenarios(s: Sizes): Scenario[] {
         },
         ours: { args: ["cached", String(s.cachedTasks), "DATA"], timeout: 600 },
         cctools: { args: ["cached", String(s.cachedTasks), "DATA"], timeout: 600 },
+        cctools11: { args: ["cached", String(s.cachedTasks), "DATA"], timeout: 600 },
       },
       ceilingField: "rate",
       target: ">= 90% of local",
@@ -238,6 +272,7 @@ export function scenarios(s: Sizes): Scenario[] {
       runs: {
         ours: { args: ["memory", String(s.memoryOurs)], timeout: 600 },
         cctools: { args: ["memory", String(s.memoryCctools)], timeout: 600 },
+        cctools11: { args: ["memory", String(s.memoryCctools)], timeout: 600 },
       },
       target: `<= 1024 B/task at ${s.memoryOurs} tasks`,
       judge: (all) => {
@@ -246,6 +281,52 @@ export function scenarios(s: Sizes): Scenario[] {
         return { met: v <= 1024, detail: `${v.toFixed(0)} B/task` };
       },
     },
+    ...managerScenarios(s, options),
+  ];
+}
+
+/** sim-workers with `n` workers, run in `procs` processes of simulated workers. */
+function simRun(workers: number, tasks: number, procs: number): Run {
+  const args = [
+    "--workers",
+    String(workers),
+    "--tasks",
+    String(tasks),
+    "--sim-procs",
+    String(procs),
+  ];
+  return { args, timeout: 900 };
+}
+
+/** The scenarios of the manager alone: with CCTools' worker, and against simulated workers. */
+function managerScenarios(s: Sizes, options: ScenarioOptions): Scenario[] {
+  const n = s.managerAloneTasks;
+  const alone = (name: string, column: "cctools" | "cctools11"): Scenario => ({
+    name,
+    unit: "tasks/s",
+    higherIsBetter: true,
+    what: `${n} tasks of /bin/true, as tasks-200, with ${
+      column === "cctools" ? "Debian's CCTools worker (protocol 9)" : "--cctools-p11's worker"
+    } under both managers: ours against CCTools' Python manager`,
+    size: `${n} tasks`,
+    runs: {
+      ours: { args: ["tasks", String(n)], timeout: 600, cctoolsWorker: column },
+      [column]: { args: ["tasks", String(n)], timeout: 600 },
+    },
+    target: `>= 1.2x ${column === "cctools" ? "CCTools" : "CCTools 11"} (same worker)`,
+    judge: (all) => {
+      const m = all.get(name) ?? {};
+      const r = ratio(m.ours, m[column]);
+      if (r === undefined) return missing(`ours or ${column}`);
+      return {
+        met: r >= 1.2,
+        detail: `${fmtRatio(r)} ${column === "cctools" ? "CCTools" : "CCTools 11"}`,
+      };
+    },
+  });
+  return [
+    alone("manager-alone", "cctools"),
+    ...(options.cctools11 ? [alone("manager-alone-p11", "cctools11")] : []),
     {
       name: "sim-workers",
       unit: "tasks/s",
@@ -253,17 +334,28 @@ export function scenarios(s: Sizes): Scenario[] {
       what: `our manager alone against ${s.simWorkers} simulated workers (bench/sim_workers.ts, ` +
         `one process) that answer each task at once; ${s.simTasks} tasks`,
       size: `${s.simWorkers} workers`,
-      runs: {
-        ours: {
-          args: ["--workers", String(s.simWorkers), "--tasks", String(s.simTasks)],
-          timeout: 900,
-        },
-      },
-      target: ">= 10,000 tasks/s",
+      runs: { ours: simRun(s.simWorkers, s.simTasks, 1) },
+      target: ">= 50,000 tasks/s",
       judge: (all) => {
         const v = all.get("sim-workers")?.ours;
         if (v === undefined) return missing("ours");
-        return { met: v >= 10_000, detail: `${v.toFixed(0)} tasks/s` };
+        return { met: v >= 50_000, detail: `${v.toFixed(0)} tasks/s` };
+      },
+    },
+    {
+      name: "sim-workers-10k",
+      unit: "tasks/s",
+      higherIsBetter: true,
+      what: `as sim-workers, with ${s.simWorkersLarge} simulated workers connected at once ` +
+        `(in ${s.simProcsLarge} processes); ${s.simTasksLarge} tasks; the notes give the ` +
+        `manager's memory per connected worker`,
+      size: `${s.simWorkersLarge} workers`,
+      runs: { ours: simRun(s.simWorkersLarge, s.simTasksLarge, s.simProcsLarge) },
+      target: ">= 80% of sim-workers' rate",
+      judge: (all) => {
+        const r = ratio(all.get("sim-workers-10k")?.ours, all.get("sim-workers")?.ours);
+        if (r === undefined) return missing("ours at sim-workers or sim-workers-10k");
+        return { met: r >= 0.8, detail: `${(r * 100).toFixed(0)}% of sim-workers` };
       },
     },
   ];

@@ -15,19 +15,32 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "../tools/entrypoints.ts";
+import {
+  type CctoolsInstall,
+  compileCeiling,
+  debianCctools,
+  exists,
+  loadavg,
+  machine,
+  makeData,
+  prefixCctools,
+  unusedPort,
+} from "./_env.ts";
 import { type BenchProc, spawnProc, waitOrKill } from "./_proc.ts";
+import { median, num, type Row, table } from "./_report.ts";
 import {
   FULL,
   type Medians,
   type Run,
   type Scenario,
   scenarios,
-  type Sizes,
   SMOKE,
   type System,
   SYSTEMS,
-  type Verdict,
 } from "./_scenarios.ts";
+
+export type { Row } from "./_report.ts";
+export { table } from "./_report.ts";
 
 const USAGE = `usage: deno task bench [options]
 
@@ -36,150 +49,12 @@ const USAGE = `usage: deno task bench [options]
   --smoke            tiny sizes, to check that every scenario still runs
   --out FILE         JSON lines (default bench/results/latest.jsonl)
   --no-cctools       leave out CCTools Work Queue even if it is installed
+  --cctools-p11 DIR  add a column for a protocol-11 CCTools installed under DIR
+                     (DIR/bin/work_queue_worker, DIR/lib/python3.*/site-packages/ndcctools)
   --worker-arg ARG   pass ARG to our worker (repeatable), e.g. --worker-arg=--fast-spawn
   --profile DIR      write V8 CPU profiles of our manager and worker under DIR
                      (DIR/SCENARIO/rN/{manager,worker}/*.cpuprofile; see bench/profile_top.ts)
   -h, --help         this text`;
-
-/** The machine a run happened on. */
-export interface Machine {
-  cpu: string;
-  cores: number;
-  memGiB: number;
-  kernel: string;
-  deno: string;
-  v8: string;
-  date: string;
-  commit: string;
-}
-
-/** One summary row. */
-export interface Row {
-  scenario: string;
-  size: string;
-  unit: string;
-  ours?: number;
-  cctools?: number;
-  ceiling?: number;
-  oursVsCctools?: number;
-  oursVsCeiling?: number;
-  target: string;
-  verdict?: Verdict;
-  /** Medians of extra fields (p90, heap bytes, CPU). */
-  extras: Record<string, number>;
-  /** Why a column is empty. */
-  notes: string[];
-}
-
-function git(args: string[]): string {
-  try {
-    const out = new Deno.Command("git", { args, cwd: ROOT, stdout: "piped", stderr: "null" })
-      .outputSync();
-    return out.success ? new TextDecoder().decode(out.stdout).trim() : "";
-  } catch {
-    return "";
-  }
-}
-
-/** The 1-minute load average: other work on the machine skews a measurement. */
-function loadavg(): number {
-  return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
-}
-
-function machine(): Machine {
-  const cpuinfo = Deno.readTextFileSync("/proc/cpuinfo");
-  const meminfo = Deno.readTextFileSync("/proc/meminfo");
-  const memKb = Number(/MemTotal:\s+(\d+)/.exec(meminfo)?.[1] ?? 0);
-  // A copy without .git (e.g. from `git archive`) names its commit in WQ_BENCH_COMMIT.
-  const given = Deno.env.get("WQ_BENCH_COMMIT");
-  const commit = given ?? (git(["rev-parse", "--short", "HEAD"]) || "unknown");
-  const dirty = given === undefined &&
-    git(["status", "--porcelain", "--untracked-files=no"]) !== "";
-  return {
-    cpu: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? "unknown",
-    cores: navigator.hardwareConcurrency,
-    memGiB: Math.round(memKb / 1024 / 1024 * 10) / 10,
-    kernel: Deno.osRelease(),
-    deno: Deno.version.deno,
-    v8: Deno.version.v8,
-    date: new Date().toISOString(),
-    commit: commit + (dirty ? "+dirty" : ""),
-  };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
-
-/** A free TCP port on loopback, for CATALOG_PORT (nothing listens there). */
-function unusedPort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-/** Compiles bench/ceiling.c, or says why not. */
-async function compileCeiling(dir: string): Promise<string | { skip: string }> {
-  const bin = `${dir}/ceiling`;
-  try {
-    const out = await new Deno.Command("cc", {
-      args: ["-O2", "-o", bin, `${ROOT}/bench/ceiling.c`],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!out.success) {
-      return { skip: `cc failed: ${new TextDecoder().decode(out.stderr).trim()}` };
-    }
-    return bin;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      return { skip: "no C compiler (cc) on PATH; install gcc for the ceiling column" };
-    }
-    throw e;
-  }
-}
-
-/** Whether CCTools' worker and Python module are installed, or why not. */
-async function cctoolsAvailable(): Promise<true | { skip: string }> {
-  if (!await exists("/usr/bin/work_queue_worker")) {
-    return { skip: "CCTools not installed (/usr/bin/work_queue_worker missing)" };
-  }
-  try {
-    const out = await new Deno.Command("/usr/bin/python3", {
-      args: ["-c", "import work_queue"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    if (out.success) return true;
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-  return { skip: "CCTools' Python module work_queue is not importable by /usr/bin/python3" };
-}
-
-/** Writes the inputs: distinct files (distinct contents) and the cached one. */
-async function makeData(dir: string, sizes: Sizes, needDistinct: boolean): Promise<void> {
-  const base = new Uint8Array(sizes.inputBytes);
-  for (let i = 0; i < base.length; i += 65536) {
-    crypto.getRandomValues(base.subarray(i, Math.min(base.length, i + 65536)));
-  }
-  await Deno.mkdir(`${dir}/cached`);
-  await Deno.writeFile(`${dir}/cached/input`, base);
-  if (!needDistinct) return;
-  await Deno.mkdir(`${dir}/distinct`);
-  const view = new DataView(base.buffer);
-  for (let i = 0; i < sizes.distinctTasks; i++) {
-    view.setUint32(0, i); // every file differs from the others
-    await Deno.writeFile(`${dir}/distinct/input-${i}`, base);
-  }
-}
 
 /** One measurement's JSON, or an error. */
 type Outcome = { ok: true; data: Record<string, unknown> } | { ok: false; error: string };
@@ -210,69 +85,11 @@ async function measure(
   return { ok: true, data };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/** Significant-figure formatting for the table. */
-function num(v: number | undefined): string {
-  if (v === undefined) return "—";
-  if (v >= 100) return Math.round(v).toLocaleString("en-US");
-  if (v >= 10) return v.toFixed(1);
-  return v.toFixed(2);
-}
-
-function ratioText(r: number | undefined): string {
-  if (r === undefined) return "—";
-  return r >= 10 ? `${r.toFixed(1)}x` : `${r.toFixed(2)}x`;
-}
-
-/**
- * Renders the summary as a Markdown table.
- *
- * @param rows The summary rows.
- * @returns The table, one row per line.
- */
-export function table(rows: Row[]): string {
-  const head = [
-    "scenario",
-    "size",
-    "unit",
-    "ours",
-    "CCTools",
-    "ceiling",
-    "ours/CCTools",
-    "ours/ceiling",
-    "target",
-    "met?",
-  ];
-  const body = rows.map((r) => [
-    r.scenario,
-    r.size,
-    r.unit,
-    num(r.ours),
-    num(r.cctools),
-    num(r.ceiling),
-    ratioText(r.oursVsCctools),
-    ratioText(r.oursVsCeiling),
-    r.target || "—",
-    r.verdict === undefined
-      ? "—"
-      : `${r.verdict.met === null ? "n/a" : r.verdict.met ? "yes" : "NO"} (${r.verdict.detail})`,
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
-  return [line(head), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...body.map(line)]
-    .join("\n");
-}
-
 /** The headline value of a measurement's JSON for a system. */
 function valueOf(s: Scenario, system: System, data: Record<string, unknown>): number {
   const field = system === "ceiling"
     ? s.ceilingField!
-    : s.name === "sim-workers"
+    : s.name.startsWith("sim-workers")
     ? "tasksPerSecond"
     : "value";
   const v = data[field];
@@ -292,6 +109,9 @@ const EXTRA_FIELDS = [
   "managerCpuPercent",
   "managerRssBytes",
   "managerHeapUsedBytes",
+  "managerRssPerWorker",
+  "managerHeapPerWorker",
+  "simCpuSeconds",
   "seconds",
 ];
 
@@ -304,6 +124,7 @@ async function main(): Promise<number> {
       smoke: { type: "boolean", default: false },
       out: { type: "string", default: `${ROOT}/bench/results/latest.jsonl` },
       "no-cctools": { type: "boolean", default: false },
+      "cctools-p11": { type: "string" },
       profile: { type: "string" },
       "worker-arg": { type: "string", multiple: true, default: [] },
       help: { type: "boolean", short: "h", default: false },
@@ -319,7 +140,8 @@ async function main(): Promise<number> {
     throw new RangeError(`Cannot run: --repeats must be a whole number >= 1, got ${repeats}`);
   }
   const sizes = values.smoke ? SMOKE : FULL;
-  let list = scenarios(sizes);
+  const p11 = values["cctools-p11"];
+  let list = scenarios(sizes, { cctools11: p11 !== undefined && !values["no-cctools"] });
   if (values.only) {
     const want = values.only.split(",").map((s) => s.trim()).filter(Boolean);
     const unknown = want.filter((w) => !list.some((s) => s.name === w));
@@ -356,13 +178,32 @@ async function main(): Promise<number> {
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   const skip: Partial<Record<System, string>> = {};
+  /** Whether a run can go: ours with a CCTools worker needs that install. */
+  const runnable = (system: System, run: Run) =>
+    system !== "ours" || run.cctoolsWorker === undefined || !skip[run.cctoolsWorker];
   const simScript = `${ROOT}/bench/sim_workers_run.ts`;
   try {
     const ceiling = await compileCeiling(tmp);
     if (typeof ceiling !== "string") skip.ceiling = ceiling.skip;
-    const cc = values["no-cctools"] ? { skip: "--no-cctools" } : await cctoolsAvailable();
-    if (cc !== true) skip.cctools = cc.skip;
-    for (const [sys, why] of Object.entries(skip)) log(`no ${sys} column: ${why}`);
+    const installs: Partial<Record<System, CctoolsInstall>> = {};
+    const cc = values["no-cctools"] ? { skip: "--no-cctools" } : await debianCctools();
+    if ("skip" in cc) skip.cctools = cc.skip;
+    else installs.cctools = cc;
+    const cc11 = values["no-cctools"]
+      ? { skip: "--no-cctools" }
+      : p11 === undefined
+      ? { skip: "no --cctools-p11" }
+      : await prefixCctools(resolve(p11));
+    if ("skip" in cc11) skip.cctools11 = cc11.skip;
+    else installs.cctools11 = cc11;
+    if (p11 !== undefined && skip.cctools11) {
+      throw new RangeError(`Cannot use --cctools-p11 '${p11}': ${skip.cctools11}`);
+    }
+    // Without --cctools-p11 the column is simply absent.
+    const silent = (sys: string) => sys === "cctools11" && p11 === undefined;
+    for (const [sys, why] of Object.entries(skip)) {
+      if (!silent(sys)) log(`no ${sys} column: ${why}`);
+    }
     const simAvailable = await exists(simScript);
     const data = `${tmp}/data`;
     await Deno.mkdir(data);
@@ -386,17 +227,17 @@ async function main(): Promise<number> {
       for (const s of list) {
         for (const system of SYSTEMS) {
           const run = s.runs[system];
-          if (!run || skip[system] || (run.once && r > 0)) continue;
-          if (s.name === "sim-workers" && !simAvailable) continue;
+          if (!run || skip[system] || !runnable(system, run) || (run.once && r > 0)) continue;
+          if (s.name.startsWith("sim-workers") && !simAvailable) continue;
           const args = run.args.map((a) => a.replace(/^DATA/, data));
-          const profileDir = values.profile && system === "ours" && s.name !== "sim-workers"
+          const profileDir = values.profile && system === "ours"
             ? `${resolve(values.profile)}/${s.name}/r${r + 1}`
             : undefined;
           const argv = system === "ceiling"
             ? [ceiling as string, ...args]
-            : system === "cctools"
+            : system === "cctools" || system === "cctools11"
             ? ["/usr/bin/python3", `${ROOT}/bench/run_cctools.py`, ...args, data]
-            : s.name === "sim-workers"
+            : s.name.startsWith("sim-workers")
             ? [Deno.execPath(), "run", "-A", simScript, ...args]
             : [
               Deno.execPath(),
@@ -411,11 +252,14 @@ async function main(): Promise<number> {
           log(`repeat ${r + 1}/${repeats} ${s.name} ${system} ...`);
           const load = loadavg();
           const t0 = performance.now();
-          const o = await measure(
-            argv,
-            run,
-            profileDir ? { ...env, WQ_BENCH_PROFILE_DIR: profileDir } : env,
-          );
+          const o = await measure(argv, run, {
+            ...env,
+            ...(profileDir ? { WQ_BENCH_PROFILE_DIR: profileDir } : {}),
+            ...(system === "cctools" || system === "cctools11" ? installs[system]!.env : {}),
+            ...(run.cctoolsWorker
+              ? { WQ_BENCH_WORKER_BIN: installs[run.cctoolsWorker]!.worker }
+              : {}),
+          });
           const wall = (performance.now() - t0) / 1000;
           if (!o.ok) {
             log(`  FAILED: ${o.error}`);
@@ -477,8 +321,12 @@ async function main(): Promise<number> {
       const notes: string[] = [];
       for (const system of SYSTEMS) {
         if (!s.runs[system]) continue;
-        if (skip[system]) notes.push(`${system}: ${skip[system]}`);
-        else if (s.name === "sim-workers" && !simAvailable) {
+        const run = s.runs[system]!;
+        if (skip[system]) {
+          if (!silent(system)) notes.push(`${system}: ${skip[system]}`);
+        } else if (!runnable(system, run)) {
+          notes.push(`${system}: needs ${run.cctoolsWorker}'s worker: ${skip[run.cctoolsWorker!]}`);
+        } else if (s.name.startsWith("sim-workers") && !simAvailable) {
           notes.push(`ours: not available (${simScript} is missing)`);
         } else if (m[system] === undefined) {
           notes.push(`${system} failed: ${errors.get(s.name)?.[system] ?? "no measurement"}`);
@@ -492,8 +340,10 @@ async function main(): Promise<number> {
         unit: s.unit,
         ours: m.ours,
         cctools: m.cctools,
+        cctools11: m.cctools11,
         ceiling: m.ceiling,
         oursVsCctools: m.ours !== undefined && m.cctools ? m.ours / m.cctools : undefined,
+        oursVsCctools11: m.ours !== undefined && m.cctools11 ? m.ours / m.cctools11 : undefined,
         oursVsCeiling: m.ours !== undefined && m.ceiling ? m.ours / m.ceiling : undefined,
         target: s.target,
         verdict: s.judge?.(medians),
@@ -503,7 +353,7 @@ async function main(): Promise<number> {
     });
     for (const row of rows) emit({ type: "summary", ...row, machine: info, repeats, workerArgs });
 
-    const text = table(rows);
+    const text = table(rows, { cctools11: installs.cctools11 !== undefined });
     console.log(
       `\n${info.date}  commit ${info.commit}  ${info.cpu}, ${info.cores} cores, ` +
         `${info.memGiB} GiB, Linux ${info.kernel}, Deno ${info.deno}` +
@@ -518,7 +368,9 @@ async function main(): Promise<number> {
     ]);
     if (details.length) console.log(`\n${details.join("\n")}`);
     console.log(`\nJSON lines: ${out}`);
-    return rows.every((r) => r.ours !== undefined) ? 0 : 1;
+    // A scenario whose ours needs a CCTools worker that is not installed is not a failure.
+    const needed = (s: Scenario) => runnable("ours", s.runs.ours!);
+    return rows.every((r, i) => r.ours !== undefined || !needed(list[i])) ? 0 : 1;
   } finally {
     Deno.removeSignalListener("SIGINT", stop);
     Deno.removeSignalListener("SIGTERM", stop);

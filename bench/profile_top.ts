@@ -4,8 +4,12 @@
  * profiles `deno task bench --profile DIR` writes.
  *
  * ```sh
- * deno run --allow-read bench/profile_top.ts FILE.cpuprofile... [--top 20]
+ * deno run --allow-read bench/profile_top.ts FILE.cpuprofile... [--top 20] [--last SECONDS]
  * ```
+ *
+ * `--last S` counts only the last S seconds of each profile: for the
+ * sim-workers scenarios, the measured run (its `seconds`) without the workers
+ * connecting before it.
  *
  * @module
  */
@@ -38,12 +42,20 @@ export interface SelfTime {
  * Sums the self time of every function of a profile.
  *
  * @param profile A parsed `.cpuprofile`.
- * @returns Functions by self time, largest first, and the profile's length.
+ * @param lastMicros Count only the samples of this many final microseconds (default: all).
+ * @returns Functions by self time, largest first, and the time counted.
  */
-export function selfTimes(profile: CpuProfile): { rows: SelfTime[]; totalMicros: number } {
+export function selfTimes(
+  profile: CpuProfile,
+  lastMicros = Infinity,
+): { rows: SelfTime[]; totalMicros: number } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const sums = new Map<string, number>();
+  const from = profile.endTime - lastMicros;
+  let t = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i] ?? 0;
+    if (t < from) continue;
     const node = byId.get(profile.samples[i]);
     if (!node) continue;
     const f = node.callFrame;
@@ -56,17 +68,19 @@ export function selfTimes(profile: CpuProfile): { rows: SelfTime[]; totalMicros:
   }
   const rows = [...sums].map(([name, micros]) => ({ name, micros }));
   rows.sort((a, b) => b.micros - a.micros);
-  return { rows, totalMicros: profile.endTime - profile.startTime };
+  const total = profile.endTime - Math.max(profile.startTime, from);
+  return { rows, totalMicros: total };
 }
 
 if (import.meta.main) {
   const { values, positionals } = parseArgs({
     args: Deno.args,
-    options: { top: { type: "string", default: "20" } },
+    options: { top: { type: "string", default: "20" }, last: { type: "string" } },
     allowPositionals: true,
   });
   for (const file of positionals) {
-    const { rows, totalMicros } = selfTimes(JSON.parse(await Deno.readTextFile(file)));
+    const last = values.last === undefined ? Infinity : Number(values.last) * 1e6;
+    const { rows, totalMicros } = selfTimes(JSON.parse(await Deno.readTextFile(file)), last);
     console.log(`${file}: ${(totalMicros / 1e6).toFixed(2)} s profiled`);
     for (const r of rows.slice(0, Number(values.top))) {
       const pct = (100 * r.micros / totalMicros).toFixed(1).padStart(5);

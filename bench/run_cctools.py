@@ -18,6 +18,10 @@ object on one line. The scenarios are those of bench/run_ours.ts:
   memory        submit N tasks with no worker; value: RSS bytes per task
 
 Needs CATALOG_HOST/CATALOG_PORT in the environment (bench/main.ts sets them).
+Which CCTools: WQ_BENCH_CCTOOLS_MODULE names the Python module (`work_queue`,
+Debian's, by default; `ndcctools.work_queue` for CCTools 7.x, found through
+PYTHONPATH) and WQ_BENCH_CCTOOLS_WORKER the worker (default: work_queue_worker
+on PATH).
 """
 import json
 import os
@@ -26,9 +30,12 @@ import signal
 import subprocess
 import sys
 import tempfile
+import importlib
 import time
 
-from work_queue import WorkQueue, Task
+_wq = importlib.import_module(os.environ.get('WQ_BENCH_CCTOOLS_MODULE', 'work_queue'))
+WorkQueue, Task = _wq.WorkQueue, _wq.Task
+WORKER = os.environ.get('WQ_BENCH_CCTOOLS_WORKER', 'work_queue_worker')
 
 CEILING_CMD = 'sha256sum input >/dev/null'
 
@@ -85,7 +92,7 @@ def main():
     try:
         q = WorkQueue(port=0)
         worker = subprocess.Popen(
-            ['work_queue_worker', '--cores', '2', '--single-shot', '-t', '900', '-s', tmp,
+            [WORKER, '--cores', '2', '--single-shot', '-t', '900', '-s', tmp,
              '127.0.0.1', str(q.port)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True)

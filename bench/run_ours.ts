@@ -19,6 +19,10 @@
  * - `memory`: N tasks submitted with no worker; bytes per task of RSS and of
  *   V8 heap + external memory after a full GC.
  *
+ * With `WQ_BENCH_WORKER_BIN` set (the manager-alone scenarios), that worker
+ * binary (CCTools' `work_queue_worker`) runs instead of ours, with the
+ * arguments bench/run_cctools.py gives it.
+ *
  * @module
  */
 
@@ -121,13 +125,16 @@ async function withWorker(
   const profile = Deno.env.get("WQ_BENCH_PROFILE_DIR");
   const [deno, run, ...rest] = denoRunArgs("worker");
   const prof = profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}/worker`] : [];
+  const foreign = Deno.env.get("WQ_BENCH_WORKER_BIN");
   const worker = spawnProc(
     [
-      deno,
-      run,
-      ...prof,
-      ...rest,
-      ...JSON.parse(Deno.env.get("WQ_BENCH_WORKER_ARGS") ?? "[]") as string[],
+      ...(foreign ? [foreign] : [
+        deno,
+        run,
+        ...prof,
+        ...rest,
+        ...JSON.parse(Deno.env.get("WQ_BENCH_WORKER_ARGS") ?? "[]") as string[],
+      ]),
       "--cores",
       "2",
       "--single-shot",
@@ -138,7 +145,11 @@ async function withWorker(
       "127.0.0.1",
       String(wq.port),
     ],
-    { cwd: dir, stdout: "null", env: { CATALOG_HOST: "127.0.0.1", CATALOG_PORT: "1" } },
+    {
+      cwd: dir,
+      stdout: "null",
+      env: { CATALOG_HOST: "127.0.0.1", CATALOG_PORT: Deno.env.get("CATALOG_PORT") ?? "1" },
+    },
   );
   // A worker that dies makes the measurement fail instead of hang.
   let finished = false;

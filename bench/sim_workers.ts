@@ -6,7 +6,7 @@
  * tick per connection, so that the manager is the bottleneck.
  *
  * ```sh
- * deno run -A bench/sim_workers.ts --port P --workers 1000 [--cores 1] [--host 127.0.0.1]
+ * deno run -A bench/sim_workers.ts --port P --workers 1000 [--cores 1] [--first 0] [--host 127.0.0.1]
  * ```
  *
  * It prints `ready` once every worker has connected and sent its handshake,
@@ -33,6 +33,8 @@ export interface SimWorkersOptions {
   workers?: number;
   /** Cores each worker offers (tasks it runs at once). Default 1. */
   cores?: number;
+  /** The number of the first worker (names and ids), when several processes simulate. Default 0. */
+  first?: number;
 }
 
 /** The running simulation. */
@@ -246,6 +248,7 @@ export async function simulateWorkers(options: SimWorkersOptions): Promise<SimWo
   const host = options.host ?? "127.0.0.1";
   const count = options.workers ?? 1000;
   const cores = options.cores ?? 1;
+  const first = options.first ?? 0;
   const sims: SimWorker[] = [];
   const runs: Promise<void>[] = [];
   let live = 0;
@@ -259,7 +262,7 @@ export async function simulateWorkers(options: SimWorkersOptions): Promise<SimWo
     for (const conn of batch) {
       conn.setNoDelay(true);
       const s = new SimWorker(conn);
-      s.send(handshake(sims.length, cores));
+      s.send(handshake(first + sims.length, cores));
       sims.push(s);
       live++;
       runs.push(s.run().finally(() => live--));
@@ -292,7 +295,9 @@ if (import.meta.main) {
   const args = Deno.args;
   const port = Number(argValue(args, "--port"));
   if (!Number.isInteger(port) || port <= 0) {
-    console.error("usage: sim_workers.ts --port P [--workers 1000] [--cores 1] [--host 127.0.0.1]");
+    console.error(
+      "usage: sim_workers.ts --port P [--workers 1000] [--cores 1] [--first 0] [--host 127.0.0.1]",
+    );
     Deno.exit(2);
   }
   const sim = await simulateWorkers({
@@ -300,6 +305,7 @@ if (import.meta.main) {
     host: argValue(args, "--host"),
     workers: Number(argValue(args, "--workers") ?? 1000),
     cores: Number(argValue(args, "--cores") ?? 1),
+    first: Number(argValue(args, "--first") ?? 0),
   });
   console.log("ready");
   const stdinClosed = (async () => {

@@ -1,13 +1,18 @@
 /**
- * The sim-workers scenario: a manager in its own process, many simulated
- * workers (`sim_workers.ts`) in another, and N tasks through the manager.
- * It reports the rate and what the manager process spent (CPU seconds, RSS,
- * heap), as one JSON line:
+ * The sim-workers scenarios: a manager in its own process, many simulated
+ * workers (`sim_workers.ts`) in one or more others, and N tasks through the
+ * manager. It reports the rate, what the manager process spent (CPU seconds,
+ * RSS, heap) and its memory per connected worker, as one JSON line:
  *
  * ```sh
- * deno run -A bench/sim_workers_run.ts [--workers 1000] [--tasks 100000] [--cores 1]
- * {"scenario":"sim-workers","tasksPerSecond":…,"managerCpuSeconds":…,"managerRssBytes":…,…}
+ * deno run -A bench/sim_workers_run.ts [--workers 1000] [--tasks 100000] [--cores 1] [--sim-procs 1]
+ * {"scenario":"sim-workers","tasksPerSecond":…,"managerCpuSeconds":…,"managerRssPerWorker":…,…}
  * ```
+ *
+ * Each process holds one socket per worker: when the soft limit on open
+ * files is too low for that, the processes are started through
+ * `sh -c 'ulimit -n HARD; exec …'` (raised to the hard limit), and it fails
+ * if the hard limit is too low as well.
  *
  * @module
  */
@@ -22,6 +27,8 @@ export interface SimWorkersRunOptions {
   tasks?: number;
   /** Cores (task slots) per simulated worker. Default 1. */
   cores?: number;
+  /** Processes the simulated workers are spread over. Default 1. */
+  simProcs?: number;
 }
 
 /** What one run measured. */
@@ -35,6 +42,21 @@ export interface SimWorkersResult {
   managerRssBytes: number;
   /** The manager's V8 heap in use at the end. */
   managerHeapUsedBytes: number;
+  /** Growth of the manager's RSS from listening to every worker connected, per worker. */
+  managerRssPerWorker: number;
+  /** The same for its V8 heap and external memory, after a full GC. */
+  managerHeapPerWorker: number;
+  /**
+   * The manager's CPU seconds over the run by thread: `main` (JavaScript and
+   * the event loop), and the others by name (V8's GC and compiler workers,
+   * Deno's).
+   */
+  managerThreads: Record<string, number>;
+  /**
+   * CPU the processes of simulated workers spent over the run, together: when
+   * it nears the cores the manager leaves free, they are the bottleneck.
+   */
+  simCpuSeconds?: number;
   workers: number;
   tasks: number;
   seconds: number;
@@ -42,15 +64,81 @@ export interface SimWorkersResult {
 
 const HERE = new URL(".", import.meta.url);
 
-async function firstLine(r: ReadableStreamDefaultReader<Uint8Array>, what: string) {
+/** The soft and hard limits on open files of this process. */
+function fileLimits(): { soft: number; hard: number } {
+  const text = Deno.readTextFileSync("/proc/self/limits");
+  const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(text);
+  const n = (v: string | undefined) => v === undefined || v === "unlimited" ? Infinity : Number(v);
+  return { soft: n(m?.[1]), hard: n(m?.[2]) };
+}
+
+/**
+ * `deno run -A FLAGS script ARGS`, through `sh -c 'ulimit -n HARD; exec …'`
+ * when the soft limit on open files cannot hold `sockets`.
+ */
+function denoCommand(
+  script: string,
+  args: { flags: string[]; args: string[]; sockets: number; stdout: "piped" | "null" },
+): Deno.Command {
+  const deno = Deno.execPath();
+  const argv = ["run", "-A", ...args.flags, new URL(script, HERE).pathname, ...args.args];
+  const need = args.sockets + 256;
+  const { soft, hard } = fileLimits();
+  const options = { stdin: "piped", stdout: args.stdout, stderr: "inherit" } as const;
+  if (need <= soft) return new Deno.Command(deno, { args: argv, ...options });
+  if (need > hard) {
+    throw new RangeError(
+      `Cannot run sim-workers: ${args.sockets} sockets need ${need} open files, and the hard limit is ${hard}`,
+    );
+  }
+  const sh = ["-c", `ulimit -n ${hard} && exec "$0" "$@"`, deno, ...argv];
+  return new Deno.Command("/bin/sh", { args: sh, ...options });
+}
+
+/** The CPU seconds (user + system) a process has spent so far, from /proc. */
+function cpuSeconds(pid: number): number {
+  // After the command's ")" come the state (field 3) ... utime (14) and stime (15).
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ is 100 on Linux
+}
+
+/** CPU seconds so far of each thread of this process, summed by thread name. */
+function threadSeconds(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const e of Deno.readDirSync("/proc/self/task")) {
+    let stat: string;
+    try {
+      stat = Deno.readTextFileSync(`/proc/self/task/${e.name}/stat`);
+    } catch {
+      continue; // the thread ended
+    }
+    const name = Number(e.name) === Deno.pid
+      ? "main"
+      : stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
+  }
+  return out;
+}
+
+/** Reads one line from a child's stdout; `rest` is what came after it. */
+async function readLine(
+  r: ReadableStreamDefaultReader<Uint8Array>,
+  buffered: { text: string },
+  what: string,
+): Promise<string> {
   const dec = new TextDecoder();
-  let text = "";
   for (;;) {
-    const nl = text.indexOf("\n");
-    if (nl >= 0) return { line: text.slice(0, nl), rest: text.slice(nl + 1) };
+    const nl = buffered.text.indexOf("\n");
+    if (nl >= 0) {
+      const line = buffered.text.slice(0, nl);
+      buffered.text = buffered.text.slice(nl + 1);
+      return line;
+    }
     const { value, done } = await r.read();
-    if (done) throw new Error(`Cannot run sim-workers: the ${what} exited before it was ready`);
-    text += dec.decode(value, { stream: true });
+    if (done) throw new Error(`Cannot run sim-workers: the ${what} exited early`);
+    buffered.text += dec.decode(value, { stream: true });
   }
 }
 
@@ -58,73 +146,74 @@ async function firstLine(r: ReadableStreamDefaultReader<Uint8Array>, what: strin
  * Runs the scenario: spawns the manager process and the simulated workers,
  * and waits for the manager's report.
  *
- * @param options Workers, tasks, cores per worker.
+ * @param options Workers, tasks, cores per worker, processes of workers.
  * @returns The measurements.
  */
 export async function runSimWorkers(options: SimWorkersRunOptions = {}): Promise<SimWorkersResult> {
   const workers = options.workers ?? 1000;
   const tasks = options.tasks ?? 100000;
   const cores = options.cores ?? 1;
-  const manager = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("sim_workers_run.ts", HERE).pathname,
-      "--role",
-      "manager",
-      "--workers",
-      String(workers),
-      "--tasks",
-      String(tasks),
+  const procs = Math.max(1, Math.min(options.simProcs ?? 1, workers));
+  // With WQ_BENCH_PROFILE_DIR set (bench/main.ts --profile), the manager
+  // writes a V8 CPU profile there when it exits.
+  const profile = Deno.env.get("WQ_BENCH_PROFILE_DIR");
+  const manager = denoCommand("sim_workers_run.ts", {
+    flags: [
+      "--v8-flags=--expose-gc",
+      ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}/manager`] : []),
     ],
-    stdin: "null",
+    args: ["--role", "manager", "--workers", String(workers), "--tasks", String(tasks)],
+    sockets: workers,
     stdout: "piped",
-    stderr: "inherit",
   }).spawn();
   const mout = manager.stdout.getReader();
-  const portLine = await firstLine(mout, "manager");
-  const port = Number(portLine.line.split(" ")[1]);
-  const sim = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("sim_workers.ts", HERE).pathname,
-      "--port",
-      String(port),
-      "--workers",
-      String(workers),
-      "--cores",
-      String(cores),
-    ],
-    stdin: "piped",
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
+  const buffered = { text: "" };
+  const sims: Deno.ChildProcess[] = [];
   try {
-    let rest = portLine.rest;
-    const dec = new TextDecoder();
-    for (;;) {
-      const nl = rest.indexOf("\n");
-      if (nl >= 0) return JSON.parse(rest.slice(0, nl)) as SimWorkersResult;
-      const { value, done } = await mout.read();
-      if (done) throw new Error("Cannot run sim-workers: the manager exited without a report");
-      rest += dec.decode(value, { stream: true });
+    const port = Number((await readLine(mout, buffered, "manager")).split(" ")[1]);
+    for (let p = 0, first = 0; p < procs; p++) {
+      const n = Math.floor(workers / procs) + (p < workers % procs ? 1 : 0);
+      const args = ["--port", String(port), "--workers", String(n), "--cores", String(cores)];
+      args.push("--first", String(first));
+      first += n;
+      sims.push(
+        denoCommand("sim_workers.ts", { flags: [], args, sockets: n, stdout: "null" }).spawn(),
+      );
     }
+    const line = await readLine(mout, buffered, "manager");
+    if (line !== "start") throw new Error(`Cannot run sim-workers: the manager said '${line}'`);
+    const cpu0 = sims.map((s) => cpuSeconds(s.pid));
+    const result = JSON.parse(await readLine(mout, buffered, "manager")) as SimWorkersResult;
+    const cpu = sims.reduce((sum, s, i) => sum + cpuSeconds(s.pid) - cpu0[i], 0);
+    return { ...result, simCpuSeconds: Number(cpu.toFixed(3)) };
   } finally {
-    await sim.stdin.close().catch(() => {});
-    await sim.status;
+    for (const sim of sims) await sim.stdin.close().catch(() => {});
+    for (const sim of sims) await sim.status;
     mout.releaseLock();
+    await manager.stdin.close().catch(() => {});
     await manager.stdout.cancel().catch(() => {});
     await manager.status;
   }
+}
+
+/** Memory now, after a full GC. */
+function memoryNow(): Deno.MemoryUsage {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+  return Deno.memoryUsage();
 }
 
 /** The manager's side: listen, wait for the workers, run the tasks, report. */
 async function managerRole(workers: number, tasks: number): Promise<void> {
   const process = await import("node:process");
   await using wq = new WorkQueue({ port: 0, hostname: "127.0.0.1", keepaliveTimeout: 300 });
+  const mem0 = memoryNow();
   console.log(`port ${wq.port}`);
   while (wq.stats.workersConnected < workers) await new Promise((r) => setTimeout(r, 20));
+  const mem1 = memoryNow();
+  console.log("start");
+  const threads0 = threadSeconds();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < tasks; i++) wq.submit(new Task("/bin/true"));
@@ -135,6 +224,11 @@ async function managerRole(workers: number, tasks: number): Promise<void> {
   }
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const managerThreads: Record<string, number> = {};
+  for (const [name, sec] of threadSeconds()) {
+    const spent = sec - (threads0.get(name) ?? 0);
+    if (spent > 0) managerThreads[name] = Number(spent.toFixed(2));
+  }
   const mem = Deno.memoryUsage();
   const result: SimWorkersResult = {
     scenario: "sim-workers",
@@ -142,6 +236,11 @@ async function managerRole(workers: number, tasks: number): Promise<void> {
     managerCpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(3)),
     managerRssBytes: mem.rss,
     managerHeapUsedBytes: mem.heapUsed,
+    managerRssPerWorker: Math.round((mem1.rss - mem0.rss) / workers),
+    managerHeapPerWorker: Math.round(
+      (mem1.heapUsed + mem1.external - mem0.heapUsed - mem0.external) / workers,
+    ),
+    managerThreads,
     workers,
     tasks: done,
     seconds: Number(seconds.toFixed(3)),
@@ -161,7 +260,12 @@ if (import.meta.main) {
   if (argValue("--role") === "manager") {
     await managerRole(workers, tasks);
   } else {
-    const r = await runSimWorkers({ workers, tasks, cores: Number(argValue("--cores") ?? 1) });
+    const r = await runSimWorkers({
+      workers,
+      tasks,
+      cores: Number(argValue("--cores") ?? 1),
+      simProcs: Number(argValue("--sim-procs") ?? 1),
+    });
     console.log(JSON.stringify(r));
   }
 }

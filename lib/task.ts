@@ -120,6 +120,8 @@ export class Task<D = unknown> {
     attempts: 0,
     avoid: undefined,
     unfitLogged: false,
+    countedAs: undefined,
+    countedIn: undefined,
     madeLosses: 0,
     list: undefined,
     prev: undefined,

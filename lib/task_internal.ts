@@ -24,6 +24,12 @@ export interface TaskInternal<T> {
   avoid: Set<number> | undefined;
   /** Whether the manager has logged why it cannot run. */
   unfitLogged: boolean;
+  /**
+   * The category its state is counted under, and the books (one queue's)
+   * that count it: a field, not a lookup, since every move reads it.
+   */
+  countedAs: string | undefined;
+  countedIn: object | undefined;
   /** The manager's list (ready or completed queue) the task is in, and its neighbours there. */
   list: object | undefined;
   prev: T | undefined;

@@ -55,8 +55,6 @@ function emptyCounts(): CategoryCounts {
  */
 export class CategoryBook {
   readonly #byName = new Map<string, CategoryCounts>();
-  /** The category each task was counted under, so that a renamed category cannot skew the counts. */
-  readonly #countedAs = new WeakMap<Task, string>();
 
   /**
    * Books a task's move (called by `Core.transition()` only).
@@ -66,13 +64,17 @@ export class CategoryBook {
    * @param to Its new state.
    */
   note(task: Task, from: TaskState | undefined, to: TaskState): void {
-    const before = this.#countedAs.get(task);
+    // The category each task was counted under (in these books), so that a
+    // renamed category cannot skew the counts.
+    const internal = task[kInternal];
+    const before = internal.countedIn === this ? internal.countedAs : undefined;
     if (from && before !== undefined) this.#counts(before).inState[from]--;
     // a task re-submitted after it was returned may have a new category
     const name = from === undefined || from === "returned" || from === "cancelled"
       ? task.category
       : before ?? task.category;
-    this.#countedAs.set(task, name);
+    internal.countedAs = name;
+    internal.countedIn = this;
     const c = this.#counts(name);
     c.inState[to]++;
     if (to === "sending") c.dispatched++;

@@ -11,7 +11,7 @@ import { kInternal, type Task, type TaskState } from "../task.ts";
 import { CategoryBook } from "./category_book.ts";
 import { ReadyQueue } from "./ready_queue.ts";
 import { TaskList } from "./task_list.ts";
-import { fits, release, reserve, type Resources } from "../resources.ts";
+import { fits, release, reserve } from "../resources.ts";
 import { isLegalTransition, ON_WORKER, zeroPerState } from "./task_state.ts";
 import type { Dispatch } from "./staging.ts";
 import type { WorkerInfo } from "./worker_info.ts";
@@ -164,7 +164,6 @@ export class Core {
         if (!d) throw new Error(`Cannot send task ${task.id}: no dispatch given`);
         this.dispatches.set(task.id, d);
         d.worker.tasks.set(task.id, task);
-        d.worker.allocations.set(task.id, d.alloc);
         if (d.ahead) {
           reserve(d.worker.ahead, d.alloc);
           d.worker.aheadCount++;
@@ -220,15 +219,14 @@ export class Core {
     if (!d) return;
     this.dispatches.delete(task.id);
     const w = d.worker;
-    const alloc: Resources | undefined = w.allocations.get(task.id);
-    w.allocations.delete(task.id);
+    const alloc = d.alloc;
     w.tasks.delete(task.id);
     if (d.ahead) {
-      if (alloc) release(w.ahead, alloc);
+      release(w.ahead, alloc);
       w.aheadCount--;
       this.queuedAhead--;
     } else {
-      if (alloc) release(w.inUse, alloc);
+      release(w.inUse, alloc);
       if (w.aheadCount > 0) this.#promote(w);
     }
     this.noteRoom(w);

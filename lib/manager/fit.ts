@@ -10,9 +10,19 @@ import { largestWorker, unfitReason } from "./explain.ts";
 import { noResources, type Resources } from "../resources.ts";
 import type { WorkerInfo } from "./worker_info.ts";
 
+/** Where {@linkcode FitTracker} looks when it was told the workers changed. */
+export interface FitSource {
+  /** The connected workers (those not ready are skipped). */
+  workers(): Iterable<WorkerInfo>;
+  /** The waiting tasks. */
+  ready(): Iterable<Task>;
+}
+
 /**
  * The waiting tasks too large for every connected worker, kept current as
- * tasks wait and workers come and go.
+ * tasks wait and workers come and go. A change of workers only marks it
+ * stale ({@linkcode FitTracker.invalidate}): it looks at them again once,
+ * when next asked, so that many workers joining cost one pass, not one each.
  *
  * @example
  * ```ts
@@ -32,25 +42,49 @@ import type { WorkerInfo } from "./worker_info.ts";
  * ```
  */
 export class FitTracker {
-  /** Waiting tasks too large for every connected worker, with the reason. */
-  readonly unfit: Map<Task, string> = new Map();
+  readonly #unfit: Map<Task, string> = new Map();
   #largest: Resources = noResources();
   #readyWorkers = 0;
+  #stale = false;
   readonly #warn: (msg: string) => void;
+  readonly #source: FitSource | undefined;
 
-  /** @param warn Receives the one warning per task that cannot run. */
-  constructor(warn: (msg: string) => void) {
+  /**
+   * @param warn Receives the one warning per task that cannot run.
+   * @param source The workers and waiting tasks, read again after {@linkcode FitTracker.invalidate}.
+   */
+  constructor(warn: (msg: string) => void, source?: FitSource) {
     this.#warn = warn;
+    this.#source = source;
+  }
+
+  /** Waiting tasks too large for every connected worker, with the reason. */
+  get unfit(): Map<Task, string> {
+    this.refresh();
+    return this.#unfit;
+  }
+
+  /** The workers changed: look at them again when next asked. */
+  invalidate(): void {
+    this.#stale = true;
+  }
+
+  /** Looks at the workers again now if they changed (warning of tasks that no longer fit). */
+  refresh(): void {
+    if (!this.#stale || !this.#source) return;
+    this.#stale = false;
+    this.refit(this.#source.workers(), this.#source.ready());
   }
 
   /** Notes (and warns of, once per submission) a waiting task that no worker can run. */
   check(task: Task): void {
+    this.refresh();
     const why = unfitReason(task, this.#largest, this.#readyWorkers);
     if (!why) {
-      this.unfit.delete(task);
+      this.#unfit.delete(task);
       return;
     }
-    this.unfit.set(task, why);
+    this.#unfit.set(task, why);
     if (!task[kInternal].unfitLogged) {
       task[kInternal].unfitLogged = true;
       this.#warn(`${why}; it waits for a larger worker`);
@@ -65,6 +99,7 @@ export class FitTracker {
    * @param ready The waiting tasks.
    */
   refit(workers: Iterable<WorkerInfo>, ready: Iterable<Task>): void {
+    this.#stale = false;
     const ok = [...workers].filter((w) => w.ready);
     const largest = largestWorker(ok);
     const l = this.#largest;
@@ -73,7 +108,7 @@ export class FitTracker {
     this.#readyWorkers = ok.length;
     if (same) return;
     this.#largest = largest;
-    for (const t of this.unfit.keys()) if (t.state !== "ready") this.unfit.delete(t);
+    for (const t of this.#unfit.keys()) if (t.state !== "ready") this.#unfit.delete(t);
     for (const t of ready) this.check(t);
   }
 

@@ -108,7 +108,11 @@ export class Reactor {
       now: () => this.clock.now(),
     });
     this.blocks = new HostBlocks(this.clock);
-    this.fit = new FitTracker((m) => comm.log("warn", m));
+    const core = this.core;
+    this.fit = new FitTracker((m) => comm.log("warn", m), {
+      workers: () => core.workers.values(),
+      ready: () => core.ready,
+    });
     this.keepalive = options.keepalive ?? { intervalMs: 30_000, timeoutMs: 30_000 };
     this.maxStdout = options.maxStdout ?? 1 << 30;
   }

@@ -69,7 +69,9 @@ export function onSubmit(r: Reactor, task: Task): number {
   }
   task.id = r.nextTaskId++;
   const internal = task[kInternal];
-  internal.record = emptyRecord(r.clock.now());
+  // A task never submitted has the empty record it was made with.
+  if (state === undefined) internal.record.submitTime = r.clock.now();
+  else internal.record = emptyRecord(r.clock.now());
   internal.attempts = 0;
   internal.avoid = undefined;
   internal.unfitLogged = false;
@@ -89,6 +91,7 @@ export function onSubmit(r: Reactor, task: Task): number {
  */
 export function onSchedulePass(r: Reactor): void {
   const c = r.core;
+  r.fit.refresh(); // workers changed since the last pass: which waiting tasks fit
   if (r.closed || c.ready.size === 0 || c.open.size === 0) return;
   const assignments = schedule(c.ready, c.open, {
     algorithm: r.algorithm,

@@ -276,8 +276,12 @@ export function onClose(r: Reactor): void {
   r.comm.emit({ type: "queue-closed" });
 }
 
-/** After workers came, went or changed: the slots and which waiting tasks fit. */
+/**
+ * After workers came, went or changed: the slots and which waiting tasks
+ * fit are recounted when next asked (at the latest by the scheduling pass
+ * this change asks for), once however many workers changed.
+ */
 function refit(r: Reactor): void {
   r.slots = -1;
-  r.fit.refit(r.core.workers.values(), r.core.ready);
+  r.fit.invalidate();
 }

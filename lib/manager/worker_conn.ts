@@ -320,8 +320,18 @@ export class WorkerConn {
     for (;;) {
       if (this.#bodyDue) return undefined;
       const line = this.reader.bufferedLine();
-      if (line === undefined || !this.#handleAsync(line)) return line;
+      if (line === undefined || this.#isReply(line) || !this.#handleAsync(line)) return line;
     }
+  }
+
+  /**
+   * Whether a line is a `result` or an `end` (told apart without parsing it
+   * twice). On the fast path a `result` is pushed, at any time: not a reply.
+   */
+  #isReply(line: string): boolean {
+    if (line !== "end" && (!line.startsWith("result ") || this.info.fastPath > 0)) return false;
+    this.info.lastHeard = this.#clock.now();
+    return true;
   }
 
   /** Reads the next line that is not an asynchronous message. */
@@ -332,7 +342,7 @@ export class WorkerConn {
       if (line === null) {
         throw new ProtocolError(`Cannot read ${what}: the worker closed the connection`);
       }
-      if (!this.#handleAsync(line)) return line;
+      if (this.#isReply(line) || !this.#handleAsync(line)) return line;
     }
   }
 

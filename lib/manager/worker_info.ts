@@ -45,8 +45,6 @@ export class WorkerInfo {
   readonly pending = new Set(["workqueue", "tag", "workers", "end-time"]);
   /** Tasks on it (sending, running or receiving), by id. */
   readonly tasks = new Map<number, Task>();
-  /** Allocation of each task on it. */
-  readonly allocations = new Map<number, Resources>();
   /** Cache names it holds (sent by us), with their sizes. */
   readonly cached = new Map<string, number>();
   /** Locality keys of what it caches (`f:<local path>`, `b:<md5>`), with sizes, for FILES scheduling. */

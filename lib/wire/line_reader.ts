@@ -25,15 +25,18 @@ export interface LineReaderOptions {
   /** The longest line accepted, terminator included. Default 4096 (WORK_QUEUE_LINE_MAX). */
   maxLine?: number;
   /**
-   * Size of the internal buffer. Default 64 KiB. It starts at twice the line
-   * bound and grows to this size at the first body longer than what it holds,
-   * so that many idle connections stay small.
+   * Size of the internal buffer. Default 64 KiB. It starts at 1 KiB (a
+   * manager holds one per worker: 10,000 workers hold 10 MiB), doubles while a
+   * line does not fit (up to twice the line bound), and grows to this size at
+   * the first body longer than what it holds.
    */
   bufferSize?: number;
 }
 
 const LF = 0x0a;
 const CR = 0x0d;
+/** The buffer's size until a line or a body needs more. */
+const FIRST_BUFFER = 1024;
 const decoder = new TextDecoder();
 
 /** Writes all of `p` to `sink`, looping over partial writes. */
@@ -85,7 +88,7 @@ export class LineReader {
     this.#src = src;
     this.#maxLine = options.maxLine ?? 4096;
     this.#bufferSize = Math.max(options.bufferSize ?? 65536, this.#maxLine * 2);
-    this.#buf = new Uint8Array(this.#maxLine * 2);
+    this.#buf = new Uint8Array(Math.min(FIRST_BUFFER, this.#maxLine * 2));
   }
 
   /** How many bytes are buffered and not yet consumed. */
@@ -202,8 +205,11 @@ export class LineReader {
 
   /** Grows the buffer to its full size (once), keeping what it holds. */
   #grow(): void {
-    if (this.#buf.length >= this.#bufferSize) return;
-    const bigger = new Uint8Array(this.#bufferSize);
+    if (this.#buf.length < this.#bufferSize) this.#resize(this.#bufferSize);
+  }
+
+  #resize(size: number): void {
+    const bigger = new Uint8Array(size);
     bigger.set(this.#buf.subarray(this.#start, this.#end));
     this.#end -= this.#start;
     this.#start = 0;
@@ -219,9 +225,14 @@ export class LineReader {
     if (this.#start === this.#end) {
       this.#start = this.#end = 0;
     } else if (this.#end === this.#buf.length) {
-      this.#buf.copyWithin(0, this.#start, this.#end);
-      this.#end -= this.#start;
-      this.#start = 0;
+      if (this.#start === 0) {
+        // An unfinished line fills the buffer: double it (the line bound stops it).
+        this.#resize(Math.min(this.#bufferSize, this.#buf.length * 2));
+      } else {
+        this.#buf.copyWithin(0, this.#start, this.#end);
+        this.#end -= this.#start;
+        this.#start = 0;
+      }
     }
     const n = await this.#src.read(this.#buf.subarray(this.#end));
     if (n === null) {

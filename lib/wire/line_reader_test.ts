@@ -66,6 +66,16 @@ Deno.test("LineReader refuses an over-long line, buffered or not", async () => {
   assert.equal((await new LineReader(source(exact)).readLine())!.length, 4095);
 });
 
+Deno.test("LineReader starts small and grows for lines up to the bound, in pieces or whole", async () => {
+  const lines = ["a".repeat(1500), "b".repeat(4095), "short", "c".repeat(3000)];
+  const data = enc.encode(lines.map((l) => l + "\n").join(""));
+  for (const sizes of [[], new Array(100).fill(700), new Array(20000).fill(1)]) {
+    const r = new LineReader(source(data, sizes));
+    for (const l of lines) assert.equal(await r.readLine(), l);
+    assert.equal(await r.readLine(), null);
+  }
+});
+
 Deno.test("LineReader reports a stream cut inside a line or a body", async () => {
   await assert.rejects(
     () => new LineReader(source(enc.encode("partial"))).readLine(),
