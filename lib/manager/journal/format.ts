@@ -117,6 +117,17 @@ function parseLine(line: Uint8Array): JournalRecord | string {
   }
 }
 
+/** Whether bad bytes hold a whole valid record after their start (so they are no tear). */
+function holdsRecord(tail: Uint8Array): boolean {
+  const text = new TextDecoder().decode(tail);
+  for (const m of text.matchAll(/[0-9a-f]{8} \{/g)) {
+    if (m.index === 0) continue;
+    const rest = text.slice(m.index).split("\n")[0];
+    if (typeof parseLine(encoder.encode(rest)) !== "string") return true;
+  }
+  return false;
+}
+
 /**
  * Reads a journal's bytes: checks the header, checks every record, and
  * tells a torn end (dropped) from corruption (refused).
@@ -175,6 +186,10 @@ export function parseJournal(bytes: Uint8Array, path: string): ParsedJournal {
     else if (bad) throw problem(path, bad.offset, `${bad.why}, followed by valid records`);
     else records.push(r);
     at = end + 1;
+  }
+  if (bad && holdsRecord(bytes.subarray(bad.offset))) {
+    // A line break lost inside: a valid record follows bad bytes.
+    throw problem(path, bad.offset, `${bad.why}, followed by valid records`);
   }
   const end = bad ? bad.offset : bytes.length;
   return { records, end, torn: bytes.length - end };

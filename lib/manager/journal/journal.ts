@@ -40,6 +40,8 @@ export class Journal {
   readonly #nextId: number;
   /** Tasks handed to the application and not yet acknowledged, with their ids then. */
   readonly #handed = new Map<Task, number>();
+  /** The sequence number of each completed task's record (none: on disk at start-up). */
+  readonly #completedAt = new WeakMap<Task, number>();
   #r: Reactor | undefined;
 
   /**
@@ -201,15 +203,17 @@ export class Journal {
         return;
       }
       case "task-dispatched":
-        return this.#w.append({ op: "dispatch", id: e.task.id, attempt: e.task.attempts });
-      case "task-done":
-        return this.#w.append({
-          op: "complete",
-          id: e.task.id,
-          record: e.task[kInternal].record,
-        });
+        this.#w.append({ op: "dispatch", id: e.task.id, attempt: e.task.attempts });
+        return;
+      case "task-done": {
+        const t = e.task;
+        const seq = this.#w.append({ op: "complete", id: t.id, record: t[kInternal].record });
+        this.#completedAt.set(t, seq);
+        return;
+      }
       case "task-cancelled":
-        return this.#w.append({ op: "cancel", id: e.task.id });
+        this.#w.append({ op: "cancel", id: e.task.id });
+        return;
     }
   };
 
@@ -223,7 +227,8 @@ export class Journal {
    */
   handOver(task: Task): Promise<void> | undefined {
     this.#handed.set(task, task.id);
-    return this.#w.durable();
+    // Its completion must be on disk (not the acknowledgements after it).
+    return this.#w.durable(this.#completedAt.get(task) ?? 0);
   }
 
   /**
@@ -298,8 +303,9 @@ export class Journal {
   }
 
   #size(): number {
-    const tasks = (this.#r?.core.tasks.size ?? 0) + this.#handed.size;
-    return 1 + 3 * tasks + Math.ceil(this.#keys.size / KEYS_PER_RECORD);
+    const r = this.#r;
+    const done = (r?.core.inState.complete ?? 0) + this.#handed.size;
+    return 1 + (r?.core.tasks.size ?? 0) + 2 * done + Math.ceil(this.#keys.size / KEYS_PER_RECORD);
   }
 }
 

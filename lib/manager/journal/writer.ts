@@ -25,7 +25,7 @@ export interface JournalWriterHooks {
 /** Records in the file before compaction is considered at all. */
 const COMPACT_MIN = 10_000;
 /** Compact when the file holds this many times the records of a snapshot. */
-const COMPACT_RATIO = 4;
+const COMPACT_RATIO = 3;
 
 const encoder = new TextEncoder();
 
@@ -136,27 +136,30 @@ export class JournalWriter {
    * tick, in order.
    *
    * @param record The record.
+   * @returns Its sequence number, for {@linkcode JournalWriter.durable}.
    */
-  append(record: JournalRecord): void {
-    if (this.#closed) return;
+  append(record: JournalRecord): number {
+    if (this.#closed) return 0;
     this.#pending.push(encodeRecord(record));
     this.#appended++;
     this.#inFile++;
-    if (this.#running || this.#scheduled) return;
-    this.#scheduled = true;
-    queueMicrotask(this.#start);
+    if (!this.#running && !this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(this.#start);
+    }
+    return this.#appended;
   }
 
   /**
-   * Resolves when every record appended so far is on disk, or returns
-   * `undefined` if they are already.
+   * Resolves when the records appended so far (or up to `seq`) are on
+   * disk, or returns `undefined` if they are already.
    *
+   * @param seq A record's sequence number, from {@linkcode JournalWriter.append}.
    * @returns A promise, or `undefined`.
    */
-  durable(): Promise<void> | undefined {
+  durable(seq: number = this.#appended): Promise<void> | undefined {
     if (this.#error) return Promise.reject(this.#error);
-    if (this.#synced >= this.#appended) return undefined;
-    const seq = this.#appended;
+    if (this.#synced >= seq) return undefined;
     return new Promise((resolve, reject) => this.#waiters.push({ seq, resolve, reject }));
   }
 
