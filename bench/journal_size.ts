@@ -8,6 +8,7 @@
  *
  * ```sh
  * deno run -A bench/journal_size.ts [--tasks 1000000] [--window 10000] [--workers 200] [--keys]
+ * deno run -A bench/journal_size.ts --no-journal ...   # the same run without a journal, for its rate
  * ```
  *
  * @module
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     window: { type: "string", default: "10000" },
     workers: { type: "string", default: "200" },
     keys: { type: "boolean", default: false },
+    "no-journal": { type: "boolean", default: false },
   },
 });
 const tasks = Number(values.tasks);
@@ -33,7 +35,8 @@ const dir = await Deno.makeTempDir({ prefix: "wq-journal-size-" });
 const path = `${dir}/bench.wqj`;
 let child: Deno.ChildProcess | undefined;
 try {
-  await using wq = new WorkQueue({ port: 0, hostname: "127.0.0.1", journal: path });
+  const journal = values["no-journal"] ? undefined : path;
+  await using wq = new WorkQueue({ port: 0, hostname: "127.0.0.1", journal });
   child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -54,6 +57,7 @@ try {
   let delivered = 0;
   let peak = { bytes: 0, inPlay: 0, at: 0 };
   const sample = () => {
+    if (!journal) return;
     const bytes = Deno.statSync(path).size;
     if (bytes > peak.bytes) peak = { bytes, inPlay: submitted - delivered, at: delivered };
   };
@@ -80,12 +84,13 @@ try {
   await new Promise((r) => setTimeout(r, 10));
   sample();
   const seconds = (performance.now() - t0) / 1000;
-  const finalBytes = Deno.statSync(path).size;
+  const finalBytes = journal ? Deno.statSync(path).size : 0;
   console.log(JSON.stringify({
     scenario: "journal-size",
     tasks,
     window: Number(values.window),
     keys: values.keys,
+    journal: journal !== undefined,
     peakBytes: peak.bytes,
     peakInPlay: peak.inPlay,
     peakBytesPerTaskInPlay: Math.round(peak.bytes / Math.max(1, peak.inPlay)),

@@ -6,7 +6,9 @@
 // themselves. Then: every task was delivered at least once, and twice only
 // in the documented window (handed over, its delivery not yet recorded);
 // every output is right; and no task whose completion the journal held at a
-// crash ran again.
+// crash ran again. JOURNAL_CRASH_TASKS=N runs N tasks instead (for a
+// quicker look; the kills come after TASKS/20 to TASKS/8 deliveries each),
+// and JOURNAL_CRASH_ECHO=1 prints what each manager says.
 
 import assert from "node:assert/strict";
 import { parseJournal } from "../lib/manager/journal/format.ts";
