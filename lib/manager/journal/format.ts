@@ -61,6 +61,47 @@ export function crc32(bytes: Uint8Array): number {
 }
 
 /**
+ * The CRC-32 of a string's UTF-8 bytes, without making them.
+ *
+ * @param text The text.
+ * @returns The same as `crc32(new TextEncoder().encode(text))`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * for (const t of ["123456789", "é", "€", "😀", "a\ud800b"]) {
+ *   assert.equal(crc32Text(t), crc32(new TextEncoder().encode(t)));
+ * }
+ * ```
+ */
+export function crc32Text(text: string): number {
+  let c = 0xffffffff;
+  const T = CRC_TABLE;
+  for (let i = 0; i < text.length; i++) {
+    let u = text.charCodeAt(i);
+    if (u < 0x80) {
+      c = T[(c ^ u) & 0xff] ^ (c >>> 8);
+      continue;
+    }
+    if (u >= 0xd800 && u < 0xdc00 && i + 1 < text.length) {
+      const lo = text.charCodeAt(i + 1);
+      if (lo >= 0xdc00 && lo < 0xe000) {
+        u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+        i++;
+      }
+    }
+    if (u >= 0xd800 && u < 0xe000) u = 0xfffd; // a lone surrogate, as TextEncoder writes it
+    const bytes = u < 0x800
+      ? [0xc0 | (u >> 6), 0x80 | (u & 63)]
+      : u < 0x10000
+      ? [0xe0 | (u >> 12), 0x80 | ((u >> 6) & 63), 0x80 | (u & 63)]
+      : [0xf0 | (u >> 18), 0x80 | ((u >> 12) & 63), 0x80 | ((u >> 6) & 63), 0x80 | (u & 63)];
+    for (const b of bytes) c = T[(c ^ b) & 0xff] ^ (c >>> 8);
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/**
  * One record as a line of the journal.
  *
  * @param record The record.
@@ -74,7 +115,7 @@ export function crc32(bytes: Uint8Array): number {
  */
 export function encodeRecord(record: JournalRecord): string {
   const json = JSON.stringify(record);
-  return `${crc32(encoder.encode(json)).toString(16).padStart(8, "0")} ${json}\n`;
+  return `${crc32Text(json).toString(16).padStart(8, "0")} ${json}\n`;
 }
 
 /** What {@linkcode parseJournal} read. */
