@@ -52,6 +52,7 @@ const USAGE = `usage: deno task bench [options]
   --cctools-p11 DIR  add a column for a protocol-11 CCTools installed under DIR
                      (DIR/bin/work_queue_worker, DIR/lib/python3.*/site-packages/ndcctools)
   --worker-arg ARG   pass ARG to our worker (repeatable), e.g. --worker-arg=--fast-spawn
+  --journal          our manager keeps a journal (docs/journal.md), to measure its cost
   --profile DIR      write V8 CPU profiles of our manager and worker under DIR
                      (DIR/SCENARIO/rN/{manager,worker}/*.cpuprofile; see bench/profile_top.ts)
   -h, --help         this text`;
@@ -125,6 +126,7 @@ async function main(): Promise<number> {
       out: { type: "string", default: `${ROOT}/bench/results/latest.jsonl` },
       "no-cctools": { type: "boolean", default: false },
       "cctools-p11": { type: "string" },
+      journal: { type: "boolean", default: false },
       profile: { type: "string" },
       "worker-arg": { type: "string", multiple: true, default: [] },
       help: { type: "boolean", short: "h", default: false },
@@ -163,7 +165,15 @@ async function main(): Promise<number> {
   const emit = (o: Record<string, unknown>) => file.writeSync(enc.encode(JSON.stringify(o) + "\n"));
   const log = (m: string) => console.error(`bench: ${m}`);
   const workerArgs = values["worker-arg"];
-  emit({ type: "machine", ...info, repeats, smoke: values.smoke, sizes, workerArgs });
+  emit({
+    type: "machine",
+    ...info,
+    repeats,
+    smoke: values.smoke,
+    sizes,
+    workerArgs,
+    journal: values.journal,
+  });
 
   const tmp = await Deno.makeTempDir({ prefix: "wq-bench-" });
   // Stopped with ^C or SIGTERM: kill the measurement's processes, remove the inputs.
@@ -218,6 +228,7 @@ async function main(): Promise<number> {
       NO_COLOR: "1",
       WQ_BENCH_TMP: tmp,
       WQ_BENCH_WORKER_ARGS: JSON.stringify(workerArgs),
+      ...(values.journal ? { WQ_BENCH_JOURNAL: "1" } : {}),
     };
 
     const values_ = new Map<string, Partial<Record<System, number[]>>>();

@@ -119,7 +119,9 @@ async function withWorker(
     dir: Deno.env.get("WQ_BENCH_TMP"),
     prefix: "wq-bench-ours-",
   });
-  const wq = new WorkQueue({ port: 0, hostname: "127.0.0.1" });
+  // With WQ_BENCH_JOURNAL set (bench/main.ts --journal), the manager keeps a journal.
+  const journal = Deno.env.get("WQ_BENCH_JOURNAL") ? `${dir}/bench.wqj` : undefined;
+  const wq = new WorkQueue({ port: 0, hostname: "127.0.0.1", journal });
   // With WQ_BENCH_PROFILE_DIR set (bench/main.ts --profile), the worker
   // writes a V8 CPU profile there when it exits.
   const profile = Deno.env.get("WQ_BENCH_PROFILE_DIR");

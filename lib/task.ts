@@ -106,6 +106,12 @@ export class Task<D = unknown> {
   maxRetries = 0;
   /** The application's own value, kept untouched (not copied); the queue never reads it. */
   data: D = undefined as D;
+  /**
+   * The application's name for this submission, for a queue with a journal:
+   * submitting a new task whose key the journal knows queues nothing and
+   * returns the known task's id (docs/journal.md).
+   */
+  key: string | undefined;
 
   #inputs: InputSpec[] | undefined;
   #outputs: OutputSpec[] | undefined;

@@ -61,6 +61,8 @@ export interface TaskOptions<D = unknown> {
   preferredHosts?: readonly string[];
   /** Any value of the application's, kept on the task untouched (not copied). */
   data?: D;
+  /** The application's name for this submission: with a journal, a known key is not queued twice. */
+  key?: string;
 }
 
 /** The names of the options, in the order they are checked. */
@@ -79,11 +81,13 @@ const OPTION_NAMES: readonly string[] = [
   "category",
   "preferredHosts",
   "data",
+  "key",
 ];
 
 /** What the options are applied to: the `specify*` methods and fields of a task. */
 export interface TaskSetters<D> {
   tag: string | undefined;
+  key: string | undefined;
   priority: number;
   category: string;
   data: D;
@@ -288,6 +292,8 @@ export function applyTaskOptions<D>(task: TaskSetters<D>, options: TaskOptions<D
     }
     task.specifyPreferredHosts(hosts);
   }
+  checkString("key", o.key);
+  if (o.key !== undefined) task.key = o.key as string;
   task.data = options.data as D;
 }
 

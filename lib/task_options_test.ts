@@ -130,7 +130,7 @@ const BAD: [unknown, ErrorConstructor, string][] = [
     { command: "x", core: 2 },
     TypeError,
     "Cannot create task: unknown option 'core' (options: command, inputs, outputs, env, cores, " +
-    "memory, disk, gpus, tag, priority, maxRetries, category, preferredHosts, data)",
+    "memory, disk, gpus, tag, priority, maxRetries, category, preferredHosts, data, key)",
   ],
   [
     { command: "x", cores: -1 },

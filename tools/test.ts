@@ -35,6 +35,7 @@ export const DOC_PAGES_NOT_RUN: readonly string[] = [
   "README.md",
   "docs/api.md",
   "docs/catalog.md",
+  "docs/journal.md",
   "docs/security.md",
 ];
 

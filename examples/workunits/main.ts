@@ -6,7 +6,8 @@
  * per condition and the chunks per chain. Each workunit is one chunk: it
  * sends `fold.sh` (cached on the worker) and the chain's last checkpoint,
  * runs it, and brings the next checkpoint back; the chain's next workunit
- * starts from that. The master keeps its state in a file, so that it can be
+ * starts from that. The queue's journal keeps the workunits in flight and a
+ * state file keeps the project's progress, so that the master can be
  * stopped or killed and started again where it was. At the end it prints a
  * table like the paper's Table II and writes CSV files. See README.md here.
  *
@@ -121,10 +122,12 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** A workunit on its way: which chunk of which chain, and how often it failed. */
+/** A workunit on its way: which chunk of which chain, its attempt, and how often it failed in this run. */
 interface Workunit {
   chain: Chain;
   chunk: number;
+  /** Its attempt over all runs (0 for the first), part of its task's key. */
+  attempt: number;
   failures: number;
 }
 
@@ -166,6 +169,32 @@ function recordOf(
   };
 }
 
+/**
+ * The workunit a completed task is, from its key (`CHAIN/CHUNK/ATTEMPT`), or
+ * `undefined` if it was dealt with already: a chunk done, or an earlier
+ * attempt. (A task handed over just before a crash comes back after the
+ * restart, since its delivery was not recorded yet: docs/journal.md.)
+ */
+function workunitOf(
+  t: Task,
+  chains: Map<string, Chain>,
+  st: State,
+  failures: Map<string, number>,
+): Workunit | undefined {
+  const [id, chunkText, attemptText] = (t.key ?? "").split("/");
+  const chain = chains.get(id);
+  const chunk = Number(chunkText);
+  const attempt = Number(attemptText);
+  if (!chain || chunk !== st.done[id] + 1 || attempt < (st.tries[id] ?? 0)) return undefined;
+  return { chain, chunk, attempt, failures: failures.get(`${id}/${chunk}`) ?? 0 };
+}
+
+async function removeIfThere(path: string): Promise<void> {
+  await Deno.remove(path).catch((e) => {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  });
+}
+
 /** Runs the project until every chain is done; returns the exit status. */
 async function run(opts: Options, project: Project): Promise<number> {
   const dir = opts.dir ?? `${project.name}.run`;
@@ -204,11 +233,16 @@ async function run(opts: Options, project: Project): Promise<number> {
   const workers: LocalWorker[] = [];
   if (pending.length > 0) {
     const local = opts.workers > 0;
+    // The queue's journal keeps the workunits in flight across a crash: one
+    // that completed is not run again. A fresh start begins a fresh journal.
+    const journal = `${dirname(stateFile.path)}/journal.wqj`;
+    if (!resumed) await removeIfThere(journal);
     await using wq = new WorkQueue({
       port: opts.port ?? (local ? 0 : WORK_QUEUE_DEFAULT_PORT),
       hostname: opts.hostname ?? (local ? "127.0.0.1" : "0.0.0.0"),
       name: opts.name,
       catalog: opts.catalog,
+      journal,
     });
     console.log(`manager listening on port ${wq.port}`);
     if (local) {
@@ -222,7 +256,8 @@ async function run(opts: Options, project: Project): Promise<number> {
       console.log(`waiting for workers: worker/main.ts HOST ${wq.port} (or work_queue_worker)`);
     }
 
-    const inflight = new Map<number, Workunit>();
+    const byId = new Map(chains.map((c) => [c.id, c]));
+    const failures = new Map<string, number>();
     const submit = (w: Workunit) => {
       const c = w.chain;
       const t = new Task(
@@ -235,10 +270,15 @@ async function run(opts: Options, project: Project): Promise<number> {
         .specifyOutputFile(checkpointPath(dir, c, w.chunk), "out.ckpt")
         .specifyCores(1)
         .specifyTag(`${c.id}/${w.chunk}`);
-      inflight.set(wq.submit(t), w);
+      // A key the journal knows (the workunit was in flight when the last
+      // run died) queues nothing: the journal's task comes back instead.
+      t.key = `${c.id}/${w.chunk}/${w.attempt}`;
+      wq.submit(t);
     };
     // The chunk each unfinished chain was at (in flight, if the last run died) goes first.
-    for (const c of pending) submit({ chain: c, chunk: st.done[c.id] + 1, failures: 0 });
+    for (const c of pending) {
+      submit({ chain: c, chunk: st.done[c.id] + 1, attempt: st.tries[c.id] ?? 0, failures: 0 });
+    }
 
     const dispatchedBefore = st.dispatched;
     const progress = new Progress(total, opts.progressEvery * 1000);
@@ -256,13 +296,19 @@ async function run(opts: Options, project: Project): Promise<number> {
         );
       }
       if (!t) continue;
-      const w = inflight.get(t.id)!;
-      inflight.delete(t.id);
+      const w = workunitOf(t, byId, st, failures);
+      if (!w) {
+        // Handed over just before the last run died, and dealt with then.
+        console.error(`workunit ${t.key} came back after a restart; it was dealt with already`);
+        continue;
+      }
       const { why, fields } = await examine(t, w, dir);
       st.dispatched = dispatchedBefore + wq.stats.tasksDispatched;
       if (why) {
         st.failures++;
         w.failures++;
+        failures.set(`${w.chain.id}/${w.chunk}`, w.failures);
+        st.tries[w.chain.id] = ++w.attempt;
         console.error(
           `workunit ${w.chain.id} chunk ${w.chunk} failed (${w.failures} of ${opts.maxFailures}): ${why}; output: ${t.output.trim()}`,
         );
@@ -272,6 +318,7 @@ async function run(opts: Options, project: Project): Promise<number> {
         continue;
       }
       st.done[w.chain.id] = w.chunk;
+      st.tries[w.chain.id] = 0;
       st.records.push(recordOf(t, w, st.runs, fields));
       await stateFile.save(st);
       received++;
@@ -279,7 +326,9 @@ async function run(opts: Options, project: Project): Promise<number> {
         console.error(`--kill-after ${opts.killAfter}: exiting abruptly with status ${EXIT_CRASH}`);
         Deno.exit(EXIT_CRASH);
       }
-      if (w.chunk < project.chunks) submit({ chain: w.chain, chunk: w.chunk + 1, failures: 0 });
+      if (w.chunk < project.chunks) {
+        submit({ chain: w.chain, chunk: w.chunk + 1, attempt: 0, failures: 0 });
+      }
     }
     const s = wq.stats;
     progress.update(doneCount(), s.tasksRunning, s.workersConnected, true);

@@ -53,6 +53,8 @@ export interface State {
   failures: number;
   /** Runs of the master so far, this one included. */
   runs: number;
+  /** Per chain id, the attempt of its current chunk (its task's key ends with it). */
+  tries: Record<string, number>;
 }
 
 /** What `state.json` holds: the state without its records, and how many there are. */
@@ -76,6 +78,7 @@ export function newState(project: Project, chainIds: string[]): State {
     dispatched: 0,
     failures: 0,
     runs: 0,
+    tries: {},
   };
 }
 
@@ -135,7 +138,7 @@ export class StateFile {
     await this.#replace(this.recordsPath, lines.map((l) => l + "\n").join(""));
     this.#saved = records.length;
     const { version: _v, received: _r, ...rest } = s;
-    return { ...rest, records };
+    return { ...rest, tries: rest.tries ?? {}, records };
   }
 
   /**

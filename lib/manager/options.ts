@@ -74,6 +74,13 @@ export interface WorkQueueOptions {
    * departure. See docs/logs.md.
    */
   transactionsLog?: string;
+  /**
+   * A journal file: every submit, dispatch, completion and delivery is
+   * recorded there, and a queue started again with the same file puts back
+   * every task submitted and not yet delivered (docs/journal.md). Tasks'
+   * `data` must then be JSON. Default: none.
+   */
+  journal?: string;
   /** Bytes of a task's standard output kept; the rest is dropped and the result says so. Default 1 GiB. */
   maxStdout?: number;
   /**

@@ -18,6 +18,7 @@ import { ConnComm } from "./comm.ts";
 import { explainTask } from "./explain.ts";
 import { resolveOptions, type WorkQueueOptions } from "./options.ts";
 import { Delivery } from "./delivery.ts";
+import { Journal } from "./journal/journal.ts";
 import type { EventsOptions, EventStream } from "./event_stream.ts";
 import { hungry, Reactor } from "./reactor.ts";
 import { onCancel, onInputsStaged, onSchedulePass, onSubmit } from "./reactor_tasks.ts";
@@ -58,15 +59,21 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
   #closed: Promise<void> | undefined;
   readonly #startedAt = Date.now();
   readonly #ssl: boolean;
+  readonly #journal: Journal | undefined;
 
   /**
    * @param options Port, name, logging and timeouts.
    * @throws {RangeError} For a bad `port` or `catalogInterval`, or an empty password.
    * @throws {TypeError} If `catalog` is not a `host:port` list.
    * @throws {Deno.errors.AddrInUse} If the port is taken (with the port in the message).
+   * @throws {SyntaxError} If the `journal` is another program's, another version's, or corrupt.
+   * @throws {Error} If another manager has the `journal` open.
    */
   constructor(options: WorkQueueOptions = {}) {
     const o = resolveOptions(options);
+    const journal = this.#journal = options.journal === undefined
+      ? undefined
+      : new Journal(options.journal, o.logger);
     this.#name = options.name;
     this.#ssl = options.ssl !== undefined;
     this.#advertiser = new Advertiser({
@@ -84,34 +91,48 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
       log: o.logger,
     });
     this.#r = new Reactor(comm, o);
+    if (journal) {
+      journal.restore(this.#r);
+      comm.subscribe(journal.follow);
+    }
     comm.subscribe((e) => this.#advertiser.follow(e));
     this.#delivery = new Delivery(this.#r, {
       subscribe: (fn) => comm.subscribe(fn),
       closed: () => this.#closed !== undefined,
     });
-    this.#server = new Server(this.#r, comm, {
-      ...o,
-      ssl: options.ssl,
-      facts: () => this.#facts(),
-      metrics: () =>
-        metricsResponse(renderMetrics({
-          core: this.#r.core,
-          stats: this.stats,
-          name: this.#name,
-          startedAt: this.#startedAt,
-          traffic: (id) => this.#server.traffic(id),
-        })),
-    });
-    this.#logs = new QueueLogs({
-      core: this.#r.core,
-      clock: o.clock,
-      stats: () => this.stats,
-      subscribe: (fn) => comm.subscribe(fn),
-      startedAt: this.#startedAt,
-      log: o.logger,
-    });
-    if (options.statsLog !== undefined) this.specifyLog(options.statsLog);
-    if (options.transactionsLog !== undefined) this.specifyTransactionsLog(options.transactionsLog);
+    let server: Server | undefined;
+    try {
+      server = this.#server = new Server(this.#r, comm, {
+        ...o,
+        ssl: options.ssl,
+        facts: () => this.#facts(),
+        metrics: () =>
+          metricsResponse(renderMetrics({
+            core: this.#r.core,
+            stats: this.stats,
+            name: this.#name,
+            startedAt: this.#startedAt,
+            traffic: (id) => this.#server.traffic(id),
+          })),
+      });
+      this.#logs = new QueueLogs({
+        core: this.#r.core,
+        clock: o.clock,
+        stats: () => this.stats,
+        subscribe: (fn) => comm.subscribe(fn),
+        startedAt: this.#startedAt,
+        log: o.logger,
+      });
+      if (options.statsLog !== undefined) this.specifyLog(options.statsLog);
+      if (options.transactionsLog !== undefined) {
+        this.specifyTransactionsLog(options.transactionsLog);
+      }
+    } catch (e) {
+      // A log that cannot be opened: the port and the journal are given back.
+      server?.close().catch(() => {});
+      journal?.release();
+      throw e;
+    }
     this.#server.password = o.password;
     if (this.#name !== undefined) this.#advertiser.start();
     if (options.signal?.aborted) this.close();
@@ -226,14 +247,16 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
    * Queues a task.
    *
    * @param task The task; it may be one returned earlier, to run it again.
-   * @returns The task's id.
-   * @throws {TypeError} If it is not a `Task` or is already in the queue.
+   * @returns The task's id; with a journal, a new task whose `key` it knows
+   * is not queued, and the known task's id is returned.
+   * @throws {TypeError} If it is not a `Task` or is already in the queue, or
+   * (with a journal) its `data` is not JSON.
    */
   submit(task: Task): number {
     if (!(task instanceof Task)) {
       throw new TypeError(`Cannot submit: expected a Task, got ${typeof task}`);
     }
-    return onSubmit(this.#r, task);
+    return this.#journal?.admit(task) ?? onSubmit(this.#r, task);
   }
 
   /**
@@ -249,7 +272,8 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
     if (!(task instanceof Task)) {
       return Promise.reject(new TypeError(`Cannot run: expected a Task, got ${typeof task}`));
     }
-    return this.#delivery.run(task);
+    if (!this.#journal) return this.#delivery.run(task);
+    return this.#journal.run(task, (t) => this.#delivery.run(t));
   }
 
   /**
@@ -265,12 +289,30 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
   wait(timeoutSeconds?: number): Promise<CompletedTask | null>;
   wait(options: WaitOptions): Promise<WaitResult>;
   async wait(timeout: number | WaitOptions = -1): Promise<CompletedTask | null | WaitResult> {
-    if (typeof timeout === "object" && timeout !== null) return this.#delivery.wait(timeout);
+    if (typeof timeout === "object" && timeout !== null) return this.#wait(timeout);
     if (typeof timeout !== "number" || Number.isNaN(timeout)) {
       throw new TypeError(`Cannot wait: timeout must be a number of seconds, got ${timeout}`);
     }
-    const r = await this.#delivery.wait({ timeoutMs: timeout < 0 ? Infinity : timeout * 1000 });
+    const r = await this.#wait({ timeoutMs: timeout < 0 ? Infinity : timeout * 1000 });
     return r.status === "task" ? r.task : null;
+  }
+
+  #wait(options: WaitOptions): Promise<WaitResult> {
+    if (!this.#journal) return this.#delivery.wait(options);
+    return this.#journal.wait(() => this.#delivery.wait(options));
+  }
+
+  /**
+   * With a journal: records that the application is done with a task it
+   * was handed (by `wait()` or `run()`), so that it is not delivered again
+   * after a restart. `wait()`, `run()`, `empty()` and `close()` acknowledge
+   * every task handed before; see docs/journal.md.
+   *
+   * @param task One task; default every task handed and not yet acknowledged.
+   * @returns Whether anything was recorded (always `false` without a journal).
+   */
+  acknowledge(task?: Task): boolean {
+    return this.#journal?.acknowledge(task) ?? false;
   }
 
   /**
@@ -287,6 +329,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
 
   /** Whether no submitted task remains to be returned by `wait()` (`run()` claims its own). */
   empty(): boolean {
+    this.#journal?.acknowledge();
     return this.#delivery.empty();
   }
 
@@ -457,6 +500,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
   }
 
   async #shutdown(): Promise<void> {
+    this.#journal?.acknowledge();
     onClose(this.#r); // queues the releases; a worker that connects now is turned away
     // The logs' last lines see the books as the close left them, live bytes included.
     const logs = this.#logs.close();
@@ -464,5 +508,6 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
     await this.#server.close();
     this.#delivery.close();
     await logs;
+    await this.#journal?.close();
   }
 }
