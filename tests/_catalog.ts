@@ -173,7 +173,11 @@ export async function untilCatalog(
  * of 127.0.0.1, and waits until it runs one task there.
  */
 export async function startOneTaskWorker(port: number): Promise<Proc> {
-  const worker = startWorker(port, { args: ["--cores", "1", "--memory", "100", "--disk", "100"] });
+  // Without the fast path, which would queue one more task on the worker:
+  // the status tests count exactly one task on it and the rest waiting.
+  const worker = startWorker(port, {
+    args: ["--cores", "1", "--memory", "100", "--disk", "100", "--no-fast-path"],
+  });
   try {
     await until(async () => {
       const [q] = await queryManager({ host: "127.0.0.1", port }, "queue_status");
