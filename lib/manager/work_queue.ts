@@ -12,22 +12,20 @@ import type { CompletedTask } from "../completed_task.ts";
 import { Task } from "../task.ts";
 import { readPasswordFile } from "../wire/secure_client.ts";
 import { passwordBytes } from "./access.ts";
-import { Advertiser } from "./advertiser.ts";
-import { isKnownAlgorithm } from "./choose_worker.ts";
-import { ConnComm } from "./comm.ts";
-import { explainTask } from "./explain.ts";
 import { resolveOptions, type WorkQueueOptions } from "./options.ts";
-import { Delivery } from "./delivery.ts";
-import { Journal } from "./journal/journal.ts";
 import type { EventsOptions, EventStream } from "./event_stream.ts";
-import { hungry, Reactor } from "./reactor.ts";
-import { onCancel, onInputsStaged, onSchedulePass, onSubmit } from "./reactor_tasks.ts";
-import { onClose, onShutdownWorkers } from "./reactor_workers.ts";
-import { QueueLogs } from "./logs/queue_logs.ts";
-import { metricsResponse, renderMetrics } from "./metrics.ts";
-import { Server } from "./server.ts";
-import { computeStats, type WorkQueueStats } from "./stats.ts";
-import { managerRecord } from "./status.ts";
+import { hungry, type Reactor } from "./reactor.ts";
+import { onCancel, onSubmit } from "./reactor_tasks.ts";
+import { onShutdownWorkers } from "./reactor_workers.ts";
+import {
+  blockHostIn,
+  checkProjectName,
+  explainIn,
+  setAlgorithm,
+  setFastAbort,
+} from "./queue_settings.ts";
+import { buildQueue, closeQueue, type QueueParts, queueStats } from "./queue_parts.ts";
+import { type WorkQueueStats } from "./stats.ts";
 import type { WaitOptions, WaitResult } from "./wait.ts";
 
 /**
@@ -49,17 +47,12 @@ import type { WaitOptions, WaitResult } from "./wait.ts";
  */
 export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> {
   #name: string | undefined;
-  readonly #advertiser: Advertiser;
+  readonly #p: QueueParts;
   readonly #r: Reactor;
-  readonly #server: Server;
-  readonly #comm: ConnComm;
-  readonly #delivery: Delivery;
-  readonly #logs: QueueLogs;
   readonly #onClosed: (() => void)[] = [];
   #closed: Promise<void> | undefined;
   readonly #startedAt = Date.now();
   readonly #ssl: boolean;
-  readonly #journal: Journal | undefined;
 
   /**
    * @param options Port, name, logging and timeouts.
@@ -71,70 +64,15 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
    */
   constructor(options: WorkQueueOptions = {}) {
     const o = resolveOptions(options);
-    const journal = this.#journal = options.journal === undefined
-      ? undefined
-      : new Journal(options.journal, o.logger);
     this.#name = options.name;
     this.#ssl = options.ssl !== undefined;
-    this.#advertiser = new Advertiser({
-      catalog: options.catalog,
-      intervalSeconds: o.catalogInterval,
-      tcp: options.catalogTcp,
-      clock: o.clock,
-      record: () => managerRecord(this.#r.core, this.#facts()),
-      log: o.logger,
-    });
-    const comm = this.#comm = new ConnComm({
-      schedule: () => onSchedulePass(this.#r),
-      staged: (task, d, staged) => onInputsStaged(this.#r, task, d, staged),
-      deliver: (task) => this.#delivery.deliver(task),
-      log: o.logger,
-    });
-    this.#r = new Reactor(comm, o);
-    if (journal) {
-      journal.restore(this.#r);
-      comm.subscribe(journal.follow);
-    }
-    comm.subscribe((e) => this.#advertiser.follow(e));
-    this.#delivery = new Delivery(this.#r, {
-      subscribe: (fn) => comm.subscribe(fn),
+    this.#p = buildQueue(options, o, {
+      facts: () => this.#facts(),
       closed: () => this.#closed !== undefined,
+      startedAt: this.#startedAt,
     });
-    let server: Server | undefined;
-    try {
-      server = this.#server = new Server(this.#r, comm, {
-        ...o,
-        ssl: options.ssl,
-        facts: () => this.#facts(),
-        metrics: () =>
-          metricsResponse(renderMetrics({
-            core: this.#r.core,
-            stats: this.stats,
-            name: this.#name,
-            startedAt: this.#startedAt,
-            traffic: (id) => this.#server.traffic(id),
-          })),
-      });
-      this.#logs = new QueueLogs({
-        core: this.#r.core,
-        clock: o.clock,
-        stats: () => this.stats,
-        subscribe: (fn) => comm.subscribe(fn),
-        startedAt: this.#startedAt,
-        log: o.logger,
-      });
-      if (options.statsLog !== undefined) this.specifyLog(options.statsLog);
-      if (options.transactionsLog !== undefined) {
-        this.specifyTransactionsLog(options.transactionsLog);
-      }
-    } catch (e) {
-      // A log that cannot be opened: the port and the journal are given back.
-      server?.close().catch(() => {});
-      journal?.release();
-      throw e;
-    }
-    this.#server.password = o.password;
-    if (this.#name !== undefined) this.#advertiser.start();
+    this.#r = this.#p.r;
+    if (this.#name !== undefined) this.#p.advertiser.start();
     if (options.signal?.aborted) this.close();
     else options.signal?.addEventListener("abort", () => this.close(), { once: true });
   }
@@ -150,14 +88,10 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
    * @param name The project name; workers find it with `-M NAME`.
    */
   specifyName(name: string): void {
-    if (typeof name !== "string" || name.length === 0 || /\s/.test(name)) {
-      throw new TypeError(
-        `Cannot set project name: expected a non-empty name without spaces, got '${String(name)}'`,
-      );
-    }
+    checkProjectName(name);
     this.#name = name;
-    if (this.#advertiser.running) this.#advertiser.refresh();
-    else this.#advertiser.start();
+    if (this.#p.advertiser.running) this.#p.advertiser.refresh();
+    else this.#p.advertiser.start();
   }
 
   /**
@@ -169,8 +103,8 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
    * @throws {TypeError} If the address is not a `host:port` list.
    */
   specifyCatalogServer(host: string, port?: number): void {
-    this.#advertiser.setCatalog(port === undefined ? host : `${host}:${port}`);
-    this.#advertiser.refresh();
+    this.#p.advertiser.setCatalog(port === undefined ? host : `${host}:${port}`);
+    this.#p.advertiser.refresh();
   }
 
   /**
@@ -182,7 +116,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
    * @throws {RangeError} If it is empty.
    */
   specifyPassword(password: string | Uint8Array): void {
-    this.#server.password = passwordBytes(password, "password");
+    this.#p.server.password = passwordBytes(password, "password");
   }
 
   /**
@@ -194,7 +128,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
    * @throws {Error} If the file cannot be read or is empty.
    */
   specifyPasswordFile(path: string): void {
-    this.#server.password = readPasswordFile(path, "specifyPasswordFile");
+    this.#p.server.password = readPasswordFile(path, "specifyPasswordFile");
   }
 
   /**
@@ -207,7 +141,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
    * @throws {Error} If it cannot be opened, or the queue is closed.
    */
   specifyLog(path: string): void {
-    this.#logs.specifyLog(path);
+    this.#p.logs.specifyLog(path);
   }
 
   /**
@@ -220,7 +154,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
    * @throws {Error} If it cannot be opened, or the queue is closed.
    */
   specifyTransactionsLog(path: string): void {
-    this.#logs.specifyTransactionsLog(path);
+    this.#p.logs.specifyTransactionsLog(path);
   }
 
   #facts() {
@@ -229,18 +163,12 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
 
   /** The port the manager listens on. */
   get port(): number {
-    return this.#server.port;
+    return this.#p.server.port;
   }
 
   /** A snapshot of the queue's counters. */
   get stats(): WorkQueueStats {
-    const live = this.#server.liveBytes();
-    return computeStats(this.#r.core, {
-      tasksUnfittable: this.#r.fit.count(),
-      hostsBlocked: this.#r.blocks.list(),
-      liveBytesSent: live.sent,
-      liveBytesReceived: live.received,
-    });
+    return queueStats(this.#p);
   }
 
   /**
@@ -256,7 +184,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
     if (!(task instanceof Task)) {
       throw new TypeError(`Cannot submit: expected a Task, got ${typeof task}`);
     }
-    return this.#journal?.admit(task) ?? onSubmit(this.#r, task);
+    return this.#p.journal?.admit(task) ?? onSubmit(this.#r, task);
   }
 
   /**
@@ -272,8 +200,8 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
     if (!(task instanceof Task)) {
       return Promise.reject(new TypeError(`Cannot run: expected a Task, got ${typeof task}`));
     }
-    if (!this.#journal) return this.#delivery.run(task);
-    return this.#journal.run(task, (t) => this.#delivery.run(t));
+    if (!this.#p.journal) return this.#p.delivery.run(task);
+    return this.#p.journal.run(task, (t) => this.#p.delivery.run(t));
   }
 
   /**
@@ -298,8 +226,8 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
   }
 
   #wait(options: WaitOptions): Promise<WaitResult> {
-    if (!this.#journal) return this.#delivery.wait(options);
-    return this.#journal.wait(() => this.#delivery.wait(options));
+    if (!this.#p.journal) return this.#p.delivery.wait(options);
+    return this.#p.journal.wait(() => this.#p.delivery.wait(options));
   }
 
   /**
@@ -312,7 +240,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
    * @returns Whether anything was recorded (always `false` without a journal).
    */
   acknowledge(task?: Task): boolean {
-    return this.#journal?.acknowledge(task) ?? false;
+    return this.#p.journal?.acknowledge(task) ?? false;
   }
 
   /**
@@ -324,13 +252,13 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
    * @returns The stream; `break` out of `for await` ends it.
    */
   events(options: EventsOptions = {}): EventStream {
-    return this.#delivery.events(options);
+    return this.#p.delivery.events(options);
   }
 
   /** Whether no submitted task remains to be returned by `wait()` (`run()` claims its own). */
   empty(): boolean {
-    this.#journal?.acknowledge();
-    return this.#delivery.empty();
+    this.#p.journal?.acknowledge();
+    return this.#p.delivery.empty();
   }
 
   /**
@@ -391,13 +319,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
    * ```
    */
   specifyAlgorithm(algorithm: number): void {
-    if (!isKnownAlgorithm(algorithm)) {
-      throw new RangeError(
-        `Cannot set scheduling algorithm: ${algorithm} is not a WORK_QUEUE_SCHEDULE_* value`,
-      );
-    }
-    this.#r.algorithm = algorithm;
-    this.#r.comm.askForScheduling();
+    setAlgorithm(this.#r, algorithm);
   }
 
   /**
@@ -409,15 +331,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
    * @param multiplier How many times the average; `-1` (or any value <= 0) turns it off.
    */
   activateFastAbort(multiplier: number): void {
-    if (typeof multiplier !== "number" || Number.isNaN(multiplier)) {
-      throw new TypeError(`Cannot set fast abort: multiplier must be a number, got ${multiplier}`);
-    }
-    if (multiplier > 0 && multiplier < 1) {
-      throw new RangeError(
-        `Cannot set fast abort: a multiplier below 1 would abort average tasks, got ${multiplier}`,
-      );
-    }
-    this.#r.fastAbort.multiplier = multiplier;
+    setFastAbort(this.#r, multiplier);
   }
 
   /**
@@ -428,13 +342,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
    * @param seconds How long; forever if not given.
    */
   blockHost(host: string, seconds?: number): void {
-    if (typeof host !== "string" || host.length === 0) {
-      throw new TypeError(`Cannot block host: expected a host name, got '${String(host)}'`);
-    }
-    if (seconds !== undefined && !(seconds > 0)) {
-      throw new RangeError(`Cannot block host '${host}': seconds must be positive, got ${seconds}`);
-    }
-    this.#r.blocks.block(host, seconds);
+    blockHostIn(this.#r, host, seconds);
   }
 
   /**
@@ -456,13 +364,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
    * @returns A sentence such as "task 17 needs 8 cores; the largest worker has 4".
    */
   explain(taskId: number): string {
-    const r = this.#r;
-    return explainTask(taskId, {
-      core: r.core,
-      unfit: r.fit.unfit,
-      isBlocked: r.isBlocked,
-      now: r.clock.now(),
-    });
+    return explainIn(this.#r, taskId);
   }
 
   /**
@@ -499,15 +401,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
     }
   }
 
-  async #shutdown(): Promise<void> {
-    this.#journal?.acknowledge();
-    onClose(this.#r); // queues the releases; a worker that connects now is turned away
-    // The logs' last lines see the books as the close left them, live bytes included.
-    const logs = this.#logs.close();
-    await this.#advertiser.stop();
-    await this.#server.close();
-    this.#delivery.close();
-    await logs;
-    await this.#journal?.close();
+  #shutdown(): Promise<void> {
+    return closeQueue(this.#p);
   }
 }
