@@ -153,14 +153,14 @@ Deno.test({
           runs.set(key, (runs.get(key) ?? 0) + 1);
         }
         kills.push({ gen, ...held, runs });
+        await app[Symbol.asyncDispose](); // its temporary directory too
         app = start(gen + 1);
       }
       const last = await app.status;
       assert.equal(last.code, 0, `the last generation failed:\n${app.log()}`);
       assert.match(app.log(), /all done/);
     } finally {
-      app.killTree();
-      await app.status;
+      await app[Symbol.asyncDispose]();
     }
 
     // Every task delivered at least once, its output right.
