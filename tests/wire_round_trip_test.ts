@@ -11,6 +11,7 @@
  */
 
 import assert from "node:assert/strict";
+import { readerOf as cutReader, type Split, SPLITS } from "../lib/wire/_testing.ts";
 import { Core } from "../lib/manager/core.ts";
 import { type Dispatch, stageInputs } from "../lib/manager/staging.ts";
 import { bookCachedInputs, queueCleanup, queueTask } from "../lib/manager/transfer.ts";
@@ -35,29 +36,9 @@ import { OutputWatcher } from "../lib/worker/output_watcher.ts";
 import { sendCacheEntry } from "../lib/worker/send_files.ts";
 import { Workspace } from "../lib/worker/workspace.ts";
 
-type Split = "whole" | "bytes" | "random";
-const SPLITS: Split[] = ["whole", "bytes", "random"];
-
-/** A reader over fixed bytes, cut as asked (random cuts from a fixed seed). */
+/** A reader over fixed bytes, cut as asked (random cuts of up to 9 bytes, from a fixed seed). */
 function readerOf(bytes: Uint8Array, split: Split): LineReader {
-  let off = 0;
-  let x = 2463534242;
-  return new LineReader({
-    read(p: Uint8Array) {
-      if (off >= bytes.length) return Promise.resolve(null);
-      let n = Math.min(p.length, bytes.length - off);
-      if (split === "bytes") n = 1;
-      if (split === "random") {
-        x ^= x << 13;
-        x ^= x >>> 17;
-        x ^= x << 5;
-        n = Math.min(n, 1 + ((x >>> 0) % 9));
-      }
-      p.set(bytes.subarray(off, off + n));
-      off += n;
-      return Promise.resolve(n);
-    },
-  }, { bufferSize: 1 << 16 });
+  return cutReader(bytes, split, 2463534242, 9);
 }
 
 /** A sink that keeps everything written. */

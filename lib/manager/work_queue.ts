@@ -25,7 +25,7 @@ import {
   setFastAbort,
 } from "./queue_settings.ts";
 import { buildQueue, closeQueue, type QueueParts, queueStats } from "./queue_parts.ts";
-import { type WorkQueueStats } from "./stats.ts";
+import type { WorkQueueStats } from "./stats.ts";
 import type { WaitOptions, WaitResult } from "./wait.ts";
 
 /**

@@ -15,15 +15,21 @@ export const SPLITS: Split[] = ["whole", "bytes", "random"];
 
 /**
  * A reader over `text` whose reads return it whole, byte by byte, or in
- * pieces of 1 to 7 bytes chosen by a seeded generator (the same seed, the
- * same cuts).
+ * pieces of 1 to `maxCut` bytes chosen by a seeded generator (the same
+ * seed, the same cuts).
  *
  * @param text The bytes to serve.
  * @param split How to cut them.
  * @param seed The seed of the random cuts.
+ * @param maxCut The longest random cut.
  * @returns A {@linkcode LineReader} over them.
  */
-export function readerOf(text: string | Uint8Array, split: Split = "whole", seed = 1): LineReader {
+export function readerOf(
+  text: string | Uint8Array,
+  split: Split = "whole",
+  seed = 1,
+  maxCut = 7,
+): LineReader {
   const bytes = typeof text === "string" ? new TextEncoder().encode(text) : text;
   let off = 0;
   let x = seed >>> 0 || 1;
@@ -36,7 +42,7 @@ export function readerOf(text: string | Uint8Array, split: Split = "whole", seed
         x ^= x << 13;
         x ^= x >>> 17;
         x ^= x << 5;
-        n = Math.min(n, 1 + ((x >>> 0) % 7));
+        n = Math.min(n, 1 + ((x >>> 0) % maxCut));
       }
       p.set(bytes.subarray(off, off + n));
       off += n;
