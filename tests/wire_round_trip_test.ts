@@ -27,7 +27,7 @@ import { Task } from "../lib/task.ts";
 import { parseCommand } from "../lib/wire/commands.ts";
 import { FLAG_WATCH } from "../lib/wire/protocol.ts";
 import { FrameWriter } from "../lib/wire/frame_writer.ts";
-import { type ByteSink, LineReader } from "../lib/wire/line_reader.ts";
+import type { ByteSink, LineReader } from "../lib/wire/line_reader.ts";
 import { encodeResultsReplyLine, type ResultHeader } from "../lib/wire/results.ts";
 import { readTaskBlock, type TaskBlock } from "../lib/wire/task_block.ts";
 import { encodeHandshake, encodeWorkerMessage } from "../lib/wire/worker_messages.ts";
