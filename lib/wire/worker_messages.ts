@@ -9,6 +9,7 @@
  * workqueue <protocol> <host> <os> <arch> <version>
  * info <field> <value>
  * info task-signal <taskid> <SIGNAME>     (ours: the signal that killed a task)
+ * info task-measured <taskid> <key=value…>  (ours: what a task used; task_measured.ts)
  * feature <urlenc name>
  * alive
  * resource <name> <total> <smallest> <largest>
@@ -34,6 +35,12 @@
 
 import { ProtocolError } from "../errors.ts";
 import { encodeFastPathOffer } from "./fast_path.ts";
+import {
+  encodeTaskMeasured,
+  parseTaskMeasured,
+  TASK_MEASURED_FIELD,
+  type TaskMeasured,
+} from "./task_measured.ts";
 import type { Resources } from "../resources.ts";
 import {
   CCTOOLS_VERSION,
@@ -73,6 +80,11 @@ export type WorkerMessage =
    * shell of the task whose `result` line comes next.
    */
   | { kind: "task_signal"; taskId: number; signal: string }
+  /**
+   * `info task-measured <taskid> <key=value…>` (ours): what a task used, and
+   * the limit it went over (`lib/wire/task_measured.ts`).
+   */
+  | ({ kind: "task_measured" } & TaskMeasured)
   /** Protocol 11: an input made on the worker is in its cache now. */
   | { kind: "cache_update"; name: string; size: number; transferUsec: number }
   /** Protocol 11: an input could not be made; `length` bytes of error text follow. */
@@ -154,6 +166,8 @@ export function encodeWorkerMessage(m: WorkerMessage): string {
         throw new TypeError(`Cannot encode task signal: signal name is '${clip(m.signal)}'`);
       }
       return `info ${TASK_SIGNAL_FIELD} ${m.taskId} ${m.signal}\n`;
+    case "task_measured":
+      return encodeTaskMeasured(m);
     case "cache_update":
       return `cache-update ${urlEncode(m.name)} ${m.size} ${m.transferUsec}\n`;
     case "cache_invalid":
@@ -229,6 +243,10 @@ export function parseWorkerMessage(line: string): WorkerMessage | undefined {
       return parseResource(f, line);
     case "info":
       if (f[1] === TASK_SIGNAL_FIELD) return parseTaskSignal(f);
+      if (f[1] === TASK_MEASURED_FIELD) {
+        const m = parseTaskMeasured(f);
+        if (m) return { kind: "task_measured", ...m };
+      }
       if (f.length < 3) {
         throw new ProtocolError(`Cannot parse info line '${clip(line)}': it has no value`);
       }

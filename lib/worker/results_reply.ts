@@ -48,7 +48,8 @@ export function writeResultsReply(
 
 /**
  * Writes finished tasks' `result` entries: each one's `info task-signal`
- * line (ours, when its shell died of a signal), its `result` line and its
+ * line (ours, when its shell died of a signal), its `info task-measured`
+ * line (ours, when it was measured), its `result` line and its
  * stdout. Inside a `send_results` reply, or pushed on their own on the fast
  * path (`lib/wire/fast_path.ts`).
  *
@@ -61,6 +62,15 @@ export function writeResults(out: ReplySink, results: readonly TaskResult[]): vo
     // were an exit code; the name goes just before it.
     if (r.signal !== undefined && isSignalName(r.signal)) {
       out.send(encodeWorkerMessage({ kind: "task_signal", taskId: r.id, signal: r.signal }));
+    }
+    // Ours: what it used, and the limit it went over (task_measured.ts).
+    if (r.measured) {
+      out.send(encodeWorkerMessage({
+        kind: "task_measured",
+        taskId: r.id,
+        measured: r.measured,
+        ...(r.exhausted ? { exhausted: r.exhausted } : {}),
+      }));
     }
     out.send(encodeResultsReplyLine({
       kind: "result",

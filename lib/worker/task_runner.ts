@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Exhaustion, Measured } from "../measured.ts";
 import {
   WORK_QUEUE_RESULT_DISK_ALLOC_FULL,
   WORK_QUEUE_RESULT_FORSAKEN,
@@ -50,6 +51,10 @@ export interface TaskResult {
   stdoutText?: Uint8Array;
   /** Execution time in microseconds. */
   usec: number;
+  /** What the task used, when it was measured (sent as `info task-measured`). */
+  measured?: Measured;
+  /** The limit it went over, when it was stopped for that (status 16). */
+  exhausted?: Exhaustion;
 }
 
 type State = "waiting" | "running" | "ending" | "finished" | "reported";
