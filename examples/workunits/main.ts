@@ -21,102 +21,26 @@
  */
 
 import { dirname } from "node:path";
-import { parseArgs } from "node:util";
 import { Task, WORK_QUEUE_DEFAULT_PORT, WORK_QUEUE_RESULT_SUCCESS, WorkQueue } from "../../mod.ts";
 import { type LocalWorker, reapLocalWorkers, startLocalWorker } from "../local_workers.ts";
 import {
   type Chain,
   chainsOf,
   checkpointFields,
+  checkpointPath,
   initialCheckpoint,
   loadProject,
   type Project,
   seedOf,
 } from "./project.ts";
-import { Progress, summarize, tableII, toCsv } from "./report.ts";
+import { EXIT_CRASH, type Options, parseOptions, USAGE } from "./options.ts";
+import { Progress } from "./report.ts";
+import { report } from "./results.ts";
 import { newState, type State, StateFile, type WorkunitRecord } from "./state.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
 /** The chunk program every workunit runs. */
 const PROGRAM = `${HERE}fold.sh`;
-/** The exit status of a simulated crash (`--kill-after`). */
-const EXIT_CRASH = 3;
-
-const USAGE = `Usage: deno task workunits [OPTIONS]
-  --project FILE       the project (default: examples/workunits/project.json)
-  --dir DIR            checkpoints, state and CSV files (default: ./NAME.run, NAME from the project)
-  --state FILE         the state file (default: DIR/state.json)
-  --workers N          local workers to start (default 2); 0: wait for external workers
-  --port N             port to listen on (default: any free port with local workers, else ${WORK_QUEUE_DEFAULT_PORT})
-  --hostname ADDR      address to listen on (default: 127.0.0.1 with local workers, else 0.0.0.0)
-  --name NAME          advertise the manager to the catalog under this project name
-  --catalog HOST:PORT  the catalog to advertise to (default: localhost:9097)
-  --max-failures N     failed attempts of one workunit before its chain is given up (default 3)
-  --progress-every S   seconds between progress lines when stderr is not a terminal (default 10)
-  --kill-after N       for testing: exit at once with status ${EXIT_CRASH} after N results`;
-
-/** The command line, checked. */
-interface Options {
-  project: string;
-  dir?: string;
-  state?: string;
-  workers: number;
-  port?: number;
-  hostname?: string;
-  name?: string;
-  catalog?: string;
-  maxFailures: number;
-  progressEvery: number;
-  killAfter?: number;
-}
-
-function wholeNumber(flag: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n < min) {
-    throw new RangeError(`Cannot use --${flag}: it must be a whole number >= ${min}, not '${v}'`);
-  }
-  return n;
-}
-
-function parseOptions(args: string[]): Options | null {
-  const { values } = parseArgs({
-    args,
-    options: {
-      project: { type: "string", default: `${HERE}project.json` },
-      dir: { type: "string" },
-      state: { type: "string" },
-      workers: { type: "string", default: "2" },
-      port: { type: "string" },
-      hostname: { type: "string" },
-      name: { type: "string" },
-      catalog: { type: "string" },
-      "max-failures": { type: "string", default: "3" },
-      "progress-every": { type: "string", default: "10" },
-      "kill-after": { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) return null;
-  return {
-    project: values.project,
-    dir: values.dir,
-    state: values.state,
-    workers: wholeNumber("workers", values.workers, 0)!,
-    port: wholeNumber("port", values.port, 0),
-    hostname: values.hostname,
-    name: values.name,
-    catalog: values.catalog,
-    maxFailures: wholeNumber("max-failures", values["max-failures"], 1)!,
-    progressEvery: wholeNumber("progress-every", values["progress-every"], 0)!,
-    killAfter: wholeNumber("kill-after", values["kill-after"], 1),
-  };
-}
-
-/** Where a chain's checkpoint after `chunk` chunks lives. */
-function checkpointPath(dir: string, chain: Chain, chunk: number): string {
-  return `${dir}/chains/${chain.id}/chunk-${String(chunk).padStart(4, "0")}.ckpt`;
-}
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -339,109 +263,6 @@ async function run(opts: Options, project: Project): Promise<number> {
   if (!(await reapLocalWorkers(workers, "workunits"))) return 1;
   await Deno.remove(`${dir}/workers`, { recursive: true }).catch(() => {});
   return await report(dir, st, chains, failedChains);
-}
-
-/** Prints Table II and the chains' results, and writes the CSV files. */
-async function report(
-  dir: string,
-  st: State,
-  chains: Chain[],
-  failedChains: string[],
-): Promise<number> {
-  const project = st.project;
-  const total = chains.length * project.chunks;
-  const summary = summarize(st.records, st.dispatched);
-  console.log();
-  console.log(
-    tableII(
-      `Table II: project ${project.name}, ${total} workunits in ${chains.length} chains, ${st.runs} run${
-        st.runs === 1 ? "" : "s"
-      } of the master`,
-      summary,
-    ),
-  );
-
-  const rows = chains.map((c) => {
-    const done = st.done[c.id];
-    const f = done > 0 ? checkpointFields(Deno.readTextFileSync(checkpointPath(dir, c, done))) : {};
-    return [
-      c.id,
-      c.condition.name,
-      c.condition.temperature,
-      c.replicate,
-      done,
-      f.steps ?? 0,
-      f.energy ?? "",
-      f.rg ?? "",
-      f.contacts ?? "",
-      done > 0 ? checkpointPath(dir, c, done) : "",
-    ];
-  });
-  const header = [
-    "chain",
-    "condition",
-    "temperature",
-    "replicate",
-    "chunks",
-    "steps",
-    "energy",
-    "rg",
-    "contacts",
-    "checkpoint",
-  ];
-  await Deno.writeTextFile(`${dir}/results.csv`, toCsv(header, rows));
-  const recordHeader = [
-    "chain",
-    "chunk",
-    "run",
-    "task_id",
-    "worker",
-    "hostname",
-    "exec_seconds",
-    "turnaround_seconds",
-    "attempts",
-    "energy",
-    "finished",
-  ];
-  await Deno.writeTextFile(
-    `${dir}/workunits.csv`,
-    toCsv(
-      recordHeader,
-      st.records.map((r) => [
-        r.chain,
-        r.chunk,
-        r.run,
-        r.taskId,
-        r.worker,
-        r.hostname,
-        r.execSeconds,
-        r.turnaroundSeconds,
-        r.attempts,
-        r.energy,
-        r.finished,
-      ]),
-    ),
-  );
-
-  console.log();
-  const shown = rows.map((r) => r.slice(0, 9).map(String));
-  const widths = header.slice(0, 9).map((h, i) =>
-    Math.max(h.length, ...shown.map((r) => r[i].length))
-  );
-  for (const r of [header.slice(0, 9), ...shown]) {
-    console.log(
-      r.map((v, i) => (i < 2 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join("  ").trimEnd(),
-    );
-  }
-  console.log();
-  console.log(`per-workunit records: ${dir}/workunits.csv; per-chain results: ${dir}/results.csv`);
-  const finished = chains.filter((c) => st.done[c.id] === project.chunks).length;
-  if (failedChains.length > 0) {
-    console.log(`FAILED: chains given up after repeated failures: ${failedChains.join(", ")}`);
-    return 1;
-  }
-  console.log(`all ${finished} chains finished (${summary.received} of ${total} workunits)`);
-  return finished === chains.length ? 0 : 1;
 }
 
 async function main(): Promise<number> {

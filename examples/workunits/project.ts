@@ -228,3 +228,8 @@ export function checkpointFields(text: string): Record<string, string> {
   }
   return out;
 }
+
+/** Where a chain's checkpoint after `chunk` chunks lives. */
+export function checkpointPath(dir: string, chain: Chain, chunk: number): string {
+  return `${dir}/chains/${chain.id}/chunk-${String(chunk).padStart(4, "0")}.ckpt`;
+}
