@@ -29,10 +29,10 @@ Deno.test("our manager and our worker turn the fast path on; 300 tiny tasks each
     assert.equal(t.result, WORK_QUEUE_RESULT_SUCCESS);
     assert.equal(t.output, `${i}\n`);
   }
-  assert.ok(logs.some((l) => /^debug: worker .* fast path 1 on$/.test(l)), logs.join("\n"));
+  assert.ok(logs.some((l) => /^debug: worker .* fast path 2 on$/.test(l)), logs.join("\n"));
   const debug = await read(debugLog);
-  assert.match(debug, /tx: info wq-deno-fastpath 1\n/);
-  assert.match(debug, /rx: wq-deno-fastpath 1\n/);
+  assert.match(debug, /tx: info wq-deno-fastpath 2\n/);
+  assert.match(debug, /rx: wq-deno-fastpath 2\n/);
   assert.match(debug, /tx: result 0 0 \d+ \d+ \d+\n/);
   // Results are pushed: the manager never had to ask.
   assert.doesNotMatch(debug, /tx: available_results|rx: send_results/);

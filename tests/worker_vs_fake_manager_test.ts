@@ -42,7 +42,7 @@ Deno.test("handshake lists protocol 11 (the default) or 9, resources, tag and en
     "resource tag 0",
     "info end_of_resource_update 0",
     "info tasks_running 0",
-    "info wq-deno-fastpath 1", // ours: an info field CCTools' managers ignore
+    "info wq-deno-fastpath 2", // ours: an info field CCTools' managers ignore
     "info worker-end-time 0",
   ]);
   await c.send("check\n");

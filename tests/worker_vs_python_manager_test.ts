@@ -127,7 +127,7 @@ Deno.test("worker serves the CCTools Python manager: files, dirs, cache, exit co
   // Two tasks were running at the same time at some point.
   assert.match(debug, /tx: info tasks_running 2/);
   // The fast path was offered (an info line the manager ignores), never turned on.
-  assert.match(debug, /tx: info wq-deno-fastpath 1\n/);
+  assert.match(debug, /tx: info wq-deno-fastpath 2\n/);
   assert.doesNotMatch(debug, /rx: wq-deno-fastpath|fast path \d+ on/);
   assert.match(debug, /tx: available_results\n/);
   // The signal was named on the wire, just before its task's result line.

@@ -12,6 +12,8 @@ import { kInternal, type Task } from "../task.ts";
 import { type Candidate, type ChooserContext, chooseWorker } from "./choose_worker.ts";
 import { allocationFor, fits, type Resources } from "../resources.ts";
 import type { WorkerInfo } from "./worker_info.ts";
+import { FunctionCall } from "../function_call.ts";
+import { FUNCTION_CALLS_VERSION } from "../wire/function_call.ts";
 
 /**
  * One decision: run `task` on `worker` with `alloc`; `ahead`: queued ahead on
@@ -107,6 +109,8 @@ export function schedule(
     if (open.length === 0 || skips > maxSkips) break;
     const whole = isWholeWorkerTask(task);
     const avoid = task[kInternal].avoid;
+    // A function call goes only to our workers that run them (docs/functions.md).
+    const call = task instanceof FunctionCall;
     const alg = task.algorithm === WORK_QUEUE_SCHEDULE_UNSET ? queueAlg : task.algorithm;
     // FCFS needs only the first fit; the others compare every fit.
     const firstOnly = alg === WORK_QUEUE_SCHEDULE_FCFS;
@@ -116,7 +120,7 @@ export function schedule(
     for (let layer = 0; layer < (anyAhead ? 2 : 1) && fitting.length === 0; layer++) {
       ahead = layer === 1;
       for (const o of open) {
-        if (avoid?.has(o.w.id)) continue;
+        if (avoid?.has(o.w.id) || (call && o.w.fastPath < FUNCTION_CALLS_VERSION)) continue;
         const inUse = ahead ? o.ahead : o.inUse;
         if (inUse === undefined || (ahead ? o.aheadFull : o.full)) continue;
         const busy = ahead ? o.aheadBusy! : o.busy;

@@ -27,6 +27,8 @@ import {
 import { buildQueue, closeQueue, type QueueParts, queueStats } from "./queue_parts.ts";
 import type { WorkQueueStats } from "./stats.ts";
 import type { WaitOptions, WaitResult } from "./wait.ts";
+import { callValue, FunctionCall } from "../function_call.ts";
+import { Libraries, type LibraryInfo, type LibraryOptions } from "./libraries.ts";
 
 /**
  * A Work Queue manager. It listens as soon as it is constructed; workers
@@ -53,6 +55,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
   #closed: Promise<void> | undefined;
   readonly #startedAt = Date.now();
   readonly #ssl: boolean;
+  readonly #libraries = new Libraries();
 
   /**
    * @param options Port, name, logging and timeouts.
@@ -184,6 +187,7 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
     if (!(task instanceof Task)) {
       throw new TypeError(`Cannot submit: expected a Task, got ${typeof task}`);
     }
+    if (task instanceof FunctionCall) this.#libraries.bind(task);
     return this.#p.journal?.admit(task) ?? onSubmit(this.#r, task);
   }
 
@@ -192,16 +196,58 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
    * has completed, with its outputs in place. The task then never comes
    * from `wait()`. A cancelled task resolves too (`outcome` "cancelled").
    *
+   * A {@linkcode FunctionCall} resolves with the function's value instead
+   * (docs/functions.md), and rejects with a `FunctionCallError` if it threw
+   * or did not run to its end.
+   *
    * @param task The task.
    * @returns The task, completed.
    * @throws {Error} If the queue is closed, or closes before the task completes.
    */
-  run<D>(task: Task<D>): Promise<CompletedTask<D>> {
+  run<R>(call: FunctionCall<R>): Promise<R>;
+  run<D>(task: Task<D>): Promise<CompletedTask<D>>;
+  run<D>(task: Task<D>): Promise<unknown> {
     if (!(task instanceof Task)) {
       return Promise.reject(new TypeError(`Cannot run: expected a Task, got ${typeof task}`));
     }
-    if (!this.#p.journal) return this.#p.delivery.run(task);
-    return this.#p.journal.run(task, (t) => this.#p.delivery.run(t));
+    if (task instanceof FunctionCall) {
+      try {
+        this.#libraries.bind(task);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    const done = this.#p.journal
+      ? this.#p.journal.run(task, (t) => this.#p.delivery.run(t))
+      : this.#p.delivery.run(task);
+    return task instanceof FunctionCall ? done.then((t) => callValue(t as FunctionCall)) : done;
+  }
+
+  /**
+   * Installs a library of functions, which {@linkcode FunctionCall}s name:
+   * its module and the local files it imports go to each worker once, where
+   * one process imports the module and runs the calls (docs/functions.md).
+   * Installing a name again replaces the library for later calls.
+   *
+   * @param options `name`, `module`, `slots` (default 1), `permissions`, `files`.
+   * @returns What was installed: its key, its files, its size.
+   * @throws {TypeError} For a bad option, or a file that cannot be read.
+   * @throws {RangeError} For `slots` out of range.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * await using wq = new WorkQueue({ port: 0 });
+   * const dir = await Deno.makeTempDir();
+   * await Deno.writeTextFile(`${dir}/sq.ts`, "export const sq = (x: number) => x * x;\n");
+   * const lib = wq.installLibrary({ name: "sq", module: `${dir}/sq.ts` });
+   * assert.deepEqual(lib.files, ["sq.ts"]);
+   * assert.throws(() => wq.installLibrary({ name: "sq", module: `${dir}/sq.ts`, slots: 0 }), RangeError);
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  installLibrary(options: LibraryOptions): LibraryInfo {
+    return this.#libraries.install(options);
   }
 
   /**

@@ -34,7 +34,7 @@ import { clip, parseIntField } from "./protocol.ts";
 export const FAST_PATH_FIELD = "wq-deno-fastpath";
 
 /** The fast path's version this code speaks. */
-export const FAST_PATH_VERSION = 1;
+export const FAST_PATH_VERSION = 2;
 
 /**
  * The offer line a worker puts in its handshake.

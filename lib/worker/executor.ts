@@ -26,6 +26,11 @@ export interface ProcessOutcome {
   signalName?: string;
   /** Wall time from spawn to exit, in microseconds. */
   usec: number;
+  /**
+   * The result status the executor decided (a function call whose library
+   * crashed is `FORSAKEN`: `library/call_executor.ts`); 0 or absent otherwise.
+   */
+  status?: number;
 }
 
 /** A started task process. */

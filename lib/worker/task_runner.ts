@@ -358,6 +358,7 @@ export class TaskRunner {
       return { exit: 0, usec: 0 };
     });
     this.#o.onProcessEnded?.(spec.id);
+    status ||= outcome.status ?? 0;
     for (const t of timers) clearTimeout(t);
     e.state = "ending";
     this.#running--;

@@ -7,6 +7,7 @@
 
 import { resolveCatalogs } from "../catalog/client.ts";
 import { Backoff } from "./backoff.ts";
+import { CallExecutor } from "./library/call_executor.ts";
 import { processExecutor, sharedGroupExecutor } from "./executor.ts";
 import { type FoundManager, ManagerFinder } from "./find_manager.ts";
 import type { WorkerLog } from "./log.ts";
@@ -132,6 +133,12 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
     backoff.reset();
     log.notice(`connected to manager ${where} (protocol ${dialect})`);
     let end: SessionEnd;
+    // Function calls run in library processes that live as long as the session.
+    const calls = new CallExecutor({
+      base: options.fastSpawn ? sharedGroupExecutor : processExecutor,
+      root: workspace.root,
+      log: (m) => log.debug(m),
+    });
     try {
       await workspace.prepare();
       end = await runSession({
@@ -141,13 +148,14 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
         identity: ctx.identity,
         idleTimeout: options.idleTimeout,
         maxStdout: options.maxStdout,
-        executor: options.fastSpawn ? sharedGroupExecutor : processExecutor,
+        executor: calls,
         log,
         signal,
         dialect,
         fastPath: options.fastPath,
       });
     } finally {
+      await calls.close();
       await workspace.remove();
     }
     if (end.kind === "lost" && end.silent) {

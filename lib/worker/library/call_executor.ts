@@ -1,0 +1,156 @@
+/**
+ * The worker's executor for function calls: a task whose command is a call
+ * (`lib/wire/function_call.ts`) runs in its library's long-lived process;
+ * every other task goes to the executor it wraps, unchanged.
+ *
+ * - **First call for a library**: its bundle (an input of the call, in the
+ *   call's sandbox) is unpacked into the library's sandbox,
+ *   `<workspace>/lib.<key>/`, and its process starts there
+ *   (`library_process.ts`). Later calls go to the same process.
+ * - **Results**: the call's envelope is written as the task's stdout; exit
+ *   code 0 for a value, 1 for an error (a throw, or a module that cannot be
+ *   imported).
+ * - **A crash** (the process ended while the call ran or waited): the task
+ *   ends with `FORSAKEN`, which the manager retries; the next call starts the
+ *   library again.
+ * - **Kill** (cancel, a time limit): the call is given up at once; if it was
+ *   running, its slot stays taken until the function returns.
+ *
+ * @module
+ */
+
+import { WORK_QUEUE_RESULT_FORSAKEN } from "../../constants.ts";
+import { Buffer } from "node:buffer";
+import {
+  bundleName,
+  type CallCommand,
+  callError,
+  parseBundle,
+  parseCallCommand,
+} from "../../wire/function_call.ts";
+import type { Executor, ProcessOutcome, ProcessSpec, RunningProcess } from "../executor.ts";
+import { type CallEnd, LibraryProcess } from "./library_process.ts";
+import { errorMessage } from "../../errors.ts";
+
+/** Options for {@linkcode CallExecutor}. */
+export interface CallExecutorOptions {
+  /** The executor for every task that is not a call. */
+  base: Executor;
+  /** The workspace's root: libraries get their sandboxes there. */
+  root: string;
+  /** The environment of library processes (Deno's own settings; the library reads none of it). */
+  env?: Record<string, string>;
+  /** Debug log. */
+  log?: (message: string) => void;
+}
+
+/** Runs calls in library processes and everything else through `base`; `close()` stops the libraries. */
+export class CallExecutor implements Executor {
+  #o: CallExecutorOptions;
+  #libraries = new Map<string, LibraryProcess>();
+  #log: (message: string) => void;
+  #closed = false;
+
+  /** @param options The wrapped executor, the workspace's root, the log. */
+  constructor(options: CallExecutorOptions) {
+    this.#o = options;
+    this.#log = options.log ?? (() => {});
+  }
+
+  /**
+   * Starts a task: a call in its library, anything else through the base executor.
+   *
+   * @param spec The task's command, sandbox and stdout file.
+   * @returns The running task.
+   */
+  start(spec: ProcessSpec): RunningProcess {
+    const call = parseCallCommand(spec.command);
+    if (call === undefined) return this.#o.base.start(spec);
+    return this.#startCall(call, spec);
+  }
+
+  #library(call: CallCommand, sandbox: string): LibraryProcess {
+    const known = this.#libraries.get(call.key);
+    if (known && known.endedWith?.kind !== "crashed") return known; // running, or it cannot load
+    if (this.#closed) throw new Error(`Cannot start library ${call.key}: the worker is stopping`);
+    const bundle = parseBundle(Deno.readTextFileSync(`${sandbox}/${bundleName(call.key)}`));
+    const dir = `${this.#o.root}/lib.${call.key}`;
+    if (!known) {
+      for (const [path, b64] of Object.entries(bundle.files)) {
+        const file = `${dir}/${path}`;
+        Deno.mkdirSync(file.slice(0, file.lastIndexOf("/")), { recursive: true });
+        Deno.writeFileSync(file, Buffer.from(b64, "base64"));
+      }
+    }
+    const p = new LibraryProcess(bundle, { dir, env: this.#o.env, log: this.#log });
+    this.#libraries.set(call.key, p);
+    return p;
+  }
+
+  #startCall(call: CallCommand, spec: ProcessSpec): RunningProcess {
+    const started = performance.now();
+    let lib: LibraryProcess;
+    try {
+      lib = this.#library(call, spec.cwd);
+    } catch (e) {
+      this.#log(`library ${call.key}: cannot start it: ${errorMessage(e)}`);
+      const error = { ...callError(e), message: `Cannot start the library: ${errorMessage(e)}` };
+      Deno.writeTextFileSync(spec.stdoutPath, JSON.stringify({ error }));
+      return settled({ exit: 1, usec: 0 });
+    }
+    const { end, abandon } = lib.call(call.fn, call.args);
+    let resolveKilled!: (o: ProcessOutcome) => void;
+    const killed = new Promise<ProcessOutcome>((r) => resolveKilled = r);
+    const usec = () => Math.max(0, Math.round((performance.now() - started) * 1000));
+    const done = Promise.race([
+      killed,
+      end.then((e) => finish(e, spec.stdoutPath, usec())),
+    ]);
+    return {
+      pid: lib.pid,
+      done,
+      lingering: () => false,
+      close: () => {},
+      kill: () => {
+        abandon();
+        resolveKilled({ exit: 0, signal: 9, signalName: "SIGKILL", usec: usec() });
+      },
+    };
+  }
+
+  /** Stops every library process. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const all = [...this.#libraries.values()];
+    this.#libraries.clear();
+    await Promise.all(all.map((p) => p.close()));
+  }
+}
+
+/** A task that ended before it began. */
+function settled(outcome: ProcessOutcome): RunningProcess {
+  return {
+    pid: 0,
+    done: Promise.resolve(outcome),
+    lingering: () => false,
+    close: () => {},
+    kill: () => {},
+  };
+}
+
+/** Writes the call's stdout and says how it ended. */
+function finish(e: CallEnd, stdoutPath: string, usec: number): ProcessOutcome {
+  switch (e.kind) {
+    case "done":
+      Deno.writeTextFileSync(stdoutPath, e.envelope);
+      return { exit: e.threw ? 1 : 0, usec };
+    case "load-error": {
+      const error = { ...e.error, message: `Cannot load the library: ${e.error.message}` };
+      Deno.writeTextFileSync(stdoutPath, JSON.stringify({ error }));
+      return { exit: 1, usec };
+    }
+    case "crashed":
+      Deno.writeTextFileSync(stdoutPath, `wq-worker: ${e.why} during the call\n`);
+      return { exit: 0, usec, status: WORK_QUEUE_RESULT_FORSAKEN };
+  }
+}
