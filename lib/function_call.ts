@@ -18,6 +18,9 @@ import { decodeValue, encodeValue } from "./wire/function_value.ts";
 
 export type { CallError } from "./wire/function_call.ts";
 
+/** Where a call keeps the key of the library it was bound to at its first submit (not exported by mod.ts). */
+export const kBoundKey: unique symbol = Symbol("wq.call.boundKey");
+
 /** How many infrastructure failures (a crashed library, a lost worker) a call survives by default. */
 export const CALL_MAX_RETRIES = 3;
 
@@ -49,8 +52,8 @@ export class FunctionCall<R = unknown, D = unknown> extends Task<D> {
   readonly functionName: string;
   /** The arguments' JSON: the array as it travels. */
   readonly argsJson: string;
-  /** The library's key once submitted (see `bindCall()` in `lib/manager/libraries.ts`). */
-  boundKey: string | undefined;
+  /** The library's key once submitted (`Libraries.bind()` in `lib/manager/libraries.ts`). */
+  [kBoundKey]: string | undefined;
   #parsedFrom: string | undefined;
   #parsed: { value?: unknown; error?: CallError } | undefined;
 

@@ -17,7 +17,7 @@ import { Buffer } from "node:buffer";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { errorMessage } from "../errors.ts";
-import type { FunctionCall } from "../function_call.ts";
+import { type FunctionCall, kBoundKey } from "../function_call.ts";
 import {
   bundleName,
   checkLibraryName,
@@ -188,14 +188,14 @@ export class Libraries {
       );
     }
     const { key } = lib.info;
-    if (call.boundKey === key) return;
-    if (call.boundKey !== undefined) {
+    if (call[kBoundKey] === key) return;
+    if (call[kBoundKey] !== undefined) {
       throw new TypeError(
         `Cannot submit call of ${call.library}.${call.functionName} again: its library was installed anew since; make a new FunctionCall`,
       );
     }
     call.command = encodeCallCommand({ key, fn: call.functionName, args: call.argsJson });
     call.specifyInputBuffer(lib.bytes, bundleName(key), { cache: true });
-    call.boundKey = key;
+    call[kBoundKey] = key;
   }
 }

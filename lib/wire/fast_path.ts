@@ -23,6 +23,8 @@
  *   at any time on such a connection, and may send a task before a slot is
  *   free (one queued ahead per slot): the worker starts it when its
  *   resources are free, in arrival order.
+ * - **Version 2.** Version 1, and the worker runs function calls
+ *   (`function_call.ts`): the manager sends calls only to a worker at 2 or more.
  *
  * @module
  */
@@ -45,7 +47,7 @@ export const FAST_PATH_VERSION = 2;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * assert.equal(encodeFastPathOffer(), "info wq-deno-fastpath 1\n");
+ * assert.equal(encodeFastPathOffer(), "info wq-deno-fastpath 2\n");
  * ```
  */
 export function encodeFastPathOffer(version: number = FAST_PATH_VERSION): string {

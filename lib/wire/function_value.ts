@@ -38,7 +38,7 @@ const UNDEFINED_JSON = `{"${UNDEFINED}":1}`;
  * import assert from "node:assert/strict";
  * assert.equal(encodeValue({ n: 1, b: new Uint8Array([1, 2]) }), '{"n":1,"b":{"$wq:bytes":"AQI="}}');
  * assert.equal(encodeValue(undefined), '{"$wq:undefined":1}');
- * assert.throws(() => encodeValue(new Map(), "argument 1"), /argument 1 is a Map/);
+ * assert.throws(() => encodeValue(new Map(), "argument 1"), /argument 1: it is a Map/);
  * ```
  */
 export function encodeValue(value: unknown, what = "value"): string {

@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import {
+  bundleName,
+  callError,
+  checkPermissions,
+  encodeCallCommand,
+  encodeLibraryRequest,
+  encodeLibraryResponse,
+  libraryKey,
+  parseBundle,
+  parseCallCommand,
+  parseLibraryRequest,
+  parseLibraryResponse,
+} from "./function_call.ts";
+
+const KEY = libraryKey("stats", "0123456789abcdef0123");
+
+Deno.test("a call's command round-trips, and other commands are not calls", () => {
+  assert.equal(KEY, "stats.0123456789abcdef");
+  const call = { key: KEY, fn: "mean", args: '[[1,2],"a b\\nc"]' };
+  assert.deepEqual(parseCallCommand(encodeCallCommand(call)), call);
+  for (
+    const cmd of [
+      "wq-deno-call",
+      `wq-deno-call ${KEY} mean`, // no arguments line
+      `wq-deno-call ${KEY} mean\n{}`, // arguments not a list
+      `wq-deno-call stats mean\n[]`, // a name, not a key
+      `wq-deno-call ${KEY} 1x\n[]`,
+      `wq-deno-call ${KEY} mean extra\n[]`,
+      "echo wq-deno-call",
+    ]
+  ) {
+    assert.equal(parseCallCommand(cmd), undefined, cmd);
+  }
+});
+
+Deno.test("checkPermissions() keeps what is granted and names what is wrong", () => {
+  assert.deepEqual(checkPermissions(undefined), {});
+  assert.deepEqual(
+    checkPermissions({ read: true, write: ["/tmp/x"], net: false, env: [], run: ["/bin/true"] }),
+    { read: true, write: ["/tmp/x"], run: ["/bin/true"] },
+  );
+  assert.throws(() => checkPermissions({ all: true }), /permission 'all'/);
+  assert.throws(() => checkPermissions({ read: "yes" }), /permission 'read'/);
+  assert.throws(() => checkPermissions({ read: [""] }), /permission 'read'/);
+  assert.throws(() => checkPermissions([]), /expected an object/);
+});
+
+Deno.test("parseBundle() checks the shape and refuses paths that leave the sandbox", () => {
+  const good = {
+    name: "stats",
+    key: KEY,
+    entry: "a.ts",
+    slots: 1,
+    permissions: {},
+    files: { "a.ts": "", "sub/b.ts": "" },
+  };
+  assert.deepEqual(parseBundle(JSON.stringify(good)), good);
+  for (const path of ["../x.ts", "/etc/x", "a//b", "sub/../../x"]) {
+    const bad = { ...good, files: { ...good.files, [path]: "" } };
+    assert.throws(() => parseBundle(JSON.stringify(bad)), /unsafe path/, path);
+  }
+  assert.throws(() => parseBundle(JSON.stringify({ ...good, entry: "c.ts" })), /not among/);
+  assert.throws(() => parseBundle(JSON.stringify({ ...good, slots: 0 })), /bad slots/);
+  assert.equal(bundleName(KEY), `.wq-lib.${KEY}.json`);
+});
+
+Deno.test("the library pipe's lines round-trip; other lines are not responses", () => {
+  assert.deepEqual(parseLibraryRequest(encodeLibraryRequest(7, "f", "[1]").trimEnd()), {
+    id: 7,
+    fn: "f",
+    args: "[1]",
+  });
+  assert.deepEqual(parseLibraryResponse(encodeLibraryResponse(7, '{"value":1}').trimEnd()), {
+    kind: "result",
+    id: 7,
+    envelope: '{"value":1}',
+  });
+  const err = callError(new TypeError("bad"));
+  assert.deepEqual(parseLibraryResponse(`load-error ${JSON.stringify(err)}`), {
+    kind: "load-error",
+    error: err,
+  });
+  for (const line of ["", "7", "7 x", "x {}", "load-error {", "console output"]) {
+    assert.equal(parseLibraryResponse(line), undefined, line);
+  }
+});
