@@ -53,10 +53,29 @@ Deno.test("a library loads once per worker, keeps its state, and returns values 
   assert.equal(await wq.wait(60), thrown);
   assert.equal(thrown.ok, false);
   assert.equal(thrown.exitCode, 1);
-  assert.match(thrown.failure!, /^RangeError: no luck\n\s+at fail \(.*probe\.ts:\d+:\d+\)/);
+  assert.match(thrown.failure!, /^RangeError: no luck\n\s+at Object\.fail \(.*probe\.ts:\d+:\d+\)/);
   // A function the module does not export.
   await assert.rejects(wq.run(new FunctionCall("probe", "nothing")), /exports no such function/);
   assert.equal(await wq.run(new FunctionCall("probe", "loads")), 1, "still the one load");
+});
+
+Deno.test("a call's own input and output files are in its directory (this.dir)", async () => {
+  await using dir = await tempDir();
+  await using wq = new WorkQueue({ port: 0 });
+  wq.installLibrary({ name: "probe", module: PROBE, slots: 2 });
+  await using _w = worker(wq.port, `${dir.path}`);
+  const calls = ["one", "two", "three"].map((word, i) =>
+    new FunctionCall<number>("probe", "shout", "!")
+      .specifyInputBuffer(word, "in.txt", { cache: false })
+      .specifyOutputFile(`${dir.path}/out-${i}.txt`, "out.txt")
+  );
+  for (const c of calls) wq.submit(c);
+  await waitAll(wq, calls.length);
+  assert.deepEqual(calls.map((c) => c.failure ?? c.value), [3, 3, 5]);
+  assert.deepEqual(
+    await Promise.all([0, 1, 2].map((i) => Deno.readTextFile(`${dir.path}/out-${i}.txt`))),
+    ["ONE!", "TWO!", "THREE!"],
+  );
 });
 
 Deno.test("a crashed library is restarted and its calls complete", async () => {

@@ -194,7 +194,8 @@ export class Libraries {
         `Cannot submit call of ${call.library}.${call.functionName} again: its library was installed anew since; make a new FunctionCall`,
       );
     }
-    call.command = encodeCallCommand({ key, fn: call.functionName, args: call.argsJson });
+    const files = call.inputs.length > 0 || call.outputs.length > 0;
+    call.command = encodeCallCommand({ key, fn: call.functionName, args: call.argsJson, files });
     call.specifyInputBuffer(lib.bytes, bundleName(key), { cache: true });
     call[kBoundKey] = key;
   }

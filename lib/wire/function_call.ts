@@ -92,6 +92,12 @@ export interface CallCommand {
   fn: string;
   /** The arguments: the JSON text of an array (function_value.ts). */
   args: string;
+  /**
+   * Whether the call has files of its own (inputs or outputs besides the
+   * bundle): the worker then moves them into a directory the library may
+   * use, and back (`files` after the function's name).
+   */
+  files?: boolean;
 }
 
 /**
@@ -110,7 +116,7 @@ export interface CallCommand {
  * ```
  */
 export function encodeCallCommand(call: CallCommand): string {
-  return `${CALL_COMMAND} ${call.key} ${call.fn}\n${call.args}`;
+  return `${CALL_COMMAND} ${call.key} ${call.fn}${call.files ? " files" : ""}\n${call.args}`;
 }
 
 /**
@@ -124,12 +130,17 @@ export function parseCallCommand(command: string): CallCommand | undefined {
   const nl = command.indexOf("\n");
   if (nl < 0) return undefined;
   const words = command.slice(CALL_COMMAND.length + 1, nl).split(" ");
-  if (words.length !== 2 || !LIBRARY_KEY.test(words[0]) || !FUNCTION_NAME.test(words[1])) {
+  const files = words.length === 3 && words[2] === "files";
+  if (
+    (words.length !== 2 && !files) || !LIBRARY_KEY.test(words[0]) || !FUNCTION_NAME.test(words[1])
+  ) {
     return undefined;
   }
   const args = command.slice(nl + 1);
   if (!args.startsWith("[")) return undefined;
-  return { key: words[0], fn: words[1], args };
+  return files
+    ? { key: words[0], fn: words[1], args, files }
+    : { key: words[0], fn: words[1], args };
 }
 
 /** What a library may do beyond its sandbox: each maps to Deno's `--allow-<name>` flag. */
@@ -275,39 +286,58 @@ export function callError(e: unknown): CallError {
   return { name: "Error", message: String(e) };
 }
 
+/** A call, as the worker sends it to a library process. */
+export interface LibraryRequest {
+  /** The call's number in that process. */
+  id: number;
+  /** The function. */
+  fn: string;
+  /** The call's own directory, relative to the library's sandbox (no spaces), if it has files. */
+  dir?: string;
+  /** The arguments' JSON (one line: JSON has no raw line breaks). */
+  args: string;
+}
+
 /**
- * The request line the worker writes to a library process: `<id> <function> <arguments>`.
+ * The request line the worker writes to a library process:
+ * `<id> <function> <directory or -> <arguments>`.
  *
- * @param id The call's number in that process.
- * @param fn The function.
- * @param args The arguments' JSON (one line: JSON has no raw line breaks).
+ * @param r The call.
  * @returns The line, with its LF.
+ * @throws {RangeError} If the directory has a space or a line break.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(encodeLibraryRequest({ id: 3, fn: "add", args: "[1,2]" }), "3 add - [1,2]\n");
+ * const line = encodeLibraryRequest({ id: 4, fn: "f", dir: "call.4", args: "[]" });
+ * assert.deepEqual(parseLibraryRequest(line.trimEnd()), { id: 4, fn: "f", dir: "call.4", args: "[]" });
+ * ```
  */
-export function encodeLibraryRequest(id: number, fn: string, args: string): string {
-  return `${id} ${fn} ${args}\n`;
+export function encodeLibraryRequest(r: LibraryRequest): string {
+  if (r.dir !== undefined && (r.dir === "-" || /[\s]/.test(r.dir))) {
+    throw new RangeError(`Cannot send call ${r.id}: its directory '${r.dir}' has a space`);
+  }
+  return `${r.id} ${r.fn} ${r.dir ?? "-"} ${r.args}\n`;
 }
 
 /**
  * Reads a request line (in the library process).
  *
  * @param line The line, without its LF.
- * @returns The call's number, function and arguments' JSON, or `undefined`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.deepEqual(parseLibraryRequest("3 add [1,2]"), { id: 3, fn: "add", args: "[1,2]" });
- * ```
+ * @returns The call, or `undefined` for a line that is not one.
  */
-export function parseLibraryRequest(
-  line: string,
-): { id: number; fn: string; args: string } | undefined {
+export function parseLibraryRequest(line: string): LibraryRequest | undefined {
   const a = line.indexOf(" ");
   const b = line.indexOf(" ", a + 1);
-  if (a < 1 || b < 0) return undefined;
+  const c = line.indexOf(" ", b + 1);
+  if (a < 1 || b < 0 || c < 0) return undefined;
   const id = Number(line.slice(0, a));
   if (!Number.isSafeInteger(id)) return undefined;
-  return { id, fn: line.slice(a + 1, b), args: line.slice(b + 1) };
+  const dir = line.slice(b + 1, c);
+  const r: LibraryRequest = { id, fn: line.slice(a + 1, b), args: line.slice(c + 1) };
+  if (dir !== "-") r.dir = dir;
+  return r;
 }
 
 /**

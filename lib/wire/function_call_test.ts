@@ -19,6 +19,9 @@ Deno.test("a call's command round-trips, and other commands are not calls", () =
   assert.equal(KEY, "stats.0123456789abcdef");
   const call = { key: KEY, fn: "mean", args: '[[1,2],"a b\\nc"]' };
   assert.deepEqual(parseCallCommand(encodeCallCommand(call)), call);
+  const withFiles = { ...call, files: true };
+  assert.match(encodeCallCommand(withFiles), /^wq-deno-call stats\.[0-9a-f]{16} mean files\n/);
+  assert.deepEqual(parseCallCommand(encodeCallCommand(withFiles)), withFiles);
   for (
     const cmd of [
       "wq-deno-call",
@@ -27,6 +30,7 @@ Deno.test("a call's command round-trips, and other commands are not calls", () =
       `wq-deno-call stats mean\n[]`, // a name, not a key
       `wq-deno-call ${KEY} 1x\n[]`,
       `wq-deno-call ${KEY} mean extra\n[]`,
+      `wq-deno-call ${KEY} mean files more\n[]`,
       "echo wq-deno-call",
     ]
   ) {
@@ -66,11 +70,19 @@ Deno.test("parseBundle() checks the shape and refuses paths that leave the sandb
 });
 
 Deno.test("the library pipe's lines round-trip; other lines are not responses", () => {
-  assert.deepEqual(parseLibraryRequest(encodeLibraryRequest(7, "f", "[1]").trimEnd()), {
-    id: 7,
-    fn: "f",
-    args: "[1]",
-  });
+  assert.deepEqual(
+    parseLibraryRequest(encodeLibraryRequest({ id: 7, fn: "f", args: "[1]" }).trimEnd()),
+    {
+      id: 7,
+      fn: "f",
+      args: "[1]",
+    },
+  );
+  assert.throws(
+    () => encodeLibraryRequest({ id: 1, fn: "f", dir: "/a b", args: "[]" }),
+    RangeError,
+  );
+  assert.equal(parseLibraryRequest("1 f [1]"), undefined);
   assert.deepEqual(parseLibraryResponse(encodeLibraryResponse(7, '{"value":1}').trimEnd()), {
     kind: "result",
     id: 7,

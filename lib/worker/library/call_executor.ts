@@ -31,6 +31,7 @@ import {
 import type { Executor, ProcessOutcome, ProcessSpec, RunningProcess } from "../executor.ts";
 import { type CallEnd, LibraryProcess } from "./library_process.ts";
 import { errorMessage } from "../../errors.ts";
+import { SANDBOX_TMP } from "../task_dirs.ts";
 
 /** Options for {@linkcode CallExecutor}. */
 export interface CallExecutorOptions {
@@ -50,6 +51,7 @@ export class CallExecutor implements Executor {
   #libraries = new Map<string, LibraryProcess>();
   #log: (message: string) => void;
   #closed = false;
+  #calls = 0;
 
   /** @param options The wrapped executor, the workspace's root, the log. */
   constructor(options: CallExecutorOptions) {
@@ -74,7 +76,7 @@ export class CallExecutor implements Executor {
     if (known && known.endedWith?.kind !== "crashed") return known; // running, or it cannot load
     if (this.#closed) throw new Error(`Cannot start library ${call.key}: the worker is stopping`);
     const bundle = parseBundle(Deno.readTextFileSync(`${sandbox}/${bundleName(call.key)}`));
-    const dir = `${this.#o.root}/lib.${call.key}`;
+    const dir = this.#dir(call.key);
     if (!known) {
       for (const [path, b64] of Object.entries(bundle.files)) {
         const file = `${dir}/${path}`;
@@ -98,13 +100,27 @@ export class CallExecutor implements Executor {
       Deno.writeTextFileSync(spec.stdoutPath, JSON.stringify({ error }));
       return settled({ exit: 1, usec: 0 });
     }
-    const { end, abandon } = lib.call(call.fn, call.args);
+    let dir: string | undefined;
+    let gaveUp = false;
+    if (call.files) {
+      dir = `call.${++this.#calls}`;
+      moveEntries(spec.cwd, `${this.#dir(call.key)}/${dir}`, { skip: [bundleName(call.key)] });
+    }
+    const { end, abandon } = lib.call(call.fn, call.args, dir);
     let resolveKilled!: (o: ProcessOutcome) => void;
     const killed = new Promise<ProcessOutcome>((r) => resolveKilled = r);
     const usec = () => Math.max(0, Math.round((performance.now() - started) * 1000));
     const done = Promise.race([
       killed,
-      end.then((e) => finish(e, spec.stdoutPath, usec())),
+      end.then((e) => {
+        if (dir !== undefined) {
+          // Its files (outputs too) go back to its sandbox, unless the task is gone.
+          const from = `${this.#dir(call.key)}/${dir}`;
+          if (!gaveUp) moveEntries(from, spec.cwd, { skip: [] });
+          Deno.removeSync(from, { recursive: true });
+        }
+        return finish(e, spec.stdoutPath, usec());
+      }),
     ]);
     return {
       pid: lib.pid,
@@ -112,10 +128,15 @@ export class CallExecutor implements Executor {
       lingering: () => false,
       close: () => {},
       kill: () => {
+        gaveUp = true;
         abandon();
         resolveKilled({ exit: 0, signal: 9, signalName: "SIGKILL", usec: usec() });
       },
     };
+  }
+
+  #dir(key: string): string {
+    return `${this.#o.root}/lib.${key}`;
   }
 
   /** Stops every library process. */
@@ -124,6 +145,19 @@ export class CallExecutor implements Executor {
     const all = [...this.#libraries.values()];
     this.#libraries.clear();
     await Promise.all(all.map((p) => p.close()));
+  }
+}
+
+/**
+ * Moves every entry of `from` (but `skip` and the sandbox's temporary
+ * directory) into `to`, which it makes: a call's files between its
+ * sandbox and its directory in the library's sandbox (one filesystem).
+ */
+function moveEntries(from: string, to: string, options: { skip: string[] }): void {
+  Deno.mkdirSync(to, { recursive: true });
+  for (const e of Deno.readDirSync(from)) {
+    if (e.name === SANDBOX_TMP || options.skip.includes(e.name)) continue;
+    Deno.renameSync(`${from}/${e.name}`, `${to}/${e.name}`);
   }
 }
 

@@ -4,7 +4,8 @@
  *
  * It imports the module once, says `ready` (or `load-error <error>`) on
  * stdout, then reads one request per line on stdin (`<id> <function>
- * <arguments>`), runs each call as it arrives (the worker sends at most
+ * <directory or -> <arguments>`), runs each call as it arrives, with `this`
+ * `{ dir }` (the call's own directory, when it has files), (the worker sends at most
  * `slots` at a time) and answers each with one line, `<id> <envelope>`,
  * whenever it ends. Module-level state lives as long as the process.
  * `console.log`, `info` and `debug` go to stderr, so that stdout carries
@@ -13,7 +14,12 @@
  * @module
  */
 
-import { callError, encodeLibraryResponse, parseLibraryRequest } from "../../wire/function_call.ts";
+import {
+  callError,
+  encodeLibraryResponse,
+  type LibraryRequest,
+  parseLibraryRequest,
+} from "../../wire/function_call.ts";
 import { decodeValue, encodeValue } from "../../wire/function_value.ts";
 
 const encoder = new TextEncoder();
@@ -25,12 +31,13 @@ function send(line: string): void {
   while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
 }
 
-async function call(
-  mod: Record<string, unknown>,
-  id: number,
-  name: string,
-  args: string,
-): Promise<void> {
+/** What a function gets as `this`: the call's own directory, if it has files. */
+interface CallContext {
+  dir: string | undefined;
+}
+
+async function call(mod: Record<string, unknown>, req: LibraryRequest): Promise<void> {
+  const { id, fn: name, args } = req;
   let envelope: string;
   try {
     const fn = mod[name];
@@ -41,7 +48,8 @@ async function call(
     if (!Array.isArray(list)) {
       throw new TypeError(`Cannot call '${name}': arguments are not a list`);
     }
-    const value = await fn(...list);
+    const context: CallContext = { dir: req.dir && `${Deno.cwd()}/${req.dir}` };
+    const value = await fn.apply(context, list);
     envelope = `{"value":${encodeValue(value, `the value of '${name}'`)}}`;
   } catch (e) {
     envelope = JSON.stringify({ error: callError(e) });
@@ -68,7 +76,7 @@ async function main(entry: string): Promise<void> {
       const line = buffered.slice(0, nl);
       buffered = buffered.slice(nl + 1);
       const req = parseLibraryRequest(line);
-      if (req) call(mod, req.id, req.fn, req.args);
+      if (req) call(mod, req);
     }
   }
 }

@@ -26,6 +26,7 @@ export type CallEnd =
 interface Pending {
   fn: string;
   args: string;
+  dir?: string;
   resolve: (end: CallEnd) => void;
   id?: number;
 }
@@ -98,13 +99,14 @@ export class LibraryProcess {
    *
    * @param fn The function.
    * @param args The arguments' JSON.
+   * @param dir The call's own directory, inside the library's sandbox, if it has files.
    * @returns How it ended, and a way to give up on it (its slot is taken
    * until the function returns).
    */
-  call(fn: string, args: string): { end: Promise<CallEnd>; abandon: () => void } {
+  call(fn: string, args: string, dir?: string): { end: Promise<CallEnd>; abandon: () => void } {
     let resolve!: (end: CallEnd) => void;
     const end = new Promise<CallEnd>((r) => resolve = r);
-    const p: Pending = { fn, args, resolve };
+    const p: Pending = { fn, args, dir, resolve };
     if (this.#ended) resolve(this.#ended);
     else {
       this.#queue.push(p);
@@ -128,7 +130,7 @@ export class LibraryProcess {
       const p = this.#queue.shift()!;
       p.id = this.#nextId++;
       this.#inFlight.set(p.id, p);
-      text += encodeLibraryRequest(p.id, p.fn, p.args);
+      text += encodeLibraryRequest({ id: p.id, fn: p.fn, dir: p.dir, args: p.args });
     }
     if (text === "") return;
     this.#stdin.write(new TextEncoder().encode(text)).catch((e) => {
