@@ -5,10 +5,11 @@
  * the round trip of one call at a time. Prints one JSON line.
  *
  * ```sh
- * flock /work/bench.lock deno run -A bench/functions.ts [N] [CORES] [ROUND_TRIPS]
+ * flock /work/bench.lock deno run -A bench/functions.ts [N] [CORES] [ROUND_TRIPS] [calls]
  * ```
  *
- * Defaults: N 10000, CORES 2, ROUND_TRIPS 500.
+ * Defaults: N 10000, CORES 2, ROUND_TRIPS 500; `calls`: leave out the shell
+ * tasks. With `WQ_BENCH_PROFILE_DIR` set, the worker writes V8 CPU profiles there.
  *
  * @module
  */
@@ -20,6 +21,7 @@ import { spawnProc, waitOrKill } from "./_proc.ts";
 const n = Number(Deno.args[0] ?? 10_000);
 const cores = Number(Deno.args[1] ?? 2);
 const trips = Number(Deno.args[2] ?? 500);
+const callsOnly = Deno.args[3] === "calls";
 
 const dir = await Deno.makeTempDir({ prefix: "wq-bench-fn-" });
 await Deno.writeTextFile(`${dir}/noop.ts`, "export function noop(): number {\n  return 1;\n}\n");
@@ -44,13 +46,31 @@ function percentile(sorted: number[], p: number): number {
 {
   await using wq = new WorkQueue({ port: 0 });
   wq.installLibrary({ name: "bench", module: `${dir}/noop.ts` });
+  // WQ_BENCH_PROFILE_DIR: V8 CPU profiles of the worker there (bench/profile_top.ts reads them).
+  const profile = Deno.env.get("WQ_BENCH_PROFILE_DIR");
+  const [deno, run, ...rest] = denoRunArgs("worker");
+  const prof = profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : [];
   await using worker = spawnProc(
-    [...denoRunArgs("worker"), "--single-shot", "--cores", String(cores), "-s", dir, "127.0.0.1", String(wq.port)],
+    [
+      deno,
+      run,
+      ...prof,
+      ...rest,
+      "--single-shot",
+      "--cores",
+      String(cores),
+      "-s",
+      dir,
+      "127.0.0.1",
+      String(wq.port),
+    ],
     { cwd: ROOT },
   );
   // Warm up: the worker connects, the library starts.
   await wq.run(new FunctionCall("bench", "noop"));
-  const shell = await batch(wq, Array.from({ length: n }, () => new Task("/bin/true").specifyCores(1)));
+  const shell = callsOnly
+    ? { rate: NaN, failed: 0 }
+    : await batch(wq, Array.from({ length: n }, () => new Task("/bin/true").specifyCores(1)));
   const calls = await batch(wq, Array.from({ length: n }, () => new FunctionCall("bench", "noop")));
   const rtt: number[] = [];
   for (let i = 0; i < trips; i++) {

@@ -31,6 +31,8 @@ export interface ProcessOutcome {
    * crashed is `FORSAKEN`: `library/call_executor.ts`); 0 or absent otherwise.
    */
   status?: number;
+  /** The task's output, given in memory instead of written to `stdoutPath` (a function call's result). */
+  stdoutText?: Uint8Array;
 }
 
 /** A started task process. */

@@ -383,7 +383,9 @@ export class TaskRunner {
       let stdout = { path: "", length: 0, size: 0 };
       try {
         if (spec.outputs.length > 0) await stageOut(this.#o.workspace, spec, this.#log);
-        stdout = this.#collectStdout(spec.id);
+        stdout = outcome.stdoutText
+          ? this.#textStdout(outcome.stdoutText)
+          : this.#collectStdout(spec.id);
         if (stdout.length < stdout.size) status ||= WORK_QUEUE_RESULT_STDOUT_MISSING;
       } catch (err) {
         this.#log(`task ${spec.id}: cannot collect its outputs: ${errorMessage(err)}`);
@@ -398,6 +400,7 @@ export class TaskRunner {
           usec: outcome.usec,
           stdoutPath: stdout.path,
           stdoutLength: stdout.length,
+          stdoutText: outcome.stdoutText?.subarray(0, stdout.length),
         });
       }
     }
@@ -417,6 +420,11 @@ export class TaskRunner {
     this.#log(`task ${id}: its stdout is ${size} bytes; sending the first ${this.#o.maxStdout}`);
     Deno.truncateSync(path, this.#o.maxStdout);
     return { path, length: this.#o.maxStdout, size };
+  }
+
+  /** Measures stdout given in memory, cut to `maxStdout` bytes. */
+  #textStdout(text: Uint8Array): { path: string; length: number; size: number } {
+    return { path: "", length: Math.min(text.length, this.#o.maxStdout), size: text.length };
   }
 
   /** A result without stdout (forsaken, timed out before start, not started). */

@@ -7,7 +7,7 @@
  *   call's sandbox) is unpacked into the library's sandbox,
  *   `<workspace>/lib.<key>/`, and its process starts there
  *   (`library_process.ts`). Later calls go to the same process.
- * - **Results**: the call's envelope is written as the task's stdout; exit
+ * - **Results**: the call's envelope is the task's stdout (in memory); exit
  *   code 0 for a value, 1 for an error (a throw, or a module that cannot be
  *   imported).
  * - **A crash** (the process ended while the call ran or waited): the task
@@ -97,8 +97,7 @@ export class CallExecutor implements Executor {
     } catch (e) {
       this.#log(`library ${call.key}: cannot start it: ${errorMessage(e)}`);
       const error = { ...callError(e), message: `Cannot start the library: ${errorMessage(e)}` };
-      Deno.writeTextFileSync(spec.stdoutPath, JSON.stringify({ error }));
-      return settled({ exit: 1, usec: 0 });
+      return settled({ exit: 1, usec: 0, stdoutText: encoder.encode(JSON.stringify({ error })) });
     }
     let dir: string | undefined;
     let gaveUp = false;
@@ -119,7 +118,7 @@ export class CallExecutor implements Executor {
           if (!gaveUp) moveEntries(from, spec.cwd, { skip: [] });
           Deno.removeSync(from, { recursive: true });
         }
-        return finish(e, spec.stdoutPath, usec());
+        return finish(e, usec());
       }),
     ]);
     return {
@@ -172,19 +171,23 @@ function settled(outcome: ProcessOutcome): RunningProcess {
   };
 }
 
-/** Writes the call's stdout and says how it ended. */
-function finish(e: CallEnd, stdoutPath: string, usec: number): ProcessOutcome {
+const encoder = new TextEncoder();
+
+/** The call's stdout (in memory), and how it ended. */
+function finish(e: CallEnd, usec: number): ProcessOutcome {
   switch (e.kind) {
     case "done":
-      Deno.writeTextFileSync(stdoutPath, e.envelope);
-      return { exit: e.threw ? 1 : 0, usec };
+      return { exit: e.threw ? 1 : 0, usec, stdoutText: encoder.encode(e.envelope) };
     case "load-error": {
       const error = { ...e.error, message: `Cannot load the library: ${e.error.message}` };
-      Deno.writeTextFileSync(stdoutPath, JSON.stringify({ error }));
-      return { exit: 1, usec };
+      return { exit: 1, usec, stdoutText: encoder.encode(JSON.stringify({ error })) };
     }
     case "crashed":
-      Deno.writeTextFileSync(stdoutPath, `wq-worker: ${e.why} during the call\n`);
-      return { exit: 0, usec, status: WORK_QUEUE_RESULT_FORSAKEN };
+      return {
+        exit: 0,
+        usec,
+        status: WORK_QUEUE_RESULT_FORSAKEN,
+        stdoutText: encoder.encode(`wq-worker: ${e.why} during the call\n`),
+      };
   }
 }
