@@ -24,6 +24,7 @@ import { Buffer } from "node:buffer";
 import {
   bundleName,
   type CallCommand,
+  type CallError,
   callError,
   parseBundle,
   parseCallCommand,
@@ -96,7 +97,7 @@ export class CallExecutor implements Executor {
       lib = this.#library(call, spec.cwd);
     } catch (e) {
       this.#log(`library ${call.key}: cannot start it: ${errorMessage(e)}`);
-      const error = { ...callError(e), message: `Cannot start the library: ${errorMessage(e)}` };
+      const error = prefixed(callError(e), "Cannot start the library: ");
       return settled({ exit: 1, usec: 0, stdoutText: encoder.encode(JSON.stringify({ error })) });
     }
     let dir: string | undefined;
@@ -173,13 +174,23 @@ function settled(outcome: ProcessOutcome): RunningProcess {
 
 const encoder = new TextEncoder();
 
+/** An error whose message (and the first line of its stack) begins with `prefix`. */
+function prefixed(e: CallError, prefix: string): CallError {
+  const out: CallError = { name: e.name, message: prefix + e.message };
+  if (e.stack !== undefined) {
+    const nl = e.stack.indexOf("\n");
+    out.stack = `${e.name}: ${out.message}${nl < 0 ? "" : e.stack.slice(nl)}`;
+  }
+  return out;
+}
+
 /** The call's stdout (in memory), and how it ended. */
 function finish(e: CallEnd, usec: number): ProcessOutcome {
   switch (e.kind) {
     case "done":
       return { exit: e.threw ? 1 : 0, usec, stdoutText: encoder.encode(e.envelope) };
     case "load-error": {
-      const error = { ...e.error, message: `Cannot load the library: ${e.error.message}` };
+      const error = prefixed(e.error, "Cannot load the library: ");
       return { exit: 1, usec, stdoutText: encoder.encode(JSON.stringify({ error })) };
     }
     case "crashed":

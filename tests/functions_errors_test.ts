@@ -1,0 +1,66 @@
+// Function calls that go wrong (docs/functions.md): bad libraries are refused
+// at installLibrary() with the file named, a module that cannot be imported
+// fails its calls without retries, a call of a library not installed is
+// refused at submit, and a running call can be cancelled.
+
+import assert from "node:assert/strict";
+import { FunctionCall, FunctionCallError, WorkQueue } from "../mod.ts";
+import { ROOT, startWorker, tempDir, until } from "./_harness.ts";
+
+const FIXTURES = `${ROOT}/tests/fixtures/functions`;
+
+Deno.test("installLibrary() names what is wrong with a library", async () => {
+  await using dir = await tempDir();
+  await using wq = new WorkQueue({ port: 0 });
+  assert.throws(
+    () => wq.installLibrary({ name: "x", module: `${dir.path}/none.ts` }),
+    /Cannot install library 'x': its module '.*none\.ts' cannot be read/,
+  );
+  await Deno.writeTextFile(
+    `${dir.path}/a.ts`,
+    'import { b } from "./b.ts";\nexport const a = b;\n',
+  );
+  assert.throws(
+    () => wq.installLibrary({ name: "x", module: `${dir.path}/a.ts` }),
+    /Cannot install library 'x': imported file '.*\/b\.ts' cannot be read/,
+  );
+  assert.throws(() => wq.installLibrary({ name: "a b", module: `${dir.path}/a.ts` }), TypeError);
+  assert.throws(
+    () => wq.installLibrary({ name: "x", module: `${dir.path}/a.ts`, speed: 2 } as never),
+    /unknown option 'speed'/,
+  );
+  assert.throws(() => wq.submit(new FunctionCall("nolib", "f")), /no library 'nolib' is installed/);
+  await assert.rejects(wq.run(new FunctionCall("nolib", "f")), /no library 'nolib' is installed/);
+});
+
+Deno.test("a module that cannot be imported fails its calls at once, without retries", async () => {
+  await using dir = await tempDir();
+  await using wq = new WorkQueue({ port: 0 });
+  wq.installLibrary({ name: "broken", module: `${FIXTURES}/broken.ts` });
+  await using _w = startWorker(wq.port, {
+    args: ["--single-shot", "--cores", "1", "-s", dir.path],
+  });
+  for (let i = 0; i < 2; i++) {
+    const call = new FunctionCall("broken", "never");
+    await assert.rejects(wq.run(call), FunctionCallError);
+    assert.equal(call.exitCode, 1);
+    assert.equal(call.attempts, 0);
+    assert.match(call.failure!, /^Error: Cannot load the library: broken on purpose/);
+  }
+});
+
+Deno.test("a running call can be cancelled; the library goes on with the next", async () => {
+  await using dir = await tempDir();
+  await using wq = new WorkQueue({ port: 0 });
+  wq.installLibrary({ name: "probe", module: `${FIXTURES}/probe.ts`, slots: 2 });
+  await using _w = startWorker(wq.port, {
+    args: ["--single-shot", "--cores", "2", "-s", dir.path],
+  });
+  const slow = new FunctionCall("probe", "nap", 2000);
+  const run = wq.run(slow);
+  await until(() => slow.state === "running", "the call to run");
+  assert.equal(wq.cancelById(slow.id), slow);
+  await assert.rejects(run, /probe\.nap failed: .*cancelled/);
+  assert.equal(slow.outcome, "cancelled");
+  assert.equal(await wq.run(new FunctionCall("probe", "add", 1, 1)), 2);
+});
