@@ -30,6 +30,10 @@ export const CALL_MAX_RETRIES = 3;
  * (`lib/wire/function_value.ts`): a value that cannot travel is refused
  * here, naming the argument.
  *
+ * The function gets `args`, and as `this` an object whose `dir` is the
+ * call's own directory on the worker, holding the call's input and output
+ * files (`undefined` for a call without files).
+ *
  * By default a call asks for 1 core (and no memory or disk), and survives
  * {@linkcode CALL_MAX_RETRIES} failures of the infrastructure; `specify*`
  * and the fields of `Task` change that.
