@@ -10,6 +10,17 @@ import { ROOT, startWorker, tempDir, until, waitAll } from "./_harness.ts";
 
 const PROBE = `${ROOT}/tests/fixtures/functions/probe.ts`;
 
+/** The most spans (start, end) that overlap at one instant; ends sort before starts. */
+function mostAtOnce(spans: [number, number][]): number {
+  const events = spans.flatMap(([a, b]) => [[a, 1], [b, -1]]).sort((x, y) =>
+    x[0] - y[0] || x[1] - y[1]
+  );
+  let now = 0;
+  let most = 0;
+  for (const [, d] of events) most = Math.max(most, now += d);
+  return most;
+}
+
 function worker(port: number, dir: string, cores = 2) {
   return startWorker(port, { args: ["--single-shot", "--cores", String(cores), "-s", dir] });
 }
@@ -152,15 +163,24 @@ Deno.test("calls and shell tasks share a worker's cores", async () => {
     const [a, b] = t.output.trim().split("\n").map(Number);
     spans.push([a, b]);
   }
-  // Ends sort before starts at the same instant: the most running at once.
-  const events = spans.flatMap(([a, b]) => [[a, 1], [b, -1]]).sort((x, y) =>
-    x[0] - y[0] || x[1] - y[1]
-  );
-  let now = 0;
-  let most = 0;
-  for (const [, d] of events) most = Math.max(most, now += d);
+  const most = mostAtOnce(spans);
   assert.ok(most <= 2, `${most} ran at once on 2 cores`);
   assert.ok(most >= 1);
+});
+
+Deno.test("a library runs at most `slots` calls at once", async () => {
+  await using dir = await tempDir();
+  await using wq = new WorkQueue({ port: 0 });
+  wq.installLibrary({ name: "probe", module: PROBE, slots: 2 });
+  await using _w = worker(wq.port, dir.path, 4);
+  const calls = Array.from(
+    { length: 6 },
+    () => new FunctionCall<[number, number]>("probe", "nap", 150),
+  );
+  for (const c of calls) wq.submit(c);
+  await waitAll(wq, calls.length);
+  const most = mostAtOnce(calls.map((c) => c.value!));
+  assert.ok(most >= 1 && most <= 2, `${most} ran at once with 2 slots on 4 cores`);
 });
 
 Deno.test("CCTools' worker never gets a call; explain() says why", async () => {
