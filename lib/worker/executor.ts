@@ -15,6 +15,7 @@ import { constants } from "node:os";
 import { killTree } from "./process_tree.ts";
 import { type LibcSpawner, libcSpawner } from "./libc_spawn.ts";
 import type { Resources } from "../resources.ts";
+import type { TaskBlock } from "../wire/task_block.ts";
 
 /** How a task's process ended. */
 export interface ProcessOutcome {
@@ -84,6 +85,12 @@ export interface ProcessSpec {
 export interface Executor {
   /** Starts `spec`; throws if it cannot be spawned. */
   start(spec: ProcessSpec): RunningProcess;
+  /**
+   * Whether the task needs its sandbox (default: yes). A function call
+   * without files of its own needs none (`library/call_executor.ts`): it is
+   * neither staged nor cleaned up.
+   */
+  needsSandbox?(block: TaskBlock): boolean;
 }
 
 const STDOUT_VAR = "WQ_STDOUT_FILE";

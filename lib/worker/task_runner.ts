@@ -61,6 +61,8 @@ type State = "waiting" | "running" | "ending" | "finished" | "reported";
 
 interface Entry {
   spec: TaskBlock;
+  /** It has no sandbox (`Executor.needsSandbox`). */
+  bare?: boolean;
   need: Resources;
   state: State;
   killed: boolean;
@@ -164,6 +166,12 @@ export class TaskRunner {
       return;
     }
     this.#tasks.set(spec.id, entry);
+    if (this.#o.executor?.needsSandbox?.(spec) === false) {
+      entry.bare = true;
+      this.#waiting.push(entry);
+      this.#schedule();
+      return;
+    }
     try {
       await stageIn(this.#o.workspace, spec, {
         log: this.#debug ? this.#log : undefined,
@@ -253,6 +261,7 @@ export class TaskRunner {
     // A process the task left behind could write into a later task's files.
     const recycle = e.proc === undefined || !e.proc.lingering();
     e.proc?.close();
+    if (e.bare) return;
     const inputs = e.spec.inputs.map((i) => i.remoteName);
     await this.#dirs.release(id, { recycle, inputs });
   }

@@ -137,6 +137,7 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
     const calls = new CallExecutor({
       base: options.fastSpawn ? sharedGroupExecutor : processExecutor,
       root: workspace.root,
+      cacheDir: workspace.cacheDir,
       log: (m) => log.debug(m),
     });
     try {

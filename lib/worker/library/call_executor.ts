@@ -3,8 +3,10 @@
  * (`lib/wire/function_call.ts`) runs in its library's long-lived process;
  * every other task goes to the executor it wraps, unchanged.
  *
- * - **First call for a library**: its bundle (an input of the call, in the
- *   call's sandbox) is unpacked into the library's sandbox,
+ * - **No sandbox** for a call without files of its own (`needsSandbox()`):
+ *   its only input, the library's bundle, is read from the cache.
+ * - **First call for a library**: its bundle (an input of the call, read
+ *   from the cache) is unpacked into the library's sandbox,
  *   `<workspace>/lib.<key>/`, and its process starts there
  *   (`library_process.ts`). Later calls go to the same process.
  * - **Results**: the call's envelope is the task's stdout (in memory); exit
@@ -30,6 +32,7 @@ import {
   parseCallCommand,
 } from "../../wire/function_call.ts";
 import type { Executor, ProcessOutcome, ProcessSpec, RunningProcess } from "../executor.ts";
+import type { TaskBlock } from "../../wire/task_block.ts";
 import { type CallEnd, LibraryProcess } from "./library_process.ts";
 import { errorMessage } from "../../errors.ts";
 import { SANDBOX_TMP } from "../task_dirs.ts";
@@ -40,6 +43,8 @@ export interface CallExecutorOptions {
   base: Executor;
   /** The workspace's root: libraries get their sandboxes there. */
   root: string;
+  /** The workspace's cache, where a library's bundle is read on its first call. */
+  cacheDir?: string;
   /** The environment of library processes (Deno's own settings; the library reads none of it). */
   env?: Record<string, string>;
   /** Debug log. */
@@ -53,6 +58,8 @@ export class CallExecutor implements Executor {
   #log: (message: string) => void;
   #closed = false;
   #calls = 0;
+  /** Each library's bundle, by key: its cache name. */
+  #bundles = new Map<string, string>();
 
   /** @param options The wrapped executor, the workspace's root, the log. */
   constructor(options: CallExecutorOptions) {
@@ -72,11 +79,34 @@ export class CallExecutor implements Executor {
     return this.#startCall(call, spec);
   }
 
+  /**
+   * Whether a task needs its sandbox: every task but a call without files
+   * of its own, whose bundle is read from the cache. Notes the bundle's
+   * cache name of every call.
+   *
+   * @param block The task.
+   * @returns `false` for a call without files.
+   */
+  needsSandbox(block: TaskBlock): boolean {
+    const call = parseCallCommand(block.command);
+    if (call === undefined) return true;
+    const name = bundleName(call.key);
+    const bundle = block.inputs.find((i) => i.remoteName === name);
+    if (bundle === undefined || bundle.kind !== "file" || this.#o.cacheDir === undefined) {
+      return true;
+    }
+    this.#bundles.set(call.key, bundle.cachedName);
+    return call.files === true;
+  }
+
   #library(call: CallCommand, sandbox: string): LibraryProcess {
     const known = this.#libraries.get(call.key);
     if (known && known.endedWith?.kind !== "crashed") return known; // running, or it cannot load
     if (this.#closed) throw new Error(`Cannot start library ${call.key}: the worker is stopping`);
-    const bundle = parseBundle(Deno.readTextFileSync(`${sandbox}/${bundleName(call.key)}`));
+    const cached = this.#bundles.get(call.key);
+    const bundle = parseBundle(Deno.readTextFileSync(
+      cached === undefined ? `${sandbox}/${bundleName(call.key)}` : `${this.#o.cacheDir}/${cached}`,
+    ));
     const dir = this.#dir(call.key);
     if (!known) {
       for (const [path, b64] of Object.entries(bundle.files)) {

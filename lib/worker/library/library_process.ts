@@ -57,6 +57,7 @@ export class LibraryProcess {
   #stderrTail = "";
   #log: (message: string) => void;
   #closing = false;
+  #pumping = false;
   /** Resolves when the process has ended and every call is answered. */
   readonly ended: Promise<void>;
 
@@ -110,7 +111,7 @@ export class LibraryProcess {
     if (this.#ended) resolve(this.#ended);
     else {
       this.#queue.push(p);
-      this.#pump();
+      this.#pumpSoon();
     }
     return {
       end,
@@ -120,6 +121,16 @@ export class LibraryProcess {
         p.resolve = () => {};
       },
     };
+  }
+
+  /** Pumps once at the end of this turn: the calls started together go in one write. */
+  #pumpSoon(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    queueMicrotask(() => {
+      this.#pumping = false;
+      this.#pump();
+    });
   }
 
   /** Sends waiting calls while slots are free. */
@@ -157,7 +168,7 @@ export class LibraryProcess {
     } else if (m.kind === "ready") {
       this.#ready = true;
       this.#log(`library ${this.bundle.key}: ready`);
-      this.#pump();
+      this.#pumpSoon();
     } else if (m.kind === "load-error") {
       this.#end({ kind: "load-error", error: m.error });
     } else {
@@ -165,7 +176,7 @@ export class LibraryProcess {
       if (!p) return;
       this.#inFlight.delete(m.id);
       p.resolve({ kind: "done", envelope: m.envelope, threw: m.envelope.startsWith('{"error"') });
-      this.#pump();
+      this.#pumpSoon();
     }
   }
 
