@@ -1,7 +1,8 @@
 // Function calls that go wrong (docs/functions.md): bad libraries are refused
 // at installLibrary() with the file named, a module that cannot be imported
 // fails its calls without retries, a call of a library not installed is
-// refused at submit, and a running call can be cancelled.
+// refused at submit, and a running call can be cancelled, also one that
+// never returns.
 
 import assert from "node:assert/strict";
 import { FunctionCall, FunctionCallError, WorkQueue } from "../mod.ts";
@@ -63,4 +64,21 @@ Deno.test("a running call can be cancelled; the library goes on with the next", 
   await assert.rejects(run, /probe\.nap failed: .*cancelled/);
   assert.equal(slow.outcome, "cancelled");
   assert.equal(await wq.run(new FunctionCall("probe", "add", 1, 1)), 2);
+});
+
+Deno.test("a library whose every slot holds a call given up is started again", async () => {
+  await using dir = await tempDir();
+  await using wq = new WorkQueue({ port: 0 });
+  wq.installLibrary({ name: "probe", module: `${FIXTURES}/probe.ts` }); // 1 slot
+  await using _w = startWorker(wq.port, {
+    args: ["--single-shot", "--cores", "2", "-s", dir.path],
+  });
+  assert.equal(await wq.run(new FunctionCall("probe", "loads")), 1);
+  const stuck = new FunctionCall("probe", "spin");
+  wq.submit(stuck);
+  await until(() => stuck.state === "running", "the call to run");
+  const next = wq.run(new FunctionCall("probe", "add", 2, 2)); // waits for the one slot
+  assert.equal(wq.cancelById(stuck.id), stuck);
+  assert.equal(await next, 4);
+  assert.equal(await wq.run(new FunctionCall("probe", "loads")), 2, "a new process");
 });

@@ -16,7 +16,9 @@
  *   ends with `FORSAKEN`, which the manager retries; the next call starts the
  *   library again.
  * - **Kill** (cancel, a time limit): the call is given up at once; if it was
- *   running, its slot stays taken until the function returns.
+ *   running, its slot stays taken until the function returns. When every
+ *   slot is so held, the library is stopped and started again, and the calls
+ *   waiting go to the new process.
  *
  * @module
  */
@@ -28,6 +30,7 @@ import {
   type CallCommand,
   type CallError,
   callError,
+  type LibraryBundle,
   parseBundle,
   parseCallCommand,
 } from "../../wire/function_call.ts";
@@ -115,8 +118,24 @@ export class CallExecutor implements Executor {
         Deno.writeFileSync(file, Buffer.from(b64, "base64"));
       }
     }
-    const p = new LibraryProcess(bundle, { dir, env: this.#o.env, log: this.#log });
-    this.#libraries.set(call.key, p);
+    return this.#spawn(bundle);
+  }
+
+  #spawn(bundle: LibraryBundle): LibraryProcess {
+    const p: LibraryProcess = new LibraryProcess(bundle, {
+      dir: this.#dir(bundle.key),
+      env: this.#o.env,
+      log: this.#log,
+      onStuck: () => {
+        // Every slot is held by a call given up: stop it, and start again with the calls waiting.
+        if (this.#libraries.get(bundle.key) !== p || this.#closed) return;
+        this.#log(`library ${bundle.key}: every slot is held by a call given up; restarting it`);
+        const waiting = p.takeQueue();
+        p.close().catch((e) => this.#log(`library ${bundle.key}: ${errorMessage(e)}`));
+        this.#spawn(bundle).adopt(waiting);
+      },
+    });
+    this.#libraries.set(bundle.key, p);
     return p;
   }
 

@@ -23,12 +23,15 @@ export type CallEnd =
   /** The process ended while the call ran or waited (its exit status, stderr's tail). */
   | { kind: "crashed"; why: string };
 
-interface Pending {
+/** A call waiting for a slot or running. */
+export interface PendingCall {
   fn: string;
   args: string;
   dir?: string;
   resolve: (end: CallEnd) => void;
   id?: number;
+  /** Given up while it ran: it holds its slot until its function returns. */
+  gaveUp?: boolean;
 }
 
 const HOST = new URL("./host.ts", import.meta.url).href;
@@ -42,6 +45,8 @@ export interface LibraryProcessOptions {
   env?: Record<string, string>;
   /** Debug log (the library's stderr goes there too). */
   log?: (message: string) => void;
+  /** Called when every slot is held by a call given up (a function that does not return). */
+  onStuck?: () => void;
 }
 
 /** A library's process, started at once; calls queue until it is ready. */
@@ -49,8 +54,8 @@ export class LibraryProcess {
   readonly bundle: LibraryBundle;
   #child: Deno.ChildProcess;
   #stdin: WritableStreamDefaultWriter<Uint8Array>;
-  #queue: Pending[] = [];
-  #inFlight = new Map<number, Pending>();
+  #queue: PendingCall[] = [];
+  #inFlight = new Map<number, PendingCall>();
   #nextId = 1;
   #ready = false;
   #ended: CallEnd | undefined;
@@ -58,6 +63,7 @@ export class LibraryProcess {
   #log: (message: string) => void;
   #closing = false;
   #pumping = false;
+  #onStuck: (() => void) | undefined;
   /** Resolves when the process has ended and every call is answered. */
   readonly ended: Promise<void>;
 
@@ -68,6 +74,7 @@ export class LibraryProcess {
   constructor(bundle: LibraryBundle, options: LibraryProcessOptions) {
     this.bundle = bundle;
     this.#log = options.log ?? (() => {});
+    this.#onStuck = options.onStuck;
     const args = ["run", ...denoFlags(bundle.permissions, options.dir), HOST, bundle.entry];
     this.#child = new Deno.Command(Deno.execPath(), {
       args,
@@ -107,7 +114,7 @@ export class LibraryProcess {
   call(fn: string, args: string, dir?: string): { end: Promise<CallEnd>; abandon: () => void } {
     let resolve!: (end: CallEnd) => void;
     const end = new Promise<CallEnd>((r) => resolve = r);
-    const p: Pending = { fn, args, dir, resolve };
+    const p: PendingCall = { fn, args, dir, resolve };
     if (this.#ended) resolve(this.#ended);
     else {
       this.#queue.push(p);
@@ -119,8 +126,37 @@ export class LibraryProcess {
         const i = this.#queue.indexOf(p);
         if (i >= 0) this.#queue.splice(i, 1);
         p.resolve = () => {};
+        if (p.id === undefined || !this.#inFlight.has(p.id)) return;
+        p.gaveUp = true;
+        const all = [...this.#inFlight.values()];
+        if (all.length >= this.bundle.slots && all.every((q) => q.gaveUp)) this.#onStuck?.();
       },
     };
+  }
+
+  /**
+   * Takes the calls waiting for a slot (to give them to a new process).
+   *
+   * @returns The calls, oldest first.
+   */
+  takeQueue(): PendingCall[] {
+    const q = this.#queue;
+    this.#queue = [];
+    return q;
+  }
+
+  /**
+   * Takes calls another process had waiting.
+   *
+   * @param calls The calls, oldest first.
+   */
+  adopt(calls: PendingCall[]): void {
+    if (this.#ended) {
+      for (const p of calls) p.resolve(this.#ended);
+      return;
+    }
+    this.#queue.push(...calls);
+    this.#pumpSoon();
   }
 
   /** Pumps once at the end of this turn: the calls started together go in one write. */
