@@ -10,8 +10,7 @@ import type { Core } from "./core.ts";
 import { allocationFor, type Resources } from "../resources.ts";
 import { isWholeWorkerTask } from "./scheduler.ts";
 import type { WorkerInfo } from "./worker_info.ts";
-import { FunctionCall } from "../function_call.ts";
-import { FUNCTION_CALLS_VERSION } from "../wire/function_call.ts";
+import { FUNCTION_CALLS_VERSION, isCallCommand } from "../wire/function_call.ts";
 
 const UNITS: Record<keyof Resources, string> = {
   cores: "cores",
@@ -105,7 +104,7 @@ export function explainTask(taskId: number, ctx: ExplainContext): string {
       if (open.length === 0) {
         return `task ${taskId} waits: every connected worker is on a blocked host`;
       }
-      if (task instanceof FunctionCall && open.every((x) => x.fastPath < FUNCTION_CALLS_VERSION)) {
+      if (isCallCommand(task.command) && open.every((x) => x.fastPath < FUNCTION_CALLS_VERSION)) {
         return `task ${taskId} waits: it is a function call, and none of the ${open.length} connected ` +
           `worker(s) runs function calls (CCTools' workers never do; ours do unless started with --no-fast-path)`;
       }

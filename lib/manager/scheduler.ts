@@ -12,8 +12,7 @@ import { kInternal, type Task } from "../task.ts";
 import { type Candidate, type ChooserContext, chooseWorker } from "./choose_worker.ts";
 import { allocationFor, fits, type Resources } from "../resources.ts";
 import type { WorkerInfo } from "./worker_info.ts";
-import { FunctionCall } from "../function_call.ts";
-import { FUNCTION_CALLS_VERSION } from "../wire/function_call.ts";
+import { FUNCTION_CALLS_VERSION, isCallCommand } from "../wire/function_call.ts";
 
 /**
  * One decision: run `task` on `worker` with `alloc`; `ahead`: queued ahead on
@@ -110,7 +109,7 @@ export function schedule(
     const whole = isWholeWorkerTask(task);
     const avoid = task[kInternal].avoid;
     // A function call goes only to our workers that run them (docs/functions.md).
-    const call = task instanceof FunctionCall;
+    const call = isCallCommand(task.command);
     const alg = task.algorithm === WORK_QUEUE_SCHEDULE_UNSET ? queueAlg : task.algorithm;
     // FCFS needs only the first fit; the others compare every fit.
     const firstOnly = alg === WORK_QUEUE_SCHEDULE_FCFS;

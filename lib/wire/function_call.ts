@@ -120,6 +120,25 @@ export function encodeCallCommand(call: CallCommand): string {
 }
 
 /**
+ * Whether a task's command is a call's (one cheap test, for the scheduler).
+ *
+ * @param command A task's command.
+ * @returns Whether it starts with `wq-deno-call `.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(isCallCommand("wq-deno-call m.0123456789abcdef f\n[]"), true);
+ * assert.equal(isCallCommand("echo wq-deno-call"), false);
+ * ```
+ */
+export function isCallCommand(command: string): boolean {
+  return command.startsWith(CALL_PREFIX);
+}
+
+const CALL_PREFIX = CALL_COMMAND + " ";
+
+/**
  * The call a command names, or `undefined` if it is not a call's command.
  *
  * @param command A task's command.
