@@ -5,7 +5,7 @@
 // never returns.
 
 import assert from "node:assert/strict";
-import { FunctionCall, FunctionCallError, WorkQueue } from "../mod.ts";
+import { FunctionCall, FunctionCallError, Task, WorkQueue } from "../mod.ts";
 import { ROOT, startWorker, tempDir, until } from "./_harness.ts";
 
 const FIXTURES = `${ROOT}/tests/fixtures/functions`;
@@ -81,4 +81,20 @@ Deno.test("a library whose every slot holds a call given up is started again", a
   assert.equal(wq.cancelById(stuck.id), stuck);
   assert.equal(await next, 4);
   assert.equal(await wq.run(new FunctionCall("probe", "loads")), 2, "a new process");
+});
+
+Deno.test("our worker started with --no-fast-path runs shell tasks but is never given a call", async () => {
+  await using dir = await tempDir();
+  await using wq = new WorkQueue({ port: 0 });
+  wq.installLibrary({ name: "probe", module: `${FIXTURES}/probe.ts` });
+  await using _w = startWorker(wq.port, {
+    args: ["--single-shot", "--no-fast-path", "--cores", "1", "-s", dir.path],
+  });
+  const call = new FunctionCall("probe", "add", 1, 2);
+  wq.submit(call);
+  const shell = new Task("echo shell").specifyCores(1);
+  assert.equal((await wq.run(shell)).output, "shell\n");
+  assert.equal(call.state, "ready");
+  assert.match(wq.explain(call.id), /none of the 1 connected worker\(s\) runs function calls/);
+  assert.equal(wq.cancelById(call.id), call);
 });
