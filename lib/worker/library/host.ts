@@ -14,12 +14,12 @@
  * @module
  */
 
+import { callError } from "../../wire/function_call.ts";
 import {
-  callError,
   encodeLibraryResponse,
   type LibraryRequest,
   parseLibraryRequest,
-} from "../../wire/function_call.ts";
+} from "../../wire/library_pipe.ts";
 import { decodeValue, encodeValue } from "../../wire/function_value.ts";
 
 const encoder = new TextEncoder();

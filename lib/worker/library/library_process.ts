@@ -6,12 +6,8 @@
  * @module
  */
 
-import {
-  type CallError,
-  encodeLibraryRequest,
-  type LibraryBundle,
-  parseLibraryResponse,
-} from "../../wire/function_call.ts";
+import type { CallError, LibraryBundle } from "../../wire/function_call.ts";
+import { encodeLibraryRequest, parseLibraryResponse } from "../../wire/library_pipe.ts";
 import { denoFlags } from "./permissions.ts";
 
 /** How a call ended, as the library process says. */
