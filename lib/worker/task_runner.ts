@@ -314,7 +314,8 @@ export class TaskRunner {
         command: spec.command,
         cwd: sandbox,
         stdoutPath: ws.stdoutPath(spec.id),
-        env: taskEnvironment({
+        // A task without a sandbox (a function call) runs no shell: no environment.
+        env: e.bare ? {} : taskEnvironment({
           base: this.#baseEnv,
           resources: e.need,
           sandbox,
