@@ -34,7 +34,12 @@ export type { EventsOptions, EventStream } from "./lib/manager/event_stream.ts";
 export type { WaitOptions, WaitResult } from "./lib/manager/wait.ts";
 export { Task } from "./lib/task.ts";
 export type { CompletedTask } from "./lib/completed_task.ts";
-export { CALL_MAX_RETRIES, FunctionCall, FunctionCallError } from "./lib/function_call.ts";
+export {
+  CALL_MAX_ARGS_BYTES,
+  CALL_MAX_RETRIES,
+  FunctionCall,
+  FunctionCallError,
+} from "./lib/function_call.ts";
 export type { CallError } from "./lib/function_call.ts";
 export type { LibraryInfo, LibraryOptions } from "./lib/manager/libraries.ts";
 export type { LibraryPermissions } from "./lib/wire/function_call.ts";

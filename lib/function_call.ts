@@ -21,6 +21,12 @@ export type { CallError } from "./wire/function_call.ts";
 /** Where a call keeps the key of the library it was bound to at its first submit (not exported by mod.ts). */
 export const kBoundKey: unique symbol = Symbol("wq.call.boundKey");
 
+/**
+ * The most bytes a call's arguments may take as they travel (8 MiB: they
+ * go in the task's command, which workers read up to 16 MiB).
+ */
+export const CALL_MAX_ARGS_BYTES = 8 << 20;
+
 /** How many infrastructure failures (a crashed library, a lost worker) a call survives by default. */
 export const CALL_MAX_RETRIES = 3;
 
@@ -47,6 +53,7 @@ export const CALL_MAX_RETRIES = 3;
  * assert.deepEqual(call.args, [{ w: 2, h: 3 }]);
  * assert.equal(call.resources.cores, 1);
  * assert.throws(() => new FunctionCall("geometry", "area", 10n), /argument 1 .* BigInt/);
+ * assert.throws(() => new FunctionCall("geometry", "area", "x".repeat(9 << 20)), RangeError);
  * ```
  */
 export class FunctionCall<R = unknown, D = unknown> extends Task<D> {
@@ -66,6 +73,7 @@ export class FunctionCall<R = unknown, D = unknown> extends Task<D> {
    * @param functionName A function its module exports.
    * @param args The arguments.
    * @throws {TypeError} If a name is not valid, or an argument cannot travel.
+   * @throws {RangeError} If the arguments take more than {@linkcode CALL_MAX_ARGS_BYTES}.
    */
   constructor(library: string, functionName: string, ...args: unknown[]) {
     checkLibraryName(library);
@@ -73,10 +81,19 @@ export class FunctionCall<R = unknown, D = unknown> extends Task<D> {
     const parts = args.map((a, i) =>
       encodeValue(a, `argument ${i + 1} of ${library}.${functionName}`)
     );
+    const argsJson = `[${parts.join(",")}]`;
+    const bytes = argsJson.length * 3 <= CALL_MAX_ARGS_BYTES
+      ? 0
+      : new TextEncoder().encode(argsJson).length;
+    if (bytes > CALL_MAX_ARGS_BYTES) {
+      throw new RangeError(
+        `Cannot call ${library}.${functionName}: its arguments take ${bytes} bytes, more than ${CALL_MAX_ARGS_BYTES}; send large data as input files`,
+      );
+    }
     super(`${CALL_COMMAND} ${library} ${functionName}`);
     this.library = library;
     this.functionName = functionName;
-    this.argsJson = `[${parts.join(",")}]`;
+    this.argsJson = argsJson;
     this.specifyCores(1);
     this.maxRetries = CALL_MAX_RETRIES;
   }
