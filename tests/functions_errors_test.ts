@@ -41,12 +41,20 @@ Deno.test("a module that cannot be imported fails its calls at once, without ret
   await using _w = startWorker(wq.port, {
     args: ["--single-shot", "--cores", "1", "-s", dir.path],
   });
+  wq.installLibrary({ name: "exits", module: `${FIXTURES}/exits.ts` });
   for (let i = 0; i < 2; i++) {
     const call = new FunctionCall("broken", "never");
     await assert.rejects(wq.run(call), FunctionCallError);
     assert.equal(call.exitCode, 1);
     assert.equal(call.attempts, 0);
     assert.match(call.failure!, /^Error: Cannot load the library: broken on purpose/);
+    const exits = new FunctionCall("exits", "never");
+    await assert.rejects(wq.run(exits), FunctionCallError);
+    assert.equal(exits.attempts, 0);
+    assert.match(
+      exits.failure!,
+      /^Error: Cannot load the library: its process exited with 3 before its module was loaded/,
+    );
   }
 });
 

@@ -229,6 +229,18 @@ export class LibraryProcess {
     const how = status.signal ? `was killed by ${status.signal}` : `exited with ${status.code}`;
     this.#log(`library ${this.bundle.key} (pid ${this.#child.pid}) ${how}`);
     const tail = this.#stderrTail.trim().split("\n").slice(-3).join(" | ");
+    if (!this.#ready && !this.#closing) {
+      // It never imported its module (Deno could not start it, or the module's top level exited).
+      this.#end({
+        kind: "load-error",
+        error: {
+          name: "Error",
+          message: `its process ${how} before its module was loaded${
+            tail ? ` (stderr: ${tail})` : ""
+          }`,
+        },
+      });
+    }
     this.#end({
       kind: "crashed",
       why: `library '${this.bundle.name}' ${this.#closing ? "was stopped" : how}${
