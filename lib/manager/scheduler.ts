@@ -108,8 +108,6 @@ export function schedule(
     if (open.length === 0 || skips > maxSkips) break;
     const whole = isWholeWorkerTask(task);
     const avoid = task[kInternal].avoid;
-    // A function call goes only to our workers that run them (docs/functions.md).
-    const call = isCallCommand(task.command);
     const alg = task.algorithm === WORK_QUEUE_SCHEDULE_UNSET ? queueAlg : task.algorithm;
     // FCFS needs only the first fit; the others compare every fit.
     const firstOnly = alg === WORK_QUEUE_SCHEDULE_FCFS;
@@ -119,7 +117,9 @@ export function schedule(
     for (let layer = 0; layer < (anyAhead ? 2 : 1) && fitting.length === 0; layer++) {
       ahead = layer === 1;
       for (const o of open) {
-        if (avoid?.has(o.w.id) || (call && o.w.fastPath < FUNCTION_CALLS_VERSION)) continue;
+        if (avoid?.has(o.w.id)) continue;
+        // A function call goes only to our workers that run them (docs/functions.md).
+        if (o.w.fastPath < FUNCTION_CALLS_VERSION && isCallCommand(task.command)) continue;
         const inUse = ahead ? o.ahead : o.inUse;
         if (inUse === undefined || (ahead ? o.aheadFull : o.full)) continue;
         const busy = ahead ? o.aheadBusy! : o.busy;
