@@ -13,7 +13,7 @@
 
 import { constants } from "node:os";
 import { killTree } from "./process_tree.ts";
-import { type LibcSpawner, libcSpawner } from "./libc_spawn.ts";
+import { type ChildUsage, type LibcSpawner, libcSpawner } from "./libc_spawn.ts";
 import type { Resources } from "../resources.ts";
 
 /** How a task's process ended. */
@@ -26,12 +26,23 @@ export interface ProcessOutcome {
   signalName?: string;
   /** Wall time from spawn to exit, in microseconds. */
   usec: number;
+  /**
+   * What the shell and the descendants it waited for used (wait4's
+   * rusage), where the task was started through posix_spawn.
+   */
+  usage?: ChildUsage;
 }
 
 /** A started task process. */
 export interface RunningProcess {
   /** The process id (also its process group id, unless the group is shared). */
   readonly pid: number;
+  /**
+   * Whether it leads a session of its own, so that its processes are
+   * those of that session (orphans included); false in a shared group,
+   * where its processes are its descendants.
+   */
+  readonly sessionLeader?: boolean;
   /** Resolves when it exits. */
   readonly done: Promise<ProcessOutcome>;
   /**
@@ -211,6 +222,7 @@ export function startProcess(spec: ProcessSpec): RunningProcess {
   });
   return {
     pid: child.pid,
+    sessionLeader: !spec.sharedGroup,
     done,
     kill() {
       // Its group holds everything it started (orphans too, and after it
@@ -256,11 +268,13 @@ function startInSession(spec: ProcessSpec, spawner: LibcSpawner): RunningProcess
     exited = true;
     const usec = Math.max(0, Math.round((performance.now() - started) * 1000));
     const sig = status & 0x7f;
-    if (sig === 0) return { exit: (status >> 8) & 0xff, usec };
-    return { exit: sig, signal: sig, signalName: signalName(sig), usec };
+    const usage = child.usage;
+    if (sig === 0) return { exit: (status >> 8) & 0xff, usec, usage };
+    return { exit: sig, signal: sig, signalName: signalName(sig), usec, usage };
   });
   return {
     pid: child.pid,
+    sessionLeader: true,
     done,
     kill() {
       // Until it is reaped its pid cannot be reused; after, only its group can be left.

@@ -10,6 +10,7 @@ import { projectMatcher } from "./find_manager.ts";
 import { parseFingerprint } from "../wire/fingerprint.ts";
 import { normalizeDebug } from "./_debug_args.ts";
 import { parseProtocolChoice, type ProtocolChoice } from "./dialect.ts";
+import { DEFAULT_MEASURE_INTERVAL } from "./measure/measurer.ts";
 
 /** What the worker was asked to do. */
 export type WorkerAction = "run" | "help" | "version";
@@ -68,6 +69,10 @@ export interface WorkerOptions {
   sslInsecure: boolean;
   /** The protocol to speak: 9, 11, or `auto` (the catalog's word, else 11 then 9). */
   protocol: ProtocolChoice;
+  /** Seconds between samples of a running task's memory, CPU and disk (`--measure-interval`). */
+  measureInterval: number;
+  /** Stop a task that goes over its memory or disk; `--no-enforcement` turns it off. */
+  enforce: boolean;
 }
 
 /** The usage text printed by `--help`. */
@@ -118,6 +123,11 @@ Options:
       --no-fast-path      Do not offer our manager the fast path (results pushed as
                           tasks finish, tasks queued ahead); CCTools' managers never
                           use it either way
+      --measure-interval TIME
+                          Sample each running task's memory, CPU and disk this often,
+                          the first time one interval after it starts (default 0.5s)
+      --no-enforcement    Measure tasks but do not stop one that goes over its memory
+                          or disk (for sites that enforce limits themselves)
   -h, --help              Show this help
   -v, --version           Show the version
 
@@ -234,6 +244,8 @@ export function parseWorkerArgs(args: string[]): WorkerOptions {
         "max-stdout": { type: "string" },
         "fast-spawn": { type: "boolean" },
         "no-fast-path": { type: "boolean" },
+        "measure-interval": { type: "string" },
+        "no-enforcement": { type: "boolean" },
         password: { type: "string", short: "P" },
         ssl: { type: "boolean" },
         "ssl-ca": { type: "string" },
@@ -266,6 +278,8 @@ export function parseWorkerArgs(args: string[]): WorkerOptions {
       (v["ssl-insecure"] ?? false),
     sslInsecure: v["ssl-insecure"] ?? false,
     protocol: "auto" as ProtocolChoice,
+    measureInterval: DEFAULT_MEASURE_INTERVAL,
+    enforce: !(v["no-enforcement"] ?? false),
   };
   if (v.help) return { ...base, action: "help" };
   if (v.version) return { ...base, action: "version" };
@@ -299,6 +313,16 @@ export function parseWorkerArgs(args: string[]): WorkerOptions {
     );
   }
   if (v.protocol !== undefined) opts.protocol = parseProtocolChoice(v.protocol);
+  if (v["measure-interval"] !== undefined) {
+    opts.measureInterval = parseDuration(v["measure-interval"], "--measure-interval");
+    if (!(opts.measureInterval > 0)) {
+      throw new RangeError(
+        `Cannot use option '--measure-interval': it must be above 0, got '${
+          v["measure-interval"]
+        }'`,
+      );
+    }
+  }
   if (v["max-stdout"] !== undefined) opts.maxStdout = parseBytes(v["max-stdout"], "--max-stdout");
   if (opts.workdir === "") throw new RangeError("Cannot use option '--workdir': it is empty");
 

@@ -14,6 +14,9 @@ import { workerLoop, type WorkerSecurity } from "./worker_loop.ts";
 import { Workspace } from "./workspace.ts";
 import { errorMessage } from "../errors.ts";
 import { readPasswordFile, readTlsTrust } from "../wire/secure_client.ts";
+import { Measurer } from "./measure/measurer.ts";
+import { detectCgroupPlace } from "./measure/cgroup.ts";
+import { kernelFiles } from "./measure/proc_fs.ts";
 
 export type { WorkerOptions } from "./options.ts";
 
@@ -71,6 +74,17 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
     log.notice(
       `offering cores ${total.cores}, memory ${total.memory} MB, disk ${total.disk} MB, gpus ${total.gpus}`,
     );
+    const measurer = new Measurer({
+      intervalSeconds: options.measureInterval,
+      log: (m) => log.debug(m),
+    });
+    const cgroups = detectCgroupPlace();
+    const how = cgroups ? `cgroup v2 under ${cgroups.dir}` : kernelFiles ? "/proc" : "rusage only";
+    log.notice(
+      `measuring tasks every ${options.measureInterval} s through ${how}; ${
+        options.enforce ? "enforcing" : "not enforcing"
+      } their memory and disk`,
+    );
     return await workerLoop(options, {
       workspace,
       total,
@@ -78,6 +92,8 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
       security,
       log,
       signal: ac.signal,
+      measurer,
+      cgroups,
     });
   } catch (e) {
     log.notice(`stopping: ${errorMessage(e)}`);

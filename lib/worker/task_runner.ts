@@ -7,11 +7,13 @@
  */
 
 import type { Exhaustion, Measured } from "../measured.ts";
+import type { Measurer } from "./measure/measurer.ts";
+import { type CgroupPlace, enterCgroupLine } from "./measure/cgroup.ts";
+import { TaskGuard } from "./task_guard.ts";
 import {
   WORK_QUEUE_RESULT_DISK_ALLOC_FULL,
   WORK_QUEUE_RESULT_FORSAKEN,
   WORK_QUEUE_RESULT_STDOUT_MISSING,
-  WORK_QUEUE_RESULT_TASK_MAX_RUN_TIME,
   WORK_QUEUE_RESULT_TASK_TIMEOUT,
   WORK_QUEUE_RESULT_UNKNOWN,
 } from "../constants.ts";
@@ -65,6 +67,7 @@ interface Entry {
   state: State;
   killed: boolean;
   proc?: RunningProcess;
+  cgroup?: string;
   settled?: Promise<void>;
   result?: TaskResult;
 }
@@ -95,6 +98,12 @@ export interface TaskRunnerOptions {
   baseEnv?: Record<string, string>;
   /** How processes start. Default {@linkcode processExecutor}. */
   executor?: Executor;
+  /** Measures every task (`measured` in its result); none when absent. */
+  measurer?: Measurer;
+  /** Stop a task that goes over its memory or disk (its request); default true. */
+  enforce?: boolean;
+  /** Where each task gets a cgroup v2 of its own, if the worker may make them. */
+  cgroups?: CgroupPlace;
 }
 
 /**
@@ -253,6 +262,9 @@ export class TaskRunner {
     // A process the task left behind could write into a later task's files.
     const recycle = e.proc === undefined || !e.proc.lingering();
     e.proc?.close();
+    if (e.cgroup !== undefined && !this.#o.cgroups!.remove(e.cgroup)) {
+      this.#log(`task ${id}: cannot remove its cgroup ${e.cgroup} (processes left in it?)`);
+    }
     const inputs = e.spec.inputs.map((i) => i.remoteName);
     await this.#dirs.release(id, { recycle, inputs });
   }
@@ -300,9 +312,10 @@ export class TaskRunner {
       return;
     }
     const sandbox = ws.sandboxPath(spec.id);
+    e.cgroup = this.#o.measurer && this.#o.cgroups?.make(`wq-${Deno.pid}-${spec.id}`);
     try {
       e.proc = (this.#o.executor ?? processExecutor).start({
-        command: spec.command,
+        command: e.cgroup === undefined ? spec.command : enterCgroupLine(e.cgroup) + spec.command,
         cwd: sandbox,
         stdoutPath: ws.stdoutPath(spec.id),
         env: taskEnvironment({
@@ -315,6 +328,8 @@ export class TaskRunner {
       });
     } catch (err) {
       this.#log(`task ${spec.id}: cannot start /bin/sh: ${errorMessage(err)}`);
+      if (e.cgroup !== undefined) this.#o.cgroups!.remove(e.cgroup);
+      e.cgroup = undefined;
       this.#ledger.release(e.need);
       this.#finishEmpty(e, { status: WORK_QUEUE_RESULT_UNKNOWN, exit: 0, usec: 0 });
       return;
@@ -324,41 +339,36 @@ export class TaskRunner {
     if (this.#debug) {
       this.#log(`task ${spec.id} started as pid ${e.proc.pid}: ${spec.command.slice(0, 200)}`);
     }
-    e.settled = this.#watch(e, e.proc).catch((err) => {
+    e.settled = this.#watch(e, e.proc, sandbox).catch((err) => {
       this.#log(`task ${spec.id}: lost track of it: ${errorMessage(err)}`);
     });
   }
 
-  /** Waits for the process, enforces time limits, collects outputs. Never rejects. */
-  async #watch(e: Entry, proc: RunningProcess): Promise<void> {
+  /** Waits for the process, enforces its limits, measures it, collects outputs. Never rejects. */
+  async #watch(e: Entry, proc: RunningProcess, sandbox: string): Promise<void> {
     const { spec } = e;
     let status = 0;
-    const timers: ReturnType<typeof setTimeout>[] = [];
-    const limit = (ms: number, code: number, why: string) => {
-      timers.push(setTimeout(() => {
+    const guard = new TaskGuard({
+      spec,
+      proc,
+      sandbox,
+      cgroup: e.cgroup,
+      measurer: this.#o.measurer,
+      enforce: this.#o.enforce !== false,
+      stop: (why) => {
         this.#log(`task ${spec.id}: ${why}; killing it`);
-        status = code;
         this.#killProcess(e);
-      }, Math.max(0, Math.min(ms, 2 ** 31 - 1))));
-    };
-    if (spec.wallTime !== undefined && spec.wallTime > 0) {
-      limit(spec.wallTime * 1000, WORK_QUEUE_RESULT_TASK_MAX_RUN_TIME, "its wall time is over");
-    }
-    if (spec.endTime !== undefined && spec.endTime > 0) {
-      limit(
-        spec.endTime * 1000 - Date.now(),
-        WORK_QUEUE_RESULT_TASK_TIMEOUT,
-        "its end time has come",
-      );
-    }
+      },
+    });
     const outcome = await proc.done.catch((err): ProcessOutcome => {
-      // It could not be followed to its end (waitpid failed): a failure, with the reason.
+      // It could not be followed to its end (wait4 failed): a failure, with the reason.
       this.#log(`task ${spec.id}: ${errorMessage(err)}`);
       status = WORK_QUEUE_RESULT_UNKNOWN;
       return { exit: 0, usec: 0 };
     });
+    const measured = await guard.end(outcome, e.killed);
+    status ||= guard.status;
     this.#o.onProcessEnded?.(spec.id);
-    for (const t of timers) clearTimeout(t);
     e.state = "ending";
     this.#running--;
     this.#ledger.release(e.need);
@@ -397,6 +407,8 @@ export class TaskRunner {
           usec: outcome.usec,
           stdoutPath: stdout.path,
           stdoutLength: stdout.length,
+          ...(measured ? { measured } : {}),
+          ...(guard.exhausted && status === guard.status ? { exhausted: guard.exhausted } : {}),
         });
       }
     }
