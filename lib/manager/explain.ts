@@ -10,6 +10,8 @@ import type { Core } from "./core.ts";
 import { allocationFor, type Resources } from "../resources.ts";
 import { isWholeWorkerTask } from "./scheduler.ts";
 import type { WorkerInfo } from "./worker_info.ts";
+import type { Categories } from "./categories/categories.ts";
+import { sizingNote } from "./categories/explain_sizing.ts";
 
 const UNITS: Record<keyof Resources, string> = {
   cores: "cores",
@@ -79,6 +81,8 @@ export interface ExplainContext {
   isBlocked: (w: WorkerInfo) => boolean;
   /** The time now (ms), on the clock of the tasks' dispatch times. */
   now: number;
+  /** The categories, for how they size the task. */
+  categories?: Categories;
 }
 
 /**
@@ -93,6 +97,15 @@ export function explainTask(taskId: number, ctx: ExplainContext): string {
   if (!task) {
     return `task ${taskId} is not in the queue (never submitted, already returned, or cancelled)`;
   }
+  const alloc = ctx.core.dispatches.get(taskId)?.alloc;
+  const note = ctx.categories && task.state !== "complete" && task.state !== "returned" &&
+    task.state !== "cancelled" && sizingNote(task, ctx.categories, alloc);
+  const why = whereIs(task, ctx);
+  return note ? `${why}; ${note}` : why;
+}
+
+function whereIs(task: Task, ctx: ExplainContext): string {
+  const taskId = task.id;
   switch (task.state) {
     case "ready": {
       const unfit = ctx.unfit.get(task);

@@ -8,10 +8,10 @@
  * @module
  */
 
-import type { Task, TaskState } from "../../task.ts";
+import { kInternal, type Task, type TaskState } from "../../task.ts";
 import type { Core } from "../core.ts";
 import type { QueueEvent } from "../queue_event.ts";
-import { resourcesJson, resultName, TRANSACTIONS_HEADER } from "./cctools_format.ts";
+import { measuredJson, resourcesJson, resultName, TRANSACTIONS_HEADER } from "./cctools_format.ts";
 import type { LogFile } from "./log_file.ts";
 
 /** Options of {@linkcode TransactionsLog}. */
@@ -107,13 +107,13 @@ export class TransactionsLog {
     switch (to) {
       case "ready":
         return this.#write(
-          `TASK ${id} WAITING ${task.category} FIRST_RESOURCES ${resourcesJson(task.resources)}`,
+          `TASK ${id} WAITING ${task.category} ${labelOf(task)} ${resourcesJson(task.resources)}`,
         );
       case "running": {
         const d = this.#core.dispatches.get(id);
         if (!d) return;
         return this.#write(
-          `TASK ${id} RUNNING ${d.worker.addr}  FIRST_RESOURCES ${resourcesJson(d.alloc)}`,
+          `TASK ${id} RUNNING ${d.worker.addr}  ${labelOf(task)} ${resourcesJson(d.alloc)}`,
         );
       }
       case "receiving": {
@@ -131,7 +131,9 @@ export class TransactionsLog {
   }
 
   #ending(task: Task): string {
-    return `${resultName(task.result)}  ${task.returnStatus ?? -1}  {} {}`;
+    return `${resultName(task.result)}  ${task.returnStatus ?? -1}  {} ${
+      measuredJson(task[kInternal].record.measured)
+    }`;
   }
 
   /**
@@ -160,4 +162,10 @@ export class TransactionsLog {
     this.#core.onMove = this.#before;
     this.#write("MANAGER END");
   }
+}
+
+/** `FIRST_RESOURCES`, or `MAX_RESOURCES` for a task that runs with its category's maximum. */
+function labelOf(task: Task): string {
+  const i = task[kInternal];
+  return i.label === "max" || i.sizedAs === "max" ? "MAX_RESOURCES" : "FIRST_RESOURCES";
 }
