@@ -107,13 +107,15 @@ export class TransactionsLog {
     switch (to) {
       case "ready":
         return this.#write(
-          `TASK ${id} WAITING ${task.category} ${labelOf(task)} ${resourcesJson(task.resources)}`,
+          `TASK ${id} WAITING ${task.category} ${labelOf(task, false)} ${
+            resourcesJson(task.resources)
+          }`,
         );
       case "running": {
         const d = this.#core.dispatches.get(id);
         if (!d) return;
         return this.#write(
-          `TASK ${id} RUNNING ${d.worker.addr}  ${labelOf(task)} ${resourcesJson(d.alloc)}`,
+          `TASK ${id} RUNNING ${d.worker.addr}  ${labelOf(task, true)} ${resourcesJson(d.alloc)}`,
         );
       }
       case "receiving": {
@@ -164,8 +166,14 @@ export class TransactionsLog {
   }
 }
 
-/** `FIRST_RESOURCES`, or `MAX_RESOURCES` for a task that runs with its category's maximum. */
-function labelOf(task: Task): string {
+/**
+ * `FIRST_RESOURCES`, or `MAX_RESOURCES` for a task that asks for its
+ * category's maximum (`dispatched`: or was sized with it, its category not
+ * yet steady).
+ */
+function labelOf(task: Task, dispatched: boolean): string {
   const i = task[kInternal];
-  return i.label === "max" || i.sizedAs === "max" ? "MAX_RESOURCES" : "FIRST_RESOURCES";
+  return i.label === "max" || (dispatched && i.sizedAs === "max")
+    ? "MAX_RESOURCES"
+    : "FIRST_RESOURCES";
 }
