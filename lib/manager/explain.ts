@@ -7,10 +7,11 @@
 
 import { kInternal, type Task } from "../task.ts";
 import type { Core } from "./core.ts";
-import { allocationFor, type Resources } from "../resources.ts";
+import { allocationFor, asksForNothing, type Resources } from "../resources.ts";
 import { isWholeWorkerTask } from "./scheduler.ts";
 import type { WorkerInfo } from "./worker_info.ts";
-import type { Categories } from "./categories/categories.ts";
+import { allocationOf, type Categories } from "./categories/categories.ts";
+import type { SizedRequest } from "./categories/category.ts";
 import { sizingNote } from "./categories/explain_sizing.ts";
 
 const UNITS: Record<keyof Resources, string> = {
@@ -45,6 +46,7 @@ export function largestWorker(workers: Iterable<WorkerInfo>): Resources {
  * @param task The task.
  * @param largest The per-resource maxima of the workers.
  * @param workerCount How many workers are connected.
+ * @param sized What it asks for, if its category sizes it (else its own request).
  * @returns The reason, e.g. "task 17 needs 8 cores; the largest worker has 4".
  *
  * @example
@@ -61,9 +63,11 @@ export function unfitReason(
   task: Task,
   largest: Resources,
   workerCount: number,
+  sized?: SizedRequest,
 ): string | undefined {
-  if (workerCount === 0 || isWholeWorkerTask(task)) return undefined;
-  const alloc = allocationFor(task.resources, largest);
+  if (workerCount === 0) return undefined;
+  if (sized ? asksForNothing(sized.req) : isWholeWorkerTask(task)) return undefined;
+  const alloc = sized ? allocationOf(sized, largest) : allocationFor(task.resources, largest);
   for (const k of Object.keys(UNITS) as (keyof Resources)[]) {
     const want = alloc[k];
     if (want > largest[k]) {

@@ -146,6 +146,7 @@ export function setCategoryResources(
 
 function changed(r: Reactor): void {
   r.categories.changed();
+  r.fit.recheck();
   r.comm.askForScheduling();
 }
 

@@ -5,6 +5,7 @@ import {
 } from "../constants.ts";
 import { Task } from "../task.ts";
 import { joinWorker, testReactor } from "./_recording_comm.ts";
+import { explainIn } from "./queue_settings.ts";
 import {
   categoryStatsIn,
   checkCategoryResources,
@@ -88,4 +89,23 @@ Deno.test("categoryStats() of a category never configured, then configured and u
   assert.deepEqual(s.maxSeen, { memory: 801 });
   assert.equal(s.tasks?.done, 1);
   assert.equal(s.tasks?.failed, 1);
+});
+
+Deno.test("a category's maximum larger than every worker makes its tasks unfit, and explain() says so", () => {
+  const { r } = testReactor();
+  joinWorker(r, 1, 2);
+  const t = new Task("./big").specifyCategory("big");
+  onSubmit(r, t);
+  assert.equal(r.fit.count(), 0, "a whole worker fits");
+  setCategoryResources(r, "big", "max", { memory: 9000 });
+  assert.equal(
+    r.fit.unfit.get(t),
+    `task ${t.id} needs 9000 MB of memory; the largest worker has 1000`,
+  );
+  assert.equal(
+    explainIn(r, t.id),
+    `task ${t.id} needs 9000 MB of memory; the largest worker has 1000`,
+  );
+  setCategoryResources(r, "big", "max", {});
+  assert.equal(r.fit.count(), 0);
 });

@@ -117,6 +117,7 @@ export class Reactor {
     this.fit = new FitTracker((m) => comm.log("warn", m), {
       workers: () => core.workers.values(),
       ready: () => core.ready,
+      sized: (t) => this.categories.sized(t),
     });
     this.keepalive = options.keepalive ?? { intervalMs: 30_000, timeoutMs: 30_000 };
     this.maxStdout = options.maxStdout ?? 1 << 30;
