@@ -14,10 +14,13 @@ import {
   WORK_QUEUE_RESULT_INPUT_MISSING,
   WORK_QUEUE_RESULT_MAX_RETRIES,
   WORK_QUEUE_RESULT_OUTPUT_MISSING,
+  WORK_QUEUE_RESULT_RESOURCE_EXHAUSTION,
   WORK_QUEUE_RESULT_STDOUT_MISSING,
   WORK_QUEUE_RESULT_SUCCESS,
 } from "../constants.ts";
 import { emptyRecord, kInternal, type Task } from "../task.ts";
+import { exhaustionMessage, type Measured } from "../measured.ts";
+import { learn, measuredOf, retryAtMax } from "./reactor_categories.ts";
 import { outputCacheName } from "./cache_names.ts";
 import type { QueueEvent } from "./queue_event.ts";
 import { eventWorker, type Reactor } from "./reactor.ts";
@@ -48,6 +51,8 @@ export interface Completion {
   executionTime?: number;
   /** The name of the signal that killed it, if the worker said. */
   signal?: string | null;
+  /** What it used, if it ran. */
+  measured?: Measured | null;
 }
 
 /**
@@ -73,6 +78,8 @@ export function onSubmit(r: Reactor, task: Task): number {
   if (state === undefined) internal.record.submitTime = r.clock.now();
   else internal.record = emptyRecord(r.clock.now());
   internal.attempts = 0;
+  internal.label = "first";
+  internal.sizedAs = undefined;
   internal.avoid = undefined;
   internal.unfitLogged = false;
   internal.madeLosses = 0;
@@ -93,12 +100,15 @@ export function onSchedulePass(r: Reactor): void {
   const c = r.core;
   r.fit.refresh(); // workers changed since the last pass: which waiting tasks fit
   if (r.closed || c.ready.size === 0 || c.open.size === 0) return;
+  const sizer = r.categories.sizing ? r.categories : undefined;
   const assignments = schedule(c.ready, c.open, {
     algorithm: r.algorithm,
     isBlocked: r.isBlocked,
     localityKeys: r.localityKeys,
+    sizer,
   });
   for (const a of assignments) {
+    a.task[kInternal].sizedAs = sizer?.sizedAs(a.task);
     const d: Dispatch = { worker: a.worker, alloc: a.alloc, inputs: NONE, outputNames: NONE };
     if (a.ahead) {
       d.ahead = true;
@@ -193,8 +203,24 @@ export function onResult(
       w.fastAborts = 0;
     }
   }
+  const measured = measuredOf(res);
+  if (measured) learn(r, task, measured, res);
+  if (res.status === WORK_QUEUE_RESULT_RESOURCE_EXHAUSTION) {
+    const why = retryAtMax(r, w, task, res);
+    if (why) {
+      w.tasksDone++;
+      requeue(r, task, "resource-exhaustion", why);
+      return;
+    }
+  }
   let result = res.status;
   let failure: string | undefined;
+  if (result === WORK_QUEUE_RESULT_RESOURCE_EXHAUSTION) {
+    failure = res.exhausted
+      ? exhaustionMessage(res.exhausted)
+      : `worker ${w.label} reported resource exhaustion, without saying which resource`;
+    r.comm.log("warn", `task ${task.id}: ${failure}`);
+  }
   const missing = outputs.filter((o) => o.missing).map((o) => o.missing);
   if (missing.length > 0) {
     result = WORK_QUEUE_RESULT_OUTPUT_MISSING;
@@ -240,6 +266,7 @@ export function onResult(
     output: res.stdout,
     executionTime: res.execUsec,
     signal: res.signal,
+    measured,
   });
 }
 
@@ -319,6 +346,11 @@ export function retry(r: Reactor, task: Task, cause: RetryCause, reason: string)
     complete(r, task, { result: WORK_QUEUE_RESULT_MAX_RETRIES, failure });
     return;
   }
+  requeue(r, task, cause, reason);
+}
+
+/** Puts a task back in the queue, and says why. */
+function requeue(r: Reactor, task: Task, cause: RetryCause, reason: string): void {
   r.core.transition(task, "ready", { reason });
   r.fit.check(task);
   r.comm.askForScheduling();
@@ -363,6 +395,7 @@ function complete(r: Reactor, task: Task, c: Completion): void {
   record.output = c.output ?? "";
   record.executionTime = c.executionTime;
   record.signal = c.signal ?? null;
+  record.measured = c.measured ?? null;
   record.finishTime = r.clock.now();
   r.core.transition(task, "complete", { reason: c.failure });
   // A task that run() waits for goes to it, not to wait().

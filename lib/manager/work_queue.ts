@@ -26,6 +26,13 @@ import {
 } from "./queue_settings.ts";
 import { buildQueue, closeQueue, type QueueParts, queueStats } from "./queue_parts.ts";
 import type { WorkQueueStats } from "./stats.ts";
+import {
+  type CategoryResources,
+  type CategoryStats,
+  categoryStatsIn,
+  setCategoryMode,
+  setCategoryResources,
+} from "./queue_categories.ts";
 import type { WaitOptions, WaitResult } from "./wait.ts";
 
 /**
@@ -355,6 +362,83 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
     const was = this.#r.blocks.unblock(host);
     this.#r.comm.askForScheduling();
     return was;
+  }
+
+  /**
+   * Sets how a category's tasks are sized: `WORK_QUEUE_ALLOCATION_MODE_FIXED`
+   * (the default: what each task declares), or an automatic mode, `_MAX`,
+   * `_MIN_WASTE` or `_MAX_THROUGHPUT`: its first tasks run with the
+   * category's maximum (a whole worker if none is set), then the manager
+   * sizes the rest from what it measured. See docs/resources.md.
+   *
+   * @param name The category (`task.category`).
+   * @param mode A `WORK_QUEUE_ALLOCATION_MODE_*` value.
+   * @throws {RangeError} If the mode is not one of those.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { WORK_QUEUE_ALLOCATION_MODE_MAX, WorkQueue } from "../../mod.ts";
+   *
+   * await using wq = new WorkQueue({ port: 0, hostname: "127.0.0.1" });
+   * wq.specifyCategoryMode("align", WORK_QUEUE_ALLOCATION_MODE_MAX);
+   * wq.specifyCategoryMaxResources("align", { cores: 2, memory: 4000 });
+   * const s = wq.categoryStats("align");
+   * assert.equal(s.modeName, "max");
+   * assert.deepEqual(s.maxResources, { cores: 2, memory: 4000 });
+   * assert.throws(() => wq.specifyCategoryMode("align", 9), /9 is not a WORK_QUEUE_ALLOCATION_MODE_/);
+   * ```
+   */
+  specifyCategoryMode(name: string, mode: number): void {
+    setCategoryMode(this.#r, name, mode);
+  }
+
+  /**
+   * Sets a category's maximum: what its tasks run with before it is
+   * measured, and after they run out at their first allocation; what a
+   * task declares itself still wins. Unset amounts: the whole worker.
+   *
+   * @param name The category.
+   * @param resources `cores`, `memory` (MB), `disk` (MB), `gpus`.
+   * @throws {TypeError} For an unknown resource; {RangeError} for a negative amount.
+   */
+  specifyCategoryMaxResources(name: string, resources: CategoryResources): void {
+    setCategoryResources(this.#r, name, "max", resources);
+  }
+
+  /**
+   * Sets a category's minimum: no task of it is sized below it.
+   *
+   * @param name The category.
+   * @param resources `cores`, `memory` (MB), `disk` (MB), `gpus`.
+   * @throws {TypeError} For an unknown resource; {RangeError} for a negative amount.
+   */
+  specifyCategoryMinResources(name: string, resources: CategoryResources): void {
+    setCategoryResources(this.#r, name, "min", resources);
+  }
+
+  /**
+   * Gives an automatic category its first allocation at once, instead of
+   * measuring its first tasks with the maximum.
+   *
+   * @param name The category.
+   * @param resources `cores`, `memory` (MB), `disk` (MB), `gpus`.
+   * @throws {TypeError} For an unknown resource; {RangeError} for a negative amount.
+   */
+  specifyCategoryFirstAllocationGuess(name: string, resources: CategoryResources): void {
+    setCategoryResources(this.#r, name, "first", resources);
+  }
+
+  /**
+   * What the manager learned about a category: its mode and limits, what
+   * its tasks were measured using, the first allocation it sizes them
+   * with, and its task counts.
+   *
+   * @param name The category.
+   * @returns A snapshot.
+   */
+  categoryStats(name: string): CategoryStats {
+    return categoryStatsIn(this.#r, name);
   }
 
   /**
