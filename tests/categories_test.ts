@@ -3,7 +3,8 @@
 // whole worker, then the rest are sized from its measurement and run several at once; a task
 // that runs out at its first allocation runs again with the maximum; one that runs out at the
 // maximum ends RESOURCE_EXHAUSTION, its outputs not fetched; CCTools' work_queue_status -A and
-// our wq-status -A show what was measured and allocated.
+// our wq-status -A show what was measured and allocated; our worker and CCTools' run tasks with
+// their labelled allocation, two at once on two cores.
 
 import assert from "node:assert/strict";
 import {
@@ -16,7 +17,7 @@ import {
 } from "../mod.ts";
 import { FakeWorker } from "./_fake_worker.ts";
 import { cctoolsEnv, run, runStatusTool, tableRow } from "./_catalog.ts";
-import { requireBinary, tempDir } from "./_harness.ts";
+import { requireBinary, startWorker, tempDir } from "./_harness.ts";
 
 /** A fake worker with 2 cores, 2000 MB of memory and 2000 MB of disk. */
 function connect(port: number): Promise<FakeWorker> {
@@ -221,3 +222,34 @@ Deno.test("a task that runs out at the maximum, or of what it declared, ends RES
     w.close();
   }
 });
+
+for (const cctools of [false, true]) {
+  const name = cctools ? "CCTools' work_queue_worker" : "our worker";
+  Deno.test(`${name} runs a category's tasks with their labelled allocation, two at once on 2 cores`, async () => {
+    await using dir = await tempDir();
+    await using wq = new WorkQueue({ port: 0, hostname: "127.0.0.1", logger: () => {} });
+    wq.specifyCategoryMode("pack", WORK_QUEUE_ALLOCATION_MODE_MAX);
+    wq.specifyCategoryFirstAllocationGuess("pack", { cores: 1, memory: 100, disk: 100 });
+    // Each marks that it started, then waits (up to 60 s) until two have: one at a time, the
+    // first would give up and print 1.
+    const marks = `${dir.path}/marks`;
+    await Deno.mkdir(marks);
+    const cmd =
+      `touch ${marks}/$$; i=0; while [ $(ls ${marks} | wc -l) -lt 2 ] && [ $i -lt 600 ]; ` +
+      `do sleep 0.1; i=$((i+1)); done; ls ${marks} | wc -l`;
+    const tasks = [0, 1, 2].map(() => new Task(cmd).specifyCategory("pack"));
+    for (const t of tasks) wq.submit(t);
+    await using _w = startWorker(wq.port, {
+      cctools,
+      args: ["--cores", "2", "--memory", "2000", "--disk", "2000", "--single-shot"],
+    });
+    for (let i = 0; i < 3; i++) assert.ok(await wq.wait(120));
+    for (const t of tasks) {
+      assert.equal(t.ok, true, t.output);
+      assert.ok(Number(t.output.trim()) >= 2, `task ${t.id} saw ${t.output.trim()} started`);
+      assert.ok(t.measured, "measured: at least the wall time");
+    }
+    assert.equal(wq.categoryStats("pack").tasks?.done, 3);
+    wq.shutdownWorkers(0);
+  });
+}
