@@ -180,7 +180,13 @@ Deno.test("a task that runs out at its first allocation runs again with the maxi
 
 Deno.test("a task that runs out at the maximum, or of what it declared, ends RESOURCE_EXHAUSTION", async () => {
   await using dir = await tempDir();
-  await using wq = new WorkQueue({ port: 0, hostname: "127.0.0.1", logger: () => {} });
+  const log = `${dir.path}/transactions.log`;
+  await using wq = new WorkQueue({
+    port: 0,
+    hostname: "127.0.0.1",
+    logger: () => {},
+    transactionsLog: log,
+  });
   wq.specifyCategoryMode("big", WORK_QUEUE_ALLOCATION_MODE_MAX); // never measured: the maximum
   const atMax = new Task("./hog > out.txt").specifyCategory("big")
     .specifyOutputFile(`${dir.path}/out.txt`, "out.txt");
@@ -208,7 +214,9 @@ Deno.test("a task that runs out at the maximum, or of what it declared, ends RES
     await report(
       w,
       measured(declared.id, " exhausted=memory limit=100 peak=120") +
-        `result 16 137 0 1000 ${declared.id}\nresult 16 137 0 1000 ${unsaid.id}\n`,
+        `result 16 137 0 1000 ${declared.id}\n` +
+        // a malformed report (no method) is ignored
+        `info task-measured ${unsaid.id} memory=1\nresult 16 137 0 1000 ${unsaid.id}\n`,
     );
     const done = new Set([await wq.wait(30), await wq.wait(30)]);
     assert.deepEqual(done, new Set([declared, unsaid]));
@@ -218,6 +226,21 @@ Deno.test("a task that runs out at the maximum, or of what it declared, ends RES
       /^worker .+ reported resource exhaustion, without saying which resource$/,
     );
     assert.deepEqual(unsaid.measured, { method: "wall", wallSeconds: 0.001 });
+    await wq.close();
+    const text = await Deno.readTextFile(log);
+    assert.match(text, new RegExp(`TASK ${atMax.id} RUNNING \\S+  MAX_RESOURCES `));
+    assert.match(
+      text,
+      new RegExp(
+        `TASK ${atMax.id} RETRIEVED RESOURCE_EXHAUSTION  137  \\{"memory":\\[2000,"MB"\\]\\} ` +
+          `\\{"memory":\\[100,"MB"\\],"disk":\\[10,"MB"\\],"cores":\\[0\\.9,"cores"\\],` +
+          `"cpu_time":\\[0\\.9,"s"\\],"wall_time":\\[1,"s"\\]\\}\n`,
+      ),
+    );
+    assert.match(
+      text,
+      new RegExp(`TASK ${unsaid.id} RETRIEVED RESOURCE_EXHAUSTION  137  \\{\\} \\{\\}\n`),
+    );
   } finally {
     w.close();
   }
