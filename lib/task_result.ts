@@ -24,7 +24,7 @@ import {
   WORK_QUEUE_RESULT_TASK_TIMEOUT,
   WORK_QUEUE_RESULT_UNKNOWN,
 } from "./constants.ts";
-import type { Measured } from "./measured.ts";
+import type { Exhaustion, Measured } from "./measured.ts";
 
 /**
  * The paper's task states: `ready` (waiting for a worker), `sending`
@@ -99,6 +99,8 @@ export interface TaskRecord {
    * ran). CCTools' workers send only the wall time.
    */
   measured: Measured | null;
+  /** The limit it went over, if its worker stopped it for that (else `null`). */
+  exhausted: Exhaustion | null;
   /** Whether the application cancelled it (it then counts as finished). */
   cancelled: boolean;
 }
@@ -130,6 +132,7 @@ export function emptyRecord(submitTime?: number): TaskRecord {
     executionTime: undefined,
     signal: null,
     measured: null,
+    exhausted: null,
     cancelled: false,
   };
 }

@@ -3,7 +3,8 @@
 // whole worker, then the rest are sized from its measurement and run several at once; a task
 // that runs out at its first allocation runs again with the maximum; one that runs out at the
 // maximum ends RESOURCE_EXHAUSTION, its outputs not fetched; CCTools' work_queue_status -A and
-// our wq-status -A show what was measured and allocated.
+// our wq-status -A show what was measured and allocated; our worker and CCTools' run tasks with
+// their labelled allocation, two at once on two cores.
 
 import assert from "node:assert/strict";
 import {
@@ -16,7 +17,7 @@ import {
 } from "../mod.ts";
 import { FakeWorker } from "./_fake_worker.ts";
 import { cctoolsEnv, run, runStatusTool, tableRow } from "./_catalog.ts";
-import { requireBinary, tempDir } from "./_harness.ts";
+import { requireBinary, startWorker, tempDir } from "./_harness.ts";
 
 /** A fake worker with 2 cores, 2000 MB of memory and 2000 MB of disk. */
 function connect(port: number): Promise<FakeWorker> {
@@ -179,7 +180,13 @@ Deno.test("a task that runs out at its first allocation runs again with the maxi
 
 Deno.test("a task that runs out at the maximum, or of what it declared, ends RESOURCE_EXHAUSTION", async () => {
   await using dir = await tempDir();
-  await using wq = new WorkQueue({ port: 0, hostname: "127.0.0.1", logger: () => {} });
+  const log = `${dir.path}/transactions.log`;
+  await using wq = new WorkQueue({
+    port: 0,
+    hostname: "127.0.0.1",
+    logger: () => {},
+    transactionsLog: log,
+  });
   wq.specifyCategoryMode("big", WORK_QUEUE_ALLOCATION_MODE_MAX); // never measured: the maximum
   const atMax = new Task("./hog > out.txt").specifyCategory("big")
     .specifyOutputFile(`${dir.path}/out.txt`, "out.txt");
@@ -207,7 +214,9 @@ Deno.test("a task that runs out at the maximum, or of what it declared, ends RES
     await report(
       w,
       measured(declared.id, " exhausted=memory limit=100 peak=120") +
-        `result 16 137 0 1000 ${declared.id}\nresult 16 137 0 1000 ${unsaid.id}\n`,
+        `result 16 137 0 1000 ${declared.id}\n` +
+        // a malformed report (no method) is ignored
+        `info task-measured ${unsaid.id} memory=1\nresult 16 137 0 1000 ${unsaid.id}\n`,
     );
     const done = new Set([await wq.wait(30), await wq.wait(30)]);
     assert.deepEqual(done, new Set([declared, unsaid]));
@@ -217,7 +226,53 @@ Deno.test("a task that runs out at the maximum, or of what it declared, ends RES
       /^worker .+ reported resource exhaustion, without saying which resource$/,
     );
     assert.deepEqual(unsaid.measured, { method: "wall", wallSeconds: 0.001 });
+    await wq.close();
+    const text = await Deno.readTextFile(log);
+    assert.match(text, new RegExp(`TASK ${atMax.id} RUNNING \\S+  MAX_RESOURCES `));
+    assert.match(
+      text,
+      new RegExp(
+        `TASK ${atMax.id} RETRIEVED RESOURCE_EXHAUSTION  137  \\{"memory":\\[2000,"MB"\\]\\} ` +
+          `\\{"memory":\\[100,"MB"\\],"disk":\\[10,"MB"\\],"cores":\\[0\\.9,"cores"\\],` +
+          `"cpu_time":\\[0\\.9,"s"\\],"wall_time":\\[1,"s"\\]\\}\n`,
+      ),
+    );
+    assert.match(
+      text,
+      new RegExp(`TASK ${unsaid.id} RETRIEVED RESOURCE_EXHAUSTION  137  \\{\\} \\{\\}\n`),
+    );
   } finally {
     w.close();
   }
 });
+
+for (const cctools of [false, true]) {
+  const name = cctools ? "CCTools' work_queue_worker" : "our worker";
+  Deno.test(`${name} runs a category's tasks with their labelled allocation, two at once on 2 cores`, async () => {
+    await using dir = await tempDir();
+    await using wq = new WorkQueue({ port: 0, hostname: "127.0.0.1", logger: () => {} });
+    wq.specifyCategoryMode("pack", WORK_QUEUE_ALLOCATION_MODE_MAX);
+    wq.specifyCategoryFirstAllocationGuess("pack", { cores: 1, memory: 100, disk: 100 });
+    // Each marks that it started, then waits (up to 60 s) until two have: one at a time, the
+    // first would give up and print 1.
+    const marks = `${dir.path}/marks`;
+    await Deno.mkdir(marks);
+    const cmd =
+      `touch ${marks}/$$; i=0; while [ $(ls ${marks} | wc -l) -lt 2 ] && [ $i -lt 600 ]; ` +
+      `do sleep 0.1; i=$((i+1)); done; ls ${marks} | wc -l`;
+    const tasks = [0, 1, 2].map(() => new Task(cmd).specifyCategory("pack"));
+    for (const t of tasks) wq.submit(t);
+    await using _w = startWorker(wq.port, {
+      cctools,
+      args: ["--cores", "2", "--memory", "2000", "--disk", "2000", "--single-shot"],
+    });
+    for (let i = 0; i < 3; i++) assert.ok(await wq.wait(120));
+    for (const t of tasks) {
+      assert.equal(t.ok, true, t.output);
+      assert.ok(Number(t.output.trim()) >= 2, `task ${t.id} saw ${t.output.trim()} started`);
+      assert.ok(t.measured, "measured: at least the wall time");
+    }
+    assert.equal(wq.categoryStats("pack").tasks?.done, 3);
+    wq.shutdownWorkers(0);
+  });
+}

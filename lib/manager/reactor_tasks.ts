@@ -19,7 +19,7 @@ import {
   WORK_QUEUE_RESULT_SUCCESS,
 } from "../constants.ts";
 import { emptyRecord, kInternal, type Task } from "../task.ts";
-import { exhaustionMessage, type Measured } from "../measured.ts";
+import { type Exhaustion, exhaustionMessage, type Measured } from "../measured.ts";
 import { learn, measuredOf, retryAtMax } from "./reactor_categories.ts";
 import { outputCacheName } from "./cache_names.ts";
 import type { QueueEvent } from "./queue_event.ts";
@@ -53,6 +53,8 @@ export interface Completion {
   signal?: string | null;
   /** What it used, if it ran. */
   measured?: Measured | null;
+  /** The limit it went over, if its worker stopped it for that. */
+  exhausted?: Exhaustion;
 }
 
 /**
@@ -267,6 +269,7 @@ export function onResult(
     executionTime: res.execUsec,
     signal: res.signal,
     measured,
+    exhausted: result === WORK_QUEUE_RESULT_RESOURCE_EXHAUSTION ? res.exhausted : undefined,
   });
 }
 
@@ -396,6 +399,7 @@ function complete(r: Reactor, task: Task, c: Completion): void {
   record.executionTime = c.executionTime;
   record.signal = c.signal ?? null;
   record.measured = c.measured ?? null;
+  record.exhausted = c.exhausted ?? null;
   record.finishTime = r.clock.now();
   r.core.transition(task, "complete", { reason: c.failure });
   // A task that run() waits for goes to it, not to wait().

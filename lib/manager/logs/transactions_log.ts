@@ -133,8 +133,12 @@ export class TransactionsLog {
   }
 
   #ending(task: Task): string {
-    return `${resultName(task.result)}  ${task.returnStatus ?? -1}  {} ${
-      measuredJson(task[kInternal].record.measured)
+    const r = task[kInternal].record;
+    const limits = r.exhausted
+      ? resourcesJson({ [r.exhausted.resource]: r.exhausted.limitMB })
+      : "{}";
+    return `${resultName(task.result)}  ${task.returnStatus ?? -1}  ${limits} ${
+      measuredJson(r.measured)
     }`;
   }
 
