@@ -294,6 +294,7 @@ function simRun(workers: number, tasks: number, procs: number): Run {
     String(tasks),
     "--sim-procs",
     String(procs),
+    "--sim-plain-too",
   ];
   return { args, timeout: 900 };
 }

@@ -113,6 +113,9 @@ const EXTRA_FIELDS = [
   "managerRssPerWorker",
   "managerHeapPerWorker",
   "simCpuSeconds",
+  "plainTasksPerSecond",
+  "plainManagerCpuSeconds",
+  "plainSimCpuSeconds",
   "seconds",
 ];
 
