@@ -136,7 +136,9 @@ export function onInputsStaged(r: Reactor, task: Task, d: Dispatch, staged: Stag
   record.dispatchTime = r.clock.now();
   record.host = w.addr;
   record.hostname = w.hostname;
-  const made = d.inputs.filter(isMade).filter((i) => !w.cached.has(i.name));
+  const made = d.inputs.length === 0
+    ? NONE
+    : d.inputs.filter(isMade).filter((i) => !w.cached.has(i.name));
   if (made.length > 0) d.madeSent = made;
   r.comm.send(w.id, { kind: "task", task, dispatch: d });
   bookCachedInputs(task, d);
@@ -195,7 +197,9 @@ export function onResult(
   }
   let result = res.status;
   let failure: string | undefined;
-  const missing = outputs.filter((o) => o.missing).map((o) => o.missing);
+  const missing = outputs.length === 0
+    ? NONE
+    : outputs.filter((o) => o.missing).map((o) => o.missing);
   if (missing.length > 0) {
     result = WORK_QUEUE_RESULT_OUTPUT_MISSING;
     failure = missing.join("; ");
