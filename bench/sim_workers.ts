@@ -54,6 +54,8 @@ export interface SimWorkers extends AsyncDisposable {
   readonly connected: number;
   /** Results sent so far, over all workers. */
   readonly results: number;
+  /** How many workers the manager answered with the fast path. */
+  readonly fastPaths: number;
   /** Closes every connection. */
   close(): Promise<void>;
   /** Resolves when every connection has ended. */
@@ -135,6 +137,11 @@ class SimWorker {
   #closed = false;
   /** The manager answered the fast path: results are pushed as tasks end. */
   #fastPath = false;
+
+  /** Whether the manager turned the fast path on. */
+  get fastPath(): boolean {
+    return this.#fastPath;
+  }
   results = 0;
 
   constructor(conn: Deno.TcpConn) {
@@ -343,6 +350,9 @@ export async function simulateWorkers(options: SimWorkersOptions): Promise<SimWo
     },
     get results() {
       return sims.reduce((n, s) => n + s.results, 0);
+    },
+    get fastPaths() {
+      return sims.reduce((n, s) => n + (s.fastPath ? 1 : 0), 0);
     },
     close,
     done,
