@@ -238,7 +238,8 @@ export class LineReader {
         this.#start = 0;
       }
     }
-    const n = await this.#src.read(this.#buf.subarray(this.#end));
+    // Most reads start on an empty buffer: no view is made for them.
+    const n = await this.#src.read(this.#end === 0 ? this.#buf : this.#buf.subarray(this.#end));
     if (n === null) {
       this.#eof = true;
       return false;
