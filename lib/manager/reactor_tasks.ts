@@ -148,7 +148,9 @@ export function onInputsStaged(r: Reactor, task: Task, d: Dispatch, staged: Stag
   record.dispatchTime = r.clock.now();
   record.host = w.addr;
   record.hostname = w.hostname;
-  const made = d.inputs.filter(isMade).filter((i) => !w.cached.has(i.name));
+  const made = d.inputs.length === 0
+    ? NONE
+    : d.inputs.filter(isMade).filter((i) => !w.cached.has(i.name));
   if (made.length > 0) d.madeSent = made;
   r.comm.send(w.id, { kind: "task", task, dispatch: d });
   bookCachedInputs(task, d);
@@ -223,7 +225,9 @@ export function onResult(
       : `worker ${w.label} reported resource exhaustion, without saying which resource`;
     r.comm.log("warn", `task ${task.id}: ${failure}`);
   }
-  const missing = outputs.filter((o) => o.missing).map((o) => o.missing);
+  const missing = outputs.length === 0
+    ? NONE
+    : outputs.filter((o) => o.missing).map((o) => o.missing);
   if (missing.length > 0) {
     result = WORK_QUEUE_RESULT_OUTPUT_MISSING;
     failure = missing.join("; ");

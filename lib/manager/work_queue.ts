@@ -33,7 +33,7 @@ import {
   setCategoryMode,
   setCategoryResources,
 } from "./queue_categories.ts";
-import type { WaitOptions, WaitResult } from "./wait.ts";
+import { FOREVER, taskOrNull, type WaitOptions, type WaitResult } from "./wait.ts";
 
 /**
  * A Work Queue manager. It listens as soon as it is constructed; workers
@@ -223,13 +223,15 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
    */
   wait(timeoutSeconds?: number): Promise<CompletedTask | null>;
   wait(options: WaitOptions): Promise<WaitResult>;
-  async wait(timeout: number | WaitOptions = -1): Promise<CompletedTask | null | WaitResult> {
+  wait(timeout: number | WaitOptions = -1): Promise<CompletedTask | null | WaitResult> {
     if (typeof timeout === "object" && timeout !== null) return this.#wait(timeout);
     if (typeof timeout !== "number" || Number.isNaN(timeout)) {
-      throw new TypeError(`Cannot wait: timeout must be a number of seconds, got ${timeout}`);
+      return Promise.reject(
+        new TypeError(`Cannot wait: timeout must be a number of seconds, got ${timeout}`),
+      );
     }
-    const r = await this.#wait({ timeoutMs: timeout < 0 ? Infinity : timeout * 1000 });
-    return r.status === "task" ? r.task : null;
+    // Not an async function: one promise fewer per call, on the path of every task.
+    return this.#wait(timeout < 0 ? FOREVER : { timeoutMs: timeout * 1000 }).then(taskOrNull);
   }
 
   #wait(options: WaitOptions): Promise<WaitResult> {
@@ -477,12 +479,22 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
   }
 
   /** Yields completed tasks until the queue is empty. */
-  async *[Symbol.asyncIterator](): AsyncIterator<CompletedTask> {
-    while (!this.empty()) {
-      const t = await this.wait(-1);
-      if (t) yield t;
-      else if (this.#closed) return;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<CompletedTask> {
+    // Not an async generator: cheaper per task, and nothing to clean up on `break`.
+    const next = async (): Promise<IteratorResult<CompletedTask, undefined>> => {
+      while (!this.empty()) {
+        const t = await this.wait(-1);
+        if (t) return { value: t, done: false };
+        if (this.#closed) break;
+      }
+      return { value: undefined, done: true };
+    };
+    return {
+      next,
+      [Symbol.asyncIterator]: function () {
+        return this;
+      },
+    } as AsyncIterableIterator<CompletedTask>;
   }
 
   #shutdown(): Promise<void> {

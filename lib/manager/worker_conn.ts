@@ -121,8 +121,10 @@ export class WorkerConn {
   #handleAsync(line: string): boolean {
     const w = this.info;
     w.lastHeard = this.#clock.now();
+    // On the fast path most lines are pushed results: parsed once, as such.
+    if (w.fastPath > 0 && line.startsWith("result ")) return this.#pushedResult(line);
     const m = parseWorkerMessage(line);
-    if (m === undefined) return w.fastPath > 0 && this.#pushedResult(line);
+    if (m === undefined) return false;
     if (m.kind === "workqueue") return false;
     switch (m.kind) {
       case "alive":
