@@ -17,13 +17,14 @@ function spec(id: number, command: string, request: TaskBlock["request"]): TaskB
 async function setup(extra: Partial<TaskRunnerOptions>) {
   const dir = await Deno.makeTempDir();
   const ws = await Workspace.create(`${dir}/w`);
+  const measurer = new Measurer({ intervalSeconds: 0.1 });
   const runner = new TaskRunner({
     workspace: ws,
     total: { cores: 2, memory: 1000, disk: 1000, gpus: 0 },
     maxStdout: 1 << 20,
     onFinished: () => {},
     baseEnv: { PATH: "/usr/bin:/bin" },
-    measurer: new Measurer({ intervalSeconds: 0.1 }),
+    measurer,
     ...extra,
   });
   return {
@@ -39,6 +40,7 @@ async function setup(extra: Partial<TaskRunnerOptions>) {
     },
     async [Symbol.asyncDispose]() {
       await runner.killAll();
+      measurer.close();
       await Deno.remove(dir, { recursive: true });
     },
   };

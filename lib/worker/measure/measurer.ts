@@ -71,14 +71,18 @@ export interface TaskEnd {
 }
 
 /**
- * Samples running tasks. One `/proc` scan serves every task sampled within
- * a quarter of an interval of it.
+ * Samples running tasks. One timer serves them all (a task that ends
+ * before its first sample costs no timer of its own), and one `/proc` scan
+ * serves every task sampled within a quarter of an interval of it.
  */
 export class Measurer {
   #o: MeasurerOptions;
   #files: KernelFiles | undefined;
   #scan?: { at: number; procs: Map<number, ProcStat> };
   #workerPeakMB = 0;
+  /** Tracked meters, by when their next sample is due (ms, `performance.now()`). */
+  #due = new Map<TaskMeter, number>();
+  #timer?: ReturnType<typeof setTimeout>;
 
   /** @param options The interval and where to read. */
   constructor(options: MeasurerOptions) {
@@ -103,7 +107,58 @@ export class Measurer {
    * @returns Its meter; call `finish` (or `stop`) when its shell has exited.
    */
   track(options: TrackOptions): TaskMeter {
-    return new TaskMeter(this, options);
+    const meter = new TaskMeter(this, options);
+    const due = performance.now() + this.#o.intervalSeconds * 1000;
+    this.#due.set(meter, due);
+    if (this.#timer === undefined) this.#arm(due);
+    return meter;
+  }
+
+  /** Stops sampling every task, and its timer (call it when the worker stops, and in tests). */
+  close(): void {
+    for (const meter of [...this.#due.keys()]) meter.stop();
+    this.#disarm();
+  }
+
+  /** {@linkcode close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * Stops sampling one task. The timer runs on (at most one interval, if
+   * no task is left): setting and clearing one for every tiny task would
+   * cost more than the rest of its measurement.
+   *
+   * @internal
+   */
+  untrack(meter: TaskMeter): void {
+    this.#due.delete(meter);
+  }
+
+  #disarm(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #arm(at: number): void {
+    this.#timer = setTimeout(() => this.#tick(), Math.max(0, at - performance.now()));
+  }
+
+  /** Samples every task that is due, and sets the timer for the next one. */
+  #tick(): void {
+    this.#timer = undefined;
+    const now = performance.now();
+    const interval = this.#o.intervalSeconds * 1000;
+    let next = Infinity;
+    for (const [meter, due] of [...this.#due]) {
+      if (due <= now + 1) {
+        this.#due.set(meter, now + interval);
+        meter.sample(); // may untrack it (over a limit)
+        if (this.#due.has(meter)) next = Math.min(next, now + interval);
+      } else next = Math.min(next, due);
+    }
+    if (next < Infinity && this.#timer === undefined) this.#arm(next);
   }
 
   /** The processes now, from a recent scan if there is one. @internal */
@@ -149,7 +204,6 @@ export class Measurer {
 export class TaskMeter {
   #m: Measurer;
   #o: TrackOptions;
-  #timer?: ReturnType<typeof setTimeout>;
   #samples = 0;
   #memoryPeak = 0;
   #diskPeak?: number;
@@ -165,7 +219,6 @@ export class TaskMeter {
     this.#m = measurer;
     this.#o = options;
     this.#cgroup = options.cgroup;
-    this.#arm();
   }
 
   /** How many samples were taken. */
@@ -173,15 +226,9 @@ export class TaskMeter {
     return this.#samples;
   }
 
-  #arm(): void {
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#sample();
-      if (!this.#ended && !this.#over) this.#arm();
-    }, this.#m.intervalSeconds * 1000);
-  }
-
-  #sample(): void {
+  /** Takes one sample. @internal */
+  sample(): void {
+    if (this.#ended || this.#over) return;
     this.#samples++;
     try {
       const mb = this.#cgroup !== undefined ? this.#sampleCgroup() : this.#sampleProcesses();
@@ -235,13 +282,14 @@ export class TaskMeter {
   #check(resource: Exhaustion["resource"], peakMB: number, limitMB: number | undefined): void {
     if (this.#over || limitMB === undefined || !(limitMB > 0) || peakMB <= limitMB) return;
     this.#over = true;
+    this.#m.untrack(this);
     this.#o.onExceeded?.({ resource, limitMB, peakMB });
   }
 
   /** Stops sampling, without a result (the task was killed and forgotten). */
   stop(): void {
     this.#ended = true;
-    clearTimeout(this.#timer);
+    this.#m.untrack(this);
   }
 
   /**
