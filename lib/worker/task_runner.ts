@@ -245,6 +245,7 @@ export class TaskRunner {
   }
 
   #killProcess(e: Entry): void {
+    if (e.cgroup !== undefined) this.#o.cgroups!.kill(e.cgroup);
     try {
       e.proc!.kill();
     } catch (err) {

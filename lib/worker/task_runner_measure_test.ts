@@ -58,6 +58,11 @@ class FakePlace extends CgroupPlace {
     this.made.push(dir);
     return dir;
   }
+  killed: string[] = [];
+  override kill(dir: string): boolean {
+    this.killed.push(dir);
+    return true;
+  }
   override remove(dir: string): boolean {
     Deno.removeSync(dir, { recursive: true });
     return true;
@@ -80,6 +85,10 @@ Deno.test("TaskRunner puts a task's shell in its cgroup before it runs the comma
     assert.match(Deno.readTextFileSync(`${dir}/cgroup.procs`), /^\d+\n$/); // the shell's pid
     await t.runner.kill(1);
     assert.deepEqual([...Deno.readDirSync(cgroups.dir)], []); // removed with the task
+    // A running task is killed through its cgroup too (processes that left its session).
+    await t.runner.accept(spec(2, "sleep 30", { cores: 1 }));
+    await t.runner.kill(2);
+    assert.deepEqual(cgroups.killed, [cgroups.made[1]]);
   } finally {
     await Deno.remove(cgroups.dir, { recursive: true });
   }

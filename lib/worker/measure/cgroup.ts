@@ -169,6 +169,17 @@ export class CgroupPlace {
   }
 
   /**
+   * SIGKILLs every process in a task's cgroup (`cgroup.kill`, Linux 5.14
+   * and later), those that left its session too.
+   *
+   * @param dir Its directory.
+   * @returns Whether the kernel took the order.
+   */
+  kill(dir: string): boolean {
+    return this.#files.write(`${dir}/cgroup.kill`, "1");
+  }
+
+  /**
    * Removes a task's cgroup; it must hold no process any more.
    *
    * @param dir Its directory.
