@@ -16,9 +16,16 @@
 
 import type { Exhaustion, Measured } from "../../measured.ts";
 import type { ChildUsage } from "../libc_spawn.ts";
-import { type KernelFiles, kernelFiles, type ProcStat, scanProcesses } from "./proc_fs.ts";
+import {
+  type KernelFiles,
+  kernelFiles,
+  type ProcStat,
+  scanProcesses,
+  taskProcesses,
+} from "./proc_fs.ts";
 import { readCgroupUsage } from "./cgroup.ts";
 import { diskUsage } from "./disk_usage.ts";
+import type { ResourceRequest } from "../../resources.ts";
 import { errorMessage } from "../../errors.ts";
 
 const MB = 1024 * 1024;
@@ -74,6 +81,18 @@ export interface TaskEnd {
  * Samples running tasks. One timer serves them all (a task that ends
  * before its first sample costs no timer of its own), and one `/proc` scan
  * serves every task sampled within a quarter of an interval of it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * using measurer = new Measurer({ intervalSeconds: 0.5 });
+ * const sandbox = await Deno.makeTempDir();
+ * const meter = measurer.track({ pid: Deno.pid, sessionLeader: false, sandbox, limits: {} });
+ * // It ended before its first sample: only its rusage and wall time count.
+ * const used = await meter.finish({ usec: 2_000_000, usage: { cpuSeconds: 1, maxRssMB: 0 } });
+ * assert.deepEqual(used, { method: "proc", cpuSeconds: 1, wallSeconds: 2, cores: 0.5 });
+ * await Deno.remove(sandbox);
+ * ```
  */
 export class Measurer {
   #o: MeasurerOptions;
@@ -340,46 +359,6 @@ export class TaskMeter {
 }
 
 /**
- * The processes of a task: those of its session when its shell leads one
- * (orphans re-parented away from the tree included), else the shell and
- * its descendants.
- *
- * @param procs Every process, by pid.
- * @param pid The task's shell.
- * @param sessionLeader Whether the shell leads its own session.
- * @returns The task's processes.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * const p = (pid: number, ppid: number, session: number) =>
- *   [pid, { pid, ppid, session, cpuTicks: 0, rssPages: 1 }] as const;
- * const procs = new Map([p(10, 1, 10), p(11, 10, 10), p(12, 1, 10), p(13, 11, 5), p(14, 1, 1)]);
- * const pids = (l: { pid: number }[]) => l.map((x) => x.pid).sort();
- * assert.deepEqual(pids(taskProcesses(procs, 10, true)), [10, 11, 12]);
- * assert.deepEqual(pids(taskProcesses(procs, 10, false)), [10, 11, 13]);
- * ```
- */
-export function taskProcesses(
-  procs: ReadonlyMap<number, ProcStat>,
-  pid: number,
-  sessionLeader: boolean,
-): ProcStat[] {
-  if (sessionLeader) return [...procs.values()].filter((p) => p.session === pid);
-  const children = new Map<number, ProcStat[]>();
-  for (const p of procs.values()) {
-    const list = children.get(p.ppid);
-    if (list) list.push(p);
-    else children.set(p.ppid, [p]);
-  }
-  const root = procs.get(pid);
-  if (!root) return [];
-  const out = [root];
-  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i].pid) ?? []));
-  return out;
-}
-
-/**
  * The limits of a task: the memory and disk it asked for (our manager
  * always sends its allocation). An amount that is absent or not positive
  * is no limit.
@@ -394,7 +373,7 @@ export function taskProcesses(
  * assert.deepEqual(taskLimits({}), {});
  * ```
  */
-export function taskLimits(request: { memory?: number; disk?: number }): Limits {
+export function taskLimits(request: Readonly<ResourceRequest>): Limits {
   const out: Limits = {};
   if (request.memory !== undefined && request.memory > 0) out.memoryMB = request.memory;
   if (request.disk !== undefined && request.disk > 0) out.diskMB = request.disk;
