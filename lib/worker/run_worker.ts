@@ -67,6 +67,7 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   };
   for (const s of STOP_SIGNALS) Deno.addSignalListener(s, onSignal);
   let workspace: Workspace | undefined;
+  let measurer: Measurer | undefined;
   try {
     workspace = await Workspace.create(options.workdir);
     const total = detectResources(workspace.root, options);
@@ -74,7 +75,7 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
     log.notice(
       `offering cores ${total.cores}, memory ${total.memory} MB, disk ${total.disk} MB, gpus ${total.gpus}`,
     );
-    const measurer = new Measurer({
+    measurer = new Measurer({
       intervalSeconds: options.measureInterval,
       log: (m) => log.debug(m),
     });
@@ -100,6 +101,7 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
     return 1;
   } finally {
     for (const s of STOP_SIGNALS) Deno.removeSignalListener(s, onSignal);
+    measurer?.close();
     try {
       await workspace?.remove();
     } catch (e) {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Exhaustion, Measured } from "../measured.ts";
+import type { TaskResult } from "./finished_task.ts";
 import type { Measurer } from "./measure/measurer.ts";
 import { type CgroupPlace, enterCgroupLine } from "./measure/cgroup.ts";
 import { TaskGuard } from "./task_guard.ts";
@@ -32,32 +32,7 @@ import type { TaskBlock } from "../wire/task_block.ts";
 import type { Workspace } from "./workspace.ts";
 import { errorMessage } from "../errors.ts";
 
-/** A finished task, as reported in a `result` line. */
-export interface TaskResult {
-  /** The task id. */
-  id: number;
-  /** The work_queue_result value (0 success, 40 forsaken, …). */
-  status: number;
-  /** Exit code, or signal number. */
-  exit: number;
-  /**
-   * The name of the signal that killed the task's shell (`SIGKILL`), if one
-   * did; then `exit` is its number.
-   */
-  signal?: string;
-  /** The file holding stdout, when `stdoutLength` > 0. */
-  stdoutPath: string;
-  /** How many bytes of stdout to send. */
-  stdoutLength: number;
-  /** The worker's own explanation, sent as the stdout instead of the file (it says why the task did not run). */
-  stdoutText?: Uint8Array;
-  /** Execution time in microseconds. */
-  usec: number;
-  /** What the task used, when it was measured (sent as `info task-measured`). */
-  measured?: Measured;
-  /** The limit it went over, when it was stopped for that (status 16). */
-  exhausted?: Exhaustion;
-}
+export type { TaskResult } from "./finished_task.ts";
 
 type State = "waiting" | "running" | "ending" | "finished" | "reported";
 
@@ -270,6 +245,7 @@ export class TaskRunner {
   }
 
   #killProcess(e: Entry): void {
+    if (e.cgroup !== undefined) this.#o.cgroups!.kill(e.cgroup);
     try {
       e.proc!.kill();
     } catch (err) {

@@ -17,13 +17,14 @@ function spec(id: number, command: string, request: TaskBlock["request"]): TaskB
 async function setup(extra: Partial<TaskRunnerOptions>) {
   const dir = await Deno.makeTempDir();
   const ws = await Workspace.create(`${dir}/w`);
+  const measurer = new Measurer({ intervalSeconds: 0.1 });
   const runner = new TaskRunner({
     workspace: ws,
     total: { cores: 2, memory: 1000, disk: 1000, gpus: 0 },
     maxStdout: 1 << 20,
     onFinished: () => {},
     baseEnv: { PATH: "/usr/bin:/bin" },
-    measurer: new Measurer({ intervalSeconds: 0.1 }),
+    measurer,
     ...extra,
   });
   return {
@@ -39,6 +40,7 @@ async function setup(extra: Partial<TaskRunnerOptions>) {
     },
     async [Symbol.asyncDispose]() {
       await runner.killAll();
+      measurer.close();
       await Deno.remove(dir, { recursive: true });
     },
   };
@@ -55,6 +57,11 @@ class FakePlace extends CgroupPlace {
     Deno.writeTextFileSync(`${dir}/cpu.stat`, "usage_usec 3000000\n");
     this.made.push(dir);
     return dir;
+  }
+  killed: string[] = [];
+  override kill(dir: string): boolean {
+    this.killed.push(dir);
+    return true;
   }
   override remove(dir: string): boolean {
     Deno.removeSync(dir, { recursive: true });
@@ -78,6 +85,10 @@ Deno.test("TaskRunner puts a task's shell in its cgroup before it runs the comma
     assert.match(Deno.readTextFileSync(`${dir}/cgroup.procs`), /^\d+\n$/); // the shell's pid
     await t.runner.kill(1);
     assert.deepEqual([...Deno.readDirSync(cgroups.dir)], []); // removed with the task
+    // A running task is killed through its cgroup too (processes that left its session).
+    await t.runner.accept(spec(2, "sleep 30", { cores: 1 }));
+    await t.runner.kill(2);
+    assert.deepEqual(cgroups.killed, [cgroups.made[1]]);
   } finally {
     await Deno.remove(cgroups.dir, { recursive: true });
   }

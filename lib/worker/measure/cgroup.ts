@@ -84,6 +84,22 @@ export function parseMemoryStat(text: string): number | undefined {
  * @param files How to read it.
  * @param dir The cgroup's directory.
  * @returns Its usage, or `undefined` if it cannot be read (gone).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { kernelFiles } from "./proc_fs.ts";
+ * const dir = await Deno.makeTempDir(); // laid out like a cgroup
+ * await Deno.writeTextFile(`${dir}/cgroup.procs`, "42\n");
+ * await Deno.writeTextFile(`${dir}/memory.stat`, `anon ${3 * 2 ** 20}\nfile 9999\n`);
+ * await Deno.writeTextFile(`${dir}/cpu.stat`, "usage_usec 1500000\n");
+ * assert.deepEqual(readCgroupUsage(kernelFiles!, dir), {
+ *   memoryMB: 3,
+ *   cpuSeconds: 1.5,
+ *   populated: true,
+ * });
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export function readCgroupUsage(files: KernelFiles, dir: string): CgroupUsage | undefined {
   const procs = files.read(`${dir}/cgroup.procs`);
@@ -166,6 +182,17 @@ export class CgroupPlace {
   make(name: string): string | undefined {
     const dir = `${this.dir}/${name}`;
     return this.#files.mkdir(dir) ? dir : undefined;
+  }
+
+  /**
+   * SIGKILLs every process in a task's cgroup (`cgroup.kill`, Linux 5.14
+   * and later), those that left its session too.
+   *
+   * @param dir Its directory.
+   * @returns Whether the kernel took the order.
+   */
+  kill(dir: string): boolean {
+    return this.#files.write(`${dir}/cgroup.kill`, "1");
   }
 
   /**

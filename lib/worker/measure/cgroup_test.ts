@@ -43,6 +43,11 @@ Deno.test("findCgroupPlace takes the parent of the worker's cgroup when it hands
   assert.equal(dir, `${t.root}/cg/user.slice/wq-1-7`);
   assert.equal(Deno.statSync(dir).isDirectory, true);
   assert.equal(place!.make("wq-1-7"), undefined); // already there
+  assert.equal(place!.kill(dir), false); // no cgroup.kill (before Linux 5.14)
+  await Deno.writeTextFile(`${dir}/cgroup.kill`, "");
+  assert.equal(place!.kill(dir), true);
+  assert.equal(await Deno.readTextFile(`${dir}/cgroup.kill`), "1");
+  await Deno.remove(`${dir}/cgroup.kill`);
   assert.equal(place!.remove(dir), true);
 });
 

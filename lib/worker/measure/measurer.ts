@@ -16,9 +16,16 @@
 
 import type { Exhaustion, Measured } from "../../measured.ts";
 import type { ChildUsage } from "../libc_spawn.ts";
-import { type KernelFiles, kernelFiles, type ProcStat, scanProcesses } from "./proc_fs.ts";
+import {
+  type KernelFiles,
+  kernelFiles,
+  type ProcStat,
+  scanProcesses,
+  taskProcesses,
+} from "./proc_fs.ts";
 import { readCgroupUsage } from "./cgroup.ts";
 import { diskUsage } from "./disk_usage.ts";
+import type { ResourceRequest } from "../../resources.ts";
 import { errorMessage } from "../../errors.ts";
 
 const MB = 1024 * 1024;
@@ -71,14 +78,30 @@ export interface TaskEnd {
 }
 
 /**
- * Samples running tasks. One `/proc` scan serves every task sampled within
- * a quarter of an interval of it.
+ * Samples running tasks. One timer serves them all (a task that ends
+ * before its first sample costs no timer of its own), and one `/proc` scan
+ * serves every task sampled within a quarter of an interval of it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * using measurer = new Measurer({ intervalSeconds: 0.5 });
+ * const sandbox = await Deno.makeTempDir();
+ * const meter = measurer.track({ pid: Deno.pid, sessionLeader: false, sandbox, limits: {} });
+ * // It ended before its first sample: only its rusage and wall time count.
+ * const used = await meter.finish({ usec: 2_000_000, usage: { cpuSeconds: 1, maxRssMB: 0 } });
+ * assert.deepEqual(used, { method: "proc", cpuSeconds: 1, wallSeconds: 2, cores: 0.5 });
+ * await Deno.remove(sandbox);
+ * ```
  */
 export class Measurer {
   #o: MeasurerOptions;
   #files: KernelFiles | undefined;
   #scan?: { at: number; procs: Map<number, ProcStat> };
   #workerPeakMB = 0;
+  /** Tracked meters, by when their next sample is due (ms, `performance.now()`). */
+  #due = new Map<TaskMeter, number>();
+  #timer?: ReturnType<typeof setTimeout>;
 
   /** @param options The interval and where to read. */
   constructor(options: MeasurerOptions) {
@@ -103,7 +126,58 @@ export class Measurer {
    * @returns Its meter; call `finish` (or `stop`) when its shell has exited.
    */
   track(options: TrackOptions): TaskMeter {
-    return new TaskMeter(this, options);
+    const meter = new TaskMeter(this, options);
+    const due = performance.now() + this.#o.intervalSeconds * 1000;
+    this.#due.set(meter, due);
+    if (this.#timer === undefined) this.#arm(due);
+    return meter;
+  }
+
+  /** Stops sampling every task, and its timer (call it when the worker stops, and in tests). */
+  close(): void {
+    for (const meter of [...this.#due.keys()]) meter.stop();
+    this.#disarm();
+  }
+
+  /** {@linkcode close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * Stops sampling one task. The timer runs on (at most one interval, if
+   * no task is left): setting and clearing one for every tiny task would
+   * cost more than the rest of its measurement.
+   *
+   * @internal
+   */
+  untrack(meter: TaskMeter): void {
+    this.#due.delete(meter);
+  }
+
+  #disarm(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #arm(at: number): void {
+    this.#timer = setTimeout(() => this.#tick(), Math.max(0, at - performance.now()));
+  }
+
+  /** Samples every task that is due, and sets the timer for the next one. */
+  #tick(): void {
+    this.#timer = undefined;
+    const now = performance.now();
+    const interval = this.#o.intervalSeconds * 1000;
+    let next = Infinity;
+    for (const [meter, due] of [...this.#due]) {
+      if (due <= now + 1) {
+        this.#due.set(meter, now + interval);
+        meter.sample(); // may untrack it (over a limit)
+        if (this.#due.has(meter)) next = Math.min(next, now + interval);
+      } else next = Math.min(next, due);
+    }
+    if (next < Infinity && this.#timer === undefined) this.#arm(next);
   }
 
   /** The processes now, from a recent scan if there is one. @internal */
@@ -149,7 +223,6 @@ export class Measurer {
 export class TaskMeter {
   #m: Measurer;
   #o: TrackOptions;
-  #timer?: ReturnType<typeof setTimeout>;
   #samples = 0;
   #memoryPeak = 0;
   #diskPeak?: number;
@@ -165,7 +238,6 @@ export class TaskMeter {
     this.#m = measurer;
     this.#o = options;
     this.#cgroup = options.cgroup;
-    this.#arm();
   }
 
   /** How many samples were taken. */
@@ -173,15 +245,9 @@ export class TaskMeter {
     return this.#samples;
   }
 
-  #arm(): void {
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#sample();
-      if (!this.#ended && !this.#over) this.#arm();
-    }, this.#m.intervalSeconds * 1000);
-  }
-
-  #sample(): void {
+  /** Takes one sample. @internal */
+  sample(): void {
+    if (this.#ended || this.#over) return;
     this.#samples++;
     try {
       const mb = this.#cgroup !== undefined ? this.#sampleCgroup() : this.#sampleProcesses();
@@ -235,13 +301,14 @@ export class TaskMeter {
   #check(resource: Exhaustion["resource"], peakMB: number, limitMB: number | undefined): void {
     if (this.#over || limitMB === undefined || !(limitMB > 0) || peakMB <= limitMB) return;
     this.#over = true;
+    this.#m.untrack(this);
     this.#o.onExceeded?.({ resource, limitMB, peakMB });
   }
 
   /** Stops sampling, without a result (the task was killed and forgotten). */
   stop(): void {
     this.#ended = true;
-    clearTimeout(this.#timer);
+    this.#m.untrack(this);
   }
 
   /**
@@ -292,46 +359,6 @@ export class TaskMeter {
 }
 
 /**
- * The processes of a task: those of its session when its shell leads one
- * (orphans re-parented away from the tree included), else the shell and
- * its descendants.
- *
- * @param procs Every process, by pid.
- * @param pid The task's shell.
- * @param sessionLeader Whether the shell leads its own session.
- * @returns The task's processes.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * const p = (pid: number, ppid: number, session: number) =>
- *   [pid, { pid, ppid, session, cpuTicks: 0, rssPages: 1 }] as const;
- * const procs = new Map([p(10, 1, 10), p(11, 10, 10), p(12, 1, 10), p(13, 11, 5), p(14, 1, 1)]);
- * const pids = (l: { pid: number }[]) => l.map((x) => x.pid).sort();
- * assert.deepEqual(pids(taskProcesses(procs, 10, true)), [10, 11, 12]);
- * assert.deepEqual(pids(taskProcesses(procs, 10, false)), [10, 11, 13]);
- * ```
- */
-export function taskProcesses(
-  procs: ReadonlyMap<number, ProcStat>,
-  pid: number,
-  sessionLeader: boolean,
-): ProcStat[] {
-  if (sessionLeader) return [...procs.values()].filter((p) => p.session === pid);
-  const children = new Map<number, ProcStat[]>();
-  for (const p of procs.values()) {
-    const list = children.get(p.ppid);
-    if (list) list.push(p);
-    else children.set(p.ppid, [p]);
-  }
-  const root = procs.get(pid);
-  if (!root) return [];
-  const out = [root];
-  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i].pid) ?? []));
-  return out;
-}
-
-/**
  * The limits of a task: the memory and disk it asked for (our manager
  * always sends its allocation). An amount that is absent or not positive
  * is no limit.
@@ -346,7 +373,7 @@ export function taskProcesses(
  * assert.deepEqual(taskLimits({}), {});
  * ```
  */
-export function taskLimits(request: { memory?: number; disk?: number }): Limits {
+export function taskLimits(request: Readonly<ResourceRequest>): Limits {
   const out: Limits = {};
   if (request.memory !== undefined && request.memory > 0) out.memoryMB = request.memory;
   if (request.disk !== undefined && request.disk > 0) out.diskMB = request.disk;

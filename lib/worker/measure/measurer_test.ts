@@ -43,7 +43,7 @@ Deno.test("a task's processes are those of its session in /proc; over its memory
     "600/stat": stat(600, 1, 600, 10 * pages), // someone else
   });
   await using sandbox = await fixture({ "out.dat": new Uint8Array(2 * MB).fill(7) });
-  const m = new Measurer({ intervalSeconds: 0.05, procRoot: proc.root });
+  using m = new Measurer({ intervalSeconds: 0.05, procRoot: proc.root });
   const { meter, first } = exceeded(m, {
     pid: 500,
     sessionLeader: true,
@@ -69,7 +69,7 @@ Deno.test("without a session of its own, a task's processes are its descendants"
     "503/stat": stat(503, 1, 1, pages), // the worker's session, not the task's tree
   });
   await using sandbox = await fixture({});
-  const m = new Measurer({ intervalSeconds: 0.05, procRoot: proc.root });
+  using m = new Measurer({ intervalSeconds: 0.05, procRoot: proc.root });
   const meter = m.track({ pid: 500, sessionLeader: false, sandbox: sandbox.root, limits: {} });
   while (meter.samples === 0) await new Promise((r) => setTimeout(r, 20));
   const measured = await meter.finish({ usec: 1_000_000 });
@@ -80,7 +80,7 @@ Deno.test("without a session of its own, a task's processes are its descendants"
 Deno.test("a sandbox over its disk limit is reported; no limit, no report", async () => {
   await using proc = await fixture({});
   await using sandbox = await fixture({ "a/b/big": new Uint8Array(3 * MB).fill(1) });
-  const m = new Measurer({ intervalSeconds: 0.05, procRoot: proc.root });
+  using m = new Measurer({ intervalSeconds: 0.05, procRoot: proc.root });
   const over = exceeded(m, {
     pid: 9,
     sessionLeader: true,
@@ -106,7 +106,7 @@ Deno.test("a task in a cgroup is measured from it: memory.stat against the limit
   });
   await using proc = await fixture({});
   await using sandbox = await fixture({});
-  const m = new Measurer({ intervalSeconds: 0.05, procRoot: proc.root });
+  using m = new Measurer({ intervalSeconds: 0.05, procRoot: proc.root });
   const { meter, first } = exceeded(m, {
     pid: 500,
     sessionLeader: true,
@@ -126,7 +126,7 @@ Deno.test("a task whose shell did not enter its cgroup is measured through /proc
   await using cg = await fixture({ "cgroup.procs": "", "cpu.stat": "usage_usec 0\n" });
   await using proc = await fixture({ "500/stat": stat(500, 1, 500, 4 * MB / files.pageSize) });
   await using sandbox = await fixture({});
-  const m = new Measurer({ intervalSeconds: 0.05, procRoot: proc.root });
+  using m = new Measurer({ intervalSeconds: 0.05, procRoot: proc.root });
   const track = { pid: 500, sessionLeader: true, sandbox: sandbox.root, cgroup: cg.root };
   const sampled = m.track({ ...track, limits: {} });
   while (sampled.samples === 0) await new Promise((r) => setTimeout(r, 20));
@@ -141,7 +141,7 @@ Deno.test("a task whose shell did not enter its cgroup is measured through /proc
 
 Deno.test("a task shorter than an interval costs no sample: rusage gives its CPU, and its peak only above the worker's", async () => {
   await using sandbox = await fixture({ "f": new Uint8Array(MB) });
-  const m = new Measurer({ intervalSeconds: 10 });
+  using m = new Measurer({ intervalSeconds: 10 });
   const t = { pid: 1, sessionLeader: true, sandbox: sandbox.root, limits: { diskMB: 0.5 } };
   const small = await m.track(t).finish({ usec: 500, usage: { cpuSeconds: 0, maxRssMB: 1 } });
   assert.deepEqual(small, { method: "proc", cpuSeconds: 0, wallSeconds: 0.0005, cores: 0 });

@@ -202,6 +202,13 @@ export function parseProcStat(text: string): ProcStat | undefined {
  * @param files How to read them.
  * @param root The proc mount (default `/proc`).
  * @returns The processes by pid.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const me = scanProcesses(kernelFiles!).get(Deno.pid);
+ * assert.ok(me !== undefined && me.rssPages > 0);
+ * ```
  */
 export function scanProcesses(files: KernelFiles, root = "/proc"): Map<number, ProcStat> {
   const out = new Map<number, ProcStat>();
@@ -211,5 +218,45 @@ export function scanProcesses(files: KernelFiles, root = "/proc"): Map<number, P
     const stat = text === undefined ? undefined : parseProcStat(text);
     if (stat) out.set(stat.pid, stat);
   }
+  return out;
+}
+
+/**
+ * The processes of a task: those of its session when its shell leads one
+ * (orphans re-parented away from the tree included), else the shell and
+ * its descendants.
+ *
+ * @param procs Every process, by pid.
+ * @param pid The task's shell.
+ * @param sessionLeader Whether the shell leads its own session.
+ * @returns The task's processes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const p = (pid: number, ppid: number, session: number) =>
+ *   [pid, { pid, ppid, session, cpuTicks: 0, rssPages: 1 }] as const;
+ * const procs = new Map([p(10, 1, 10), p(11, 10, 10), p(12, 1, 10), p(13, 11, 5), p(14, 1, 1)]);
+ * const pids = (l: { pid: number }[]) => l.map((x) => x.pid).sort();
+ * assert.deepEqual(pids(taskProcesses(procs, 10, true)), [10, 11, 12]);
+ * assert.deepEqual(pids(taskProcesses(procs, 10, false)), [10, 11, 13]);
+ * ```
+ */
+export function taskProcesses(
+  procs: ReadonlyMap<number, ProcStat>,
+  pid: number,
+  sessionLeader: boolean,
+): ProcStat[] {
+  if (sessionLeader) return [...procs.values()].filter((p) => p.session === pid);
+  const children = new Map<number, ProcStat[]>();
+  for (const p of procs.values()) {
+    const list = children.get(p.ppid);
+    if (list) list.push(p);
+    else children.set(p.ppid, [p]);
+  }
+  const root = procs.get(pid);
+  if (!root) return [];
+  const out = [root];
+  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i].pid) ?? []));
   return out;
 }
