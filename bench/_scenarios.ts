@@ -294,6 +294,7 @@ function simRun(workers: number, tasks: number, procs: number): Run {
     String(tasks),
     "--sim-procs",
     String(procs),
+    "--sim-plain-too",
   ];
   return { args, timeout: 900 };
 }
@@ -332,7 +333,8 @@ function managerScenarios(s: Sizes, options: ScenarioOptions): Scenario[] {
       unit: "tasks/s",
       higherIsBetter: true,
       what: `our manager alone against ${s.simWorkers} simulated workers (bench/sim_workers.ts, ` +
-        `one process) that answer each task at once; ${s.simTasks} tasks`,
+        `one process) that answer each task at once on the fast path (then again in plain ` +
+        `protocol 9: plainTasksPerSecond); ${s.simTasks} tasks`,
       size: `${s.simWorkers} workers`,
       runs: { ours: simRun(s.simWorkers, s.simTasks, 1) },
       target: ">= 50,000 tasks/s",

@@ -53,6 +53,8 @@ const USAGE = `usage: deno task bench [options]
                      (DIR/bin/work_queue_worker, DIR/lib/python3.*/site-packages/ndcctools)
   --worker-arg ARG   pass ARG to our worker (repeatable), e.g. --worker-arg=--fast-spawn
   --journal          our manager keeps a journal (docs/journal.md), to measure its cost
+  --sim-no-fast-path the sim-workers scenarios' simulated workers speak plain protocol 9 only
+                     (by default they speak the fast path, then plain protocol 9 for the notes)
   --profile DIR      write V8 CPU profiles of our manager and worker under DIR
                      (DIR/SCENARIO/rN/{manager,worker}/*.cpuprofile; see bench/profile_top.ts)
   -h, --help         this text`;
@@ -113,6 +115,9 @@ const EXTRA_FIELDS = [
   "managerRssPerWorker",
   "managerHeapPerWorker",
   "simCpuSeconds",
+  "plainTasksPerSecond",
+  "plainManagerCpuSeconds",
+  "plainSimCpuSeconds",
   "seconds",
 ];
 
@@ -128,6 +133,7 @@ async function main(): Promise<number> {
       "cctools-p11": { type: "string" },
       journal: { type: "boolean", default: false },
       profile: { type: "string" },
+      "sim-no-fast-path": { type: "boolean", default: false },
       "worker-arg": { type: "string", multiple: true, default: [] },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -173,6 +179,7 @@ async function main(): Promise<number> {
     sizes,
     workerArgs,
     journal: values.journal,
+    simNoFastPath: values["sim-no-fast-path"],
   });
 
   const tmp = await Deno.makeTempDir({ prefix: "wq-bench-" });
@@ -240,7 +247,11 @@ async function main(): Promise<number> {
           const run = s.runs[system];
           if (!run || skip[system] || !runnable(system, run) || (run.once && r > 0)) continue;
           if (s.name.startsWith("sim-workers") && !simAvailable) continue;
-          const args = run.args.map((a) => a.replace(/^DATA/, data));
+          const args = run.args.map((a) =>
+            a === "--sim-plain-too" && values["sim-no-fast-path"]
+              ? "--sim-no-fast-path"
+              : a.replace(/^DATA/, data)
+          );
           const profileDir = values.profile && system === "ours"
             ? `${resolve(values.profile)}/${s.name}/r${r + 1}`
             : undefined;

@@ -1,12 +1,19 @@
 /**
  * Many simulated workers in one process, to load a manager without running
- * anything: each speaks protocol 9 like a real worker (the handshake of
+ * anything: each speaks protocol 9 like our worker (the handshake of
  * `lib/wire/worker_messages.ts`) and answers every task at once with a success
  * (exit 0, no output). It parses bytes, not strings, and writes once per
  * tick per connection, so that the manager is the bottleneck.
  *
+ * Like our worker (`lib/worker/session.ts`), each offers the fast path
+ * (`lib/wire/fast_path.ts`) in its handshake; once the manager answers, it
+ * pushes each result as its task ends, without `available_results`, and
+ * takes tasks queued ahead (they end at once too, in arrival order). With
+ * `--no-fast-path` it offers nothing and speaks plain protocol 9, as
+ * CCTools' worker does: `available_results`, then the results when asked.
+ *
  * ```sh
- * deno run -A bench/sim_workers.ts --port P --workers 1000 [--cores 1] [--first 0] [--host 127.0.0.1]
+ * deno run -A bench/sim_workers.ts --port P --workers 1000 [--cores 1] [--first 0] [--host 127.0.0.1] [--no-fast-path]
  * ```
  *
  * It prints `ready` once every worker has connected and sent its handshake,
@@ -15,7 +22,9 @@
  * @module
  */
 
-import { encodeHandshake } from "../lib/wire/worker_messages.ts";
+import { FAST_PATH_FIELD, FAST_PATH_VERSION, parseFastPathAnswer } from "../lib/wire/fast_path.ts";
+import { encodeResultsReplyLine } from "../lib/wire/results.ts";
+import { encodeHandshake, encodeWorkerMessage } from "../lib/wire/worker_messages.ts";
 
 const LF = 0x0a;
 const BIG_BODY = 256 * 1024;
@@ -35,6 +44,8 @@ export interface SimWorkersOptions {
   cores?: number;
   /** The number of the first worker (names and ids), when several processes simulate. Default 0. */
   first?: number;
+  /** Offer the fast path (`lib/wire/fast_path.ts`), as our worker does. Default true. */
+  fastPath?: boolean;
 }
 
 /** The running simulation. */
@@ -43,19 +54,39 @@ export interface SimWorkers extends AsyncDisposable {
   readonly connected: number;
   /** Results sent so far, over all workers. */
   readonly results: number;
+  /** How many workers the manager answered with the fast path. */
+  readonly fastPaths: number;
   /** Closes every connection. */
   close(): Promise<void>;
   /** Resolves when every connection has ended. */
   done: Promise<void>;
 }
 
-function handshake(i: number, cores: number): string {
+function handshake(i: number, cores: number, fastPath: boolean): string {
   const id = (i + 1).toString(16).padStart(32, "0");
   return encodeHandshake(
     { hostname: `sim${i}`, os: "Linux", arch: "x86_64", workerId: `worker-${id}` },
     { cores, memory: 100000, disk: 100000, gpus: 0 },
+    9,
+    fastPath ? { fastPath: FAST_PATH_VERSION } : {},
   );
 }
+
+/** A success with no output: what every simulated task ends with. */
+function resultLine(taskId: number): string {
+  return encodeResultsReplyLine({
+    kind: "result",
+    status: 0,
+    exitCode: 0,
+    stdoutLength: 0,
+    execUsec: 0,
+    taskId,
+  });
+}
+
+const AVAILABLE_RESULTS = encodeWorkerMessage({ kind: "available_results" });
+const ALIVE = encodeWorkerMessage({ kind: "alive" });
+const END_LINE = encodeResultsReplyLine({ kind: "end" });
 
 /** Parses a non-negative decimal at `buf[from..to)`; -1 if there is none. */
 function parseUint(buf: Uint8Array, from: number, to: number): number {
@@ -86,7 +117,8 @@ function startsWith(buf: Uint8Array, from: number, to: number, word: Uint8Array)
 const W = (s: string) => encoder.encode(s);
 const TASK = W("task"), CMD = W("cmd"), ENV = W("env"), PUT = W("put"), DIR = W("dir");
 const END = W("end"), SEND_RESULTS = W("send_results"), CHECK = W("check"), GET = W("get");
-const EXIT = W("exit"), RELEASE = W("release"), URL = W("url");
+const EXIT = W("exit"), RELEASE = W("release"), URL = W("url"), KILL = W("kill");
+const FAST_PATH = W(FAST_PATH_FIELD);
 
 /** One simulated worker: a socket, a read buffer and an outgoing text buffer. */
 class SimWorker {
@@ -103,6 +135,13 @@ class SimWorker {
   /** Body bytes still to skip. */
   #skip = 0;
   #closed = false;
+  /** The manager answered the fast path: results are pushed as tasks end. */
+  #fastPath = false;
+
+  /** Whether the manager turned the fast path on. */
+  get fastPath(): boolean {
+    return this.#fastPath;
+  }
   results = 0;
 
   constructor(conn: Deno.TcpConn) {
@@ -197,12 +236,19 @@ class SimWorker {
     if (from === to) return true; // the LF after an `env` body
     if (this.#taskId >= 0) {
       if (startsWith(b, from, to, END)) {
-        this.#finished.push(this.#taskId);
-        this.#taskId = -1;
-        if (!this.#announced) {
-          this.#announced = true;
-          this.send("available_results\n");
+        // The task "runs" and ends at once: a task queued ahead (fast path)
+        // finds its slot free, since the one before it has ended too.
+        if (this.#fastPath) {
+          this.results++;
+          this.send(resultLine(this.#taskId));
+        } else {
+          this.#finished.push(this.#taskId);
+          if (!this.#announced) {
+            this.#announced = true;
+            this.send(AVAILABLE_RESULTS);
+          }
         }
+        this.#taskId = -1;
       } else if (startsWith(b, from, to, CMD) || startsWith(b, from, to, ENV)) {
         this.#skip = parseUint(b, field(b, from, to, 1), to);
       }
@@ -210,13 +256,27 @@ class SimWorker {
     }
     if (startsWith(b, from, to, TASK)) {
       this.#taskId = parseUint(b, field(b, from, to, 1), to);
+      // A task sent again under the same id replaces the old one, as in our worker.
+      this.#forget(this.#taskId);
+    } else if (startsWith(b, from, to, KILL)) {
+      // Our worker drops the task's sandbox, and its result if not yet sent.
+      const at = field(b, from, to, 1);
+      this.#forget(b[at] === 0x2d ? -1 : parseUint(b, at, to));
     } else if (startsWith(b, from, to, SEND_RESULTS)) {
       let out = "";
-      for (const id of this.#finished) out += `result 0 0 0 0 ${id}\n`;
+      for (const id of this.#finished) out += resultLine(id);
       this.results += this.#finished.length;
       this.#finished = [];
       this.#announced = false;
-      this.send(out + "end\n");
+      this.send(out + END_LINE);
+    } else if (startsWith(b, from, to, FAST_PATH)) {
+      parseFastPathAnswer(decoder.decode(b.subarray(from, to)));
+      this.#fastPath = true;
+      // Results that ended before the answer (none: it comes before any task) go now.
+      const waiting = this.#finished;
+      this.#finished = [];
+      this.results += waiting.length;
+      for (const id of waiting) this.send(resultLine(id));
     } else if (startsWith(b, from, to, PUT)) {
       this.#skip = parseUint(b, field(b, from, to, 2), to);
     } else if (startsWith(b, from, to, URL)) {
@@ -226,15 +286,25 @@ class SimWorker {
     } else if (startsWith(b, from, to, END)) {
       if (this.#depth > 0) this.#depth--;
     } else if (startsWith(b, from, to, CHECK)) {
-      this.send("alive\n");
+      this.send(ALIVE);
     } else if (startsWith(b, from, to, GET)) {
       const name = decoder.decode(b.subarray(field(b, from, to, 1), to)).split(" ")[0];
       this.send(`missing ${name} 2\nend\n`);
     } else if (startsWith(b, from, to, EXIT) || startsWith(b, from, to, RELEASE)) {
       return false;
     }
-    // kill, unlink, invalidate-file …: nothing to undo, since nothing ran.
+    // unlink, invalidate-file …: nothing to undo, since nothing ran.
     return true;
+  }
+
+  /** Drops the unsent result of task `id` (every one for -1). */
+  #forget(id: number): void {
+    if (this.#finished.length === 0) return;
+    if (id < 0) this.#finished = [];
+    else {
+      const i = this.#finished.indexOf(id);
+      if (i >= 0) this.#finished.splice(i, 1);
+    }
   }
 }
 
@@ -249,6 +319,7 @@ export async function simulateWorkers(options: SimWorkersOptions): Promise<SimWo
   const count = options.workers ?? 1000;
   const cores = options.cores ?? 1;
   const first = options.first ?? 0;
+  const fastPath = options.fastPath ?? true;
   const sims: SimWorker[] = [];
   const runs: Promise<void>[] = [];
   let live = 0;
@@ -262,7 +333,7 @@ export async function simulateWorkers(options: SimWorkersOptions): Promise<SimWo
     for (const conn of batch) {
       conn.setNoDelay(true);
       const s = new SimWorker(conn);
-      s.send(handshake(first + sims.length, cores));
+      s.send(handshake(first + sims.length, cores, fastPath));
       sims.push(s);
       live++;
       runs.push(s.run().finally(() => live--));
@@ -280,6 +351,9 @@ export async function simulateWorkers(options: SimWorkersOptions): Promise<SimWo
     get results() {
       return sims.reduce((n, s) => n + s.results, 0);
     },
+    get fastPaths() {
+      return sims.reduce((n, s) => n + (s.fastPath ? 1 : 0), 0);
+    },
     close,
     done,
     [Symbol.asyncDispose]: close,
@@ -296,7 +370,7 @@ if (import.meta.main) {
   const port = Number(argValue(args, "--port"));
   if (!Number.isInteger(port) || port <= 0) {
     console.error(
-      "usage: sim_workers.ts --port P [--workers 1000] [--cores 1] [--first 0] [--host 127.0.0.1]",
+      "usage: sim_workers.ts --port P [--workers 1000] [--cores 1] [--first 0] [--host 127.0.0.1] [--no-fast-path]",
     );
     Deno.exit(2);
   }
@@ -306,6 +380,7 @@ if (import.meta.main) {
     workers: Number(argValue(args, "--workers") ?? 1000),
     cores: Number(argValue(args, "--cores") ?? 1),
     first: Number(argValue(args, "--first") ?? 0),
+    fastPath: !args.includes("--no-fast-path"),
   });
   console.log("ready");
   const stdinClosed = (async () => {

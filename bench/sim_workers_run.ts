@@ -6,8 +6,16 @@
  *
  * ```sh
  * deno run -A bench/sim_workers_run.ts [--workers 1000] [--tasks 100000] [--cores 1] [--sim-procs 1]
+ *     [--sim-no-fast-path | --sim-plain-too]
  * {"scenario":"sim-workers","tasksPerSecond":…,"managerCpuSeconds":…,"managerRssPerWorker":…,…}
  * ```
+ *
+ * The simulated workers speak the fast path with the manager
+ * (`lib/wire/fast_path.ts`), as our worker does; with `--sim-no-fast-path`
+ * they speak plain protocol 9, as CCTools' worker does. `--sim-plain-too`
+ * measures both, one after the other in fresh processes, and reports the
+ * fast path's run with the plain one's rate and CPU beside it
+ * (`plainTasksPerSecond`, `plainManagerCpuSeconds`, `plainSimCpuSeconds`).
  *
  * Each process holds one socket per worker: when the soft limit on open
  * files is too low for that, the processes are started through
@@ -29,6 +37,8 @@ export interface SimWorkersRunOptions {
   cores?: number;
   /** Processes the simulated workers are spread over. Default 1. */
   simProcs?: number;
+  /** The simulated workers offer the fast path. Default true. */
+  fastPath?: boolean;
 }
 
 /** What one run measured. */
@@ -57,6 +67,14 @@ export interface SimWorkersResult {
    * it nears the cores the manager leaves free, they are the bottleneck.
    */
   simCpuSeconds?: number;
+  /** Whether the simulated workers offered the fast path. */
+  fastPath?: boolean;
+  /** With `--sim-plain-too`: the same run with plain protocol 9. */
+  plainTasksPerSecond?: number;
+  /** With `--sim-plain-too`: the manager's CPU seconds in the plain run. */
+  plainManagerCpuSeconds?: number;
+  /** With `--sim-plain-too`: the simulated workers' CPU seconds in the plain run. */
+  plainSimCpuSeconds?: number;
   workers: number;
   tasks: number;
   seconds: number;
@@ -154,6 +172,7 @@ export async function runSimWorkers(options: SimWorkersRunOptions = {}): Promise
   const tasks = options.tasks ?? 100000;
   const cores = options.cores ?? 1;
   const procs = Math.max(1, Math.min(options.simProcs ?? 1, workers));
+  const fastPath = options.fastPath ?? true;
   // With WQ_BENCH_PROFILE_DIR set (bench/main.ts --profile), the manager
   // writes a V8 CPU profile there when it exits.
   const profile = Deno.env.get("WQ_BENCH_PROFILE_DIR");
@@ -175,6 +194,7 @@ export async function runSimWorkers(options: SimWorkersRunOptions = {}): Promise
       const n = Math.floor(workers / procs) + (p < workers % procs ? 1 : 0);
       const args = ["--port", String(port), "--workers", String(n), "--cores", String(cores)];
       args.push("--first", String(first));
+      if (!fastPath) args.push("--no-fast-path");
       first += n;
       sims.push(
         denoCommand("sim_workers.ts", { flags: [], args, sockets: n, stdout: "null" }).spawn(),
@@ -185,7 +205,7 @@ export async function runSimWorkers(options: SimWorkersRunOptions = {}): Promise
     const cpu0 = sims.map((s) => cpuSeconds(s.pid));
     const result = JSON.parse(await readLine(mout, buffered, "manager")) as SimWorkersResult;
     const cpu = sims.reduce((sum, s, i) => sum + cpuSeconds(s.pid) - cpu0[i], 0);
-    return { ...result, simCpuSeconds: Number(cpu.toFixed(3)) };
+    return { ...result, simCpuSeconds: Number(cpu.toFixed(3)), fastPath };
   } finally {
     for (const sim of sims) await sim.stdin.close().catch(() => {});
     for (const sim of sims) await sim.status;
@@ -260,12 +280,20 @@ if (import.meta.main) {
   if (argValue("--role") === "manager") {
     await managerRole(workers, tasks);
   } else {
-    const r = await runSimWorkers({
+    const options = {
       workers,
       tasks,
       cores: Number(argValue("--cores") ?? 1),
       simProcs: Number(argValue("--sim-procs") ?? 1),
-    });
+    };
+    const plainOnly = Deno.args.includes("--sim-no-fast-path");
+    const r = await runSimWorkers({ ...options, fastPath: !plainOnly });
+    if (!plainOnly && Deno.args.includes("--sim-plain-too")) {
+      const p = await runSimWorkers({ ...options, fastPath: false });
+      r.plainTasksPerSecond = p.tasksPerSecond;
+      r.plainManagerCpuSeconds = p.managerCpuSeconds;
+      r.plainSimCpuSeconds = p.simCpuSeconds;
+    }
     console.log(JSON.stringify(r));
   }
 }

@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { Measured } from "./measured.ts";
 import type { Task } from "./task.ts";
 import type { Outcome, TaskState } from "./task_result.ts";
 
@@ -31,6 +32,7 @@ export type CompletedTask<D = unknown> = Task<D> & {
   readonly outcome: Outcome;
   readonly exitCode: number | null;
   readonly signal: string | null;
+  readonly measured: Measured | null;
   readonly result: number;
   readonly returnStatus: number;
   readonly output: string;

@@ -100,6 +100,28 @@ export const WORK_QUEUE_SCHEDULE_WORST = 5;
 /** A worker on one of the task's preferred hosts, if one is ready (from the paper). */
 export const WORK_QUEUE_SCHEDULE_PREFERRED_HOSTS = 6;
 
+/**
+ * Category allocation mode (the default): each task runs with what it
+ * declares, or with its category's maximum, or a whole worker.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { WORK_QUEUE_ALLOCATION_MODE_MAX, WorkQueue } from "../mod.ts";
+ *
+ * await using wq = new WorkQueue({ port: 0, hostname: "127.0.0.1" });
+ * wq.specifyCategoryMode("align", WORK_QUEUE_ALLOCATION_MODE_MAX);
+ * assert.equal(wq.categoryStats("align").modeName, "max");
+ * ```
+ */
+export const WORK_QUEUE_ALLOCATION_MODE_FIXED = 0;
+/** Category allocation mode: size tasks by the largest amounts measured so far. */
+export const WORK_QUEUE_ALLOCATION_MODE_MAX = 1;
+/** Category allocation mode: the first allocation that wastes the least, over the measurements. */
+export const WORK_QUEUE_ALLOCATION_MODE_MIN_WASTE = 2;
+/** Category allocation mode: the first allocation that gives the most throughput. */
+export const WORK_QUEUE_ALLOCATION_MODE_MAX_THROUGHPUT = 3;
+
 /** File flag: do not keep the file in the worker's cache (`Task` takes `{ cache: false }`). */
 export const WORK_QUEUE_NOCACHE = 0;
 /**

@@ -37,6 +37,7 @@ import {
   type TaskState,
 } from "./task_result.ts";
 import { kInternal, type TaskInternal } from "./task_internal.ts";
+import type { Measured } from "./measured.ts";
 import { kDenoInspect, kNodeInspect, printedTask, type TaskJson, taskJson } from "./task_view.ts";
 
 // What the manager imports from here (it reaches the task_*.ts modules through this one).
@@ -124,6 +125,8 @@ export class Task<D = unknown> {
     state: undefined,
     record: emptyRecord(),
     attempts: 0,
+    label: "first",
+    sizedAs: undefined,
     avoid: undefined,
     unfitLogged: false,
     countedAs: undefined,
@@ -184,6 +187,17 @@ export class Task<D = unknown> {
   get signal(): string | null | undefined {
     const r = this[kInternal].record;
     return isFinished(r) ? r.signal : undefined;
+  }
+
+  /**
+   * What the command used, as its worker measured it: peak memory and
+   * disk (MB), CPU and wall time (s), cores, and how it was measured.
+   * CCTools' workers report only the wall time. `null` once finished if it
+   * never ran.
+   */
+  get measured(): Measured | null | undefined {
+    const r = this[kInternal].record;
+    return isFinished(r) ? r.measured ?? null : undefined;
   }
 
   /** When it was submitted (ms since the epoch). */
@@ -591,6 +605,31 @@ export class Task<D = unknown> {
       );
     }
     this.preferredHosts = [...hosts];
+    return this;
+  }
+
+  /**
+   * Puts the task in a category (chainable form of `task.category = …`):
+   * tasks of a category share its resource settings and what the manager
+   * learns of their use (`wq.specifyCategoryMode`; docs/resources.md).
+   *
+   * @param name The category; `"default"` unless set.
+   * @returns This task.
+   * @throws {TypeError} If the name is not a non-empty string.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * const t = new Task("./align").specifyCategory("align");
+   * assert.equal(t.category, "align");
+   * assert.throws(() => t.specifyCategory(""), /Cannot set category: expected a non-empty name/);
+   * ```
+   */
+  specifyCategory(name: string): this {
+    if (typeof name !== "string" || name.length === 0) {
+      throw new TypeError(`Cannot set category: expected a non-empty name, got '${String(name)}'`);
+    }
+    this.category = name;
     return this;
   }
 

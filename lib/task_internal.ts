@@ -22,6 +22,16 @@ export interface TaskInternal<T> {
   madeLosses: number;
   /** Workers (by connection id) it must not go back to: it was fast-aborted there. */
   avoid: Set<number> | undefined;
+  /**
+   * The allocation its category gives it: `"first"`, or `"max"` after it
+   * ran out of a resource at the first one.
+   */
+  label: "first" | "max";
+  /**
+   * How its category sized its last dispatch (`undefined`: by what it
+   * declares): the first allocation, or the maximum.
+   */
+  sizedAs: "first" | "max" | undefined;
   /** Whether the manager has logged why it cannot run. */
   unfitLogged: boolean;
   /**

@@ -24,6 +24,7 @@ import {
   WORK_QUEUE_RESULT_TASK_TIMEOUT,
   WORK_QUEUE_RESULT_UNKNOWN,
 } from "./constants.ts";
+import type { Exhaustion, Measured } from "./measured.ts";
 
 /**
  * The paper's task states: `ready` (waiting for a worker), `sending`
@@ -93,6 +94,13 @@ export interface TaskRecord {
    * worker says so; `null` otherwise (CCTools' worker never does).
    */
   signal: string | null;
+  /**
+   * What the command used, as its worker measured it (`null` if it never
+   * ran). CCTools' workers send only the wall time.
+   */
+  measured: Measured | null;
+  /** The limit it went over, if its worker stopped it for that (else `null`). */
+  exhausted: Exhaustion | null;
   /** Whether the application cancelled it (it then counts as finished). */
   cancelled: boolean;
 }
@@ -123,6 +131,8 @@ export function emptyRecord(submitTime?: number): TaskRecord {
     finishTime: undefined,
     executionTime: undefined,
     signal: null,
+    measured: null,
+    exhausted: null,
     cancelled: false,
   };
 }

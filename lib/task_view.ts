@@ -10,6 +10,7 @@
 import type { ResourceRequest } from "./task_options.ts";
 import type { InputSpec, OutputSpec } from "./task_files.ts";
 import type { Outcome, TaskState } from "./task_result.ts";
+import type { Measured } from "./measured.ts";
 
 /** The key of Deno's custom inspect method. */
 export const kDenoInspect: unique symbol = Symbol.for("Deno.customInspect");
@@ -58,6 +59,8 @@ export interface TaskJson<D = unknown> {
   exitCode?: number | null;
   /** Once finished: the signal that killed the command, or `null`. */
   signal?: string | null;
+  /** Once finished: what the command used, as its worker measured it, or `null`. */
+  measured?: Measured | null;
   /** Once finished: the `WORK_QUEUE_RESULT_*` value. */
   result?: number;
   /** Once finished: CCTools' return status (`-1` if the command never ran). */
@@ -99,6 +102,7 @@ export interface ViewedTask<D = unknown> {
   readonly outcome: Outcome | undefined;
   readonly exitCode: number | null | undefined;
   readonly signal: string | null | undefined;
+  readonly measured: Measured | null | undefined;
   readonly result: number | undefined;
   readonly returnStatus: number | undefined;
   readonly output: string;
@@ -144,6 +148,7 @@ export function taskJson<D>(t: ViewedTask<D>): TaskJson<D> {
       outcome: t.outcome,
       exitCode: t.exitCode,
       signal: t.signal,
+      measured: t.measured,
       result: t.result,
       returnStatus: t.returnStatus,
       output: t.output,

@@ -61,6 +61,7 @@ Deno.test("toJSON() of a finished task adds every result field", () => {
     dispatchTime: 1_100,
     finishTime: 2_000,
     executionTime: 1_500,
+    measured: { method: "wall", wallSeconds: 1.5 },
   });
   const json = t.toJSON();
   assert.deepEqual(
@@ -81,6 +82,7 @@ Deno.test("toJSON() of a finished task adds every result field", () => {
       outcome: "success",
       exitCode: 0,
       signal: null,
+      measured: { method: "wall", wallSeconds: 1.5 },
       result: 0,
       returnStatus: 0,
       output: "done\n",

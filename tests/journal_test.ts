@@ -95,6 +95,7 @@ Deno.test("a completed task is delivered after a restart without running again; 
   assert.equal(b.task.id, 2);
   assert.equal(b.task.ok, true);
   assert.equal(b.task.key, "b");
+  assert.equal(typeof b.task.measured?.wallSeconds, "number", "the measurement is journalled too");
   assert.equal(await Deno.readTextFile(out), "b\n");
   assert.ok(wq.empty());
   assert.equal(wq.submit(mk("c")), 3);

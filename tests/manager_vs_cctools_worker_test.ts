@@ -69,6 +69,8 @@ Deno.test("manager drives CCTools work_queue_worker: files, buffers, directories
 
   assert.equal(done.get(t1.id)!.result, WORK_QUEUE_RESULT_SUCCESS);
   assert.equal(t1.returnStatus, 0);
+  // CCTools' worker measures nothing: the wall time of its result line, the rest empty
+  assert.deepEqual(t1.measured, { method: "wall", wallSeconds: t1.executionTime! / 1e6 });
   assert.equal(t1.output, "one-stdout\nto-stderr\nFOO=bar\n");
   assert.equal(await read(`${d}/out1.txt`), "cached input\nbuffer-line\n");
   assert.match(t1.host ?? "", /^127\.0\.0\.1:\d+$/);

@@ -103,7 +103,8 @@ Deno.test("worker serves the CCTools Python manager: files, dirs, cache, exit co
   // 6. no resources: the whole worker.
   assert.equal(task("whole").output, "CORES=2\n");
   // 7. killed by a signal: result 0 and return_status 9, as from CCTools' worker; the
-  // `info task-signal` line before the result did not disturb the manager.
+  // `info task-signal` and `info task-measured` lines before the result did not disturb
+  // the manager.
   assert.equal(task("signal").result, 0);
   assert.equal(task("signal").return_status, 9);
   assert.equal(task("signal").output, "before\n");
@@ -130,17 +131,19 @@ Deno.test("worker serves the CCTools Python manager: files, dirs, cache, exit co
   assert.match(debug, /tx: info wq-deno-fastpath 2\n/);
   assert.doesNotMatch(debug, /rx: wq-deno-fastpath|fast path \d+ on/);
   assert.match(debug, /tx: available_results\n/);
-  // The signal was named on the wire, just before its task's result line.
+  // The signal was named on the wire, then what the task used, just before its result line.
   const signalId = task("signal").id;
   assert.match(
     debug,
-    new RegExp(`tx: info task-signal ${signalId} SIGKILL\n.*tx: result 0 9 7 \\d+ ${signalId}\n`),
+    new RegExp(
+      `tx: info task-signal ${signalId} SIGKILL\n.*tx: info task-measured ${signalId} method=\\w+ .*\n` +
+        `.*tx: result 0 9 7 \\d+ ${signalId}\n`,
+    ),
   );
-  // ... and the manager read it (and went on: see 7).
-  assert.match(
-    await Deno.readTextFile(`${managerDir}/manager.debug`),
-    new RegExp(`rx from .*: info task-signal ${signalId} SIGKILL\n`),
-  );
+  // ... and the manager read both (and went on: see 7).
+  const managerDebug = await Deno.readTextFile(`${managerDir}/manager.debug`);
+  assert.match(managerDebug, new RegExp(`rx from .*: info task-signal ${signalId} SIGKILL\n`));
+  assert.match(managerDebug, new RegExp(`rx from .*: info task-measured ${signalId} `));
 
   // The workspace is gone after shutdown_workers.
   const left = [];

@@ -15,7 +15,13 @@ import {
 } from "./client.ts";
 import { type ManagerStatusRequest, queryManager } from "./manager_query.ts";
 import { readPasswordFile, readTlsTrust } from "../wire/secure_client.ts";
-import { formatTable, MANAGER_COLUMNS, TASK_COLUMNS, WORKER_COLUMNS } from "./status_table.ts";
+import {
+  CATEGORY_COLUMNS,
+  formatTable,
+  MANAGER_COLUMNS,
+  TASK_COLUMNS,
+  WORKER_COLUMNS,
+} from "./status_table.ts";
 
 /** The help text of `wq-status`. */
 export const STATUS_USAGE =
@@ -29,6 +35,8 @@ Options:
   -M, --project REGEX       only managers whose project matches REGEX in full
   -W, --workers             with HOST PORT: list the manager's workers
   -T, --tasks               with HOST PORT: list the manager's tasks
+  -A, --able-workers        with HOST PORT: list the manager's task categories,
+                            with the resources measured and allocated
       --json                print the records as JSON instead of a table
   -P, --password FILE       with HOST PORT: authenticate with the password in
                             FILE (the whole file), for a manager that has one
@@ -108,6 +116,7 @@ export async function runStatus(args: string[], io: StatusIo): Promise<number> {
         project: { type: "string", short: "M" },
         workers: { type: "boolean", short: "W" },
         tasks: { type: "boolean", short: "T" },
+        "able-workers": { type: "boolean", short: "A" },
         json: { type: "boolean" },
         password: { type: "string", short: "P" },
         ssl: { type: "boolean" },
@@ -145,11 +154,15 @@ export async function runStatus(args: string[], io: StatusIo): Promise<number> {
     }
     if (positionals.length > 0) {
       const manager = parseManagerAddress(positionals);
-      if (values.workers && values.tasks) throw new TypeError("Cannot use -W with -T: choose one");
+      if ([values.workers, values.tasks, values["able-workers"]].filter(Boolean).length > 1) {
+        throw new TypeError("Cannot use more than one of -W, -T and -A: choose one");
+      }
       const request: ManagerStatusRequest = values.workers
         ? "worker_status"
         : values.tasks
         ? "task_status"
+        : values["able-workers"]
+        ? "wable_status"
         : "queue_status";
       const password = values.password === undefined
         ? undefined
@@ -180,13 +193,15 @@ export async function runStatus(args: string[], io: StatusIo): Promise<number> {
           ? WORKER_COLUMNS
           : request === "task_status"
           ? TASK_COLUMNS
+          : request === "wable_status"
+          ? CATEGORY_COLUMNS
           : MANAGER_COLUMNS;
         io.out(formatTable(columns, records));
       }
       return 0;
     }
-    if (values.workers || values.tasks) {
-      throw new TypeError("Cannot use -W or -T without HOST PORT: they ask one manager");
+    if (values.workers || values.tasks || values["able-workers"]) {
+      throw new TypeError("Cannot use -W, -T or -A without HOST PORT: they ask one manager");
     }
     const ssl = values.ssl || values["ssl-ca"] !== undefined ||
       values["ssl-fingerprint"] !== undefined || values["ssl-insecure"];

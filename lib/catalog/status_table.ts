@@ -111,3 +111,28 @@ export const TASK_COLUMNS: Column[] = [
     },
   },
 ];
+
+function allocation(v: unknown): string {
+  if (typeof v !== "object" || v === null) return "-";
+  const a = v as Record<string, unknown>;
+  return `${num(a.cores)}/${num(a.memory)}/${num(a.disk)}`;
+}
+
+/**
+ * The columns of a manager's categories (`wable_status`): its tasks, the
+ * workers able to run them, the largest resources (the category's maximum,
+ * or `~N` measured), and the first and maximum allocations as
+ * cores/memory MB/disk MB.
+ */
+export const CATEGORY_COLUMNS: Column[] = [
+  { header: "CATEGORY", value: (r) => str(r.category) },
+  { header: "WAITING", value: (r) => num(r.tasks_waiting), right: true },
+  { header: "ON-WORKERS", value: (r) => num(r.tasks_on_workers), right: true },
+  { header: "DONE", value: (r) => num(r.tasks_done), right: true },
+  { header: "FIT-WORKERS", value: (r) => num(r.workers_able), right: true },
+  { header: "MAX-CORES", value: (r) => str(r.max_cores), right: true },
+  { header: "MAX-MEMORY", value: (r) => str(r.max_memory), right: true },
+  { header: "MAX-DISK", value: (r) => str(r.max_disk), right: true },
+  { header: "FIRST-ALLOC", value: (r) => allocation(r.first_allocation), right: true },
+  { header: "MAX-ALLOC", value: (r) => allocation(r.max_allocation), right: true },
+];

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Exhaustion, Measured } from "../measured.ts";
 import type { Task } from "../task.ts";
 import type { WorkerInfo } from "./worker_info.ts";
 
@@ -26,6 +27,10 @@ export interface WorkerResult {
    * its number.
    */
   signal?: string;
+  /** What the task used, if the worker said (`info task-measured`, ours only). */
+  measured?: Measured;
+  /** The limit it went over, if the worker stopped it for that. */
+  exhausted?: Exhaustion;
 }
 
 /** What happened to one output of a task. */
@@ -53,4 +58,20 @@ export interface ConnHost {
   onCacheInvalid(w: WorkerInfo, name: string, text: string): void;
   /** Logs a line. */
   log(level: "debug" | "warn", msg: string): void;
+}
+
+/**
+ * Why a worker speaking `protocol` is refused: ours are 9 and 11.
+ *
+ * @param protocol The number in its handshake.
+ * @returns The sentence, naming its version and both of ours.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(refusal(10), "it speaks protocol 10; this manager speaks 9 and 11");
+ * ```
+ */
+export function refusal(protocol: number): string {
+  return `it speaks protocol ${protocol}; this manager speaks 9 and 11`;
 }

@@ -80,13 +80,16 @@ export class Delivery {
    * @returns What it found.
    */
   wait(options: WaitOptions): Promise<WaitResult> {
-    return waitForTask({
-      take: () => takeCompleted(this.#r),
-      empty: () => this.empty(),
-      closed: () => this.#hooks.closed(),
-      waiters: this.#waiters,
-    }, options);
+    return waitForTask(this.#source, options);
   }
+
+  /** What `wait()` reads, made once: a `wait()` per task allocates no more of it. */
+  readonly #source = {
+    take: () => takeCompleted(this.#r),
+    empty: () => this.empty(),
+    closed: () => this.#hooks.closed(),
+    waiters: this.#waiters,
+  };
 
   /** Whether no task in the queue is left for `wait()` (those `run()` claimed are not). */
   empty(): boolean {

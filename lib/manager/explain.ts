@@ -7,9 +7,12 @@
 
 import { kInternal, type Task } from "../task.ts";
 import type { Core } from "./core.ts";
-import { allocationFor, type Resources } from "../resources.ts";
+import { allocationFor, asksForNothing, type Resources } from "../resources.ts";
 import { isWholeWorkerTask } from "./scheduler.ts";
 import type { WorkerInfo } from "./worker_info.ts";
+import { allocationOf, type Categories } from "./categories/categories.ts";
+import type { SizedRequest } from "./categories/category.ts";
+import { sizingNote } from "./categories/explain_sizing.ts";
 import { FUNCTION_CALLS_VERSION, isCallCommand } from "../wire/function_call.ts";
 
 const UNITS: Record<keyof Resources, string> = {
@@ -44,6 +47,7 @@ export function largestWorker(workers: Iterable<WorkerInfo>): Resources {
  * @param task The task.
  * @param largest The per-resource maxima of the workers.
  * @param workerCount How many workers are connected.
+ * @param sized What it asks for, if its category sizes it (else its own request).
  * @returns The reason, e.g. "task 17 needs 8 cores; the largest worker has 4".
  *
  * @example
@@ -60,9 +64,11 @@ export function unfitReason(
   task: Task,
   largest: Resources,
   workerCount: number,
+  sized?: SizedRequest,
 ): string | undefined {
-  if (workerCount === 0 || isWholeWorkerTask(task)) return undefined;
-  const alloc = allocationFor(task.resources, largest);
+  if (workerCount === 0) return undefined;
+  if (sized ? asksForNothing(sized.req) : isWholeWorkerTask(task)) return undefined;
+  const alloc = sized ? allocationOf(sized, largest) : allocationFor(task.resources, largest);
   for (const k of Object.keys(UNITS) as (keyof Resources)[]) {
     const want = alloc[k];
     if (want > largest[k]) {
@@ -80,6 +86,8 @@ export interface ExplainContext {
   isBlocked: (w: WorkerInfo) => boolean;
   /** The time now (ms), on the clock of the tasks' dispatch times. */
   now: number;
+  /** The categories, for how they size the task. */
+  categories?: Categories;
 }
 
 /**
@@ -94,6 +102,15 @@ export function explainTask(taskId: number, ctx: ExplainContext): string {
   if (!task) {
     return `task ${taskId} is not in the queue (never submitted, already returned, or cancelled)`;
   }
+  const alloc = ctx.core.dispatches.get(taskId)?.alloc;
+  const note = ctx.categories && task.state !== "complete" && task.state !== "returned" &&
+    task.state !== "cancelled" && sizingNote(task, ctx.categories, alloc);
+  const why = whereIs(task, ctx);
+  return note ? `${why}; ${note}` : why;
+}
+
+function whereIs(task: Task, ctx: ExplainContext): string {
+  const taskId = task.id;
   switch (task.state) {
     case "ready": {
       const unfit = ctx.unfit.get(task);

@@ -9,6 +9,7 @@ import { kInternal, type Task } from "../task.ts";
 import { largestWorker, unfitReason } from "./explain.ts";
 import { noResources, type Resources } from "../resources.ts";
 import type { WorkerInfo } from "./worker_info.ts";
+import type { SizedRequest } from "./categories/category.ts";
 
 /** Where {@linkcode FitTracker} looks when it was told the workers changed. */
 export interface FitSource {
@@ -16,6 +17,8 @@ export interface FitSource {
   workers(): Iterable<WorkerInfo>;
   /** The waiting tasks. */
   ready(): Iterable<Task>;
+  /** What a task asks for, if its category sizes it. */
+  sized?(task: Task): SizedRequest | undefined;
 }
 
 /**
@@ -79,7 +82,12 @@ export class FitTracker {
   /** Notes (and warns of, once per submission) a waiting task that no worker can run. */
   check(task: Task): void {
     this.refresh();
-    const why = unfitReason(task, this.#largest, this.#readyWorkers);
+    const why = unfitReason(
+      task,
+      this.#largest,
+      this.#readyWorkers,
+      this.#source?.sized?.(task),
+    );
     if (!why) {
       this.#unfit.delete(task);
       return;
@@ -110,6 +118,14 @@ export class FitTracker {
     this.#largest = largest;
     for (const t of this.#unfit.keys()) if (t.state !== "ready") this.#unfit.delete(t);
     for (const t of ready) this.check(t);
+  }
+
+  /** Checks every waiting task again (a category's sizing changed). */
+  recheck(): void {
+    this.refresh();
+    if (!this.#source) return;
+    for (const t of this.#unfit.keys()) if (t.state !== "ready") this.#unfit.delete(t);
+    for (const t of this.#source.ready()) this.check(t);
   }
 
   /** How many waiting tasks no worker can run now. */

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { DEFAULT_STEADY_AFTER } from "./categories/categories.ts";
 import { type Clock, realClock } from "../clock.ts";
 import { WORK_QUEUE_DEFAULT_PORT } from "../constants.ts";
 import { passwordBytes, type SslOptions } from "./access.ts";
@@ -84,6 +85,13 @@ export interface WorkQueueOptions {
   /** Bytes of a task's standard output kept; the rest is dropped and the result says so. Default 1 GiB. */
   maxStdout?: number;
   /**
+   * How many measured tasks in a row, with no new largest value, a category
+   * in an automatic allocation mode needs before it sizes its tasks (and
+   * how often it computes their size again). CCTools'
+   * `category-steady-n-tasks`. Default 25.
+   */
+  categorySteadyTasks?: number;
+  /**
    * The clock of the keepalive checks, fast abort, blocks that run out, the
    * first-line timeout and the tasks' times. Default: the real clock. Tests
    * pass a manual one to drive that logic without waiting (`wait()`'s
@@ -111,6 +119,7 @@ export interface ResolvedOptions {
   /** The keepalive interval and timeout, in ms. */
   keepalive: { intervalMs: number; timeoutMs: number };
   maxStdout: number;
+  categorySteadyTasks: number;
   password: Uint8Array | undefined;
 }
 
@@ -119,7 +128,7 @@ export interface ResolvedOptions {
  *
  * @param options The options given.
  * @returns The options to use.
- * @throws {RangeError} For a bad `port` or `catalogInterval`, or an empty password.
+ * @throws {RangeError} For a bad `port`, `catalogInterval` or `categorySteadyTasks`, or an empty password.
  *
  * @example
  * ```ts
@@ -144,6 +153,12 @@ export function resolveOptions(options: WorkQueueOptions): ResolvedOptions {
     );
   }
   const debug = options.debug ?? false;
+  const steady = options.categorySteadyTasks ?? DEFAULT_STEADY_AFTER;
+  if (!Number.isInteger(steady) || steady < 1) {
+    throw new RangeError(
+      `Cannot create WorkQueue: categorySteadyTasks must be a whole number >= 1, got ${steady}`,
+    );
+  }
   return {
     port,
     hostname: options.hostname ?? "0.0.0.0",
@@ -156,6 +171,7 @@ export function resolveOptions(options: WorkQueueOptions): ResolvedOptions {
       timeoutMs: (options.keepaliveTimeout ?? 30) * 1000,
     },
     maxStdout: options.maxStdout ?? 1 << 30,
+    categorySteadyTasks: steady,
     password: options.password === undefined
       ? undefined
       : passwordBytes(options.password, "password"),

@@ -6,6 +6,12 @@
  * @module
  */
 
+import {
+  WORK_QUEUE_RESULT_DISK_ALLOC_FULL,
+  WORK_QUEUE_RESULT_FORSAKEN,
+  WORK_QUEUE_RESULT_INPUT_MISSING,
+  WORK_QUEUE_RESULT_RESOURCE_EXHAUSTION,
+} from "../constants.ts";
 import type { FrameWriter } from "../wire/frame_writer.ts";
 import type { LineReader } from "../wire/line_reader.ts";
 import { encodeCommand } from "../wire/commands.ts";
@@ -13,6 +19,35 @@ import type { Task } from "../task.ts";
 import type { OutputOutcome } from "./conn_host.ts";
 import { parseOutputEntry } from "./output_entry.ts";
 import { OutputLanding } from "./output_landing.ts";
+
+/**
+ * Results whose outputs are not fetched. Forsaken or an input missing:
+ * nothing ran. Disk full: what is there is cut short. Resource exhaustion:
+ * the task was stopped (CCTools fetches only its monitor's summary).
+ */
+const NOT_FETCHED: ReadonlySet<number> = new Set([
+  WORK_QUEUE_RESULT_FORSAKEN,
+  WORK_QUEUE_RESULT_INPUT_MISSING,
+  WORK_QUEUE_RESULT_DISK_ALLOC_FULL,
+  WORK_QUEUE_RESULT_RESOURCE_EXHAUSTION,
+]);
+
+/**
+ * Whether the outputs of a task with this result are fetched.
+ *
+ * @param status The `result` line's status.
+ * @returns `false` for the results in which nothing ran, or the outputs are cut short.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(fetchesOutputs(0), true);
+ * assert.equal(fetchesOutputs(16), false); // resource exhaustion
+ * ```
+ */
+export function fetchesOutputs(status: number): boolean {
+  return !NOT_FETCHED.has(status);
+}
 
 /** The connection an output is fetched through. */
 export interface FetchIo {

@@ -64,7 +64,7 @@ export type QueueEvent =
   | {
     type: "task-retried";
     task: Task;
-    cause: "worker-lost" | "fast-abort" | "forsaken";
+    cause: "worker-lost" | "fast-abort" | "forsaken" | "resource-exhaustion";
     reason: string;
   }
   | { type: "task-cancelled"; task: Task; from: TaskState }

@@ -66,7 +66,7 @@ export function buildQueue(
     intervalSeconds: o.catalogInterval,
     tcp: options.catalogTcp,
     clock: o.clock,
-    record: () => managerRecord(p.r.core, hooks.facts()),
+    record: () => managerRecord(p.r.core, hooks.facts(), p.r.categories),
     log: o.logger,
   });
   const comm = p.comm = new ConnComm({

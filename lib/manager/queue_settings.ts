@@ -93,5 +93,6 @@ export function explainIn(r: Reactor, taskId: number): string {
     unfit: r.fit.unfit,
     isBlocked: r.isBlocked,
     now: r.clock.now(),
+    categories: r.categories,
   });
 }

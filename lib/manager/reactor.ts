@@ -20,6 +20,7 @@ import { WORK_QUEUE_SCHEDULE_FCFS } from "../constants.ts";
 import type { Task } from "../task.ts";
 import type { Comm } from "./comm.ts";
 import { Core } from "./core.ts";
+import { Categories } from "./categories/categories.ts";
 import { FastAbort } from "./fast_abort.ts";
 import { FitTracker } from "./fit.ts";
 import { HostBlocks } from "./host_blocks.ts";
@@ -40,6 +41,8 @@ export interface ReactorOptions {
   keepalive?: SweepLimits;
   /** Bytes of stdout kept per task, for the failure message of a cut one. Default 1 GiB. */
   maxStdout?: number;
+  /** Measurements a category needs before it sizes its tasks. Default 25. */
+  categorySteadyTasks?: number;
 }
 
 /**
@@ -82,6 +85,8 @@ export class Reactor {
   readonly keepalive: SweepLimits;
   /** Bytes of stdout kept per task. */
   readonly maxStdout: number;
+  /** The task categories' sizing: modes, limits, what was measured. */
+  readonly categories: Categories = new Categories();
   /** The queue's scheduling algorithm, for tasks that set none. */
   algorithm: number = WORK_QUEUE_SCHEDULE_FCFS;
   /** The id the next submitted task gets. */
@@ -112,9 +117,11 @@ export class Reactor {
     this.fit = new FitTracker((m) => comm.log("warn", m), {
       workers: () => core.workers.values(),
       ready: () => core.ready,
+      sized: (t) => this.categories.sized(t),
     });
     this.keepalive = options.keepalive ?? { intervalMs: 30_000, timeoutMs: 30_000 };
     this.maxStdout = options.maxStdout ?? 1 << 30;
+    if (options.categorySteadyTasks) this.categories.steadyAfter = options.categorySteadyTasks;
   }
 
   /** The locality keys of a task's cacheable inputs (computed once per task), for FILES scheduling. */

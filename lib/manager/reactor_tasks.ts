@@ -14,10 +14,13 @@ import {
   WORK_QUEUE_RESULT_INPUT_MISSING,
   WORK_QUEUE_RESULT_MAX_RETRIES,
   WORK_QUEUE_RESULT_OUTPUT_MISSING,
+  WORK_QUEUE_RESULT_RESOURCE_EXHAUSTION,
   WORK_QUEUE_RESULT_STDOUT_MISSING,
   WORK_QUEUE_RESULT_SUCCESS,
 } from "../constants.ts";
 import { emptyRecord, kInternal, type Task } from "../task.ts";
+import { type Exhaustion, exhaustionMessage, type Measured } from "../measured.ts";
+import { learn, measuredOf, retryAtMax } from "./reactor_categories.ts";
 import { outputCacheName } from "./cache_names.ts";
 import type { QueueEvent } from "./queue_event.ts";
 import { eventWorker, type Reactor } from "./reactor.ts";
@@ -48,6 +51,10 @@ export interface Completion {
   executionTime?: number;
   /** The name of the signal that killed it, if the worker said. */
   signal?: string | null;
+  /** What it used, if it ran. */
+  measured?: Measured | null;
+  /** The limit it went over, if its worker stopped it for that. */
+  exhausted?: Exhaustion;
 }
 
 /**
@@ -73,6 +80,8 @@ export function onSubmit(r: Reactor, task: Task): number {
   if (state === undefined) internal.record.submitTime = r.clock.now();
   else internal.record = emptyRecord(r.clock.now());
   internal.attempts = 0;
+  internal.label = "first";
+  internal.sizedAs = undefined;
   internal.avoid = undefined;
   internal.unfitLogged = false;
   internal.madeLosses = 0;
@@ -93,12 +102,15 @@ export function onSchedulePass(r: Reactor): void {
   const c = r.core;
   r.fit.refresh(); // workers changed since the last pass: which waiting tasks fit
   if (r.closed || c.ready.size === 0 || c.open.size === 0) return;
+  const sizer = r.categories.sizing ? r.categories : undefined;
   const assignments = schedule(c.ready, c.open, {
     algorithm: r.algorithm,
     isBlocked: r.isBlocked,
     localityKeys: r.localityKeys,
+    sizer,
   });
   for (const a of assignments) {
+    a.task[kInternal].sizedAs = sizer?.sizedAs(a.task);
     const d: Dispatch = { worker: a.worker, alloc: a.alloc, inputs: NONE, outputNames: NONE };
     if (a.ahead) {
       d.ahead = true;
@@ -136,7 +148,9 @@ export function onInputsStaged(r: Reactor, task: Task, d: Dispatch, staged: Stag
   record.dispatchTime = r.clock.now();
   record.host = w.addr;
   record.hostname = w.hostname;
-  const made = d.inputs.filter(isMade).filter((i) => !w.cached.has(i.name));
+  const made = d.inputs.length === 0
+    ? NONE
+    : d.inputs.filter(isMade).filter((i) => !w.cached.has(i.name));
   if (made.length > 0) d.madeSent = made;
   r.comm.send(w.id, { kind: "task", task, dispatch: d });
   bookCachedInputs(task, d);
@@ -193,9 +207,27 @@ export function onResult(
       w.fastAborts = 0;
     }
   }
+  const measured = measuredOf(res);
+  if (measured) learn(r, task, measured, res);
+  if (res.status === WORK_QUEUE_RESULT_RESOURCE_EXHAUSTION) {
+    const why = retryAtMax(r, w, task, res);
+    if (why) {
+      w.tasksDone++;
+      requeue(r, task, "resource-exhaustion", why);
+      return;
+    }
+  }
   let result = res.status;
   let failure: string | undefined;
-  const missing = outputs.filter((o) => o.missing).map((o) => o.missing);
+  if (result === WORK_QUEUE_RESULT_RESOURCE_EXHAUSTION) {
+    failure = res.exhausted
+      ? exhaustionMessage(res.exhausted)
+      : `worker ${w.label} reported resource exhaustion, without saying which resource`;
+    r.comm.log("warn", `task ${task.id}: ${failure}`);
+  }
+  const missing = outputs.length === 0
+    ? NONE
+    : outputs.filter((o) => o.missing).map((o) => o.missing);
   if (missing.length > 0) {
     result = WORK_QUEUE_RESULT_OUTPUT_MISSING;
     failure = missing.join("; ");
@@ -240,6 +272,8 @@ export function onResult(
     output: res.stdout,
     executionTime: res.execUsec,
     signal: res.signal,
+    measured,
+    exhausted: result === WORK_QUEUE_RESULT_RESOURCE_EXHAUSTION ? res.exhausted : undefined,
   });
 }
 
@@ -319,6 +353,11 @@ export function retry(r: Reactor, task: Task, cause: RetryCause, reason: string)
     complete(r, task, { result: WORK_QUEUE_RESULT_MAX_RETRIES, failure });
     return;
   }
+  requeue(r, task, cause, reason);
+}
+
+/** Puts a task back in the queue, and says why. */
+function requeue(r: Reactor, task: Task, cause: RetryCause, reason: string): void {
   r.core.transition(task, "ready", { reason });
   r.fit.check(task);
   r.comm.askForScheduling();
@@ -363,6 +402,8 @@ function complete(r: Reactor, task: Task, c: Completion): void {
   record.output = c.output ?? "";
   record.executionTime = c.executionTime;
   record.signal = c.signal ?? null;
+  record.measured = c.measured ?? null;
+  record.exhausted = c.exhausted ?? null;
   record.finishTime = r.clock.now();
   r.core.transition(task, "complete", { reason: c.failure });
   // A task that run() waits for goes to it, not to wait().

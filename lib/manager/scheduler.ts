@@ -10,7 +10,9 @@
 import { WORK_QUEUE_SCHEDULE_FCFS, WORK_QUEUE_SCHEDULE_UNSET } from "../constants.ts";
 import { kInternal, type Task } from "../task.ts";
 import { type Candidate, type ChooserContext, chooseWorker } from "./choose_worker.ts";
-import { allocationFor, fits, type Resources } from "../resources.ts";
+import { allocationFor, asksForNothing, fits, type Resources } from "../resources.ts";
+import { allocationOf } from "./categories/categories.ts";
+import type { SizedRequest } from "./categories/category.ts";
 import type { WorkerInfo } from "./worker_info.ts";
 import { FUNCTION_CALLS_VERSION, isCallCommand } from "../wire/function_call.ts";
 
@@ -37,6 +39,11 @@ export interface ScheduleOptions {
   random?: () => number;
   /** The locality keys and sizes of a task's cacheable inputs, for FILES. */
   localityKeys?: (task: Task) => readonly string[];
+  /**
+   * What a task asks for, when its category sizes it (`undefined`: its own
+   * `resources`). Leave unset when no category sizes tasks.
+   */
+  sizer?: { sized(task: Task): SizedRequest | undefined };
 }
 
 /** Whether a task asks for no resource, and so takes a whole worker. */
@@ -104,9 +111,11 @@ export function schedule(
   const out: Assignment[] = [];
   let skips = 0;
   const fitting: Candidate[] = [];
+  const sizer = options.sizer;
   for (const task of ready) {
     if (open.length === 0 || skips > maxSkips) break;
-    const whole = isWholeWorkerTask(task);
+    const sized = sizer?.sized(task);
+    const whole = sized ? asksForNothing(sized.req) : isWholeWorkerTask(task);
     const avoid = task[kInternal].avoid;
     const alg = task.algorithm === WORK_QUEUE_SCHEDULE_UNSET ? queueAlg : task.algorithm;
     // FCFS needs only the first fit; the others compare every fit.
@@ -123,9 +132,10 @@ export function schedule(
         const inUse = ahead ? o.ahead : o.inUse;
         if (inUse === undefined || (ahead ? o.aheadFull : o.full)) continue;
         const busy = ahead ? o.aheadBusy! : o.busy;
-        const ok = whole
-          ? !busy
-          : fits(allocationFor(task.resources, o.w.total), { total: o.w.total, inUse });
+        const ok = whole ? !busy : fits(
+          sized ? allocationOf(sized, o.w.total) : allocationFor(task.resources, o.w.total),
+          { total: o.w.total, inUse },
+        );
         if (!ok) continue;
         fitting.push(o);
         if (firstOnly) break;
@@ -136,7 +146,7 @@ export function schedule(
       continue;
     }
     const o = firstOnly ? fitting[0] : chooseWorker(alg, task, fitting, ctx);
-    const alloc = allocationFor(task.resources, o.w.total);
+    const alloc = sized ? allocationOf(sized, o.w.total) : allocationFor(task.resources, o.w.total);
     out.push({ task, worker: o.w, alloc, ahead });
     const inUse = ahead ? o.ahead! : o.inUse;
     inUse.cores += alloc.cores;

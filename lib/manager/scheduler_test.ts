@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { Task } from "../task.ts";
+import { WORK_QUEUE_ALLOCATION_MODE_MAX } from "../constants.ts";
+import { kInternal, Task } from "../task.ts";
+import { Categories } from "./categories/categories.ts";
 import { ReadyQueue } from "./ready_queue.ts";
 import { schedule } from "./scheduler.ts";
 import { WorkerInfo } from "./worker_info.ts";
@@ -50,4 +52,29 @@ Deno.test("ReadyQueue orders by priority, then submit order, and deletes by iden
   assert.ok(!q.delete(t[0]));
   assert.equal(q.size, 3);
   assert.deepEqual([...q].map((x) => x.command), ["t2", "t1", "t3"]);
+});
+
+Deno.test("schedule() sizes a category's tasks with what it asks its sizer, declared values kept", () => {
+  const cats = new Categories();
+  const c = cats.lookup("sim");
+  c.mode = WORK_QUEUE_ALLOCATION_MODE_MAX;
+  cats.changed();
+  const tasks = Array.from({ length: 4 }, () => new Task("x").specifyCategory("sim"));
+  // Not steady: the maximum, a whole worker each.
+  let a = schedule(tasks, [worker(1, 4), worker(2, 4)], { sizer: cats });
+  assert.deepEqual(a.map((x) => x.alloc), [
+    { cores: 4, memory: 1000, disk: 1000, gpus: 0 },
+    { cores: 4, memory: 1000, disk: 1000, gpus: 0 },
+  ]);
+  c.setFirstGuess({ cores: 1, memory: 200, disk: 100 });
+  tasks[3].specifyMemory(600);
+  a = schedule(tasks, [worker(1, 4)], { sizer: cats });
+  assert.deepEqual(a.map((x) => x.alloc.memory), [200, 200, 200], "600 declared does not fit");
+  assert.deepEqual(a[0].alloc, { cores: 1, memory: 200, disk: 100, gpus: 0 });
+  a = schedule([tasks[3]], [worker(1, 4)], { sizer: cats });
+  assert.deepEqual(a[0].alloc, { cores: 1, memory: 600, disk: 100, gpus: 0 });
+  // A task that ran out asks for the maximum again.
+  tasks[0][kInternal].label = "max";
+  a = schedule([tasks[0]], [worker(1, 4)], { sizer: cats });
+  assert.equal(a[0].alloc.cores, 4);
 });

@@ -238,7 +238,7 @@ export class Server {
         onWorkerGone(r, info, "removed", info.leaving ? undefined : "it closed the connection");
       } else if (STATUS_REQUESTS.has(word) || word === "GET") {
         const metrics = parseStatusRequest(first)?.what === "metrics" ? this.#metrics : undefined;
-        writer.send(metrics ? metrics() : statusReply(first, r.core, this.#facts()));
+        writer.send(metrics ? metrics() : statusReply(first, r.core, this.#facts(), r.categories));
         await writer.flushed();
       } else if (first === "auth password sha1") {
         throw new ProtocolError(

@@ -13,6 +13,7 @@ import { parseStatusRequest } from "../wire/status_request.ts";
 import type { Core } from "./core.ts";
 import { managerOwner } from "./owner.ts";
 import { categoriesStatus, taskTotals } from "./status_categories.ts";
+import type { Categories } from "./categories/categories.ts";
 
 /** Facts about the manager that the books do not hold. */
 export interface ManagerFacts {
@@ -36,9 +37,14 @@ function granted(desc: Deno.PermissionDescriptor): boolean {
  *
  * @param core The books.
  * @param facts Name, port, start time.
+ * @param categories The categories' sizing, for their entries.
  * @returns A flat JSON object of type `wq_master`.
  */
-export function managerRecord(core: Core, facts: ManagerFacts): Record<string, unknown> {
+export function managerRecord(
+  core: Core,
+  facts: ManagerFacts,
+  categories?: Categories,
+): Record<string, unknown> {
   const s = core.inState;
   let workers = 0, busy = 0, init = 0;
   const total = { cores: 0, memory: 0, disk: 0, gpus: 0 };
@@ -101,9 +107,9 @@ export function managerRecord(core: Core, facts: ManagerFacts): Record<string, u
     record[`${k}_largest`] = largest[k];
     record[`tasks_total_${k}`] = asked[k];
   }
-  const categories = categoriesStatus(core);
-  record.tasks_failed = categories[0]?.tasks_failed ?? 0;
-  record.categories = categories;
+  const entries = categoriesStatus(core, categories);
+  record.tasks_failed = entries[0]?.tasks_failed ?? 0;
+  record.categories = entries;
   if (granted({ name: "read", path: "." })) record.working_dir = Deno.cwd();
   return record;
 }
@@ -161,18 +167,24 @@ function taskStatus(core: Core): Record<string, unknown>[] {
  * @param line The request (`queue_status`, or `GET /queue_status HTTP/1.1`).
  * @param core The manager's books.
  * @param facts Name, port, start time.
+ * @param categories The categories' sizing, for their entries.
  * @returns The reply, JSON (with HTTP headers for `GET`).
  */
-export function statusReply(line: string, core: Core, facts: ManagerFacts): string {
+export function statusReply(
+  line: string,
+  core: Core,
+  facts: ManagerFacts,
+  categories?: Categories,
+): string {
   const { http, what } = parseStatusRequest(line) ?? { http: false, what: line.trim() };
   let body: string;
   switch (what) {
     case "queue_status":
     case "resources_status":
-      body = JSON.stringify([managerRecord(core, facts)]);
+      body = JSON.stringify([managerRecord(core, facts, categories)]);
       break;
     case "wable_status":
-      body = JSON.stringify(categoriesStatus(core));
+      body = JSON.stringify(categoriesStatus(core, categories));
       break;
     case "worker_status":
       body = JSON.stringify(workerStatus(core));

@@ -15,7 +15,9 @@ import {
   type ResourceKind,
   type Resources,
 } from "../resources.ts";
-import type { Task } from "../task.ts";
+import { kInternal, type Task } from "../task.ts";
+import { allocationOf, type Categories } from "./categories/categories.ts";
+import type { Category } from "./categories/category.ts";
 import type { CategoryCounts } from "./category_book.ts";
 import type { Core } from "./core.ts";
 
@@ -30,6 +32,8 @@ interface Tally {
   waiting: Partial<Resources>;
   /** The largest amounts any queued task asks for. */
   asked: Partial<Resources>;
+  /** Queued tasks that ask for their category's maximum (they ran out at the first allocation). */
+  atMax: number;
 }
 
 function grow(into: Partial<Resources>, task: Task): void {
@@ -41,15 +45,22 @@ function grow(into: Partial<Resources>, task: Task): void {
 
 function tallies(core: Core): Map<string, Tally> {
   const out = new Map<string, Tally>();
-  const whole: Tally = { counts: sum(core), queued: 0, waiting: {}, asked: {} };
+  const whole: Tally = { counts: sum(core), queued: 0, waiting: {}, asked: {}, atMax: 0 };
   out.set(WHOLE_QUEUE, whole);
   for (const name of core.categories.names()) {
-    out.set(name, { counts: core.categories.get(name)!, queued: 0, waiting: {}, asked: {} });
+    out.set(name, {
+      counts: core.categories.get(name)!,
+      queued: 0,
+      waiting: {},
+      asked: {},
+      atMax: 0,
+    });
   }
   for (const t of core.tasks.values()) {
     for (const tally of [whole, out.get(t.category)]) {
       if (!tally) continue; // renamed after it was counted
       tally.queued++;
+      if (t[kInternal].label === "max") tally.atMax++;
       grow(tally.asked, t);
       if (t.state === "ready") grow(tally.waiting, t);
     }
@@ -76,6 +87,19 @@ function maxString(k: ResourceKind, v: number | undefined): string {
 }
 
 /**
+ * A category's `max_<resource>` as CCTools' manager gives it: the maximum
+ * the application set; else the largest measured, as `~N`; else (ours)
+ * the largest amount its waiting tasks ask for, or `na`.
+ */
+function maxField(k: ResourceKind, c: Category | undefined, waiting: number | undefined): string {
+  const set = c?.max[k];
+  if (set !== undefined) return maxString(k, set);
+  const seen = c?.maxSeen[k];
+  if (seen !== undefined) return `~${maxString(k, seen)}`;
+  return maxString(k, waiting);
+}
+
+/**
  * The status entries of the categories, `"whole queue"` first, then each
  * category that has or had tasks, in the order first seen.
  *
@@ -83,16 +107,25 @@ function maxString(k: ResourceKind, v: number | undefined): string {
  *   `tasks_on_workers`, `tasks_dispatched`, `tasks_done`, `tasks_failed`,
  *   `tasks_cancelled` count its tasks;
  * - `workers_able`: ready workers large enough for its largest waiting task;
- * - `max_cores`, `max_memory`, `max_disk`, `max_gpus`: the largest amount its
- *   waiting tasks ask for, as text (`"2.000"`, `"512"`), `"na"` if none asks;
- * - `first_allocation` and `max_allocation`: what its largest task gets on
- *   the largest worker (the same: this manager does not grow allocations);
- *   `first_allocation_count`: its tasks in the queue; `max_allocation_count`: 0.
+ * - `max_cores`, `max_memory`, `max_disk`, `max_gpus`, as text (`"2.000"`,
+ *   `"512"`): the category's maximum if the application set one; else the
+ *   largest amount measured, as `"~512"` (CCTools' form); else the largest
+ *   amount its waiting tasks ask for; `"na"` if none;
+ * - `first_allocation` and `max_allocation`: what a task that declares
+ *   nothing gets on the largest worker, with the category's first
+ *   allocation and with its maximum (for a category that sizes nothing:
+ *   what its largest task gets, for both); `first_allocation_count` and
+ *   `max_allocation_count`: its tasks in the queue that ask for each;
+ * - `max_seen`: the largest amounts measured, once any task was.
  *
  * @param core The manager's books.
+ * @param categories The categories' sizing, if any.
  * @returns The entries.
  */
-export function categoriesStatus(core: Core): Record<string, unknown>[] {
+export function categoriesStatus(
+  core: Core,
+  categories?: Categories,
+): Record<string, unknown>[] {
   const workers = [...core.workers.values()].filter((w) => w.ready);
   const largest = noResources();
   for (const w of workers) {
@@ -104,7 +137,9 @@ export function categoriesStatus(core: Core): Record<string, unknown>[] {
     const onWorkers = s.sending + s.running + s.receiving;
     if (s.ready + onWorkers + t.counts.done + t.counts.cancelled === 0) continue;
     const need = allocationFor(t.waiting, noResources());
+    const c = category === WHOLE_QUEUE ? undefined : categories?.get(category);
     const alloc = allocationFor(t.asked, largest);
+    const sizes = c?.active === true;
     const entry: Record<string, unknown> = {
       category,
       tasks_waiting: s.ready,
@@ -115,12 +150,15 @@ export function categoriesStatus(core: Core): Record<string, unknown>[] {
       tasks_failed: t.counts.failed,
       tasks_cancelled: t.counts.cancelled,
       workers_able: workers.filter((w) => fits(need, { total: w.total })).length,
-      first_allocation: { ...alloc },
-      max_allocation: { ...alloc },
-      first_allocation_count: t.queued,
-      max_allocation_count: 0,
+      first_allocation: sizes ? allocationOf(c.request({}, "first"), largest) : { ...alloc },
+      max_allocation: sizes ? allocationOf(c.request({}, "max"), largest) : { ...alloc },
+      first_allocation_count: t.queued - t.atMax,
+      max_allocation_count: t.atMax,
     };
-    for (const k of RESOURCE_KINDS) entry[`max_${k}`] = maxString(k, t.waiting[k]);
+    if (c && c.measured + c.exhausted > 0) {
+      entry.max_seen = { cores: 0, memory: 0, disk: 0, gpus: 0, ...c.maxSeen };
+    }
+    for (const k of RESOURCE_KINDS) entry[`max_${k}`] = maxField(k, c, t.waiting[k]);
     out.push(entry);
   }
   return out;

@@ -87,3 +87,23 @@ export async function waitForTask(source: WaitSource, options: WaitOptions): Pro
     await source.waiters.sleep(left, signal);
   }
 }
+
+/** `wait(-1)`'s options (no timeout, no signal), made once. */
+export const FOREVER: WaitOptions = { timeoutMs: Infinity };
+
+/**
+ * A wait's task, or `null` for a timeout, an empty queue and a closed one
+ * alike (the CCTools form of `wait()`).
+ *
+ * @param r What the wait found.
+ * @returns The task or `null`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(taskOrNull({ status: "timeout" }), null);
+ * ```
+ */
+export function taskOrNull(r: WaitResult): CompletedTask | null {
+  return r.status === "task" ? r.task : null;
+}

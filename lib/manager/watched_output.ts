@@ -11,7 +11,10 @@
 import { dirname, resolve } from "node:path";
 import { errorMessage } from "../errors.ts";
 import type { OutputSpec } from "../task_files.ts";
-import type { ByteSink } from "../wire/line_reader.ts";
+import type { ByteSink, LineReader } from "../wire/line_reader.ts";
+import { clip } from "../wire/protocol.ts";
+import type { ConnHost } from "./conn_host.ts";
+import type { WorkerInfo } from "./worker_info.ts";
 import type { UpdateHeader } from "../wire/results.ts";
 
 /**
@@ -100,4 +103,34 @@ export async function landUpdate(
     f.close();
   }
   return failure;
+}
+
+/**
+ * Lands an `update` record of a task running on a worker (its body is
+ * read from `reader`); one for any other task (stale: it ended or was
+ * cancelled), or naming no watched output of it, is dropped and logged.
+ *
+ * @param host Where the connection reports (the task, the log).
+ * @param w The worker.
+ * @param reader The connection's reader, just after the record's line.
+ * @param u The record.
+ */
+export async function landUpdateOf(
+  host: ConnHost,
+  w: WorkerInfo,
+  reader: LineReader,
+  u: UpdateHeader,
+): Promise<void> {
+  const task = host.taskOn(w, u.taskId);
+  const copy = (sink: ByteSink | null) => reader.copyTo(u.length, sink);
+  const where = `worker ${w.label} sent ${u.length} bytes of '${
+    clip(u.remotePath)
+  }' at ${u.offset} for task ${u.taskId}`;
+  if (task?.state !== "running") {
+    await copy(null);
+    host.log("debug", `${where}, which is not running on it: ignored`);
+    return;
+  }
+  const dropped = await landUpdate(task.outputs, u, copy);
+  if (dropped) host.log("warn", `${where}: dropped, because ${dropped}`);
 }

@@ -7,45 +7,25 @@
  */
 
 import { type Clock, realClock } from "../clock.ts";
-import {
-  WORK_QUEUE_RESULT_DISK_ALLOC_FULL,
-  WORK_QUEUE_RESULT_FORSAKEN,
-  WORK_QUEUE_RESULT_INPUT_MISSING,
-} from "../constants.ts";
 import { ProtocolError } from "../errors.ts";
 import type { FrameWriter } from "../wire/frame_writer.ts";
-import type { ByteSink, LineReader } from "../wire/line_reader.ts";
+import type { LineReader } from "../wire/line_reader.ts";
 import { encodeCommand } from "../wire/commands.ts";
 import { clip, isDialect, parseIntField } from "../wire/protocol.ts";
-import { parseResultsReplyLine, type UpdateHeader } from "../wire/results.ts";
+import { parseResultsReplyLine } from "../wire/results.ts";
 import { parseWorkerMessage, TASK_SIGNAL_FIELD } from "../wire/worker_messages.ts";
+import { TASK_MEASURED_FIELD } from "../wire/task_measured.ts";
 import { agreedFastPath, parseFastPathOffer } from "../wire/fast_path.ts";
-import { type FetchIo, fetchOutputs } from "./output_fetch.ts";
-import { PendingSignal, readResultEntry, type ResultLine } from "./result_entry.ts";
-import { landUpdate } from "./watched_output.ts";
-import type { ConnHost, OutputOutcome, WorkerResult } from "./conn_host.ts";
+import { fetchesOutputs, type FetchIo, fetchOutputs } from "./output_fetch.ts";
+import { PendingReport, readResultEntry, type ResultLine } from "./result_entry.ts";
+import { landUpdateOf } from "./watched_output.ts";
+import { type ConnHost, type OutputOutcome, refusal, type WorkerResult } from "./conn_host.ts";
 import type { WorkerInfo } from "./worker_info.ts";
 
-export type { ConnHost, OutputOutcome, WorkerResult } from "./conn_host.ts";
+export { type ConnHost, type OutputOutcome, refusal, type WorkerResult } from "./conn_host.ts";
 
 /** The most of a `cache-invalid` text kept; the rest is read and dropped. */
 const MAX_INVALID_TEXT = 16 * 1024;
-
-/**
- * Why a worker speaking `protocol` is refused: ours are 9 and 11.
- *
- * @param protocol The number in its handshake.
- * @returns The sentence, naming its version and both of ours.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.equal(refusal(10), "it speaks protocol 10; this manager speaks 9 and 11");
- * ```
- */
-export function refusal(protocol: number): string {
-  return `it speaks protocol ${protocol}; this manager speaks 9 and 11`;
-}
 
 const decoder = new TextDecoder();
 const NO_OUTPUTS: OutputOutcome[] = [];
@@ -65,10 +45,12 @@ export class WorkerConn {
   #resultsPending = false;
   /** A `cache-invalid` line read whose body is still to be read. */
   #invalid: { name: string; length: number } | undefined;
-  readonly #signal = new PendingSignal((why, s) =>
+  readonly #report = new PendingReport((why, r) =>
     this.#host.log(
       "debug",
-      `worker ${this.info.label} reported ${s.signal} for task ${s.taskId}, but ${why}: ignored`,
+      `worker ${this.info.label} reported ${
+        [r.signal, r.measured && "its measurement"].filter(Boolean).join(" and ")
+      } for task ${r.taskId}, but ${why}: ignored`,
     )
   );
   /** A pushed `result` line (fast path) whose stdout is still to be read. */
@@ -139,8 +121,10 @@ export class WorkerConn {
   #handleAsync(line: string): boolean {
     const w = this.info;
     w.lastHeard = this.#clock.now();
+    // On the fast path most lines are pushed results: parsed once, as such.
+    if (w.fastPath > 0 && line.startsWith("result ")) return this.#pushedResult(line);
     const m = parseWorkerMessage(line);
-    if (m === undefined) return w.fastPath > 0 && this.#pushedResult(line);
+    if (m === undefined) return false;
     if (m.kind === "workqueue") return false;
     switch (m.kind) {
       case "alive":
@@ -166,14 +150,17 @@ export class WorkerConn {
           w.leaving = true;
         } else if (parseFastPathOffer(m.field, m.value) !== undefined) {
           this.#offered(parseFastPathOffer(m.field, m.value)!);
-        } else if (m.field === TASK_SIGNAL_FIELD) {
+        } else if (m.field === TASK_SIGNAL_FIELD || m.field === TASK_MEASURED_FIELD) {
           this.#host.log("debug", `worker ${w.label} sent a malformed '${clip(line)}': ignored`);
         }
         break;
       case "feature":
         break;
       case "task_signal":
-        this.#signal.set(m.taskId, m.signal);
+        this.#report.set({ taskId: m.taskId, signal: m.signal });
+        break;
+      case "task_measured":
+        this.#report.set({ taskId: m.taskId, measured: m.measured, exhausted: m.exhausted });
         break;
       case "cache_update":
         this.#needDialect11(line);
@@ -222,7 +209,7 @@ export class WorkerConn {
     if (this.#invalid) return await this.#readInvalid();
     const r = this.#pushed!;
     this.#pushed = undefined;
-    const signal = this.#signal.take(r.taskId);
+    const report = this.#report.take(r.taskId);
     const repeat = this.#pushedResults.some((p) => p.taskId === r.taskId);
     if (repeat || this.#host.taskOn(this.info, r.taskId)?.state !== "running") {
       await this.reader.copyTo(r.stdoutLength, null);
@@ -230,7 +217,7 @@ export class WorkerConn {
       return;
     }
     this.#pushedResults.push(
-      await readResultEntry(this.reader, r, { maxStdout: this.#maxStdout, signal }),
+      await readResultEntry(this.reader, r, { maxStdout: this.#maxStdout, report }),
     );
   }
 
@@ -353,14 +340,14 @@ export class WorkerConn {
     for (;;) {
       const r = parseResultsReplyLine(this.#bufferedReply() ?? await this.#nextReply("results"));
       if (r.kind === "end") {
-        this.#signal.drop("no result followed it");
+        this.#report.drop("no result followed it");
         break;
       }
       if (r.kind === "update") {
-        await this.#update(r);
+        await landUpdateOf(this.#host, this.info, this.reader, r);
         continue;
       }
-      const signal = this.#signal.take(r.taskId);
+      const report = this.#report.take(r.taskId);
       const repeat = results.has(r.taskId);
       if (repeat || this.#host.taskOn(this.info, r.taskId)?.state !== "running") {
         // Dropped unread: a reply holds at most one result per running task.
@@ -370,7 +357,7 @@ export class WorkerConn {
       }
       results.set(
         r.taskId,
-        await readResultEntry(this.reader, r, { maxStdout: this.#maxStdout, signal }),
+        await readResultEntry(this.reader, r, { maxStdout: this.#maxStdout, report }),
       );
     }
     await this.#finishResults(results.values());
@@ -388,10 +375,7 @@ export class WorkerConn {
         continue;
       }
       this.#host.onTaskReceiving(this.info, task);
-      // Forsaken or an input missing: nothing ran. Disk full: what is there is cut short.
-      const outputs = r.status === WORK_QUEUE_RESULT_FORSAKEN ||
-          r.status === WORK_QUEUE_RESULT_INPUT_MISSING ||
-          r.status === WORK_QUEUE_RESULT_DISK_ALLOC_FULL || task.outputs.length === 0
+      const outputs = !fetchesOutputs(r.status) || task.outputs.length === 0
         ? NO_OUTPUTS
         : await fetchOutputs(this.#fetchIo, task, this.#host.outputNames(task));
       // The task may have been cancelled while its outputs were on their way.
@@ -399,25 +383,5 @@ export class WorkerConn {
         this.#host.onTaskResult(this.info, task, r, outputs);
       }
     }
-  }
-
-  /**
-   * Lands an `update` record (a watched output, `FLAG_WATCH`) of a task
-   * running on this worker; one for any other task (stale: it ended or was
-   * cancelled), or naming no watched output of it, is dropped and logged.
-   */
-  async #update(u: UpdateHeader): Promise<void> {
-    const task = this.#host.taskOn(this.info, u.taskId);
-    const copy = (sink: ByteSink | null) => this.reader.copyTo(u.length, sink);
-    const where = `worker ${this.info.label} sent ${u.length} bytes of '${
-      clip(u.remotePath)
-    }' at ${u.offset} for task ${u.taskId}`;
-    if (task?.state !== "running") {
-      await copy(null);
-      this.#host.log("debug", `${where}, which is not running on it: ignored`);
-      return;
-    }
-    const dropped = await landUpdate(task.outputs, u, copy);
-    if (dropped) this.#host.log("warn", `${where}: dropped, because ${dropped}`);
   }
 }

@@ -40,6 +40,16 @@ function giveChunk(buf: Uint8Array): void {
   if (buf.length === FILE_CHUNK && chunkPool.length < POOLED_CHUNKS) chunkPool.push(buf);
 }
 
+/**
+ * A short text written alone (a manager's `kill`s and task blocks to one
+ * worker in one tick, a worker's pushed results) is encoded into a buffer
+ * from this pool, shared by all writers and given back once written,
+ * rather than into a new array per write: fewer allocations for the GC.
+ */
+const TEXT_BUFFER = 1024;
+const POOLED_TEXTS = 4096;
+const textPool: Uint8Array[] = [];
+
 type Item =
   | { kind: "text"; text: string }
   | { kind: "bytes"; data: Uint8Array }
@@ -215,6 +225,22 @@ export class FrameWriter {
   }
 
   async #writeBytes(): Promise<void> {
+    const first = this.#queue[this.#head];
+    const next = this.#queue[this.#head + 1];
+    if (
+      first.kind === "text" && first.text.length * 3 <= TEXT_BUFFER &&
+      (next === undefined || next.kind === "file" || next.kind === "mark")
+    ) {
+      // Alone and short: through a pooled buffer (UTF-8 is at most 3 bytes per UTF-16 unit).
+      this.#take();
+      const buf = textPool.pop() ?? new Uint8Array(TEXT_BUFFER);
+      const written = encoder.encodeInto(first.text, buf).written;
+      await writeAll(this.#sink, buf.subarray(0, written));
+      this.bytesWritten += written;
+      // Only after a clean end: after a failure a write may still hold it.
+      if (textPool.length < POOLED_TEXTS) textPool.push(buf);
+      return;
+    }
     // Coalesce consecutive messages into one write.
     const parts: Uint8Array[] = [];
     let total = 0;

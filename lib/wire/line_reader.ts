@@ -42,7 +42,7 @@ const decoder = new TextDecoder();
 /** Writes all of `p` to `sink`, looping over partial writes. */
 export async function writeAll(sink: ByteSink, p: Uint8Array): Promise<void> {
   let off = 0;
-  while (off < p.length) off += await sink.write(p.subarray(off));
+  while (off < p.length) off += await sink.write(off === 0 ? p : p.subarray(off));
 }
 
 /**
@@ -110,8 +110,12 @@ export class LineReader {
     ) {
       throw new ProtocolError(`Cannot read line: ${TLS_MISMATCH}`);
     }
-    const i = this.#start === this.#end ? -1 : this.#buf.subarray(start, this.#end).indexOf(LF);
-    const nl = start + i;
+    // Searched in place: no view is made per line.
+    const buf = this.#buf;
+    const end = this.#end;
+    let nl = start;
+    while (nl < end && buf[nl] !== LF) nl++;
+    const i = nl === end ? -1 : nl - start;
     if (i < 0) {
       if (this.#end - start >= this.#maxLine) this.#tooLong();
       return undefined;
@@ -234,7 +238,8 @@ export class LineReader {
         this.#start = 0;
       }
     }
-    const n = await this.#src.read(this.#buf.subarray(this.#end));
+    // Most reads start on an empty buffer: no view is made for them.
+    const n = await this.#src.read(this.#end === 0 ? this.#buf : this.#buf.subarray(this.#end));
     if (n === null) {
       this.#eof = true;
       return false;

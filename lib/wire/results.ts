@@ -138,6 +138,10 @@ export function encodeResultsReplyLine(l: ResultsReplyLine): string {
  */
 export function parseResultsReplyLine(line: string): ResultsReplyLine {
   if (line === "end") return END;
+  if (line.startsWith("result ")) {
+    const r = scanResult(line);
+    if (r) return r;
+  }
   const f = line.split(" ");
   if (f[0] === "update") return parseUpdate(f, line);
   if (f[0] !== "result" || f.length < 6) {
@@ -152,6 +156,42 @@ export function parseResultsReplyLine(line: string): ResultsReplyLine {
     throw new ProtocolError(`Cannot read result '${clip(line)}': negative stdout length`);
   }
   return { kind: "result", status, exitCode, stdoutLength, execUsec, taskId };
+}
+
+const RESULT_FIELDS = 5;
+const fields = new Array<number>(RESULT_FIELDS);
+
+/**
+ * A well-formed `result` line read in place, without splitting it (one per
+ * task): five integers of at most 15 digits after `result `, each after one
+ * space, and a non-negative stdout length. Anything else is `undefined`, and
+ * `parseResultsReplyLine` reads it the long way, which says what is wrong.
+ */
+function scanResult(line: string): ResultsReplyLine | undefined {
+  let i = 7; // after "result "
+  for (let k = 0; k < RESULT_FIELDS; k++) {
+    if (k > 0 && line.charCodeAt(i++) !== 0x20) return undefined;
+    const negative = line.charCodeAt(i) === 0x2d;
+    if (negative) i++;
+    const from = i;
+    let n = 0;
+    for (let c = line.charCodeAt(i) - 0x30; c >= 0 && c <= 9; c = line.charCodeAt(++i) - 0x30) {
+      n = n * 10 + c;
+    }
+    if (i === from || i - from > 15) return undefined;
+    fields[k] = negative ? -n : n;
+  }
+  // Fields after the fifth number are ignored, as by the long way.
+  if (i < line.length && line.charCodeAt(i) !== 0x20) return undefined;
+  if (fields[2] < 0) return undefined;
+  return {
+    kind: "result",
+    status: fields[0],
+    exitCode: fields[1],
+    stdoutLength: fields[2],
+    execUsec: fields[3],
+    taskId: fields[4],
+  };
 }
 
 function parseUpdate(f: string[], line: string): ResultsReplyLine {

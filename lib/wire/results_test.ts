@@ -110,3 +110,33 @@ Deno.test("encodeResultsReplyLine() refuses an update path CCTools' managers can
     assert.equal(isUpdatePath(remotePath), false);
   }
 });
+
+Deno.test("parseResultsReplyLine() reads a result line in place as the long way would", () => {
+  const read = (line: string) => parseResultsReplyLine(line);
+  assert.deepEqual(read("result 1 -3 0 12 9"), {
+    kind: "result",
+    status: 1,
+    exitCode: -3,
+    stdoutLength: 0,
+    execUsec: 12,
+    taskId: 9,
+  });
+  // Fields after the fifth number are ignored; digits past 15 take the long way.
+  assert.equal((read("result 0 0 0 0 5 extra") as { taskId: number }).taskId, 5);
+  assert.equal(
+    (read("result 0 0 0 0 1234567890123456") as { taskId: number }).taskId,
+    1234567890123456,
+  );
+  for (
+    const bad of [
+      "result 0 0 0 0 5x",
+      "result 0 0 0 0 ",
+      "result 0 0 0 0",
+      "result 0  0 0 0 1",
+      "result 0 0 -1 0 1",
+      "result - 0 0 0 1",
+    ]
+  ) {
+    assert.throws(() => read(bad), ProtocolError, bad);
+  }
+});

@@ -149,6 +149,23 @@ function categoryField(category: string): string {
   return lastCategoryField;
 }
 
+/** The last request's lines: most blocks in a row ask for the same. */
+const lastRequest: ResourceRequest & { text: string } = { cores: NaN, text: "" };
+
+function requestLines(r: TaskBlockSource["request"]): string {
+  const l = lastRequest;
+  if (r.cores === l.cores && r.gpus === l.gpus && r.memory === l.memory && r.disk === l.disk) {
+    return l.text;
+  }
+  let s = "";
+  if (r.cores !== undefined) s += `cores ${r.cores.toFixed(3)}\n`;
+  if (r.gpus !== undefined) s += `gpus ${Math.ceil(r.gpus)}\n`;
+  if (r.memory !== undefined) s += `memory ${Math.ceil(r.memory)}\n`;
+  if (r.disk !== undefined) s += `disk ${Math.ceil(r.disk)}\n`;
+  [l.cores, l.gpus, l.memory, l.disk, l.text] = [r.cores, r.gpus, r.memory, r.disk, s];
+  return s;
+}
+
 /**
  * The whole block, from `task <id>` to `end`, in the order the C manager
  * sends its lines: task, cmd, category, cores, gpus, memory, disk,
@@ -181,11 +198,7 @@ export function encodeTaskBlock(block: TaskBlockSource): string {
   const cmd = block.command;
   let s = `task ${block.id}\ncmd ${byteLength(cmd)}\n${cmd}`;
   if (block.category !== undefined) s += `category ${categoryField(block.category)}\n`;
-  const r = block.request;
-  if (r.cores !== undefined) s += `cores ${r.cores.toFixed(3)}\n`;
-  if (r.gpus !== undefined) s += `gpus ${Math.ceil(r.gpus)}\n`;
-  if (r.memory !== undefined) s += `memory ${Math.ceil(r.memory)}\n`;
-  if (r.disk !== undefined) s += `disk ${Math.ceil(r.disk)}\n`;
+  s += requestLines(block.request);
   if (block.endTime !== undefined) s += `end_time ${block.endTime.toFixed(6)}\n`;
   if (block.wallTime !== undefined) s += `wall_time ${block.wallTime.toFixed(6)}\n`;
   for (const [name, value] of block.env) {

@@ -13,7 +13,7 @@
 
 import { constants } from "node:os";
 import { killTree } from "./process_tree.ts";
-import { type LibcSpawner, libcSpawner } from "./libc_spawn.ts";
+import { type ChildUsage, type LibcSpawner, libcSpawner } from "./libc_spawn.ts";
 import type { Resources } from "../resources.ts";
 import type { TaskBlock } from "../wire/task_block.ts";
 
@@ -28,6 +28,11 @@ export interface ProcessOutcome {
   /** Wall time from spawn to exit, in microseconds. */
   usec: number;
   /**
+   * What the shell and the descendants it waited for used (wait4's
+   * rusage), where the task was started through posix_spawn.
+   */
+  usage?: ChildUsage;
+  /**
    * The result status the executor decided (a function call whose library
    * crashed is `FORSAKEN`: `library/call_executor.ts`); 0 or absent otherwise.
    */
@@ -40,6 +45,12 @@ export interface ProcessOutcome {
 export interface RunningProcess {
   /** The process id (also its process group id, unless the group is shared). */
   readonly pid: number;
+  /**
+   * Whether it leads a session of its own, so that its processes are
+   * those of that session (orphans included); false in a shared group,
+   * where its processes are its descendants.
+   */
+  readonly sessionLeader?: boolean;
   /** Resolves when it exits. */
   readonly done: Promise<ProcessOutcome>;
   /**
@@ -225,6 +236,7 @@ export function startProcess(spec: ProcessSpec): RunningProcess {
   });
   return {
     pid: child.pid,
+    sessionLeader: !spec.sharedGroup,
     done,
     kill() {
       // Its group holds everything it started (orphans too, and after it
@@ -270,11 +282,13 @@ function startInSession(spec: ProcessSpec, spawner: LibcSpawner): RunningProcess
     exited = true;
     const usec = Math.max(0, Math.round((performance.now() - started) * 1000));
     const sig = status & 0x7f;
-    if (sig === 0) return { exit: (status >> 8) & 0xff, usec };
-    return { exit: sig, signal: sig, signalName: signalName(sig), usec };
+    const usage = child.usage;
+    if (sig === 0) return { exit: (status >> 8) & 0xff, usec, usage };
+    return { exit: sig, signal: sig, signalName: signalName(sig), usec, usage };
   });
   return {
     pid: child.pid,
+    sessionLeader: true,
     done,
     kill() {
       // Until it is reaped its pid cannot be reused; after, only its group can be left.

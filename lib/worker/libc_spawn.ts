@@ -46,7 +46,11 @@ const SYMBOLS = {
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   close: { parameters: ["i32"], result: "i32" },
   strerror: { parameters: ["i32"], result: "pointer" },
-  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32", nonblocking: true },
+  wait4: {
+    parameters: ["i32", "buffer", "i32", "buffer"],
+    result: "i32",
+    nonblocking: true,
+  },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -65,12 +69,28 @@ export interface SessionSpawnSpec {
   sentinelFd: number;
 }
 
+/**
+ * What a reaped shell and the descendants it waited for used, from the
+ * `struct rusage` that wait4() fills in.
+ */
+export interface ChildUsage {
+  /** User plus system CPU time, in seconds. */
+  cpuSeconds: number;
+  /**
+   * The largest peak resident size of any one of those processes, in MB
+   * (`ru_maxrss`): a lower bound of the peak of the whole tree.
+   */
+  maxRssMB: number;
+}
+
 /** A process started by {@linkcode LibcSpawner.spawn}. */
 export interface SessionChild {
   /** Its pid, which is also its session and process group id. */
   pid: number;
   /** Resolves with its raw wait status once it was reaped. */
   status: Promise<number>;
+  /** What it used, once `status` has resolved (undefined before). */
+  readonly usage: ChildUsage | undefined;
   /** Whether some process still holds the sentinel pipe (reads it without blocking). */
   sentinelOpen(): boolean;
   /** Closes the worker's end of the sentinel pipe. */
@@ -81,7 +101,7 @@ export interface SessionChild {
 export interface LibcSpawner {
   /**
    * How many of its processes are not reaped yet. Each holds a thread of
-   * Deno's blocking pool (in `waitpid`), which file operations share.
+   * Deno's blocking pool (in `wait4`), which file operations share.
    */
   readonly unreaped: number;
   /**
@@ -92,6 +112,18 @@ export interface LibcSpawner {
    * @throws {Deno.errors.NotFound} If `cwd` is missing (and other errors as glibc reports them).
    */
   spawn(spec: SessionSpawnSpec): SessionChild;
+}
+
+/** `struct rusage` on 64-bit Linux: 2 timevals, then 14 longs (144 bytes). */
+const RUSAGE_WORDS = 18;
+
+/**
+ * Reads the CPU time and peak size out of a `struct rusage`: `ru_utime`
+ * and `ru_stime` (seconds and microseconds each), then `ru_maxrss` (KB).
+ */
+function readRusage(r: BigInt64Array): ChildUsage {
+  const seconds = (i: number) => Number(r[i]) + Number(r[i + 1]) / 1e6;
+  return { cpuSeconds: seconds(0) + seconds(2), maxRssMB: Number(r[4]) / 1024 };
 }
 
 const encoder = new TextEncoder();
@@ -180,10 +212,18 @@ function bind(lib: Libc): LibcSpawner {
         lib.close(writer);
       }
       const raw = new Int32Array(1);
+      const rusage = new BigInt64Array(RUSAGE_WORDS);
+      let usage: ChildUsage | undefined;
       unreaped++;
-      const status = lib.waitpid(pid[0], new Uint8Array(raw.buffer), 0).then((r) => {
+      const status = lib.wait4(
+        pid[0],
+        new Uint8Array(raw.buffer),
+        0,
+        new Uint8Array(rusage.buffer),
+      ).then((r) => {
         unreaped--;
-        if (r !== pid[0]) throw new Error(`Cannot reap process ${pid[0]}: waitpid returned ${r}`);
+        if (r !== pid[0]) throw new Error(`Cannot reap process ${pid[0]}: wait4 returned ${r}`);
+        usage = readRusage(rusage);
         return raw[0];
       });
       const scratch = new Uint8Array(256);
@@ -191,6 +231,9 @@ function bind(lib: Libc): LibcSpawner {
       return {
         pid: pid[0],
         status,
+        get usage() {
+          return usage;
+        },
         sentinelOpen() {
           // Data (a task wrote to it) is skipped; 0 is end of file; -1 is EAGAIN: still held.
           for (let n = 1; open && n > 0;) {

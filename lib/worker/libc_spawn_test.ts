@@ -119,3 +119,23 @@ Deno.test("without --allow-ffi, startProcess() still makes a session (through se
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("libcSpawner reports the CPU time and peak size of the shell and what it waited for (wait4)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // A child that spins, then one that holds 120 MB of written memory.
+    const child = spawner.spawn(spec(
+      dir,
+      "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; " +
+        `/usr/bin/python3 -c "b = b'x' * (120*1024*1024)"`,
+    ));
+    assert.equal(child.usage, undefined); // not before it is reaped
+    assert.equal(await child.status, 0);
+    const usage = child.usage!;
+    assert.ok(usage.cpuSeconds > 0, JSON.stringify(usage));
+    assert.ok(usage.maxRssMB > 120, JSON.stringify(usage));
+    child.closeSentinel();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -10,6 +10,7 @@ import { projectMatcher } from "./find_manager.ts";
 import { parseFingerprint } from "../wire/fingerprint.ts";
 import { normalizeDebug } from "./_debug_args.ts";
 import { parseProtocolChoice, type ProtocolChoice } from "./dialect.ts";
+import { DEFAULT_MEASURE_INTERVAL } from "./measure/measurer.ts";
 
 /** What the worker was asked to do. */
 export type WorkerAction = "run" | "help" | "version";
@@ -68,61 +69,13 @@ export interface WorkerOptions {
   sslInsecure: boolean;
   /** The protocol to speak: 9, 11, or `auto` (the catalog's word, else 11 then 9). */
   protocol: ProtocolChoice;
+  /** Seconds between samples of a running task's memory, CPU and disk (`--measure-interval`). */
+  measureInterval: number;
+  /** Stop a task that goes over its memory or disk; `--no-enforcement` turns it off. */
+  enforce: boolean;
 }
 
-/** The usage text printed by `--help`. */
-export const WORKER_USAGE: string = `Usage: wq-worker [options] HOST PORT
-       wq-worker [options] HOST:PORT
-       wq-worker [options] -M PROJECT [-C CATALOG_HOST:PORT]
-
-Connects to a Work Queue manager (protocol 9 or 11) and runs its tasks.
-
-Options:
-  -M, -N, --manager-name PROJECT
-                          Find managers of PROJECT (a regular expression) in the catalog
-  -C, --catalog HOST:PORT Catalog(s) to ask (default CATALOG_HOST/CATALOG_PORT, else localhost:9097)
-  --cores N               Cores to offer ('all' or 0: detect; default detect)
-  --memory MB             Memory to offer in MB ('all': detect; default detect)
-  --disk MB               Disk to offer in MB ('all': detect; default detect)
-  --gpus N                GPUs to offer (default detect, usually 0)
-  -t, --timeout TIME      Idle and connect timeout (default 900s)
-      --idle-timeout TIME Leave after this long without a task (default 900s)
-      --connect-timeout TIME
-                          Give up after this long without a manager (default 900s)
-  -s, --workdir DIR       Where to make the workspace (default $TMPDIR or /tmp)
-      --single-shot       Exit after the first disconnection
-  -d, --debug [SUBSYS]    Log protocol traffic to stderr (any subsystem, e.g. all, wq)
-  -o, --debug-file FILE   Write the debug log to FILE
-  -P, --password FILE     Authenticate to the manager with the password in FILE (the whole
-                          file, trailing newline included), as CCTools' -P
-      --ssl               Connect to the manager with TLS, trusting Deno's root certificates
-      --ssl-ca FILE       Trust the PEM certificates in FILE for the manager: each one
-                          exactly (even if self-signed and marked as a CA), and as a CA
-                          for certificates that name the host (implies --ssl)
-      --ssl-fingerprint SHA256
-                          Trust exactly the certificate with this fingerprint, whatever
-                          its CA flag and names (sha256:AB:CD:..., colons optional; may
-                          repeat; see openssl x509 -noout -fingerprint -sha256; implies --ssl)
-      --ssl-insecure      Verify nothing about the manager's certificate, as CCTools'
-                          worker: anyone who can answer at the address can run commands
-                          here (warned at every connection; implies --ssl)
-      --protocol 9|11|auto
-                          Protocol to speak (default auto: the catalog record's, else 11,
-                          then 9 when the manager closes right after the handshake)
-  -i, --min-backoff TIME  First reconnect delay (default 1s)
-  -b, --max-backoff TIME  Longest reconnect delay (default 60s)
-      --max-stdout BYTES  Most task output sent back (default 1G)
-      --fast-spawn        Start tasks in the worker's process group. Faster only where
-                          Deno's FFI may not be used (a new session then costs a setsid
-                          exec); a task that signals its group (kill 0) stops the worker
-      --no-fast-path      Do not offer our manager the fast path (results pushed as
-                          tasks finish, tasks queued ahead); CCTools' managers never
-                          use it either way
-  -h, --help              Show this help
-  -v, --version           Show the version
-
-TIME is a number of seconds, or a number with a unit s, m, h or d.
-`;
+export { WORKER_USAGE } from "./usage.ts";
 
 /**
  * Parses a duration: plain seconds, or a number with a unit s, m, h or d.
@@ -234,6 +187,8 @@ export function parseWorkerArgs(args: string[]): WorkerOptions {
         "max-stdout": { type: "string" },
         "fast-spawn": { type: "boolean" },
         "no-fast-path": { type: "boolean" },
+        "measure-interval": { type: "string" },
+        "no-enforcement": { type: "boolean" },
         password: { type: "string", short: "P" },
         ssl: { type: "boolean" },
         "ssl-ca": { type: "string" },
@@ -266,6 +221,8 @@ export function parseWorkerArgs(args: string[]): WorkerOptions {
       (v["ssl-insecure"] ?? false),
     sslInsecure: v["ssl-insecure"] ?? false,
     protocol: "auto" as ProtocolChoice,
+    measureInterval: DEFAULT_MEASURE_INTERVAL,
+    enforce: !(v["no-enforcement"] ?? false),
   };
   if (v.help) return { ...base, action: "help" };
   if (v.version) return { ...base, action: "version" };
@@ -299,6 +256,16 @@ export function parseWorkerArgs(args: string[]): WorkerOptions {
     );
   }
   if (v.protocol !== undefined) opts.protocol = parseProtocolChoice(v.protocol);
+  if (v["measure-interval"] !== undefined) {
+    opts.measureInterval = parseDuration(v["measure-interval"], "--measure-interval");
+    if (!(opts.measureInterval > 0)) {
+      throw new RangeError(
+        `Cannot use option '--measure-interval': it must be above 0, got '${
+          v["measure-interval"]
+        }'`,
+      );
+    }
+  }
   if (v["max-stdout"] !== undefined) opts.maxStdout = parseBytes(v["max-stdout"], "--max-stdout");
   if (opts.workdir === "") throw new RangeError("Cannot use option '--workdir': it is empty");
 

@@ -174,3 +174,22 @@ Deno.test("parseWorkerArgs() reads --ssl-fingerprint (repeatable, any case, colo
     /Cannot use --ssl-insecure with --ssl-ca or --ssl-fingerprint/,
   );
 });
+
+Deno.test("parseWorkerArgs() reads --measure-interval and --no-enforcement", () => {
+  const d = parseWorkerArgs(["h", "1"]);
+  assert.equal(d.measureInterval, 0.5);
+  assert.equal(d.enforce, true);
+  const o = parseWorkerArgs(["--measure-interval", "2", "--no-enforcement", "h", "1"]);
+  assert.equal(o.measureInterval, 2);
+  assert.equal(o.enforce, false);
+  assert.equal(parseWorkerArgs(["--measure-interval=1m", "h", "1"]).measureInterval, 60);
+  assert.throws(
+    () => parseWorkerArgs(["--measure-interval", "0", "h", "1"]),
+    /Cannot use option '--measure-interval': it must be above 0, got '0'/,
+  );
+  assert.throws(
+    () => parseWorkerArgs(["--measure-interval", "often", "h", "1"]),
+    /Cannot parse option '--measure-interval'/,
+  );
+  assert.throws(() => parseWorkerArgs(["--no-enforcement=yes", "h", "1"]), /does not take a value/);
+});

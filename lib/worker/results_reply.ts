@@ -11,7 +11,7 @@ import type { FrameWriter } from "../wire/frame_writer.ts";
 import { encodeResultsReplyLine } from "../wire/results.ts";
 import { encodeWorkerMessage, isSignalName } from "../wire/worker_messages.ts";
 import type { WatchedUpdate } from "./output_watcher.ts";
-import type { TaskResult } from "./task_runner.ts";
+import type { TaskResult } from "./finished_task.ts";
 
 /** Where a reply goes: lines (logged by the session) and bodies. */
 export interface ReplySink {

@@ -14,6 +14,9 @@ import { workerLoop, type WorkerSecurity } from "./worker_loop.ts";
 import { Workspace } from "./workspace.ts";
 import { errorMessage } from "../errors.ts";
 import { readPasswordFile, readTlsTrust } from "../wire/secure_client.ts";
+import { Measurer } from "./measure/measurer.ts";
+import { detectCgroupPlace } from "./measure/cgroup.ts";
+import { kernelFiles } from "./measure/proc_fs.ts";
 
 export type { WorkerOptions } from "./options.ts";
 
@@ -64,12 +67,24 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   };
   for (const s of STOP_SIGNALS) Deno.addSignalListener(s, onSignal);
   let workspace: Workspace | undefined;
+  let measurer: Measurer | undefined;
   try {
     workspace = await Workspace.create(options.workdir);
     const total = detectResources(workspace.root, options);
     log.notice(`workspace ${workspace.root}`);
     log.notice(
       `offering cores ${total.cores}, memory ${total.memory} MB, disk ${total.disk} MB, gpus ${total.gpus}`,
+    );
+    measurer = new Measurer({
+      intervalSeconds: options.measureInterval,
+      log: (m) => log.debug(m),
+    });
+    const cgroups = detectCgroupPlace();
+    const how = cgroups ? `cgroup v2 under ${cgroups.dir}` : kernelFiles ? "/proc" : "rusage only";
+    log.notice(
+      `measuring tasks every ${options.measureInterval} s through ${how}; ${
+        options.enforce ? "enforcing" : "not enforcing"
+      } their memory and disk`,
     );
     return await workerLoop(options, {
       workspace,
@@ -78,12 +93,15 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
       security,
       log,
       signal: ac.signal,
+      measurer,
+      cgroups,
     });
   } catch (e) {
     log.notice(`stopping: ${errorMessage(e)}`);
     return 1;
   } finally {
     for (const s of STOP_SIGNALS) Deno.removeSignalListener(s, onSignal);
+    measurer?.close();
     try {
       await workspace?.remove();
     } catch (e) {

@@ -9,6 +9,8 @@ import type { Dialect } from "../wire/protocol.ts";
 import type { WorkerIdentity } from "../wire/worker_messages.ts";
 import type { Resources } from "../resources.ts";
 import type { Executor } from "./executor.ts";
+import type { Measurer } from "./measure/measurer.ts";
+import type { CgroupPlace } from "./measure/cgroup.ts";
 import type { WorkerLog } from "./log.ts";
 import type { Workspace } from "./workspace.ts";
 
@@ -58,4 +60,10 @@ export interface SessionOptions {
    * it if the manager turns it on. Default `true`.
    */
   fastPath?: boolean;
+  /** Measures every task (see docs/resources.md); none when absent. */
+  measurer?: Measurer;
+  /** Stop a task that goes over its memory or disk. Default `true`. */
+  enforce?: boolean;
+  /** Where each task gets a cgroup v2 of its own, if the worker may make them. */
+  cgroups?: CgroupPlace;
 }

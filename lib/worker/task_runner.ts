@@ -6,12 +6,15 @@
  * @module
  */
 
-import type { Exhaustion, Measured } from "../measured.ts";
+import type { TaskResult } from "./finished_task.ts";
+import type { Measurer } from "./measure/measurer.ts";
+import { type CgroupPlace, enterCgroupLine } from "./measure/cgroup.ts";
+import { TaskGuard } from "./task_guard.ts";
+import { isCallCommand } from "../wire/function_call.ts";
 import {
   WORK_QUEUE_RESULT_DISK_ALLOC_FULL,
   WORK_QUEUE_RESULT_FORSAKEN,
   WORK_QUEUE_RESULT_STDOUT_MISSING,
-  WORK_QUEUE_RESULT_TASK_MAX_RUN_TIME,
   WORK_QUEUE_RESULT_TASK_TIMEOUT,
   WORK_QUEUE_RESULT_UNKNOWN,
 } from "../constants.ts";
@@ -30,32 +33,7 @@ import type { TaskBlock } from "../wire/task_block.ts";
 import type { Workspace } from "./workspace.ts";
 import { errorMessage } from "../errors.ts";
 
-/** A finished task, as reported in a `result` line. */
-export interface TaskResult {
-  /** The task id. */
-  id: number;
-  /** The work_queue_result value (0 success, 40 forsaken, …). */
-  status: number;
-  /** Exit code, or signal number. */
-  exit: number;
-  /**
-   * The name of the signal that killed the task's shell (`SIGKILL`), if one
-   * did; then `exit` is its number.
-   */
-  signal?: string;
-  /** The file holding stdout, when `stdoutLength` > 0. */
-  stdoutPath: string;
-  /** How many bytes of stdout to send. */
-  stdoutLength: number;
-  /** The worker's own explanation, sent as the stdout instead of the file (it says why the task did not run). */
-  stdoutText?: Uint8Array;
-  /** Execution time in microseconds. */
-  usec: number;
-  /** What the task used, when it was measured (sent as `info task-measured`). */
-  measured?: Measured;
-  /** The limit it went over, when it was stopped for that (status 16). */
-  exhausted?: Exhaustion;
-}
+export type { TaskResult } from "./finished_task.ts";
 
 type State = "waiting" | "running" | "ending" | "finished" | "reported";
 
@@ -67,6 +45,7 @@ interface Entry {
   state: State;
   killed: boolean;
   proc?: RunningProcess;
+  cgroup?: string;
   settled?: Promise<void>;
   result?: TaskResult;
 }
@@ -97,6 +76,12 @@ export interface TaskRunnerOptions {
   baseEnv?: Record<string, string>;
   /** How processes start. Default {@linkcode processExecutor}. */
   executor?: Executor;
+  /** Measures every task (`measured` in its result); none when absent. */
+  measurer?: Measurer;
+  /** Stop a task that goes over its memory or disk (its request); default true. */
+  enforce?: boolean;
+  /** Where each task gets a cgroup v2 of its own, if the worker may make them. */
+  cgroups?: CgroupPlace;
 }
 
 /**
@@ -261,12 +246,16 @@ export class TaskRunner {
     // A process the task left behind could write into a later task's files.
     const recycle = e.proc === undefined || !e.proc.lingering();
     e.proc?.close();
+    if (e.cgroup !== undefined && !this.#o.cgroups!.remove(e.cgroup)) {
+      this.#log(`task ${id}: cannot remove its cgroup ${e.cgroup} (processes left in it?)`);
+    }
     if (e.bare) return;
     const inputs = e.spec.inputs.map((i) => i.remoteName);
     await this.#dirs.release(id, { recycle, inputs });
   }
 
   #killProcess(e: Entry): void {
+    if (e.cgroup !== undefined) this.#o.cgroups!.kill(e.cgroup);
     try {
       e.proc!.kill();
     } catch (err) {
@@ -309,9 +298,14 @@ export class TaskRunner {
       return;
     }
     const sandbox = ws.sandboxPath(spec.id);
+    // A function call runs in its library's process: no cgroup of its own (its command stays a call's).
+    const call = isCallCommand(spec.command);
+    e.cgroup = this.#o.measurer && !call
+      ? this.#o.cgroups?.make(`wq-${Deno.pid}-${spec.id}`)
+      : undefined;
     try {
       e.proc = (this.#o.executor ?? processExecutor).start({
-        command: spec.command,
+        command: e.cgroup === undefined ? spec.command : enterCgroupLine(e.cgroup) + spec.command,
         cwd: sandbox,
         stdoutPath: ws.stdoutPath(spec.id),
         // A task without a sandbox (a function call) runs no shell: no environment.
@@ -325,6 +319,8 @@ export class TaskRunner {
       });
     } catch (err) {
       this.#log(`task ${spec.id}: cannot start /bin/sh: ${errorMessage(err)}`);
+      if (e.cgroup !== undefined) this.#o.cgroups!.remove(e.cgroup);
+      e.cgroup = undefined;
       this.#ledger.release(e.need);
       this.#finishEmpty(e, { status: WORK_QUEUE_RESULT_UNKNOWN, exit: 0, usec: 0 });
       return;
@@ -334,42 +330,38 @@ export class TaskRunner {
     if (this.#debug) {
       this.#log(`task ${spec.id} started as pid ${e.proc.pid}: ${spec.command.slice(0, 200)}`);
     }
-    e.settled = this.#watch(e, e.proc).catch((err) => {
+    e.settled = this.#watch(e, e.proc, sandbox).catch((err) => {
       this.#log(`task ${spec.id}: lost track of it: ${errorMessage(err)}`);
     });
   }
 
-  /** Waits for the process, enforces time limits, collects outputs. Never rejects. */
-  async #watch(e: Entry, proc: RunningProcess): Promise<void> {
+  /** Waits for the process, enforces its limits, measures it, collects outputs. Never rejects. */
+  async #watch(e: Entry, proc: RunningProcess, sandbox: string): Promise<void> {
     const { spec } = e;
     let status = 0;
-    const timers: ReturnType<typeof setTimeout>[] = [];
-    const limit = (ms: number, code: number, why: string) => {
-      timers.push(setTimeout(() => {
+    const guard = new TaskGuard({
+      spec,
+      proc,
+      sandbox,
+      cgroup: e.cgroup,
+      // A function call's process is its library's, shared by its calls: not measured per call.
+      measurer: isCallCommand(spec.command) ? undefined : this.#o.measurer,
+      enforce: this.#o.enforce !== false,
+      stop: (why) => {
         this.#log(`task ${spec.id}: ${why}; killing it`);
-        status = code;
         this.#killProcess(e);
-      }, Math.max(0, Math.min(ms, 2 ** 31 - 1))));
-    };
-    if (spec.wallTime !== undefined && spec.wallTime > 0) {
-      limit(spec.wallTime * 1000, WORK_QUEUE_RESULT_TASK_MAX_RUN_TIME, "its wall time is over");
-    }
-    if (spec.endTime !== undefined && spec.endTime > 0) {
-      limit(
-        spec.endTime * 1000 - Date.now(),
-        WORK_QUEUE_RESULT_TASK_TIMEOUT,
-        "its end time has come",
-      );
-    }
+      },
+    });
     const outcome = await proc.done.catch((err): ProcessOutcome => {
-      // It could not be followed to its end (waitpid failed): a failure, with the reason.
+      // It could not be followed to its end (wait4 failed): a failure, with the reason.
       this.#log(`task ${spec.id}: ${errorMessage(err)}`);
       status = WORK_QUEUE_RESULT_UNKNOWN;
       return { exit: 0, usec: 0 };
     });
+    const measured = await guard.end(outcome, e.killed);
+    status ||= guard.status;
     this.#o.onProcessEnded?.(spec.id);
     status ||= outcome.status ?? 0;
-    for (const t of timers) clearTimeout(t);
     e.state = "ending";
     this.#running--;
     this.#ledger.release(e.need);
@@ -411,6 +403,8 @@ export class TaskRunner {
           stdoutPath: stdout.path,
           stdoutLength: stdout.length,
           stdoutText: outcome.stdoutText?.subarray(0, stdout.length),
+          ...(measured ? { measured } : {}),
+          ...(guard.exhausted && status === guard.status ? { exhausted: guard.exhausted } : {}),
         });
       }
     }

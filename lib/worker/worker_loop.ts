@@ -19,6 +19,8 @@ import { DialectChooser } from "./dialect.ts";
 import type { Dialect } from "../wire/protocol.ts";
 import type { Workspace } from "./workspace.ts";
 import { errorMessage } from "../errors.ts";
+import type { Measurer } from "./measure/measurer.ts";
+import type { CgroupPlace } from "./measure/cgroup.ts";
 import { type ClientConn, secureClient, type TlsTrust } from "../wire/secure_client.ts";
 
 /** What {@linkcode workerLoop} needs besides the options. */
@@ -35,6 +37,10 @@ export interface WorkerLoopContext {
   signal: AbortSignal;
   /** TLS and the password, if the worker uses them. */
   security?: WorkerSecurity;
+  /** Measures every task; none when absent. */
+  measurer?: Measurer;
+  /** Where each task gets a cgroup v2 of its own, if the worker may make them. */
+  cgroups?: CgroupPlace;
 }
 
 /** How the worker proves itself to the manager (and the manager to it). */
@@ -154,6 +160,9 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
         signal,
         dialect,
         fastPath: options.fastPath,
+        measurer: ctx.measurer,
+        enforce: options.enforce,
+        cgroups: ctx.cgroups,
       });
     } finally {
       await calls.close();

@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { Measured } from "../../measured.ts";
 import type { Resources } from "../../resources.ts";
 
 /** The comment lines a transactions log starts with (each time it is opened), and a blank line. */
@@ -90,6 +91,35 @@ export function resourcesJson(r: ResourceFields): string {
   add("gpus", "gpus");
   add("cores", "cores");
   return `{${parts.join(",")}}`;
+}
+
+/**
+ * A task's `{resources_measured}` as CCTools prints one: what our worker
+ * measured (peak memory and disk, cores, CPU and wall time), `{}` when it
+ * measured nothing (CCTools' workers: the wall time alone is not printed).
+ *
+ * @param m The measurement, if any.
+ * @returns One line of JSON.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(measuredJson(null), "{}");
+ * assert.equal(measuredJson({ method: "wall", wallSeconds: 2 }), "{}");
+ * assert.equal(
+ *   measuredJson({ method: "cgroup", memoryMB: 100, cores: 1, wallSeconds: 2 }),
+ *   '{"memory":[100,"MB"],"cores":[1,"cores"],"wall_time":[2,"s"]}',
+ * );
+ * ```
+ */
+export function measuredJson(m: Measured | null): string {
+  if (!m || m.method === "wall") return "{}";
+  const base = resourcesJson({ memory: m.memoryMB, disk: m.diskMB, cores: m.cores });
+  const extra: string[] = [];
+  if (m.cpuSeconds !== undefined) extra.push(`"cpu_time":[${m.cpuSeconds},"s"]`);
+  if (m.wallSeconds !== undefined) extra.push(`"wall_time":[${m.wallSeconds},"s"]`);
+  if (extra.length === 0) return base;
+  return base === "{}" ? `{${extra.join(",")}}` : `${base.slice(0, -1)},${extra.join(",")}}`;
 }
 
 /**

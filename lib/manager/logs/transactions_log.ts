@@ -8,10 +8,10 @@
  * @module
  */
 
-import type { Task, TaskState } from "../../task.ts";
+import { kInternal, type Task, type TaskState } from "../../task.ts";
 import type { Core } from "../core.ts";
 import type { QueueEvent } from "../queue_event.ts";
-import { resourcesJson, resultName, TRANSACTIONS_HEADER } from "./cctools_format.ts";
+import { measuredJson, resourcesJson, resultName, TRANSACTIONS_HEADER } from "./cctools_format.ts";
 import type { LogFile } from "./log_file.ts";
 
 /** Options of {@linkcode TransactionsLog}. */
@@ -107,13 +107,15 @@ export class TransactionsLog {
     switch (to) {
       case "ready":
         return this.#write(
-          `TASK ${id} WAITING ${task.category} FIRST_RESOURCES ${resourcesJson(task.resources)}`,
+          `TASK ${id} WAITING ${task.category} ${labelOf(task, false)} ${
+            resourcesJson(task.resources)
+          }`,
         );
       case "running": {
         const d = this.#core.dispatches.get(id);
         if (!d) return;
         return this.#write(
-          `TASK ${id} RUNNING ${d.worker.addr}  FIRST_RESOURCES ${resourcesJson(d.alloc)}`,
+          `TASK ${id} RUNNING ${d.worker.addr}  ${labelOf(task, true)} ${resourcesJson(d.alloc)}`,
         );
       }
       case "receiving": {
@@ -131,7 +133,13 @@ export class TransactionsLog {
   }
 
   #ending(task: Task): string {
-    return `${resultName(task.result)}  ${task.returnStatus ?? -1}  {} {}`;
+    const r = task[kInternal].record;
+    const limits = r.exhausted
+      ? resourcesJson({ [r.exhausted.resource]: r.exhausted.limitMB })
+      : "{}";
+    return `${resultName(task.result)}  ${task.returnStatus ?? -1}  ${limits} ${
+      measuredJson(r.measured)
+    }`;
   }
 
   /**
@@ -160,4 +168,16 @@ export class TransactionsLog {
     this.#core.onMove = this.#before;
     this.#write("MANAGER END");
   }
+}
+
+/**
+ * `FIRST_RESOURCES`, or `MAX_RESOURCES` for a task that asks for its
+ * category's maximum (`dispatched`: or was sized with it, its category not
+ * yet steady).
+ */
+function labelOf(task: Task, dispatched: boolean): string {
+  const i = task[kInternal];
+  return i.label === "max" || (dispatched && i.sizedAs === "max")
+    ? "MAX_RESOURCES"
+    : "FIRST_RESOURCES";
 }
