@@ -37,6 +37,7 @@ Deno.test("a library loads once per worker, keeps its state, and returns values 
   assert.equal(done.size, 20);
   const seen = bumps.map((c) => {
     assert.equal(c.ok, true, c.failure ?? "");
+    assert.equal(c.measured?.method, "wall", "a call is not measured on the worker");
     return c.value!;
   });
   assert.deepEqual(seen.toSorted((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
