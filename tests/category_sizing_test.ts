@@ -97,8 +97,9 @@ Deno.test("a category of 40 undeclared 100 MB tasks: FIXED runs one per worker, 
     );
   });
   console.log(
-    `40 tasks: FIXED ${fixed.toFixed(1)} s, MAX ${sized.toFixed(1)} s: ${
-      (fixed / sized).toFixed(2)
-    }x the throughput`,
+    `FIXED ${fixed.toFixed(2)} tasks/s (${BASELINE_TASKS} tasks), MAX ${
+      sized.toFixed(2)
+    } tasks/s ` +
+      `(${TASKS} tasks): ${(sized / fixed).toFixed(2)}x the throughput`,
   );
 });
