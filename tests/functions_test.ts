@@ -30,6 +30,8 @@ Deno.test("a library loads once per worker, keeps its state, and returns values 
   await using wq = new WorkQueue({ port: 0 });
   const info = wq.installLibrary({ name: "probe", module: PROBE, slots: 2 });
   assert.deepEqual(info.files.toSorted(), ["helper.ts", "probe.ts"]); // the import went with it
+  const withData = wq.installLibrary({ name: "data", module: PROBE, files: ["table.json"] });
+  assert.deepEqual(withData.files, ["probe.ts", "helper.ts", "table.json"]);
   await using _w = worker(wq.port, dir.path);
   const bumps = Array.from({ length: 20 }, () => new FunctionCall<number>("probe", "bump"));
   for (const c of bumps) wq.submit(c);
@@ -44,6 +46,7 @@ Deno.test("a library loads once per worker, keeps its state, and returns values 
   assert.equal(await wq.run(new FunctionCall("probe", "loads")), 1);
   assert.equal(await wq.run(new FunctionCall("probe", "add", 2, 3)), 5);
   assert.equal(await wq.run(new FunctionCall("probe", "double", 21)), 42);
+  assert.equal(await wq.run(new FunctionCall("data", "table", "answer")), 42);
   const bytes = new Uint8Array([0, 1, 254, 255]);
   assert.deepEqual(await wq.run(new FunctionCall("probe", "echo", { bytes, n: null })), {
     bytes,
