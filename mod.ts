@@ -37,6 +37,8 @@ export type { QueueEvent, QueueEventWorker } from "./lib/manager/queue_event.ts"
 export type { EventsOptions, EventStream } from "./lib/manager/event_stream.ts";
 export type { WaitOptions, WaitResult } from "./lib/manager/wait.ts";
 export { Task } from "./lib/task.ts";
+export { TaskOutcome } from "./lib/task_outcome.ts";
+export { TaskFiles } from "./lib/task_io.ts";
 export type { CompletedTask } from "./lib/completed_task.ts";
 export {
   CALL_MAX_ARGS_BYTES,

@@ -5,39 +5,14 @@
  * @module
  */
 
-import { WORK_QUEUE_RESULT_UNKNOWN, WORK_QUEUE_SCHEDULE_UNSET } from "./constants.ts";
-import {
-  addInput,
-  addOutput,
-  type DirectoryOptions,
-  emptyDirectory,
-  type FileOptions,
-  inputBuffer,
-  inputCommand,
-  inputFile,
-  type InputSpec,
-  inputUrl,
-  outputFile,
-  type OutputFileOptions,
-  type OutputSpec,
-} from "./task_files.ts";
+import { WORK_QUEUE_SCHEDULE_UNSET } from "./constants.ts";
 import {
   applyTaskOptions,
   commandOf,
   type ResourceRequest,
   type TaskOptions,
 } from "./task_options.ts";
-import {
-  emptyRecord,
-  exitCodeOf,
-  isFinished,
-  okOf,
-  type Outcome,
-  outcomeOf,
-  type TaskState,
-} from "./task_result.ts";
-import { kInternal, type TaskInternal } from "./task_internal.ts";
-import type { Measured } from "./measured.ts";
+import { TaskFiles } from "./task_io.ts";
 import { kDenoInspect, kNodeInspect, printedTask, type TaskJson, taskJson } from "./task_view.ts";
 
 // What the manager imports from here (it reaches the task_*.ts modules through this one).
@@ -46,8 +21,6 @@ export { emptyRecord, type TaskRecord, type TaskState } from "./task_result.ts";
 export { kInternal } from "./task_internal.ts";
 
 // Shared, never-mutated defaults: a task allocates its lists only when it gets an entry.
-const NO_INPUTS: readonly InputSpec[] = Object.freeze([]);
-const NO_OUTPUTS: readonly OutputSpec[] = Object.freeze([]);
 const NO_ENV: ReadonlyMap<string, string> = new Map();
 const NO_REQUEST: Readonly<ResourceRequest> = Object.freeze({});
 
@@ -86,7 +59,7 @@ function checkCount(what: string, n: number): number {
  * assert.equal(t.ok, undefined); // defined once the task is finished
  * ```
  */
-export class Task<D = unknown> {
+export class Task<D = unknown> extends TaskFiles {
   /** The id the queue gave it at submit; `0` before. */
   id = 0;
   /** The shell command, run as `/bin/sh -c` in the task's sandbox. */
@@ -114,28 +87,9 @@ export class Task<D = unknown> {
    */
   key: string | undefined;
 
-  #inputs: InputSpec[] | undefined;
-  #outputs: OutputSpec[] | undefined;
   #env: Map<string, string> | undefined;
   #resources: ResourceRequest | undefined;
   #preferredHosts: string[] | undefined;
-
-  /** Manager bookkeeping; not for applications. */
-  [kInternal]: TaskInternal<Task> = {
-    state: undefined,
-    record: emptyRecord(),
-    attempts: 0,
-    label: "first",
-    sizedAs: undefined,
-    avoid: undefined,
-    unfitLogged: false,
-    countedAs: undefined,
-    countedIn: undefined,
-    madeLosses: 0,
-    list: undefined,
-    prev: undefined,
-    next: undefined,
-  };
 
   /**
    * @param command The shell command, run with `/bin/sh -c` in the sandbox.
@@ -151,134 +105,9 @@ export class Task<D = unknown> {
    */
   constructor(options: TaskOptions<D>);
   constructor(arg: string | TaskOptions<D>) {
+    super();
     this.command = commandOf(arg);
     if (typeof arg === "object") applyTaskOptions(this, arg);
-  }
-
-  /** Failures caused by the infrastructure so far (lost workers, fast aborts). */
-  get attempts(): number {
-    return this[kInternal].attempts;
-  }
-
-  /** The task's current state, or `undefined` before it is submitted. */
-  get state(): TaskState | undefined {
-    return this[kInternal].state;
-  }
-
-  /**
-   * Whether it succeeded: it ran, every output came back, and the command
-   * exited with 0. Once finished (else `undefined`), like the getters below.
-   */
-  get ok(): boolean | undefined {
-    return okOf(this[kInternal].record);
-  }
-
-  /** How it ended, in words (an {@linkcode Outcome}). */
-  get outcome(): Outcome | undefined {
-    return outcomeOf(this[kInternal].record);
-  }
-
-  /** The command's exit code; `null` if it never ran or did not exit on its own (a signal). */
-  get exitCode(): number | null | undefined {
-    return exitCodeOf(this[kInternal].record);
-  }
-
-  /** The name of the signal that killed the command (`"SIGKILL"`), or `null`. */
-  get signal(): string | null | undefined {
-    const r = this[kInternal].record;
-    return isFinished(r) ? r.signal : undefined;
-  }
-
-  /**
-   * What the command used, as its worker measured it: peak memory and
-   * disk (MB), CPU and wall time (s), cores, and how it was measured.
-   * CCTools' workers report only the wall time. `null` once finished if it
-   * never ran.
-   */
-  get measured(): Measured | null | undefined {
-    const r = this[kInternal].record;
-    return isFinished(r) ? r.measured ?? null : undefined;
-  }
-
-  /** When it was submitted (ms since the epoch). */
-  get submittedAt(): number | undefined {
-    return this[kInternal].record.submitTime;
-  }
-
-  /** When it was last sent to a worker (ms since the epoch); `null` if it never was. */
-  get dispatchedAt(): number | null | undefined {
-    const r = this[kInternal].record;
-    return r.dispatchTime ?? (isFinished(r) ? null : undefined);
-  }
-
-  /** When it completed or was cancelled (ms since the epoch). */
-  get finishedAt(): number | undefined {
-    return this[kInternal].record.finishTime;
-  }
-
-  /** How long the command ran on its worker (ms); `null` if it never ran. */
-  get runMs(): number | null | undefined {
-    const r = this[kInternal].record;
-    if (r.executionTime !== undefined) return r.executionTime / 1000;
-    return isFinished(r) ? null : undefined;
-  }
-
-  /** A `WORK_QUEUE_RESULT_*` value, once finished (`UNKNOWN` for a cancelled task). */
-  get result(): number | undefined {
-    const r = this[kInternal].record;
-    return r.result ?? (r.cancelled ? WORK_QUEUE_RESULT_UNKNOWN : undefined);
-  }
-
-  /**
-   * CCTools' return status: the exit code of the task's shell, or the number
-   * of the signal that killed it; `-1` once finished if it never ran.
-   */
-  get returnStatus(): number | undefined {
-    const r = this[kInternal].record;
-    return r.returnStatus ?? (isFinished(r) ? -1 : undefined);
-  }
-
-  /** Standard output and error of the command, merged, as text. */
-  get output(): string {
-    return this[kInternal].record.output;
-  }
-
-  /** Why it failed, in words; `null` once finished if nothing did. */
-  get failure(): string | null | undefined {
-    const r = this[kInternal].record;
-    return r.failure ?? (isFinished(r) ? null : undefined);
-  }
-
-  /** The address (`ip:port`) of the worker it was last sent to; `null` once finished if none. */
-  get host(): string | null | undefined {
-    const r = this[kInternal].record;
-    return r.host ?? (isFinished(r) ? null : undefined);
-  }
-
-  /** The host name that worker reported; `null` once finished if none. */
-  get hostname(): string | null | undefined {
-    const r = this[kInternal].record;
-    return r.hostname ?? (isFinished(r) ? null : undefined);
-  }
-
-  /** CCTools' submit time: ms since the epoch. */
-  get submitTime(): number | undefined {
-    return this[kInternal].record.submitTime;
-  }
-
-  /** CCTools' dispatch time: ms since the epoch, of the last dispatch. */
-  get dispatchTime(): number | undefined {
-    return this[kInternal].record.dispatchTime;
-  }
-
-  /** CCTools' finish time: ms since the epoch. */
-  get finishTime(): number | undefined {
-    return this[kInternal].record.finishTime;
-  }
-
-  /** CCTools' execution time: the command's run time on the worker, in microseconds. */
-  get executionTime(): number | undefined {
-    return this[kInternal].record.executionTime;
   }
 
   /** Host names (or addresses) it prefers, for `WORK_QUEUE_SCHEDULE_PREFERRED_HOSTS`. */
@@ -290,16 +119,6 @@ export class Task<D = unknown> {
     this.#preferredHosts = hosts;
   }
 
-  /** The inputs, in declaration order. */
-  get inputs(): readonly InputSpec[] {
-    return this.#inputs ?? NO_INPUTS;
-  }
-
-  /** The outputs, in declaration order. */
-  get outputs(): readonly OutputSpec[] {
-    return this.#outputs ?? NO_OUTPUTS;
-  }
-
   /** The environment variables set for the command. */
   get environment(): ReadonlyMap<string, string> {
     return this.#env ?? NO_ENV;
@@ -308,181 +127,6 @@ export class Task<D = unknown> {
   /** The resources asked for (empty: the whole worker). */
   get resources(): Readonly<ResourceRequest> {
     return this.#resources ?? NO_REQUEST;
-  }
-
-  /**
-   * Sends a local file (or directory tree) to the sandbox.
-   *
-   * @param localName The path on the manager's machine.
-   * @param remoteName Its name in the sandbox; defaults to the base name.
-   * @param options `cache` (default `true`).
-   * @returns This task.
-   * @throws {TypeError} If a name is unsafe or the remote name is taken.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * const t = new Task("wc -l < in.txt");
-   * t.specifyInputFile("/data/in.txt", "in.txt", { cache: false });
-   * assert.deepEqual(t.inputs, [
-   *   { kind: "file", local: "/data/in.txt", remote: "in.txt", cache: false },
-   * ]);
-   * assert.throws(() => t.specifyInputFile("/data/other.txt", "in.txt"), TypeError); // name taken
-   * ```
-   */
-  specifyInputFile(localName: string, remoteName?: string, options: FileOptions = {}): this {
-    const spec = inputFile(localName, { remote: remoteName, cache: options.cache });
-    this.#inputs = addInput(this.#inputs, spec);
-    return this;
-  }
-
-  /**
-   * Writes literal data into a file of the sandbox.
-   *
-   * @param data The contents.
-   * @param remoteName Its name in the sandbox.
-   * @param options `cache` (default `true`: identical buffers are sent once per worker).
-   * @returns This task.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * const t = new Task("cat params.txt").specifyInputBuffer("steps=100\n", "params.txt");
-   * const data = new TextEncoder().encode("steps=100\n");
-   * assert.deepEqual(t.inputs, [{ kind: "buffer", data, remote: "params.txt", cache: true }]);
-   * ```
-   */
-  specifyInputBuffer(
-    data: string | Uint8Array,
-    remoteName: string,
-    options: FileOptions = {},
-  ): this {
-    const spec = inputBuffer(data, { remote: remoteName, cache: options.cache });
-    this.#inputs = addInput(this.#inputs, spec);
-    return this;
-  }
-
-  /**
-   * An input the worker fetches from a URL itself, streaming it to disk.
-   * A fetch that fails (transport error, HTTP error status) fails the task
-   * with `INPUT_MISSING`, naming the URL and the reason.
-   *
-   * @param url The URL.
-   * @param remoteName Its name in the sandbox.
-   * @param options `cache` (default `true`: fetched once per worker).
-   * @returns This task.
-   * @throws {TypeError} If the URL is empty or not one line, or a name is unsafe or taken.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * const t = new Task("wc -l < data.csv").specifyUrl("https://example.org/data.csv", "data.csv");
-   * assert.deepEqual(t.inputs, [
-   *   { kind: "url", url: "https://example.org/data.csv", remote: "data.csv", cache: true },
-   * ]);
-   * ```
-   */
-  specifyUrl(url: string, remoteName: string, options: FileOptions = {}): this {
-    this.#inputs = addInput(this.#inputs, inputUrl(url, { remote: remoteName, ...options }));
-    return this;
-  }
-
-  /**
-   * An input the worker makes by running a shell command, in which `%%`
-   * stands for the path of the file to create. A command that fails or
-   * creates nothing fails the task with `INPUT_MISSING`, naming the command.
-   *
-   * @param command The command; it must contain `%%`.
-   * @param remoteName Its name in the sandbox.
-   * @param options `cache` (default `true`: made once per worker).
-   * @returns This task.
-   * @throws {TypeError} If the command has no `%%` or a line break, or a name is unsafe or taken.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * const t = new Task("cat seq.txt").specifyFileCommand("seq 1 10 > %%", "seq.txt");
-   * assert.equal(t.inputs[0].kind, "command");
-   * assert.throws(() => t.specifyFileCommand("seq 1 10", "other.txt"), TypeError);
-   * ```
-   */
-  specifyFileCommand(command: string, remoteName: string, options: FileOptions = {}): this {
-    const spec = inputCommand(command, { remote: remoteName, ...options });
-    this.#inputs = addInput(this.#inputs, spec);
-    return this;
-  }
-
-  /**
-   * Brings a file (or directory) of the sandbox back when the task ends.
-   *
-   * @param localName Where it lands on the manager's machine.
-   * @param remoteName Its name in the sandbox; defaults to the base name.
-   * @param options `cache` (default `false`); `watch` (default `false`):
-   * append to the local file while the task runs.
-   * @returns This task.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * const t = new Task("date > now.txt").specifyOutputFile("results/now.txt", "now.txt");
-   * assert.deepEqual(t.outputs, [{ local: "results/now.txt", remote: "now.txt", cache: false }]);
-   * const u = new Task("make 2>&1 | tee build.log").specifyOutputFile("build.log", undefined, {
-   *   watch: true,
-   * });
-   * assert.deepEqual(u.outputs, [
-   *   { local: "build.log", remote: "build.log", cache: false, watch: true },
-   * ]);
-   * ```
-   */
-  specifyOutputFile(
-    localName: string,
-    remoteName?: string,
-    options: OutputFileOptions = {},
-  ): this {
-    const spec = outputFile(localName, {
-      remote: remoteName,
-      cache: options.cache,
-      watch: options.watch,
-    });
-    this.#outputs = addOutput(this.#outputs, spec);
-    return this;
-  }
-
-  /**
-   * Declares a directory: an input (its tree when `recursive`, else an empty
-   * directory) or an output fetched back whole.
-   *
-   * @param localName The path on the manager's machine.
-   * @param remoteName Its name in the sandbox; defaults to the base name.
-   * @param options `type`, `recursive`, `cache`.
-   * @returns This task.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * const t = new Task("ls inputs > listing; mkdir out")
-   *   .specifyDirectory("inputs", "inputs", { type: "input", recursive: true })
-   *   .specifyDirectory("out", "out", { type: "output" });
-   * assert.deepEqual(t.inputs, [{ kind: "file", local: "inputs", remote: "inputs", cache: true }]);
-   * assert.deepEqual(t.outputs, [{ local: "out", remote: "out", cache: false }]);
-   * ```
-   */
-  specifyDirectory(
-    localName: string,
-    remoteName: string | undefined,
-    options: DirectoryOptions,
-  ): this {
-    if (options?.type !== "input" && options?.type !== "output") {
-      throw new TypeError(
-        `Cannot add directory: type must be 'input' or 'output', got '${options?.type}'`,
-      );
-    }
-    if (options.type === "output") {
-      return this.specifyOutputFile(localName, remoteName, { cache: options.cache });
-    }
-    if (options.recursive) return this.specifyInputFile(localName, remoteName, options);
-    this.#inputs = addInput(this.#inputs, emptyDirectory(localName, { remote: remoteName }));
-    return this;
   }
 
   /**

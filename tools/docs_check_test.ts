@@ -144,6 +144,34 @@ Deno.test("apiSurfaceFromDenoDoc() keeps public members, symbol keys that are ex
   assert.throws(() => apiSurfaceFromDenoDoc([]), TypeError);
 });
 
+Deno.test("a class inherits its exported parent's members, which may be documented with the heir", () => {
+  const surface = apiSurfaceFromDenoDoc({
+    nodes: {
+      "file:///mod.ts": {
+        symbols: [
+          {
+            name: "Outcome",
+            declarations: [{ kind: "class", def: { properties: [{ name: "ok" }] } }],
+          },
+          {
+            name: "Job",
+            declarations: [{
+              kind: "class",
+              def: { properties: [{ name: "id" }], extends: "Outcome" },
+            }],
+          },
+        ],
+      },
+    },
+  });
+  assert.deepEqual(surface.get("Job")?.members, ["id", "ok"]);
+  assert.deepEqual(surface.get("Job")?.parents, ["Outcome"]);
+  const md = (rows: string) =>
+    "## `Job`\n\n| Property | Meaning |\n| --- | --- |\n" + rows + "\n## `Outcome`\n\nIts base.\n";
+  assert.deepEqual(apiDocProblems(md("| `id` | Id. |\n| `ok` | Ok. |\n"), surface), []);
+  assert.match(apiDocProblems(md("| `id` | Id. |\n"), surface).join("\n"), /`Outcome\.ok`/);
+});
+
 const TASKS = ["worker", "catalog", "demo"];
 
 Deno.test("commandLineProblems() fails on a deno run of an entrypoint without its exact flags", () => {

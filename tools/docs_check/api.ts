@@ -12,8 +12,10 @@ import { cells, FENCE, spanNames, TABLE_SEPARATOR } from "./markdown.ts";
 export interface ApiSymbol {
   /** `class`, `interface`, `function`, `variable`, `typeAlias`, … as deno doc says. */
   kind: string;
-  /** Public member names (`[Symbol.asyncIterator]` for a symbol key). */
+  /** Public member names (`[Symbol.asyncIterator]` for a symbol key), inherited ones included. */
   members: string[];
+  /** The exports it extends, if any. */
+  parents?: string[];
 }
 
 /** The public API: every export of the package, by name. */
@@ -44,7 +46,8 @@ interface DenoDocNode {
     def?: {
       properties?: { name: string; accessibility?: string }[];
       methods?: { name: string; accessibility?: string }[];
-      extends?: ({ repr?: string } | string)[];
+      /** An interface's parents; a class's parent (a string). */
+      extends?: ({ repr?: string } | string)[] | string;
     };
   }[];
 }
@@ -68,7 +71,8 @@ function isPublicMember(
  *
  * @param json The parsed output.
  * @returns Every export with its public members; an interface includes the
- * members of the exported interfaces it extends.
+ * members of the exported interfaces it extends, and a class those of the
+ * exported class it extends.
  * @throws {TypeError} If the output is not in that form.
  *
  * @example
@@ -103,10 +107,11 @@ export function apiSurfaceFromDenoDoc(json: unknown): ApiSurface {
           entry.members.push(m.name);
         }
       }
-      if (d.kind === "interface") {
-        const names = (d.def?.extends ?? []).map((e) => typeof e === "string" ? e : e.repr ?? "");
-        parents.set(s.name, [...parents.get(s.name) ?? [], ...names]);
-      }
+      const ext = d.def?.extends ?? [];
+      const names = typeof ext === "string"
+        ? [ext.replace(/<.*$/s, "")]
+        : ext.map((e) => typeof e === "string" ? e : e.repr ?? "");
+      parents.set(s.name, [...parents.get(s.name) ?? [], ...names]);
     }
     surface.set(s.name, entry);
   }
@@ -119,6 +124,8 @@ export function apiSurfaceFromDenoDoc(json: unknown): ApiSurface {
     ]);
   };
   for (const [name, entry] of surface) {
+    const own = (parents.get(name) ?? []).filter((p) => surface.has(p));
+    if (own.length > 0) entry.parents = own;
     for (const m of inherited(name, new Set())) {
       if (!entry.members.includes(m)) entry.members.push(m);
     }
@@ -226,12 +233,20 @@ export function apiDocProblems(
   const problems: string[] = [];
   const named = new Set(entries.map((e) => e.name));
   const owned = new Set(entries.map((e) => `${e.owner}\0${e.name}`));
+  // A base's member may be documented with an export that extends it, at any depth.
+  const heirs = (name: string): string[] => {
+    const out: string[] = [];
+    for (const [n, s] of surface) {
+      if (s.parents?.includes(name)) out.push(n, ...heirs(n));
+    }
+    return out;
+  };
   for (const [name, symbol] of surface) {
     if (!named.has(name)) {
       problems.push(`${path} has no entry for the export \`${name}\` (${symbol.kind})`);
     }
     for (const m of symbol.members) {
-      if (!owned.has(`${name}\0${m}`)) {
+      if (![name, ...heirs(name)].some((owner) => owned.has(`${owner}\0${m}`))) {
         problems.push(
           `${path} has no entry for \`${name}.${m}\` in a section whose heading names \`${name}\``,
         );
