@@ -172,6 +172,28 @@ Deno.test("a class inherits its exported parent's members, which may be document
   assert.match(apiDocProblems(md("| `id` | Id. |\n"), surface).join("\n"), /`Outcome\.ok`/);
 });
 
+Deno.test("an inherited member documented with the export it comes from counts for the heir", () => {
+  const cls = (name: string, props: string[], parent?: string) => ({
+    name,
+    declarations: [{
+      kind: "class",
+      def: { properties: props.map((p) => ({ name: p })), ...(parent ? { extends: parent } : {}) },
+    }],
+  });
+  const surface = apiSurfaceFromDenoDoc({
+    nodes: { "file:///mod.ts": { symbols: [cls("Job", ["id"]), cls("Call", ["value"], "Job")] } },
+  });
+  assert.deepEqual(surface.get("Call")?.members, ["value", "id"]);
+  const page = "## `Job`\n\n| Property | Meaning |\n| --- | --- |\n| `id` | Id. |\n" +
+    "\n## `Call`\n\n| Property | Meaning |\n| --- | --- |\n| `value` | Its value. |\n";
+  assert.deepEqual(apiDocProblems(page, surface), []);
+  // Its own member still needs its own entry.
+  assert.match(
+    apiDocProblems(page.replace("| `value` | Its value. |\n", ""), surface).join("\n"),
+    /`Call\.value`/,
+  );
+});
+
 const TASKS = ["worker", "catalog", "demo"];
 
 Deno.test("commandLineProblems() fails on a deno run of an entrypoint without its exact flags", () => {

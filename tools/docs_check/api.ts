@@ -241,12 +241,16 @@ export function apiDocProblems(
     }
     return out;
   };
+  // And an inherited member documented with the export it comes from (FunctionCall's with Task).
+  const ancestors = (name: string): string[] =>
+    (surface.get(name)?.parents ?? []).flatMap((p) => [p, ...ancestors(p)]);
   for (const [name, symbol] of surface) {
     if (!named.has(name)) {
       problems.push(`${path} has no entry for the export \`${name}\` (${symbol.kind})`);
     }
+    const owners = [name, ...heirs(name), ...ancestors(name)];
     for (const m of symbol.members) {
-      if (![name, ...heirs(name)].some((owner) => owned.has(`${owner}\0${m}`))) {
+      if (!owners.some((owner) => owned.has(`${owner}\0${m}`))) {
         problems.push(
           `${path} has no entry for \`${name}.${m}\` in a section whose heading names \`${name}\``,
         );
