@@ -86,8 +86,11 @@ export interface ProcessSpec {
 
 /** Anything that starts processes: the seam tests can replace. */
 export interface Executor {
-  /** Starts `spec`; throws if it cannot be spawned. */
-  start(spec: ProcessSpec): RunningProcess;
+  /**
+   * Starts `spec`; throws (or rejects) if it cannot be spawned. A promise
+   * resolves once the process exists, its pid known.
+   */
+  start(spec: ProcessSpec): RunningProcess | Promise<RunningProcess>;
 }
 
 const STDOUT_VAR = "WQ_STDOUT_FILE";
@@ -175,9 +178,10 @@ function isDirectory(path: string | URL | undefined): boolean {
  * end of file on it means no process of the task is left.
  *
  * @param spec What to run.
- * @returns The running process.
+ * @returns The running process; a promise of it where posix_spawn starts
+ * it (the call runs off the JavaScript thread, see libc_spawn.ts).
  */
-export function startProcess(spec: ProcessSpec): RunningProcess {
+export function startProcess(spec: ProcessSpec): RunningProcess | Promise<RunningProcess> {
   if (!spec.sharedGroup && libcSpawner !== undefined && libcSpawner.unreaped < MAX_UNREAPED) {
     return startInSession(spec, libcSpawner);
   }
@@ -254,9 +258,12 @@ export function startProcess(spec: ProcessSpec): RunningProcess {
  * the session is made before the shell runs, so there is no moment when
  * the task is still in the worker's group, and no `setsid` exec.
  */
-function startInSession(spec: ProcessSpec, spawner: LibcSpawner): RunningProcess {
+async function startInSession(
+  spec: ProcessSpec,
+  spawner: LibcSpawner,
+): Promise<RunningProcess> {
   const started = performance.now();
-  const child = spawner.spawn({
+  const child = await spawner.spawn({
     script: spec.command,
     cwd: spec.cwd,
     env: spec.env,
