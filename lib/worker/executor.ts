@@ -86,11 +86,8 @@ export interface ProcessSpec {
 
 /** Anything that starts processes: the seam tests can replace. */
 export interface Executor {
-  /**
-   * Starts `spec`; throws (or rejects) if it cannot be spawned. A promise
-   * resolves once the process exists, its pid known.
-   */
-  start(spec: ProcessSpec): RunningProcess | Promise<RunningProcess>;
+  /** Starts `spec`; throws if it cannot be spawned. */
+  start(spec: ProcessSpec): RunningProcess;
 }
 
 const STDOUT_VAR = "WQ_STDOUT_FILE";
@@ -178,10 +175,9 @@ function isDirectory(path: string | URL | undefined): boolean {
  * end of file on it means no process of the task is left.
  *
  * @param spec What to run.
- * @returns The running process; a promise of it where posix_spawn starts
- * it (the call runs off the JavaScript thread, see libc_spawn.ts).
+ * @returns The running process.
  */
-export function startProcess(spec: ProcessSpec): RunningProcess | Promise<RunningProcess> {
+export function startProcess(spec: ProcessSpec): RunningProcess {
   if (!spec.sharedGroup && libcSpawner !== undefined && libcSpawner.unreaped < MAX_UNREAPED) {
     return startInSession(spec, libcSpawner);
   }
@@ -258,12 +254,9 @@ export function startProcess(spec: ProcessSpec): RunningProcess | Promise<Runnin
  * the session is made before the shell runs, so there is no moment when
  * the task is still in the worker's group, and no `setsid` exec.
  */
-async function startInSession(
-  spec: ProcessSpec,
-  spawner: LibcSpawner,
-): Promise<RunningProcess> {
+function startInSession(spec: ProcessSpec, spawner: LibcSpawner): RunningProcess {
   const started = performance.now();
-  const child = await spawner.spawn({
+  const child = spawner.spawn({
     script: spec.command,
     cwd: spec.cwd,
     env: spec.env,

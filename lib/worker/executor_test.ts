@@ -50,7 +50,7 @@ Deno.test("startProcess() merges stderr into the stdout file in order and report
   const dir = await Deno.makeTempDir();
   try {
     const out = `${dir}/stdout`;
-    const p = await startProcess({
+    const p = startProcess({
       command:
         'echo one; echo two >&2; echo "$X|${WQ_STDOUT_FILE-gone}|$PWD"; read l; echo "[$l]"; exit 4',
       cwd: dir,
@@ -73,7 +73,7 @@ Deno.test("startProcess() starts a task in a session of its own, or in ours when
     // Fields 1, 5 and 6 of /proc/PID/stat: pid, process group, session.
     const ids = async (sharedGroup: boolean) => {
       const out = `${dir}/ids-${sharedGroup}`;
-      const p = await startProcess({
+      const p = startProcess({
         command: "cut -d' ' -f1,5,6 /proc/$$/stat",
         cwd: dir,
         env: { PATH: "/usr/bin:/bin" },
@@ -98,15 +98,15 @@ Deno.test("startProcess() starts a task in a session of its own, or in ours when
 Deno.test("startProcess() reports a signal as its number; kill() reaches the whole process tree", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const self = await (await startProcess({
+    const self = await startProcess({
       command: "kill -9 $$",
       cwd: dir,
       env: { PATH: "/usr/bin:/bin" },
       stdoutPath: `${dir}/o1`,
-    })).done;
+    }).done;
     assert.deepEqual([self.exit, self.signal, self.signalName], [9, 9, "SIGKILL"]);
 
-    const p = await startProcess({
+    const p = startProcess({
       command: `sleep 30 & echo $! > ${dir}/pid; wait`,
       cwd: dir,
       env: { PATH: "/usr/bin:/bin" },
@@ -138,7 +138,7 @@ Deno.test("startProcess() tells whether processes the task started are still run
     const wait = async (cond: () => boolean) => {
       for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
     };
-    const plain = await startProcess({
+    const plain = startProcess({
       command: "echo hi",
       cwd: dir,
       env: { PATH: "/usr/bin:/bin" },
@@ -149,7 +149,7 @@ Deno.test("startProcess() tells whether processes the task started are still run
     assert.equal(plain.lingering(), false);
     plain.close();
 
-    const left = await startProcess({
+    const left = startProcess({
       command: `sleep 30 & echo $! > ${dir}/pid`,
       cwd: dir,
       env: { PATH: "/usr/bin:/bin" },
@@ -170,8 +170,8 @@ Deno.test("kill() right after startProcess() stops the task, before its session 
   try {
     // setsid(1) makes the task's process group only once it runs: a kill
     // that comes first must still stop the task (here, before `sleep 30`).
-    const runs = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
-      const p = await startProcess({
+    const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => {
+      const p = startProcess({
         command: "sleep 30",
         cwd: dir,
         env: { PATH: "/usr/bin:/bin" },

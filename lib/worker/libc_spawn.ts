@@ -28,9 +28,6 @@ const SYMBOLS = {
   posix_spawn: {
     parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
     result: "i32",
-    // It returns only once the child has exec'd (vfork-style): about 1.5 ms
-    // that the JavaScript thread spends elsewhere when a pool thread waits.
-    nonblocking: true,
   },
   posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
   posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
@@ -103,22 +100,18 @@ export interface SessionChild {
 /** Starts processes in new sessions through glibc. */
 export interface LibcSpawner {
   /**
-   * How many of its processes are being started or not reaped yet. Each
-   * holds a thread of Deno's blocking pool (in `posix_spawn`, then in
-   * `wait4`), which file operations share.
+   * How many of its processes are not reaped yet. Each holds a thread of
+   * Deno's blocking pool (in `wait4`), which file operations share.
    */
   readonly unreaped: number;
   /**
    * Starts `/bin/sh -c script` in a new session, stdin from /dev/null,
    * stdout and stderr into `stdoutPath`, with the sentinel pipe's write end
-   * as `sentinelFd`, every signal at its default and none blocked. The
-   * call runs in a thread of Deno's blocking pool, so the JavaScript thread
-   * does not wait for the child's exec; the promise resolves once it has
-   * exec'd (or failed to), with its pid known.
+   * as `sentinelFd`, every signal at its default and none blocked.
    *
    * @throws {Deno.errors.NotFound} If `cwd` is missing (and other errors as glibc reports them).
    */
-  spawn(spec: SessionSpawnSpec): Promise<SessionChild>;
+  spawn(spec: SessionSpawnSpec): SessionChild;
 }
 
 /** `struct rusage` on 64-bit Linux: 2 timevals, then 14 longs (144 bytes). */
@@ -142,54 +135,14 @@ function cString(s: string): Uint8Array<ArrayBuffer> {
   return encoder.encode(`${s}\0`);
 }
 
-/** A C string and its address, as a pointer array holds it. */
-interface CString {
-  bytes: Uint8Array<ArrayBuffer>;
-  address: bigint;
-}
-
-function cStringAt(s: string): CString {
-  const bytes = cString(s);
-  return { bytes, address: BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes))) };
-}
-
 /** A NULL-ended array of pointers to the strings (which must outlive its use). */
-function pointerArray(strings: CString[]): Uint8Array<ArrayBuffer> {
+function pointerArray(strings: Uint8Array<ArrayBuffer>[]): Uint8Array<ArrayBuffer> {
   const a = new BigUint64Array(strings.length + 1);
-  for (let i = 0; i < strings.length; i++) a[i] = strings[i].address;
+  for (let i = 0; i < strings.length; i++) {
+    a[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(strings[i])));
+  }
   return new Uint8Array(a.buffer);
 }
-
-/**
- * The `NAME=value` C strings of environments, kept from one task to the
- * next: most of a task's environment (the worker's own) is the same every
- * time, and encoding it cost about a third of a millisecond a task.
- */
-class EnvStrings {
-  #byName = new Map<string, { value: string; c: CString }>();
-
-  /** The C strings of `env`, encoded only where a value changed. */
-  of(env: Record<string, string>): CString[] {
-    if (this.#byName.size > 4096) this.#byName.clear(); // many distinct names: start over
-    const out: CString[] = [];
-    for (const name in env) {
-      const value = env[name];
-      let kept = this.#byName.get(name);
-      if (kept === undefined || kept.value !== value) {
-        kept = { value, c: cStringAt(`${name}=${value}`) };
-        this.#byName.set(name, kept);
-      }
-      out.push(kept.c);
-    }
-    return out;
-  }
-}
-
-/**
- * The buffers of the posix_spawn calls in flight: a blocking-pool thread
- * reads them, so they stay reachable until the call has returned.
- */
-const inFlight = new Set<unknown[]>();
 
 function bind(lib: Libc): LibcSpawner {
   const check = (rc: number, what: string) => {
@@ -205,19 +158,18 @@ function bind(lib: Libc): LibcSpawner {
   check(lib.posix_spawnattr_setsigmask(attr, new Uint8Array(128)), "setsigmask");
   const flags = POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
   check(lib.posix_spawnattr_setflags(attr, flags), "setflags");
-  const sh = cStringAt("/bin/sh");
-  const dashC = cStringAt("-c");
+  const sh = cString("/bin/sh");
+  const dashC = cString("-c");
   const devNull = cString("/dev/null");
-  const envStrings = new EnvStrings();
 
   let unreaped = 0;
   return {
     get unreaped() {
       return unreaped;
     },
-    async spawn(spec) {
-      const argv = [sh, dashC, cStringAt(spec.script)];
-      const envp = envStrings.of(spec.env);
+    spawn(spec) {
+      const argv = [sh, dashC, cString(spec.script)];
+      const envp = Object.entries(spec.env).map(([k, v]) => cString(`${k}=${v}`));
       const cwd = cString(spec.cwd);
       const stdoutPath = cString(spec.stdoutPath);
       const fds = new Int32Array(2);
@@ -234,11 +186,6 @@ function bind(lib: Libc): LibcSpawner {
       const actions = new Uint8Array(1024);
       check(lib.posix_spawn_file_actions_init(actions), "file_actions_init");
       const pid = new Int32Array(1);
-      // Every buffer the call reads stays referenced until it returned.
-      const args = [new Uint8Array(pid.buffer), pointerArray(argv), pointerArray(envp)] as const;
-      const pinned = [argv, envp, cwd, stdoutPath, actions, args];
-      inFlight.add(pinned);
-      unreaped++;
       try {
         check(lib.posix_spawn_file_actions_addchdir_np(actions, cwd), "addchdir");
         check(lib.posix_spawn_file_actions_addopen(actions, 0, devNull, 0, 0), "addopen");
@@ -247,21 +194,27 @@ function bind(lib: Libc): LibcSpawner {
         check(lib.posix_spawn_file_actions_adddup2(actions, 1, 2), "adddup2");
         check(lib.posix_spawn_file_actions_adddup2(actions, writer, spec.sentinelFd), "adddup2");
         check(
-          await lib.posix_spawn(args[0], sh.bytes, actions, attr, args[1], args[2]),
+          lib.posix_spawn(
+            new Uint8Array(pid.buffer),
+            sh,
+            actions,
+            attr,
+            pointerArray(argv),
+            pointerArray(envp),
+          ),
           `cannot run /bin/sh in '${spec.cwd}'`,
         );
       } catch (e) {
-        unreaped--;
         lib.close(reader);
         throw e;
       } finally {
         lib.posix_spawn_file_actions_destroy(actions);
         lib.close(writer);
-        inFlight.delete(pinned);
       }
       const raw = new Int32Array(1);
       const rusage = new BigInt64Array(RUSAGE_WORDS);
       let usage: ChildUsage | undefined;
+      unreaped++;
       const status = lib.wait4(
         pid[0],
         new Uint8Array(raw.buffer),
@@ -275,7 +228,7 @@ function bind(lib: Libc): LibcSpawner {
       });
       const scratch = new Uint8Array(256);
       let open = true;
-      const child: SessionChild = {
+      return {
         pid: pid[0],
         status,
         get usage() {
@@ -285,7 +238,7 @@ function bind(lib: Libc): LibcSpawner {
           // Data (a task wrote to it) is skipped; 0 is end of file; -1 is EAGAIN: still held.
           for (let n = 1; open && n > 0;) {
             n = Number(lib.read(reader, scratch, BigInt(scratch.length)));
-            if (n === 0) child.closeSentinel();
+            if (n === 0) this.closeSentinel();
           }
           return open;
         },
@@ -295,7 +248,6 @@ function bind(lib: Libc): LibcSpawner {
           lib.close(reader);
         },
       };
-      return child;
     },
   };
 }

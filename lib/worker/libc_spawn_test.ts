@@ -26,7 +26,7 @@ Deno.test("libcSpawner starts /bin/sh in a session of its own, signals at their 
   assert.ok(libcSpawner, "no posix_spawn through FFI on this machine");
   const dir = await Deno.makeTempDir();
   try {
-    const child = await spawner.spawn(spec(
+    const child = spawner.spawn(spec(
       dir,
       [
         "cut -d' ' -f1,5,6 /proc/$$/stat",
@@ -59,13 +59,13 @@ Deno.test("libcSpawner starts /bin/sh in a session of its own, signals at their 
 Deno.test("libcSpawner: the raw status of a signal; the sentinel stays open while a process holds it", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const killed = await spawner.spawn(spec(dir, "kill -KILL $$"));
+    const killed = spawner.spawn(spec(dir, "kill -KILL $$"));
     assert.equal(spawner.unreaped, 1);
     assert.equal(await killed.status, 9);
     assert.equal(spawner.unreaped, 0);
     killed.closeSentinel();
 
-    const bg = await spawner.spawn(spec(dir, "sleep 30 & echo $!"));
+    const bg = spawner.spawn(spec(dir, "sleep 30 & echo $!"));
     assert.equal(await bg.status, 0);
     assert.equal(bg.sentinelOpen(), true);
     Deno.kill(-bg.pid, "SIGKILL"); // the sleep, left in the task's group
@@ -76,30 +76,11 @@ Deno.test("libcSpawner: the raw status of a signal; the sentinel stays open whil
   }
 });
 
-Deno.test("libcSpawner passes each spawn its own environment (the encoded strings are reused)", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const envs: Record<string, string>[] = [{ A: "1", B: "x" }, { A: "2", B: "x" }, { B: "x" }, {
-      A: "1",
-      B: "x",
-    }];
-    for (const [i, env] of envs.entries()) {
-      const child = await spawner.spawn({ ...spec(dir, 'echo "${A-unset} $B"'), env });
-      assert.equal(await child.status, 0);
-      child.closeSentinel();
-      const want = `${env.A ?? "unset"} x\n`;
-      assert.equal(await Deno.readTextFile(`${dir}/out`), want, `spawn ${i}`);
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
 Deno.test("libcSpawner refuses a missing directory and a NUL byte", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    await assert.rejects(spawner.spawn(spec(`${dir}/nope`, "true")), Deno.errors.NotFound);
-    await assert.rejects(spawner.spawn(spec(dir, "true\0")), TypeError);
+    assert.throws(() => spawner.spawn(spec(`${dir}/nope`, "true")), Deno.errors.NotFound);
+    assert.throws(() => spawner.spawn(spec(dir, "true\0")), TypeError);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -115,7 +96,7 @@ Deno.test("without --allow-ffi, startProcess() still makes a session (through se
       import { libcSpawner } from ${
       JSON.stringify(new URL("./libc_spawn.ts", import.meta.url).href)
     };
-      const p = await startProcess({
+      const p = startProcess({
         command: "cut -d' ' -f1,5,6 /proc/$$/stat",
         cwd: ${JSON.stringify(dir)},
         env: { PATH: "/usr/bin:/bin" },
@@ -143,7 +124,7 @@ Deno.test("libcSpawner reports the CPU time and peak size of the shell and what 
   const dir = await Deno.makeTempDir();
   try {
     // A child that spins, then one that holds 120 MB of written memory.
-    const child = await spawner.spawn(spec(
+    const child = spawner.spawn(spec(
       dir,
       "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; " +
         `/usr/bin/python3 -c "b = b'x' * (120*1024*1024)"`,

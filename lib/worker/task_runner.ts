@@ -289,9 +289,8 @@ export class TaskRunner {
     }
     const sandbox = ws.sandboxPath(spec.id);
     e.cgroup = this.#o.measurer && this.#o.cgroups?.make(`wq-${Deno.pid}-${spec.id}`);
-    let started: RunningProcess | Promise<RunningProcess>;
     try {
-      started = (this.#o.executor ?? processExecutor).start({
+      e.proc = (this.#o.executor ?? processExecutor).start({
         command: e.cgroup === undefined ? spec.command : enterCgroupLine(e.cgroup) + spec.command,
         cwd: sandbox,
         stdoutPath: ws.stdoutPath(spec.id),
@@ -304,45 +303,19 @@ export class TaskRunner {
         }),
       });
     } catch (err) {
-      this.#notStarted(e, err);
+      this.#log(`task ${spec.id}: cannot start /bin/sh: ${errorMessage(err)}`);
+      if (e.cgroup !== undefined) this.#o.cgroups!.remove(e.cgroup);
+      e.cgroup = undefined;
+      this.#ledger.release(e.need);
+      this.#finishEmpty(e, { status: WORK_QUEUE_RESULT_UNKNOWN, exit: 0, usec: 0 });
       return;
     }
     this.#running++;
-    if (!(started instanceof Promise)) {
-      e.settled = this.#launched(e, started, sandbox);
-      return;
-    }
-    // Being spawned off the JavaScript thread: a kill meanwhile waits for
-    // this (e.settled), and #launched kills the process as soon as it exists.
-    e.settled = started.then(
-      (proc) => this.#launched(e, proc, sandbox),
-      (err) => {
-        this.#running--;
-        this.#notStarted(e, err);
-        this.#schedule();
-      },
-    );
-  }
-
-  /** A task whose shell could not be started ends with an unknown failure. */
-  #notStarted(e: Entry, err: unknown): void {
-    this.#log(`task ${e.spec.id}: cannot start /bin/sh: ${errorMessage(err)}`);
-    if (e.cgroup !== undefined) this.#o.cgroups!.remove(e.cgroup);
-    e.cgroup = undefined;
-    this.#ledger.release(e.need);
-    if (!e.killed) this.#finishEmpty(e, { status: WORK_QUEUE_RESULT_UNKNOWN, exit: 0, usec: 0 });
-  }
-
-  /** Its process exists: watch it to its end. Never rejects. */
-  #launched(e: Entry, proc: RunningProcess, sandbox: string): Promise<void> {
-    const { spec } = e;
-    e.proc = proc;
-    if (e.killed) this.#killProcess(e); // killed while it was being spawned
     this.#o.onProcessStarted?.(spec, sandbox);
     if (this.#debug) {
-      this.#log(`task ${spec.id} started as pid ${proc.pid}: ${spec.command.slice(0, 200)}`);
+      this.#log(`task ${spec.id} started as pid ${e.proc.pid}: ${spec.command.slice(0, 200)}`);
     }
-    return this.#watch(e, proc, sandbox).catch((err) => {
+    e.settled = this.#watch(e, e.proc, sandbox).catch((err) => {
       this.#log(`task ${spec.id}: lost track of it: ${errorMessage(err)}`);
     });
   }

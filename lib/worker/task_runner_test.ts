@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { TaskRunner } from "./task_runner.ts";
-import { type Executor, type RunningProcess, startProcess } from "./executor.ts";
+import type { Executor } from "./executor.ts";
 import { WORK_QUEUE_RESULT_UNKNOWN } from "../constants.ts";
 import type { TaskBlock } from "../wire/task_block.ts";
 import { Workspace } from "./workspace.ts";
@@ -90,48 +90,6 @@ Deno.test("TaskRunner kill stops a running task and drops its result", async () 
   assert.equal(r.id, 2);
   assert.equal(await Deno.readTextFile(r.stdoutPath), "next\n");
   assert.equal(t.finished(), 1);
-});
-
-Deno.test("TaskRunner kill while a task is being spawned kills it once it exists, and cleans up", async () => {
-  const gate = Promise.withResolvers<void>();
-  let proc: RunningProcess | undefined;
-  let kills = 0;
-  const executor: Executor = {
-    async start(s) {
-      await gate.promise; // the spawn is "in flight" until the test opens the gate
-      proc = await startProcess(s);
-      const kill = proc.kill.bind(proc);
-      return { ...proc, kill: () => (kills++, kill()) };
-    },
-  };
-  await using t = await setup(1, executor);
-  await t.runner.accept(spec(1, "sleep 30"));
-  assert.equal(t.runner.running, 1);
-  const killed = t.runner.kill(1);
-  gate.resolve();
-  await killed;
-  assert.ok(proc, "the process was started");
-  assert.equal(kills, 1);
-  assert.equal((await proc.done).signal, 9);
-  assert.equal(t.runner.running, 0);
-  assert.equal(t.runner.takeResults().length, 0);
-  await assert.rejects(Deno.lstat(t.ws.sandboxPath(1)), Deno.errors.NotFound);
-  await t.runner.accept(spec(2, "echo next")); // its slot is free again
-  const [r] = await t.results(1);
-  assert.equal(r.id, 2);
-});
-
-Deno.test("TaskRunner ends a task whose spawn failed off the JavaScript thread as failed, and runs the next", async () => {
-  let calls = 0;
-  const executor: Executor = {
-    start: (s) => ++calls === 1 ? Promise.reject(new Error("no shell")) : startProcess(s),
-  };
-  await using t = await setup(1, executor);
-  await t.runner.accept(spec(1, "true"));
-  await t.runner.accept(spec(2, "echo next"));
-  const rs = await t.results(2);
-  assert.deepEqual(rs.map((r) => [r.id, r.status]), [[1, WORK_QUEUE_RESULT_UNKNOWN], [2, 0]]);
-  assert.equal(t.runner.running, 0);
 });
 
 Deno.test("TaskRunner collects outputs and truncates large stdout", async () => {
