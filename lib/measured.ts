@@ -64,14 +64,24 @@ export interface Exhaustion {
  *   exhaustionMessage({ resource: "memory", limitMB: 100, peakMB: 212.4 }),
  *   "memory exhausted: peak 212 MB over the limit of 100 MB",
  * );
+ * assert.equal(
+ *   exhaustionMessage({ resource: "disk", limitMB: 30, peakMB: 30.04 }),
+ *   "disk exhausted: peak 30.04 MB over the limit of 30 MB",
+ * );
  * ```
  */
 export function exhaustionMessage(e: Exhaustion): string {
-  return `${e.resource} exhausted: peak ${round(e.peakMB)} MB over the limit of ${
-    round(e.limitMB)
-  } MB`;
+  const limit = round(e.limitMB, 0);
+  // A peak just over the limit keeps the decimals that tell them apart.
+  let peak = round(e.peakMB, 0);
+  for (let d = 1; d <= 3 && Number(peak) <= Number(limit) && e.peakMB > e.limitMB; d++) {
+    peak = round(e.peakMB, d);
+  }
+  return `${e.resource} exhausted: peak ${peak} MB over the limit of ${limit} MB`;
 }
 
-function round(mb: number): string {
-  return mb >= 10 ? String(Math.round(mb)) : String(Math.round(mb * 10) / 10);
+/** `mb` with at most `decimals` decimals, and one at least below 10 MB. */
+function round(mb: number, decimals: number): string {
+  const f = 10 ** (mb < 10 ? Math.max(decimals, 1) : decimals);
+  return String(Math.round(mb * f) / f);
 }
