@@ -62,13 +62,18 @@ export interface SimWorkers extends AsyncDisposable {
   done: Promise<void>;
 }
 
+/** The fast path the simulated workers offer: 1, below {@linkcode FAST_PATH_VERSION}'s function calls. */
+const SIM_FAST_PATH_VERSION = Math.min(1, FAST_PATH_VERSION);
+
 function handshake(i: number, cores: number, fastPath: boolean): string {
   const id = (i + 1).toString(16).padStart(32, "0");
   return encodeHandshake(
     { hostname: `sim${i}`, os: "Linux", arch: "x86_64", workerId: `worker-${id}` },
     { cores, memory: 100000, disk: 100000, gpus: 0 },
     9,
-    fastPath ? { fastPath: FAST_PATH_VERSION } : {},
+    // Version 1: results pushed and tasks queued ahead, but no function
+    // calls (version 2), which a simulated worker cannot run.
+    fastPath ? { fastPath: SIM_FAST_PATH_VERSION } : {},
   );
 }
 
