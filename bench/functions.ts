@@ -5,7 +5,7 @@
  * the round trip of one call at a time. Prints one JSON line.
  *
  * ```sh
- * flock /work/bench.lock deno run -A bench/functions.ts [N] [CORES] [ROUND_TRIPS] [calls]
+ * deno run -A bench/functions.ts [N] [CORES] [ROUND_TRIPS] [calls]
  * ```
  *
  * Defaults: N 10000, CORES 2, ROUND_TRIPS 500; `calls`: leave out the shell
