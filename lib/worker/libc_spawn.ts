@@ -13,6 +13,8 @@
  * @module
  */
 
+import { openLibc } from "./libc.ts";
+
 /** Flags and numbers of Linux on x86_64 and aarch64 (asm-generic). */
 const O_WRONLY = 0o1;
 const O_CREAT = 0o100;
@@ -253,14 +255,9 @@ function bind(lib: Libc): LibcSpawner {
 }
 
 function load(): LibcSpawner | undefined {
-  if (Deno.build.os !== "linux" || !["x86_64", "aarch64"].includes(Deno.build.arch)) return;
-  // Asking would prompt on a terminal; without the permission, setsid(1) serves.
-  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return;
-  try {
-    return bind(Deno.dlopen("libc.so.6", SYMBOLS).symbols);
-  } catch {
-    return undefined; // not glibc (musl lacks addchdir_np), or too old: setsid(1) serves
-  }
+  // Without libc (no FFI permission, not glibc: musl lacks addchdir_np, or too old), setsid(1) serves.
+  const libc = openLibc(SYMBOLS);
+  return libc && bind(libc.symbols);
 }
 
 /**

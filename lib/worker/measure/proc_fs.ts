@@ -12,6 +12,8 @@
  * @module
  */
 
+import { openLibc } from "../libc.ts";
+
 const O_RDONLY = 0;
 const O_WRONLY = 1;
 const O_CLOEXEC = 0o2000000;
@@ -123,13 +125,8 @@ function bind(lib: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"]): KernelFiles 
 }
 
 function load(): KernelFiles | undefined {
-  if (Deno.build.os !== "linux" || !["x86_64", "aarch64"].includes(Deno.build.arch)) return;
-  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return;
-  try {
-    return bind(Deno.dlopen("libc.so.6", SYMBOLS).symbols);
-  } catch {
-    return undefined; // not glibc
-  }
+  const libc = openLibc(SYMBOLS);
+  return libc && bind(libc.symbols);
 }
 
 /**
