@@ -112,8 +112,31 @@ const RULES: { from: string; allow: string[] }[] = [
     allow: ["lib/deploy/", "lib/catalog/client.ts", "lib/errors.ts", "tools/entrypoints.ts"],
   },
   {
+    // The foreman: a manager (our queue) behind a worker's session.
+    from: "lib/foreman/",
+    allow: [
+      "lib/foreman/",
+      "lib/manager/work_queue.ts",
+      "lib/manager/queue_event.ts",
+      "lib/worker/",
+      "lib/wire/",
+      "lib/task",
+      "lib/completed_task.ts",
+      "lib/resources.ts",
+      "lib/constants.ts",
+      "lib/errors.ts",
+    ],
+  },
+  {
     from: "worker/",
-    allow: ["worker/", "lib/worker/", "lib/wire/", "lib/constants.ts", "lib/errors.ts"],
+    allow: [
+      "worker/",
+      "lib/worker/",
+      "lib/foreman/",
+      "lib/wire/",
+      "lib/constants.ts",
+      "lib/errors.ts",
+    ],
   },
   {
     // wq-run: the manager only through its public API (mod.ts), and local

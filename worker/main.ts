@@ -27,6 +27,7 @@
 import { parseWorkerArgs } from "../lib/worker/options.ts";
 import { runWorker } from "../lib/worker/run_worker.ts";
 import { errorMessage } from "../lib/errors.ts";
+import { foremanLoop } from "../lib/foreman/foreman_loop.ts";
 
 export { parseWorkerArgs, runWorker };
 export type { WorkerAction, WorkerOptions } from "../lib/worker/options.ts";
@@ -39,5 +40,7 @@ if (import.meta.main) {
     console.error(`wq-worker: ${errorMessage(e)} (see --help)`);
     Deno.exit(1);
   }
-  Deno.exit(await runWorker(options));
+  Deno.exit(
+    await runWorker(options, options.action === "run" && options.foreman ? foremanLoop : undefined),
+  );
 }

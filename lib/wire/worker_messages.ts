@@ -315,10 +315,12 @@ function parseResource(f: string[], line: string): WorkerMessage {
 /**
  * The `alive` + `resource …` + `info end_of_resource_update` report a
  * worker sends in its handshake and when its resources change. A single
- * worker reports each total as its own smallest and largest.
+ * worker reports each total as its own smallest and largest; a foreman
+ * reports the sums over its workers, and how many they are.
  *
  * @param total The worker's resources.
  * @param tag The id of the last task received.
+ * @param workers How many workers the report stands for: 1, or a foreman's count (maybe 0).
  * @returns Lines, each ending in LF.
  *
  * @example
@@ -329,10 +331,10 @@ function parseResource(f: string[], line: string): WorkerMessage {
  * assert.ok(text.endsWith("resource tag 0\ninfo end_of_resource_update 0\n"));
  * ```
  */
-export function encodeResourceReport(total: Resources, tag: number): string {
+export function encodeResourceReport(total: Resources, tag: number, workers = 1): string {
   const r = (name: string, n: number) => `resource ${name} ${n} ${n} ${n}\n`;
   return "alive\n" +
-    r("workers", 1) +
+    r("workers", workers) +
     r("disk", total.disk) +
     r("memory", total.memory) +
     r("gpus", total.gpus) +
@@ -352,6 +354,7 @@ export function encodeResourceReport(total: Resources, tag: number): string {
  * @param total The worker's resources.
  * @param dialect The protocol number to announce: 9 (the default) or 11.
  * @param options `fastPath`: the fast path's version to offer; none by default.
+ * `workers`: how many workers the resources stand for (a foreman's count); default 1.
  * @returns Lines, each ending in LF.
  *
  * @example
@@ -370,7 +373,7 @@ export function encodeHandshake(
   id: WorkerIdentity,
   total: Resources,
   dialect: Dialect = PROTOCOL_VERSION,
-  options: { fastPath?: number } = {},
+  options: { fastPath?: number; workers?: number } = {},
 ): string {
   return encodeWorkerMessage({
     kind: "workqueue",
@@ -381,7 +384,7 @@ export function encodeHandshake(
     version: CCTOOLS_VERSION,
   }) +
     `info worker-id ${id.workerId}\n` +
-    encodeResourceReport(total, 0) +
+    encodeResourceReport(total, 0, options.workers) +
     "info tasks_running 0\n" +
     (options.fastPath === undefined ? "" : encodeFastPathOffer(options.fastPath)) +
     "info worker-end-time 0\n";

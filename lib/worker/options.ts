@@ -11,6 +11,7 @@ import { parseFingerprint } from "../wire/fingerprint.ts";
 import { normalizeDebug } from "./_debug_args.ts";
 import { parseProtocolChoice, type ProtocolChoice } from "./dialect.ts";
 import { DEFAULT_MEASURE_INTERVAL } from "./measure/measurer.ts";
+import { FOREMAN_ARGS, type ForemanOptions, parseForemanValues } from "./foreman_options.ts";
 
 /** What the worker was asked to do. */
 export type WorkerAction = "run" | "help" | "version";
@@ -73,6 +74,8 @@ export interface WorkerOptions {
   measureInterval: number;
   /** Stop a task that goes over its memory or disk; `--no-enforcement` turns it off. */
   enforce: boolean;
+  /** Run as a foreman (`--foreman` and its options): a manager to workers of its own. */
+  foreman?: ForemanOptions;
 }
 
 export { WORKER_USAGE } from "./usage.ts";
@@ -197,6 +200,7 @@ export function parseWorkerArgs(args: string[]): WorkerOptions {
         protocol: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
+        ...FOREMAN_ARGS,
       },
     });
   } catch (e) {
@@ -292,6 +296,8 @@ export function parseWorkerArgs(args: string[]): WorkerOptions {
     );
   }
   if (v.catalog !== undefined) opts.catalog = v.catalog;
+  const foreman = parseForemanValues(v, v["manager-name"]);
+  if (foreman) opts.foreman = foreman;
   if (v["manager-name"] !== undefined) {
     if (v["manager-name"] === "") {
       throw new RangeError("Cannot use option '-M': the project name is empty");

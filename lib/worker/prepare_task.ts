@@ -1,5 +1,5 @@
 /**
- * What happens to a task block between the wire and the {@linkcode TaskRunner}:
+ * What happens to a task block between the wire and the {@linkcode Runner}:
  * the dialect's reading of `env`, inputs the worker makes itself, and the
  * refusals that answer a task the worker cannot run with a result instead
  * of dropping the connection.
@@ -26,7 +26,7 @@ import { clip, type Dialect } from "../wire/protocol.ts";
 import type { TaskBlock } from "../wire/task_block.ts";
 import type { WorkerLog } from "./log.ts";
 import type { MadeInputs } from "./made_inputs.ts";
-import type { TaskRunner } from "./task_runner.ts";
+import type { Runner } from "./runner.ts";
 import type { Workspace } from "./workspace.ts";
 
 /** Options for {@linkcode Preparer}. */
@@ -34,7 +34,7 @@ export interface PreparerOptions {
   /** The workspace (its cache is checked for inputs). */
   workspace: Workspace;
   /** Where tasks go. */
-  runner: TaskRunner;
+  runner: Runner;
   /** The inputs to make. */
   made: MadeInputs;
   /** The connection's dialect. */
@@ -72,7 +72,7 @@ export class Preparer {
    * to be made) accepted in the background once they are made.
    *
    * @param block The task as read.
-   * @throws {ProtocolError} As {@linkcode TaskRunner.accept}, for a bad
+   * @throws {ProtocolError} As {@linkcode Runner.accept}, for a bad
    * block that is not a missing input.
    */
   async take(block: TaskBlock): Promise<void> {

@@ -10,7 +10,7 @@ import { WorkerLog } from "./log.ts";
 import { localIdentity } from "./identity.ts";
 import { WORKER_USAGE, type WorkerOptions } from "./options.ts";
 import { detectResources } from "./detect_resources.ts";
-import { workerLoop, type WorkerSecurity } from "./worker_loop.ts";
+import { workerLoop, type WorkerLoopContext, type WorkerSecurity } from "./worker_loop.ts";
 import { Workspace } from "./workspace.ts";
 import { errorMessage } from "../errors.ts";
 import { readPasswordFile, readTlsTrust } from "../wire/secure_client.ts";
@@ -29,6 +29,9 @@ const STOP_SIGNALS: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP"];
  * SIGHUP kill the running tasks and stop it cleanly.
  *
  * @param options Parsed options, e.g. from {@linkcode parseWorkerArgs}.
+ * @param loop What serves the managers once all is made: `workerLoop`, or
+ * a foreman's (`lib/foreman/foreman_loop.ts`, which `worker/main.ts` passes
+ * with `--foreman`).
  * @returns The exit status: 0 after a normal stop, 1 if the worker could not start.
  *
  * @example
@@ -37,7 +40,10 @@ const STOP_SIGNALS: Deno.Signal[] = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP"];
  * const status = await runWorker(parseWorkerArgs(["--single-shot", "127.0.0.1", "9123"]));
  * ```
  */
-export async function runWorker(options: WorkerOptions): Promise<number> {
+export async function runWorker(
+  options: WorkerOptions,
+  loop: (options: WorkerOptions, ctx: WorkerLoopContext) => Promise<number> = workerLoop,
+): Promise<number> {
   if (options.action === "help") {
     console.log(WORKER_USAGE);
     return 0;
@@ -86,7 +92,7 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
         options.enforce ? "enforcing" : "not enforcing"
       } their memory and disk`,
     );
-    return await workerLoop(options, {
+    return await loop(options, {
       workspace,
       total,
       identity: localIdentity(),

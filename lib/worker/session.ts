@@ -13,7 +13,11 @@ import type { SessionEnd, SessionOptions } from "./session_options.ts";
 import { type Command, parseCommand } from "../wire/commands.ts";
 import { clip, type Dialect, MAX_LINE, PROTOCOL_VERSION } from "../wire/protocol.ts";
 import { readTaskBlock, type TaskBlock } from "../wire/task_block.ts";
-import { encodeHandshake, encodeWorkerMessage } from "../wire/worker_messages.ts";
+import {
+  encodeHandshake,
+  encodeResourceReport,
+  encodeWorkerMessage,
+} from "../wire/worker_messages.ts";
 import { WORK_QUEUE_RESULT_DISK_ALLOC_FULL } from "../constants.ts";
 import { MadeInputs } from "./made_inputs.ts";
 import { encodeMadeOutcome, queueMadeInput } from "./made_input_commands.ts";
@@ -24,6 +28,7 @@ import { receiveDir, receivePut } from "./receive_files.ts";
 import { sendCacheEntry } from "./send_files.ts";
 import { OutputWatcher, type WatchedUpdate } from "./output_watcher.ts";
 import { TaskRunner } from "./task_runner.ts";
+import type { Runner, RunnerHooks } from "./runner.ts";
 import { writeResults, writeResultsReply } from "./results_reply.ts";
 import { FAST_PATH_VERSION } from "../wire/fast_path.ts";
 import { removeAll } from "./workspace.ts";
@@ -60,7 +65,7 @@ class Session {
   #o: SessionOptions;
   #reader: LineReader;
   #writer: FrameWriter;
-  #runner: TaskRunner;
+  #runner: Runner;
   #log: WorkerLog;
   #end: SessionEnd | undefined;
   /** Whether a message from the manager was understood. */
@@ -90,6 +95,12 @@ class Session {
   #replying = false;
   /** Results finished while a reply was being written. */
   #pushDue = false;
+  /** Stops following the capacity (a foreman's). */
+  #unsubscribe: (() => void) | undefined;
+  /** A resource report is due (changes are sent together, once per turn of the event loop). */
+  #reportTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The id of the last task received, the tag of a resource report. */
+  #lastTask = 0;
 
   constructor(o: SessionOptions) {
     this.#o = o;
@@ -111,7 +122,12 @@ class Session {
         if (this.#dialect === 11 && !this.#end) this.#send(encodeMadeOutcome(name, outcome));
       },
     });
-    this.#runner = new TaskRunner({
+    const hooks: RunnerHooks = {
+      onFinished: () => this.#finished(),
+      onStarted: (n) => this.#send(tasksRunning(n)),
+    };
+    this.#runner = o.runner?.(hooks) ?? new TaskRunner({
+      ...hooks,
       workspace: o.workspace,
       total: o.total,
       maxStdout: o.maxStdout,
@@ -121,8 +137,6 @@ class Session {
       cgroups: o.cgroups,
       log: (m) => this.#log.debug(m),
       debug: o.log.debugEnabled,
-      onFinished: () => this.#finished(),
-      onStarted: (n) => this.#send(tasksRunning(n)),
       onProcessStarted: (spec, sandbox) => this.#watch(spec, sandbox),
       onProcessEnded: (id) => this.#watcher.remove(id),
       onDiskFull: (id, free) =>
@@ -146,8 +160,17 @@ class Session {
     this.#o.signal?.addEventListener("abort", onAbort);
     if (this.#o.signal?.aborted) onAbort();
     try {
-      const offer = this.#o.fastPath === false ? {} : { fastPath: FAST_PATH_VERSION };
-      this.#send(encodeHandshake(this.#o.identity, this.#o.total, this.#dialect, offer));
+      const cap = this.#o.capacity;
+      const offer = {
+        ...(this.#o.fastPath === false
+          ? {}
+          : { fastPath: this.#o.fastPathVersion ?? FAST_PATH_VERSION }),
+        ...(cap ? { workers: cap.workers } : {}),
+      };
+      this.#send(
+        encodeHandshake(this.#o.identity, cap?.total ?? this.#o.total, this.#dialect, offer),
+      );
+      this.#unsubscribe = cap?.subscribe(() => this.#capacityChanged());
       this.#handshakeAt = performance.now();
       this.#resetIdle();
       while (!this.#end) {
@@ -170,7 +193,9 @@ class Session {
     } finally {
       this.#o.signal?.removeEventListener("abort", onAbort);
       clearTimeout(this.#idleTimer);
+      clearTimeout(this.#reportTimer);
       clearInterval(this.#watchTimer);
+      this.#unsubscribe?.();
       this.#close();
       this.#stopMaking.abort(new Error("the session has ended"));
       await this.#preparer.settled();
@@ -187,6 +212,7 @@ class Session {
     switch (c.kind) {
       case "task": {
         const id = c.id;
+        this.#lastTask = id;
         const spec = await readTaskBlock(this.#reader, id, {
           onUnknown: (l) => this.#log.debug(`task ${id}: ignoring '${clip(l)}'`),
         });
@@ -373,6 +399,16 @@ class Session {
       for (const l of text.split("\n").slice(0, -1)) this.#log.debug(`tx: ${clip(l, 300)}`);
     }
     this.#writer.send(text);
+  }
+
+  /** A foreman's workers changed: its manager gets a new resource report. */
+  #capacityChanged(): void {
+    if (this.#reportTimer !== undefined || this.#end) return;
+    this.#reportTimer = setTimeout(() => {
+      this.#reportTimer = undefined;
+      const cap = this.#o.capacity!;
+      if (!this.#end) this.#send(encodeResourceReport(cap.total, this.#lastTask, cap.workers));
+    }, 0);
   }
 
   /** Notes activity; one timer runs per idle period, not one per message. */

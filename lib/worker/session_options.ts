@@ -13,6 +13,7 @@ import type { Measurer } from "./measure/measurer.ts";
 import type { CgroupPlace } from "./measure/cgroup.ts";
 import type { WorkerLog } from "./log.ts";
 import type { Workspace } from "./workspace.ts";
+import type { Capacity, Runner, RunnerHooks } from "./runner.ts";
 
 /** Why a connection ended. */
 export type SessionEnd =
@@ -66,4 +67,16 @@ export interface SessionOptions {
   enforce?: boolean;
   /** Where each task gets a cgroup v2 of its own, if the worker may make them. */
   cgroups?: CgroupPlace;
+  /**
+   * Makes what runs the tasks; default a `TaskRunner` over `total`,
+   * `executor` and the options above. A foreman gives its own.
+   */
+  runner?: (hooks: RunnerHooks) => Runner;
+  /**
+   * Resources that change while connected (a foreman's workers): they
+   * replace `total` in the handshake, and each change is reported.
+   */
+  capacity?: Capacity;
+  /** The fast path's version to offer; default `FAST_PATH_VERSION` (a foreman offers 1: no calls). */
+  fastPathVersion?: number;
 }

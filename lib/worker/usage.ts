@@ -57,6 +57,19 @@ Options:
                           the first time one interval after it starts (default 0.5s)
       --no-enforcement    Measure tasks but do not stop one that goes over its memory
                           or disk (for sites that enforce limits themselves)
+
+Foreman (a manager to workers of its own, a worker to its manager; docs/foremen.md):
+      --foreman           Run as a foreman
+      --foreman-port PORT[:HIGH]
+                          Port for its workers (default any free one; with HIGH, the
+                          first free one from PORT to HIGH); implies --foreman
+  -Z, --foreman-port-file FILE
+                          Write the foreman's port to FILE; implies --foreman
+  -f, --foreman-name NAME Advertise to the catalog as project NAME, for workers' -M;
+                          implies --foreman
+  -F, --fast-abort MULT   Fast-abort the foreman's tasks that run MULT times longer
+                          than average; implies --foreman
+
   -h, --help              Show this help
   -v, --version           Show the version
 

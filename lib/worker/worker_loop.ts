@@ -14,6 +14,7 @@ import type { WorkerLog } from "./log.ts";
 import type { WorkerIdentity } from "../wire/worker_messages.ts";
 import type { WorkerOptions } from "./options.ts";
 import type { Resources } from "../resources.ts";
+import type { Capacity, Runner, RunnerHooks } from "./runner.ts";
 import { runSession, type SessionEnd } from "./session.ts";
 import { DialectChooser } from "./dialect.ts";
 import type { Dialect } from "../wire/protocol.ts";
@@ -41,6 +42,14 @@ export interface WorkerLoopContext {
   measurer?: Measurer;
   /** Where each task gets a cgroup v2 of its own, if the worker may make them. */
   cgroups?: CgroupPlace;
+  /** A foreman's: what runs each session's tasks (default: processes in sandboxes). */
+  runner?: (hooks: RunnerHooks) => Runner;
+  /** A foreman's: resources that change as its workers come and go. */
+  capacity?: Capacity;
+  /** The fast path's version to offer (a foreman's is 1); default the worker's. */
+  fastPathVersion?: number;
+  /** Told the manager's address (`ip:port`) when a session starts, and `null` when it ends. */
+  onManager?: (address: string | null) => void;
 }
 
 /** How the worker proves itself to the manager (and the manager to it). */
@@ -85,6 +94,7 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
     let connected = false;
     let key = `${options.host}:${options.port}`;
     let dialect: Dialect;
+    let peer = "";
     try {
       const timeout = Math.max(1000, deadline - Date.now());
       let tcp: Deno.TcpConn;
@@ -108,6 +118,7 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
         dialect = dialects.first(key);
       }
       connected = true;
+      peer = `${tcp.remoteAddr.hostname}:${tcp.remoteAddr.port}`;
       tcp.setNoDelay(true);
       conn = tcp;
       if (security?.tls || security?.password) {
@@ -146,6 +157,7 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
       cacheDir: workspace.cacheDir,
       log: (m) => log.debug(m),
     });
+    ctx.onManager?.(peer);
     try {
       await workspace.prepare();
       end = await runSession({
@@ -163,8 +175,12 @@ export async function workerLoop(options: WorkerOptions, ctx: WorkerLoopContext)
         measurer: ctx.measurer,
         enforce: options.enforce,
         cgroups: ctx.cgroups,
+        runner: ctx.runner,
+        capacity: ctx.capacity,
+        fastPathVersion: ctx.fastPathVersion,
       });
     } finally {
+      ctx.onManager?.(null);
       await calls.close();
       await workspace.remove();
     }
