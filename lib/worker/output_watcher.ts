@@ -58,14 +58,45 @@ export class OutputWatcher {
   #entries: Entry[] = [];
   readonly #log: (message: string) => void;
   readonly #maxBytes: number;
+  readonly #onChange: (() => void) | undefined;
+  readonly #pollMs: number;
+  #timer: ReturnType<typeof setInterval> | undefined;
 
   /**
    * @param options `log`: debug messages; `maxBytes`: the most bytes of one
-   * file per record (default {@linkcode MAX_UPDATE_BYTES}).
+   * file per record (default {@linkcode MAX_UPDATE_BYTES}); `onChange`:
+   * called when a watched file {@linkcode changed}, looked at every `pollMs`
+   * (default 1000) while any file is watched.
    */
-  constructor(options: { log?: (message: string) => void; maxBytes?: number } = {}) {
+  constructor(
+    options: {
+      log?: (message: string) => void;
+      maxBytes?: number;
+      onChange?: () => void;
+      pollMs?: number;
+    } = {},
+  ) {
     this.#log = options.log ?? (() => {});
     this.#maxBytes = options.maxBytes ?? MAX_UPDATE_BYTES;
+    this.#onChange = options.onChange;
+    this.#pollMs = options.pollMs ?? 1000;
+  }
+
+  /** Stops looking at the files (the session ended). */
+  close(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Looks at the files every `pollMs` while any is watched. */
+  #poll(): void {
+    if (this.#onChange === undefined || this.#entries.length === 0 || this.#timer) return;
+    const timer = setInterval(() => {
+      if (this.#entries.length === 0) this.close();
+      else if (this.changed()) this.#onChange!();
+    }, this.#pollMs);
+    Deno.unrefTimer(timer);
+    this.#timer = timer;
   }
 
   /** How many files are watched. */
@@ -96,6 +127,7 @@ export class OutputWatcher {
         sent: 0,
       });
     }
+    this.#poll();
   }
 
   /**

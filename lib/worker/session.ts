@@ -12,7 +12,7 @@ import { LineReader } from "../wire/line_reader.ts";
 import type { SessionEnd, SessionOptions } from "./session_options.ts";
 import { type Command, parseCommand } from "../wire/commands.ts";
 import { clip, type Dialect, MAX_LINE, PROTOCOL_VERSION } from "../wire/protocol.ts";
-import { readTaskBlock, type TaskBlock } from "../wire/task_block.ts";
+import { readTaskBlock } from "../wire/task_block.ts";
 import {
   encodeHandshake,
   encodeResourceReport,
@@ -22,7 +22,8 @@ import { WORK_QUEUE_RESULT_DISK_ALLOC_FULL } from "../constants.ts";
 import { MadeInputs } from "./made_inputs.ts";
 import { encodeMadeOutcome, queueMadeInput } from "./made_input_commands.ts";
 import { Preparer } from "./prepare_task.ts";
-import { DiskFullError } from "./disk_full.ts";
+import { Unstored } from "./unstored.ts";
+import { IdleTimer } from "./idle_timer.ts";
 import type { WorkerLog } from "./log.ts";
 import { receiveDir, receivePut } from "./receive_files.ts";
 import { sendCacheEntry } from "./send_files.ts";
@@ -73,13 +74,10 @@ class Session {
   #closed = false;
   #availableSent = false;
   #watcher: OutputWatcher;
-  #watchTimer: ReturnType<typeof setInterval> | undefined;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
-  /** When the last task or file arrived (performance.now()). */
-  #lastActivity = 0;
+  #idle: IdleTimer;
   #busy = false;
-  /** Uploads that did not fit on the disk, by cache name, with why (tasks needing them are refused). */
-  #unstored = new Map<string, string>();
+  /** Uploads that did not fit on the disk (tasks needing them are refused). */
+  #unstored = new Unstored();
   #dialect: Dialect;
   /** Inputs the worker makes itself (URLs, commands). */
   #made: MadeInputs;
@@ -111,8 +109,17 @@ class Session {
       o.conn,
       (e) => this.#stop({ kind: "lost", reason: `cannot write: ${e.message}` }),
     );
-    this.#watcher = new OutputWatcher({ log: (m) => this.#log.debug(m) });
+    this.#watcher = new OutputWatcher({
+      log: (m) => this.#log.debug(m),
+      onChange: () => this.#availableSent || this.#resultsReady(),
+      pollMs: WATCH_INTERVAL_MS,
+    });
     this.#dialect = o.dialect ?? PROTOCOL_VERSION;
+    // Not idle while tasks are known or a command (e.g. a long put) is under way.
+    this.#idle = new IdleTimer(o.idleTimeout, {
+      busy: () => this.#runner.size > 0 || this.#preparer.size > 0 || this.#busy,
+      fire: () => void this.#onIdle(),
+    });
     this.#made = new MadeInputs({
       workspace: o.workspace,
       log: (m) => this.#log.debug(m),
@@ -137,7 +144,7 @@ class Session {
       cgroups: o.cgroups,
       log: (m) => this.#log.debug(m),
       debug: o.log.debugEnabled,
-      onProcessStarted: (spec, sandbox) => this.#watch(spec, sandbox),
+      onProcessStarted: (spec, sandbox) => this.#watcher.add(spec.id, sandbox, spec.outputs),
       onProcessEnded: (id) => this.#watcher.remove(id),
       onDiskFull: (id, free) =>
         this.#log.notice(
@@ -192,9 +199,9 @@ class Session {
       this.#stop({ kind: "lost", reason: errorMessage(e) });
     } finally {
       this.#o.signal?.removeEventListener("abort", onAbort);
-      clearTimeout(this.#idleTimer);
+      this.#idle.clear();
       clearTimeout(this.#reportTimer);
-      clearInterval(this.#watchTimer);
+      this.#watcher.close();
       this.#unsubscribe?.();
       this.#close();
       this.#stopMaking.abort(new Error("the session has ended"));
@@ -217,7 +224,7 @@ class Session {
           onUnknown: (l) => this.#log.debug(`task ${id}: ignoring '${clip(l)}'`),
         });
         this.#resetIdle();
-        const why = this.#unstored.size > 0 ? this.#unstoredInput(spec) : undefined;
+        const why = this.#unstored.refusal(spec);
         if (why) {
           await this.#runner.refuse(spec, { status: WORK_QUEUE_RESULT_DISK_ALLOC_FULL, why });
         } else {
@@ -238,7 +245,7 @@ class Session {
       case "puturl":
       case "putcmd":
       case "thirdget":
-        this.#unstored.delete(c.name);
+        this.#unstored.forget(c.name);
         await queueMadeInput(c, {
           reader: this.#reader,
           made: this.#made,
@@ -285,7 +292,7 @@ class Session {
         }
         return;
       case "unlink":
-        this.#unstored.delete(c.name);
+        this.#unstored.forget(c.name);
         this.#made.forget(c.name);
         await removeAll(ws.cachePath(c.name));
         return;
@@ -308,31 +315,10 @@ class Session {
     }
   }
 
-  /**
-   * Receives a `put` or `dir` upload. One that does not fit on the disk is
-   * dropped (the stream stays in step) and remembered, so that the tasks
-   * needing it are refused with DISK_ALLOC_FULL instead of breaking the
-   * connection.
-   */
+  /** Receives a `put` or `dir` upload (one that does not fit is remembered: `unstored.ts`). */
   async #store(name: string, receive: () => Promise<void>): Promise<void> {
-    try {
-      await receive();
-      if (this.#unstored.size > 0) this.#unstored.delete(name);
-    } catch (e) {
-      if (!(e instanceof DiskFullError)) throw e;
-      this.#log.notice(`disk full: ${e.message}`);
-      this.#unstored.set(name, e.message);
-    }
+    await this.#unstored.store(name, receive, (m) => this.#log.notice(m));
     this.#resetIdle();
-  }
-
-  /** Why a task cannot run: one of its inputs did not fit on the disk; or undefined. */
-  #unstoredInput(spec: TaskBlock): string | undefined {
-    for (const i of spec.inputs) {
-      const why = i.kind === "dir" ? undefined : this.#unstored.get(i.cachedName);
-      if (why) return `input '${i.remoteName}' did not fit on the disk of this worker: ${why}`;
-    }
-    return undefined;
   }
 
   async #sendResults(): Promise<void> {
@@ -346,22 +332,6 @@ class Session {
       this.#runner.running,
     );
     this.#availableSent = false;
-  }
-
-  /** Watches a starting task's `FLAG_WATCH` outputs, polling while any is watched. */
-  #watch(spec: TaskBlock, sandbox: string): void {
-    this.#watcher.add(spec.id, sandbox, spec.outputs);
-    if (this.#watcher.size === 0 || this.#watchTimer !== undefined) return;
-    const timer = setInterval(() => {
-      if (this.#watcher.size === 0) {
-        clearInterval(timer);
-        this.#watchTimer = undefined;
-      } else if (!this.#availableSent && this.#watcher.changed()) {
-        this.#resultsReady();
-      }
-    }, WATCH_INTERVAL_MS);
-    Deno.unrefTimer(timer);
-    this.#watchTimer = timer;
   }
 
   /** A task finished: its result goes now on the fast path, else the manager is told. */
@@ -411,22 +381,14 @@ class Session {
     }, 0);
   }
 
-  /** Notes activity; one timer runs per idle period, not one per message. */
+  /** Notes activity (`idle_timer.ts`). */
   #resetIdle(): void {
-    this.#lastActivity = performance.now();
-    this.#idleTimer ??= setTimeout(() => this.#onIdle(), this.#o.idleTimeout * 1000);
+    this.#idle.touch();
   }
 
+  /** No task came for the idle timeout: the manager is told, and the session ends. */
   async #onIdle(): Promise<void> {
-    this.#idleTimer = undefined;
     if (this.#end) return;
-    const quiet = performance.now() - this.#lastActivity;
-    if (quiet < this.#o.idleTimeout * 1000) {
-      this.#idleTimer = setTimeout(() => this.#onIdle(), this.#o.idleTimeout * 1000 - quiet);
-      return;
-    }
-    // Not idle while tasks are known or a command (e.g. a long put) is under way.
-    if (this.#runner.size > 0 || this.#preparer.size > 0 || this.#busy) return this.#resetIdle();
     this.#log.notice(`disconnecting: no task in ${this.#o.idleTimeout} s (idle timeout)`);
     this.#send(
       encodeWorkerMessage({
