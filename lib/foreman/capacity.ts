@@ -23,7 +23,7 @@ import type { QueueEvent } from "../manager/queue_event.ts";
  * c.follow({ type: "worker-joined", worker: { id: 2, host: "b", hostname: "b", cores: 4, memory: 50, disk: 9, gpus: 1 } });
  * assert.deepEqual(c.total, { cores: 6, memory: 150, disk: 5000, gpus: 1 });
  * assert.equal(c.workers, 2);
- * c.follow({ type: "worker-left", worker: { id: 1, host: "a", hostname: "a", cores: 2, memory: 100, disk: 9, gpus: 0 }, reason: "lost" });
+ * c.follow({ type: "worker-left", worker: { id: 1, host: "a", hostname: "a", cores: 2, memory: 100, disk: 9, gpus: 0 }, reason: "lost", detail: undefined });
  * assert.deepEqual([c.total.cores, c.workers, changes], [4, 1, 3]);
  * stop();
  * ```
