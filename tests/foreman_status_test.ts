@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { WorkQueue } from "../mod.ts";
-import { requireBinary, tempDir } from "./_harness.ts";
+import { requireBinary, tempDir, until } from "./_harness.ts";
 import { cctoolsEnv, run, runStatusTool, startOurCatalog, untilCatalog } from "./_catalog.ts";
 import { foremenOf, startForeman } from "./_foreman.ts";
 
@@ -36,7 +36,8 @@ Deno.test("wq-status and work_queue_status show Debian's foreman, and a queue wi
   const records = await untilCatalog(
     catalog.address,
     (rs) =>
-      rs.some((r) => r.project === "fm-mid") &&
+      rs.some((r) => r.project === "fm-top") &&
+      rs.some((r) => r.my_manager && r.project === "fm-mid") &&
       rs.some((r) => r.my_manager && r.project === "fm-leaf"),
     "the three records",
   );
@@ -46,6 +47,7 @@ Deno.test("wq-status and work_queue_status show Debian's foreman, and a queue wi
   assert.equal(mid.port, foreman.port);
   // Our catalog names every loopback sender "localhost", with address 127.0.0.1.
   assert.deepEqual([mid.name, mid.address], ["localhost", "127.0.0.1"]);
+  await until(async () => (await foremenOf(top.port)).length === 1, "the foreman to join");
   const [f] = await foremenOf(top.port);
   assert.equal(f.workers_total, 0, "our manager counts the foreman's workers: none");
 
