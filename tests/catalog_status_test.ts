@@ -154,11 +154,11 @@ Deno.test("wq-status HOST PORT, and CCTools' work_queue_status, read our manager
   assert.equal(workers.code, 0, workers.stderr);
   assert.match(
     workers.stdout,
-    /^HOST\s+ADDRESS\s+STATE\s+RUNNING\s+DONE\s+CORES\s+MEMORY\s+DISK\n/,
+    /^HOST\s+ADDRESS\s+STATE\s+RUNNING\s+DONE\s+CORES\s+MEMORY\s+DISK\s+WORKERS\n/,
   );
   const wrow = workers.stdout.split("\n")[1].trim().split(/\s+/);
   assert.match(wrow[1], /^127\.0\.0\.1:\d+$/);
-  assert.deepEqual(wrow.slice(2), ["BUSY", "1", "0", "1/1", "0/100", "0/100"]);
+  assert.deepEqual(wrow.slice(2), ["BUSY", "1", "0", "1/1", "0/100", "0/100", "-"]);
   const tasks = await runStatusTool(["-T", "127.0.0.1", String(wq.port)]);
   assert.equal(tasks.code, 0, tasks.stderr);
   assert.match(tasks.stdout, /^ID\s+STATE\s+PRIORITY\s+HOST\s+CORES\s+COMMAND\n/);
@@ -233,7 +233,7 @@ q.submit(t)`,
   assert.equal(workers.code, 0, workers.stderr);
   const wrow = workers.stdout.split("\n")[1].trim().split(/\s+/);
   assert.match(wrow[1], /^127\.0\.0\.1:\d+$/);
-  assert.deepEqual(wrow.slice(3), ["1", "0", "1/1", "100/100", "100/100"], workers.stdout);
+  assert.deepEqual(wrow.slice(3), ["1", "0", "1/1", "100/100", "100/100", "-"], workers.stdout);
   const tasks = await runStatusTool(["-T", "127.0.0.1", String(port)]);
   assert.equal(tasks.code, 0, tasks.stderr);
   const running = tasks.stdout.split("\n").find((l) => l.includes("RUNNING"));

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import { parseArgs } from "node:util";
 import {
   type CatalogAddress,
@@ -22,6 +24,7 @@ import {
   TASK_COLUMNS,
   WORKER_COLUMNS,
 } from "./status_table.ts";
+import { branch, managerTree, uplinkOf } from "./status_tree.ts";
 
 /** The help text of `wq-status`. */
 export const STATUS_USAGE =
@@ -90,6 +93,33 @@ function parseManagerAddress(pos: string[]): CatalogAddress {
     throw new TypeError(`Cannot use manager port '${portText}': expected 1 to 65535`);
   }
   return { host, port };
+}
+
+/**
+ * The addresses the managers' host names resolve to (through the system's
+ * resolver, /etc/hosts included), when some record names a manager in
+ * `my_manager`. A name that does not resolve within the time matches only
+ * as written.
+ */
+async function resolveNames(
+  managers: CatalogRecord[],
+  timeoutMs: number,
+): Promise<Map<string, string[]>> {
+  const resolved = new Map<string, string[]>();
+  if (!managers.some((r) => uplinkOf(r) !== undefined)) return resolved;
+  const names = new Set(
+    managers.map((r) => r.name).filter((n): n is string =>
+      typeof n === "string" && n !== "" && isIP(n) === 0
+    ),
+  );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((r) => timer = setTimeout(() => r(null), timeoutMs));
+  await Promise.all([...names].map(async (name) => {
+    const found = await Promise.race([lookup(name, { all: true }).catch(() => null), late]);
+    if (found) resolved.set(name, found.map((a) => a.address));
+  }));
+  clearTimeout(timer);
+  return resolved;
 }
 
 function bySortKey(a: CatalogRecord, b: CatalogRecord): number {
@@ -225,13 +255,22 @@ export async function runStatus(args: string[], io: StatusIo): Promise<number> {
       const names = catalogs.map((c) => `${c.host}:${c.port}`).join(", ");
       throw new Error(`Cannot query catalog ${names}: ${errors.join("; ")}`);
     }
-    const managers = records.filter(isManager)
-      .filter((r) => !project || project.test(String(r.project ?? "")))
-      .sort(bySortKey);
+    // Foremen under their managers (status_tree.ts); -M keeps a manager and its foremen.
+    const managers = records.filter(isManager);
+    const rows = managerTree(managers, {
+      resolved: await resolveNames(managers, timeoutMs),
+      keep: project && ((r) => project.test(String(r.project ?? ""))),
+      compare: bySortKey,
+    });
     io.out(
-      values.json
-        ? JSON.stringify(managers, null, 2) + "\n"
-        : formatTable(MANAGER_COLUMNS, managers),
+      values.json ? JSON.stringify(rows.map((r) => r.record), null, 2) + "\n" : formatTable(
+        MANAGER_COLUMNS,
+        rows.map(({ record, depth }) =>
+          depth === 0
+            ? record
+            : { ...record, project: branch(String(record.project ?? "-"), depth) }
+        ),
+      ),
     );
     return 0;
   } catch (e) {

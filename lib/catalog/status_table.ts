@@ -84,7 +84,10 @@ function tasksOnWorker(r: CatalogRecord): unknown {
   return Object.keys(r).filter((k) => /^current_task_\d+_id$/.test(k)).length;
 }
 
-/** The columns of a manager's worker list (`worker_status`). */
+/**
+ * The columns of a manager's worker list (`worker_status`). WORKERS is a
+ * foreman's (OS `foreman`) count of workers, and `-` for a worker.
+ */
 export const WORKER_COLUMNS: Column[] = [
   { header: "HOST", value: (r) => str(r.hostname) },
   { header: "ADDRESS", value: (r) => str(r.address_port) },
@@ -94,6 +97,11 @@ export const WORKER_COLUMNS: Column[] = [
   { header: "CORES", value: (r) => used(r, "cores"), right: true },
   { header: "MEMORY", value: (r) => used(r, "memory"), right: true },
   { header: "DISK", value: (r) => used(r, "disk"), right: true },
+  {
+    header: "WORKERS",
+    value: (r) => r.os === "foreman" ? num(r.workers_total) : "-",
+    right: true,
+  },
 ];
 
 /** The columns of a manager's task list (`task_status`). */

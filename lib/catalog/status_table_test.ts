@@ -49,11 +49,28 @@ Deno.test("WORKER_COLUMNS read our manager's and CCTools' worker_status", () => 
     disk_inuse: 100,
     disk_total: 100,
   };
-  const lines = formatTable(WORKER_COLUMNS, [ours, cctools]).trimEnd().split("\n").map((l) =>
-    l.split(/\s+/)
-  );
-  assert.deepEqual(lines[1], ["vm", "127.0.0.1:1", "BUSY", "1", "2", "1/4", "0/100", "0/100"]);
-  assert.deepEqual(lines[2], ["vm", "127.0.0.1:2", "-", "1", "0", "1/1", "100/100", "100/100"]);
+  // A foreman, as CCTools' managers and ours report it: OS "foreman", its workers summed.
+  const foreman = { ...ours, address_port: "127.0.0.1:3", os: "foreman", workers_total: 2 };
+  const lines = formatTable(WORKER_COLUMNS, [
+    { ...ours, os: "Linux", workers_total: 1 },
+    cctools,
+    foreman,
+  ])
+    .trimEnd().split("\n").map((l) => l.split(/\s+/));
+  assert.equal(lines[0].at(-1), "WORKERS");
+  assert.deepEqual(lines[1], ["vm", "127.0.0.1:1", "BUSY", "1", "2", "1/4", "0/100", "0/100", "-"]);
+  assert.deepEqual(lines[2], [
+    "vm",
+    "127.0.0.1:2",
+    "-",
+    "1",
+    "0",
+    "1/1",
+    "100/100",
+    "100/100",
+    "-",
+  ]);
+  assert.deepEqual(lines[3].slice(1).join(" "), "127.0.0.1:3 BUSY 1 2 1/4 0/100 0/100 2");
 });
 
 Deno.test("TASK_COLUMNS keep one line per task and shorten long commands", () => {

@@ -23,7 +23,8 @@ const UNITS: Record<keyof Resources, string> = {
 };
 
 /**
- * The largest amount of each resource on any one of the workers.
+ * The largest amount of each resource on any one of the workers (on a
+ * foreman, on its largest worker: `WorkerInfo.box`).
  *
  * @param workers Connected workers (handshake complete).
  * @returns The per-resource maxima.
@@ -31,7 +32,7 @@ const UNITS: Record<keyof Resources, string> = {
 export function largestWorker(workers: Iterable<WorkerInfo>): Resources {
   const max: Resources = { cores: 0, memory: 0, disk: 0, gpus: 0 };
   for (const w of workers) {
-    const t = w.total;
+    const t = w.box;
     if (t.cores > max.cores) max.cores = t.cores;
     if (t.memory > max.memory) max.memory = t.memory;
     if (t.disk > max.disk) max.disk = t.disk;
@@ -115,8 +116,12 @@ function whereIs(task: Task, ctx: ExplainContext): string {
     case "ready": {
       const unfit = ctx.unfit.get(task);
       if (unfit) return unfit;
-      const workers = [...ctx.core.workers.values()].filter((x) => x.ready);
-      if (workers.length === 0) return `task ${taskId} waits: no worker is connected`;
+      const workers = [...ctx.core.workers.values()].filter((x) => x.runsTasks);
+      if (workers.length === 0) {
+        const foremen = [...ctx.core.workers.values()].some((x) => x.ready && x.foreman);
+        return `task ${taskId} waits: no worker is connected` +
+          (foremen ? " (only foremen, with no workers of their own yet)" : "");
+      }
       const open = workers.filter((x) => !ctx.isBlocked(x));
       if (open.length === 0) {
         return `task ${taskId} waits: every connected worker is on a blocked host`;

@@ -13,7 +13,7 @@ import type { SizedRequest } from "./categories/category.ts";
 
 /** Where {@linkcode FitTracker} looks when it was told the workers changed. */
 export interface FitSource {
-  /** The connected workers (those not ready are skipped). */
+  /** The connected workers (those that may get no tasks are skipped). */
   workers(): Iterable<WorkerInfo>;
   /** The waiting tasks. */
   ready(): Iterable<Task>;
@@ -103,12 +103,12 @@ export class FitTracker {
    * After workers came, went or changed: recomputes the largest worker and,
    * if it changed, which waiting tasks fit.
    *
-   * @param workers The connected workers (those not ready are skipped).
+   * @param workers The connected workers (those that may get no tasks are skipped).
    * @param ready The waiting tasks.
    */
   refit(workers: Iterable<WorkerInfo>, ready: Iterable<Task>): void {
     this.#stale = false;
-    const ok = [...workers].filter((w) => w.ready);
+    const ok = [...workers].filter((w) => w.runsTasks);
     const largest = largestWorker(ok);
     const l = this.#largest;
     const same = ok.length > 0 === this.#readyWorkers > 0 && largest.cores === l.cores &&

@@ -25,6 +25,26 @@ export function checkProjectName(name: string): void {
 }
 
 /**
+ * Checks a foreman's uplink address, `IP:PORT` (as CCTools' `my_manager`):
+ * a host part without white space, and a port from 1 to 65535 after the
+ * last colon (so `::1:9123` is IPv6's loopback, as CCTools writes it).
+ *
+ * @param address The address, or `null` (no uplink).
+ * @returns The address, or `undefined` for `null`.
+ * @throws {TypeError} If it is not such an address.
+ */
+export function checkUplink(address: string | null): string | undefined {
+  if (address === null) return undefined;
+  const m = typeof address === "string" ? /^(\S+):(\d{1,5})$/.exec(address) : null;
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) {
+    throw new TypeError(
+      `Cannot set uplink: expected IP:PORT (or null), got '${String(address)}'`,
+    );
+  }
+  return address;
+}
+
+/**
  * Sets the scheduling algorithm for tasks that set none.
  *
  * @param r The reactor.

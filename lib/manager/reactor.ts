@@ -150,7 +150,7 @@ export function hungry(r: Reactor): boolean {
   if (r.slots < 0) {
     let slots = 0;
     for (const w of r.core.workers.values()) {
-      if (w.ready) slots += Math.max(1, w.total.cores) * (w.fastPath > 0 ? 2 : 1);
+      if (w.runsTasks) slots += Math.max(1, w.total.cores) * (w.fastPath > 0 ? 2 : 1);
     }
     r.slots = slots;
   }

@@ -51,7 +51,7 @@ export function learn(r: Reactor, task: Task, m: Measured, res: WorkerResult): v
   const changed = r.categories.lookup(task.category).accumulate(m, {
     exhausted: exhausted ? res.exhausted ?? null : undefined,
     steadyAfter: r.categories.steadyAfter,
-    largest: () => largestWorker([...r.core.workers.values()].filter((w) => w.ready)),
+    largest: () => largestWorker([...r.core.workers.values()].filter((w) => w.runsTasks)),
   });
   if (changed) {
     r.comm.log("debug", `category '${task.category}' sizes its tasks anew`);

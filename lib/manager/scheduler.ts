@@ -64,9 +64,30 @@ function isFull(t: Resources, u: Resources, whole: boolean): boolean {
 }
 
 /**
+ * What a task takes on a worker: what it asks for, or, if it asks for
+ * nothing, the worker's box (the whole worker; a foreman's largest worker).
+ */
+function allocOn(w: WorkerInfo, task: Task, sized: SizedRequest | undefined): Resources {
+  return sized ? allocationOf(sized, w.box) : allocationFor(task.resources, w.box);
+}
+
+/**
+ * Whether an allocation fits beside what is in use; on a foreman, also on
+ * its largest worker, since a task runs on one of them.
+ */
+function fitsOn(w: WorkerInfo, alloc: Resources, inUse: Resources): boolean {
+  return fits(alloc, { total: w.total, inUse }) && (!w.foreman || fits(alloc, { total: w.box }));
+}
+
+/**
  * Places ready tasks, in order, each on a worker where it fits, chosen by
  * its algorithm. The pass ends when no worker has room, so its cost follows
  * the number of free slots (and the bounded skips), not the queue's length.
+ *
+ * A foreman (`WorkerInfo.foreman`) takes tasks while their sum fits its
+ * totals and each fits its largest worker; one that asks for nothing takes
+ * that largest worker, not the whole foreman (as in CCTools). A worker that
+ * stands for no worker (a foreman without workers) gets none.
  *
  * A fast-path worker (`WorkerInfo.fastPath`) also takes tasks queued ahead:
  * a second layer as large as the worker, used only for a task that fits on
@@ -93,7 +114,7 @@ export function schedule(
   const open: Candidate[] = [];
   let anyAhead = false;
   for (const w of workers) {
-    if (!w.ready || options.isBlocked?.(w)) continue;
+    if (!w.runsTasks || options.isBlocked?.(w)) continue;
     const busy = w.tasks.size - w.aheadCount > 0;
     const room = hasRoom(w.total, w.inUse, busy);
     const c: Candidate = { w, inUse: { ...w.inUse }, busy, full: !room };
@@ -132,10 +153,7 @@ export function schedule(
         const inUse = ahead ? o.ahead : o.inUse;
         if (inUse === undefined || (ahead ? o.aheadFull : o.full)) continue;
         const busy = ahead ? o.aheadBusy! : o.busy;
-        const ok = whole ? !busy : fits(
-          sized ? allocationOf(sized, o.w.total) : allocationFor(task.resources, o.w.total),
-          { total: o.w.total, inUse },
-        );
+        const ok = whole && !o.w.foreman ? !busy : fitsOn(o.w, allocOn(o.w, task, sized), inUse);
         if (!ok) continue;
         fitting.push(o);
         if (firstOnly) break;
@@ -146,8 +164,9 @@ export function schedule(
       continue;
     }
     const o = firstOnly ? fitting[0] : chooseWorker(alg, task, fitting, ctx);
-    const alloc = sized ? allocationOf(sized, o.w.total) : allocationFor(task.resources, o.w.total);
+    const alloc = allocOn(o.w, task, sized);
     out.push({ task, worker: o.w, alloc, ahead });
+    const wholeHere = whole && !o.w.foreman;
     const inUse = ahead ? o.ahead! : o.inUse;
     inUse.cores += alloc.cores;
     inUse.memory += alloc.memory;
@@ -155,10 +174,10 @@ export function schedule(
     inUse.gpus += alloc.gpus;
     if (ahead) {
       o.aheadBusy = true;
-      o.aheadFull ||= isFull(o.w.total, inUse, whole);
+      o.aheadFull ||= isFull(o.w.total, inUse, wholeHere);
     } else {
       o.busy = true;
-      o.full ||= isFull(o.w.total, inUse, whole);
+      o.full ||= isFull(o.w.total, inUse, wholeHere);
     }
     if (o.full && o.aheadFull !== false) open.splice(open.indexOf(o), 1);
   }

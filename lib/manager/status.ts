@@ -22,6 +22,12 @@ export interface ManagerFacts {
   startedAt: number;
   /** Whether the manager speaks TLS. */
   ssl: boolean;
+  /**
+   * `ip:port` of the manager this one serves as a foreman (its uplink's
+   * remote address), advertised as `my_manager`; none for a manager that
+   * serves none.
+   */
+  uplink?: string;
 }
 
 function granted(desc: Deno.PermissionDescriptor): boolean {
@@ -111,13 +117,15 @@ export function managerRecord(
   record.tasks_failed = entries[0]?.tasks_failed ?? 0;
   record.categories = entries;
   if (granted({ name: "read", path: "." })) record.working_dir = Deno.cwd();
+  // As CCTools' foreman: status tools list this manager under that one.
+  if (facts.uplink !== undefined) record.my_manager = facts.uplink;
   return record;
 }
 
 function workerStatus(core: Core): Record<string, unknown>[] {
   return [...core.workers.values()].map((w) => ({
     hostname: w.hostname,
-    os: w.os,
+    os: w.os, // "foreman" for a foreman, as in CCTools
     arch: w.arch,
     address_port: w.addr,
     workerid: w.workerId,
@@ -133,6 +141,8 @@ function workerStatus(core: Core): Record<string, unknown>[] {
     disk_inuse: w.inUse.disk,
     gpus_total: w.total.gpus,
     gpus_inuse: w.inUse.gpus,
+    // 1 for a worker; a foreman's count of workers (CCTools' key)
+    workers_total: w.workers,
     start_time: w.connectedAt * 1000,
   }));
 }

@@ -20,6 +20,7 @@ import { onShutdownWorkers } from "./reactor_workers.ts";
 import {
   blockHostIn,
   checkProjectName,
+  checkUplink,
   explainIn,
   setAlgorithm,
   setFastAbort,
@@ -56,6 +57,7 @@ import { Libraries, type LibraryInfo, type LibraryOptions } from "./libraries.ts
  */
 export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> {
   #name: string | undefined;
+  #uplink: string | undefined;
   readonly #p: QueueParts;
   readonly #r: Reactor;
   readonly #onClosed: (() => void)[] = [];
@@ -118,6 +120,31 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
   }
 
   /**
+   * For a foreman built on this queue: the manager it serves, `IP:PORT` (the
+   * remote address of its connection there), or `null` once it is gone. A
+   * named queue advertises it as `my_manager` (sending an update now), as
+   * CCTools' foreman does, so that `wq-status` and `work_queue_status` list
+   * it under that manager; `queue_status` answers carry it too.
+   *
+   * @param address `IP:PORT`, or `null`.
+   * @throws {TypeError} If it is neither.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { WorkQueue } from "../../mod.ts";
+   * await using wq = new WorkQueue({ port: 0 });
+   * wq.setUplink("127.0.0.1:9123");
+   * assert.throws(() => wq.setUplink("127.0.0.1"), TypeError);
+   * wq.setUplink(null);
+   * ```
+   */
+  setUplink(address: string | null): void {
+    this.#uplink = checkUplink(address);
+    this.#p.advertiser.refresh();
+  }
+
+  /**
    * Requires every new connection (workers and status queries) to prove it
    * knows this password, with CCTools' challenge-response exchange
    * (workers: `-P FILE`). Connections already in are not affected.
@@ -168,7 +195,13 @@ export class WorkQueue implements AsyncDisposable, AsyncIterable<CompletedTask> 
   }
 
   #facts() {
-    return { name: this.#name, port: this.port, startedAt: this.#startedAt, ssl: this.#ssl };
+    return {
+      name: this.#name,
+      port: this.port,
+      startedAt: this.#startedAt,
+      ssl: this.#ssl,
+      uplink: this.#uplink,
+    };
   }
 
   /** The port the manager listens on. */

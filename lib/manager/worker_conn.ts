@@ -134,13 +134,18 @@ export class WorkerConn {
         this.#resultsPending = true;
         break;
       case "resource_tag":
-        if (m.tag >= 0) this.#arrived("tag");
-        if (w.pending.size === 0) this.#host.onWorkerUpdate(w);
+        // It ends a resource report: the first completes the handshake (with
+        // the other fields), a later one (a foreman's workers came or went)
+        // updates the books.
+        if (m.tag >= 0 && w.pending.has("tag")) this.#arrived("tag");
+        else if (w.pending.size === 0) this.#host.onWorkerUpdate(w);
         break;
       case "resource":
-        this.#resource(m.name, m.total);
+        this.#resource(m.name, m.total, m.largest);
         break;
       case "info":
+        // Other fields are ignored: CCTools' statistics (a foreman sends its
+        // queue's: workers_joined, tasks_waiting, …) and end_of_resource_update.
         if (m.field === "worker-id") w.workerId = m.value;
         else if (m.field === "worker-end-time") {
           parseIntField(m.value, "end time", line);
@@ -284,17 +289,24 @@ export class WorkerConn {
     if (w.pending.size === 0) this.#host.onWorkerUpdate(w);
   }
 
-  #resource(name: string, total: number): void {
+  /**
+   * One line of a resource report. `workers` is 1 for a worker, and a
+   * foreman's count of workers, which may be 0: it joins, and gets tasks
+   * once a later report counts one or more (`WorkerInfo.runsTasks`).
+   */
+  #resource(name: string, total: number, largest: number): void {
     const w = this.info;
     switch (name) {
       case "workers":
-        if (total >= 1) this.#arrived("workers");
+        w.workers = total;
+        this.#arrived("workers");
         break;
       case "cores":
       case "memory":
       case "disk":
       case "gpus":
         w.total[name] = total;
+        w.largest[name] = Number.isFinite(largest) && largest >= 0 ? largest : total;
         break;
     }
   }

@@ -30,6 +30,17 @@ export class WorkerInfo {
   workerId = "";
   /** Totals it reported. */
   total: Resources = noResources();
+  /**
+   * The largest amount of each resource on one machine behind it (the
+   * `largest` of its `resource` lines): a foreman's largest worker.
+   */
+  largest: Resources = noResources();
+  /**
+   * How many workers it stands for (`resource workers N`): 1 for a worker,
+   * a foreman's connected workers (0 or more). It gets tasks only with 1 or
+   * more.
+   */
+  workers = 1;
   /** What running tasks hold. */
   inUse: Resources = noResources();
   /**
@@ -107,6 +118,36 @@ export class WorkerInfo {
   /** Whether the handshake is complete, so it may receive tasks. */
   get ready(): boolean {
     return this.pending.size === 0 && !this.leaving;
+  }
+
+  /**
+   * Whether it is a foreman (CCTools' `work_queue_worker --foreman`: its
+   * handshake's OS is `foreman`): a manager of workers of its own, whose
+   * resources it reports as theirs summed.
+   */
+  get foreman(): boolean {
+    return this.os === "foreman";
+  }
+
+  /** Whether it may be given tasks: its handshake is complete and it stands for a worker or more. */
+  get runsTasks(): boolean {
+    return this.ready && this.workers >= 1;
+  }
+
+  /**
+   * The most one task may take on it, and what a task that asks for nothing
+   * takes: the whole worker, or a foreman's largest worker (a task runs on
+   * one of its workers; CCTools' manager sizes it so too).
+   */
+  get box(): Resources {
+    if (!this.foreman) return this.total;
+    const t = this.total, l = this.largest;
+    return {
+      cores: Math.min(t.cores, l.cores),
+      memory: Math.min(t.memory, l.memory),
+      disk: Math.min(t.disk, l.disk),
+      gpus: Math.min(t.gpus, l.gpus),
+    };
   }
 
   /** The IP address part of `addr`. */
