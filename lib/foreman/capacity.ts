@@ -23,6 +23,7 @@ import type { QueueEvent } from "../manager/queue_event.ts";
  * c.follow({ type: "worker-joined", worker: { id: 2, host: "b", hostname: "b", cores: 4, memory: 50, disk: 9, gpus: 1 } });
  * assert.deepEqual(c.total, { cores: 6, memory: 150, disk: 5000, gpus: 1 });
  * assert.equal(c.workers, 2);
+ * assert.deepEqual(c.sizes.largest, { cores: 4, memory: 100, disk: 9, gpus: 1 });
  * c.follow({ type: "worker-left", worker: { id: 1, host: "a", hostname: "a", cores: 2, memory: 100, disk: 9, gpus: 0 }, reason: "lost", detail: undefined });
  * assert.deepEqual([c.total.cores, c.workers, changes], [4, 1, 3]);
  * stop();
@@ -47,6 +48,25 @@ export class WorkerSum implements Capacity {
       t.gpus += r.gpus;
     }
     return t;
+  }
+
+  /**
+   * The smallest and the largest connected worker, per resource (all 0
+   * with none). The disk is the workers', where tasks run.
+   */
+  get sizes(): { smallest: Resources; largest: Resources } {
+    const keys = ["cores", "memory", "disk", "gpus"] as const;
+    const smallest = { cores: 0, memory: 0, disk: 0, gpus: 0 };
+    const largest = { cores: 0, memory: 0, disk: 0, gpus: 0 };
+    let first = true;
+    for (const r of this.#workers.values()) {
+      for (const k of keys) {
+        smallest[k] = first ? r[k] : Math.min(smallest[k], r[k]);
+        largest[k] = Math.max(largest[k], r[k]);
+      }
+      first = false;
+    }
+    return { smallest, largest };
   }
 
   /** How many workers are connected. */

@@ -58,6 +58,14 @@ export async function foremanLoop(
       ...ctx,
       identity: { ...ctx.identity, os: "foreman" },
       capacity: sum,
+      // The catalog record says whose foreman it is (my_manager), as CCTools' foremen's do.
+      onManager: (address) => {
+        try {
+          queue.setUplink(address);
+        } catch (e) {
+          log.notice(`foreman: cannot advertise its manager ${address}: ${errorMessage(e)}`);
+        }
+      },
       fastPathVersion: FOREMAN_FAST_PATH,
       runner: (hooks) =>
         new ForemanRunner({

@@ -321,6 +321,8 @@ function parseResource(f: string[], line: string): WorkerMessage {
  * @param total The worker's resources.
  * @param tag The id of the last task received.
  * @param workers How many workers the report stands for: 1, or a foreman's count (maybe 0).
+ * @param sizes A foreman's smallest and largest worker (a task runs on one of them); default
+ * each total is its own smallest and largest.
  * @returns Lines, each ending in LF.
  *
  * @example
@@ -331,14 +333,23 @@ function parseResource(f: string[], line: string): WorkerMessage {
  * assert.ok(text.endsWith("resource tag 0\ninfo end_of_resource_update 0\n"));
  * ```
  */
-export function encodeResourceReport(total: Resources, tag: number, workers = 1): string {
-  const r = (name: string, n: number) => `resource ${name} ${n} ${n} ${n}\n`;
+export function encodeResourceReport(
+  total: Resources,
+  tag: number,
+  workers = 1,
+  sizes?: { smallest: Resources; largest: Resources },
+): string {
+  const r = (name: keyof Resources) => {
+    const n = total[name];
+    const lo = sizes?.smallest[name] ?? n;
+    return `resource ${name} ${n} ${lo} ${sizes?.largest[name] ?? n}\n`;
+  };
   return "alive\n" +
-    r("workers", workers) +
-    r("disk", total.disk) +
-    r("memory", total.memory) +
-    r("gpus", total.gpus) +
-    r("cores", total.cores) +
+    `resource workers ${workers} ${workers} ${workers}\n` +
+    r("disk") +
+    r("memory") +
+    r("gpus") +
+    r("cores") +
     `resource tag ${tag}\n` +
     "info end_of_resource_update 0\n";
 }
@@ -354,7 +365,8 @@ export function encodeResourceReport(total: Resources, tag: number, workers = 1)
  * @param total The worker's resources.
  * @param dialect The protocol number to announce: 9 (the default) or 11.
  * @param options `fastPath`: the fast path's version to offer; none by default.
- * `workers`: how many workers the resources stand for (a foreman's count); default 1.
+ * `workers` and `sizes`: how many workers the resources stand for, and the
+ * smallest and largest of them (a foreman's); default 1, each total its own.
  * @returns Lines, each ending in LF.
  *
  * @example
@@ -373,7 +385,11 @@ export function encodeHandshake(
   id: WorkerIdentity,
   total: Resources,
   dialect: Dialect = PROTOCOL_VERSION,
-  options: { fastPath?: number; workers?: number } = {},
+  options: {
+    fastPath?: number;
+    workers?: number;
+    sizes?: { smallest: Resources; largest: Resources };
+  } = {},
 ): string {
   return encodeWorkerMessage({
     kind: "workqueue",
@@ -384,7 +400,7 @@ export function encodeHandshake(
     version: CCTOOLS_VERSION,
   }) +
     `info worker-id ${id.workerId}\n` +
-    encodeResourceReport(total, 0, options.workers) +
+    encodeResourceReport(total, 0, options.workers, options.sizes) +
     "info tasks_running 0\n" +
     (options.fastPath === undefined ? "" : encodeFastPathOffer(options.fastPath)) +
     "info worker-end-time 0\n";

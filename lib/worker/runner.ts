@@ -49,6 +49,8 @@ export interface Capacity {
   readonly total: Resources;
   /** How many workers they stand for. */
   readonly workers: number;
+  /** The smallest and the largest of those workers (a task runs on one of them). */
+  readonly sizes: { smallest: Resources; largest: Resources };
   /** Calls `onChange` after each change; returns the function that stops it. */
   subscribe(onChange: () => void): () => void;
 }

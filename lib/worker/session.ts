@@ -172,7 +172,7 @@ class Session {
         ...(this.#o.fastPath === false
           ? {}
           : { fastPath: this.#o.fastPathVersion ?? FAST_PATH_VERSION }),
-        ...(cap ? { workers: cap.workers } : {}),
+        ...(cap ? { workers: cap.workers, sizes: cap.sizes } : {}),
       };
       this.#send(
         encodeHandshake(this.#o.identity, cap?.total ?? this.#o.total, this.#dialect, offer),
@@ -377,7 +377,9 @@ class Session {
     this.#reportTimer = setTimeout(() => {
       this.#reportTimer = undefined;
       const cap = this.#o.capacity!;
-      if (!this.#end) this.#send(encodeResourceReport(cap.total, this.#lastTask, cap.workers));
+      if (!this.#end) {
+        this.#send(encodeResourceReport(cap.total, this.#lastTask, cap.workers, cap.sizes));
+      }
     }, 0);
   }
 
