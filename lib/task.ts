@@ -33,6 +33,14 @@ function checkCount(what: string, n: number): number {
   return n;
 }
 
+/** A time limit: finite and not negative. */
+function checkTime(n: number, what: string): number {
+  if (typeof n !== "number" || !Number.isFinite(n) || n < 0) {
+    throw new RangeError(`Cannot set ${what}: it must be a finite number >= 0, got ${n}`);
+  }
+  return n;
+}
+
 /**
  * A unit of work: a shell command run in a private sandbox on a worker,
  * with the files it reads and writes. Make one from an options object, or
@@ -78,6 +86,18 @@ export class Task<D = unknown> extends TaskFiles {
    * retries forever. Past it the task returns with `WORK_QUEUE_RESULT_MAX_RETRIES`.
    */
   maxRetries = 0;
+  /**
+   * The longest the command may run on a worker, in seconds; `0`, the
+   * default, is no limit. Past it the worker kills it, and it returns with
+   * `WORK_QUEUE_RESULT_TASK_MAX_RUN_TIME`.
+   */
+  runningTimeMax = 0;
+  /**
+   * When it must be done by, in ms since the epoch; `0`, the default, is
+   * never. A worker kills it then, or does not start it after, and it
+   * returns with `WORK_QUEUE_RESULT_TASK_TIMEOUT`.
+   */
+  endTime = 0;
   /** The application's own value, kept untouched (not copied); the queue never reads it. */
   data: D = undefined as D;
   /**
@@ -223,6 +243,48 @@ export class Task<D = unknown> extends TaskFiles {
       throw new RangeError(`Cannot set max retries: it must be a whole number >= 0, got ${n}`);
     }
     this.maxRetries = n;
+    return this;
+  }
+
+  /**
+   * Limits how long the command may run on its worker (CCTools'
+   * `specify_running_time_max`): past it the worker kills it, and it returns
+   * with `WORK_QUEUE_RESULT_TASK_MAX_RUN_TIME`, not retried.
+   *
+   * @param seconds The limit; `0` removes it.
+   * @returns This task.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * const t = new Task("./simulate").specifyRunningTimeMax(3600);
+   * assert.equal(t.runningTimeMax, 3600);
+   * assert.throws(() => t.specifyRunningTimeMax(-1), RangeError);
+   * ```
+   */
+  specifyRunningTimeMax(seconds: number): this {
+    this.runningTimeMax = checkTime(seconds, "running time max");
+    return this;
+  }
+
+  /**
+   * Sets when the task must be done by (CCTools' `specify_end_time`, in ms
+   * here): a worker kills it then, or does not start it after, and it
+   * returns with `WORK_QUEUE_RESULT_TASK_TIMEOUT`, not retried.
+   *
+   * @param epochMs The deadline in ms since the epoch (as `Date.now()`); `0` removes it.
+   * @returns This task.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * const deadline = Date.now() + 60_000;
+   * assert.equal(new Task("./simulate").specifyEndTime(deadline).endTime, deadline);
+   * assert.throws(() => new Task("x").specifyEndTime(Number.NaN), RangeError);
+   * ```
+   */
+  specifyEndTime(epochMs: number): this {
+    this.endTime = checkTime(epochMs, "end time");
     return this;
   }
 

@@ -55,6 +55,10 @@ export interface TaskOptions<D = unknown> {
   priority?: number;
   /** Infrastructure failures the task survives; `0`, the default, retries forever. */
   maxRetries?: number;
+  /** The longest the command may run on a worker, in seconds (`specifyRunningTimeMax`). */
+  runningTimeMax?: number;
+  /** When it must be done by, in ms since the epoch (`specifyEndTime`). */
+  endTime?: number;
   /** The category name sent to workers (default `"default"`). */
   category?: string;
   /** Host names or addresses it prefers, for `WORK_QUEUE_SCHEDULE_PREFERRED_HOSTS`. */
@@ -78,6 +82,8 @@ const OPTION_NAMES: readonly string[] = [
   "tag",
   "priority",
   "maxRetries",
+  "runningTimeMax",
+  "endTime",
   "category",
   "preferredHosts",
   "data",
@@ -107,6 +113,8 @@ export interface TaskSetters<D> {
   specifyDisk(mb: number): unknown;
   specifyGpus(gpus: number): unknown;
   specifyMaxRetries(n: number): unknown;
+  specifyRunningTimeMax(seconds: number): unknown;
+  specifyEndTime(epochMs: number): unknown;
   specifyPreferredHosts(hosts: string[]): unknown;
 }
 
@@ -282,6 +290,17 @@ export function applyTaskOptions<D>(task: TaskSetters<D>, options: TaskOptions<D
       );
     }
     task.specifyMaxRetries(o.maxRetries);
+  }
+  for (const name of ["runningTimeMax", "endTime"] as const) {
+    const v = o[name];
+    if (v === undefined) continue;
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+      throw new RangeError(
+        `Cannot create task: '${name}' must be a finite number >= 0, got ${String(v)}`,
+      );
+    }
+    if (name === "runningTimeMax") task.specifyRunningTimeMax(v);
+    else task.specifyEndTime(v);
   }
   checkString("category", o.category);
   if (o.category !== undefined) task.category = o.category as string;

@@ -130,7 +130,7 @@ const BAD: [unknown, ErrorConstructor, string][] = [
     { command: "x", core: 2 },
     TypeError,
     "Cannot create task: unknown option 'core' (options: command, inputs, outputs, env, cores, " +
-    "memory, disk, gpus, tag, priority, maxRetries, category, preferredHosts, data, key)",
+    "memory, disk, gpus, tag, priority, maxRetries, runningTimeMax, endTime, category, preferredHosts, data, key)",
   ],
   [
     { command: "x", cores: -1 },
@@ -159,6 +159,16 @@ const BAD: [unknown, ErrorConstructor, string][] = [
     { command: "x", priority: NaN },
     RangeError,
     "Cannot create task: 'priority' must be a finite number, got NaN",
+  ],
+  [
+    { command: "x", runningTimeMax: -5 },
+    RangeError,
+    "Cannot create task: 'runningTimeMax' must be a finite number >= 0, got -5",
+  ],
+  [
+    { command: "x", endTime: "soon" },
+    RangeError,
+    "Cannot create task: 'endTime' must be a finite number >= 0, got soon",
   ],
   [
     { command: "x", maxRetries: 1.5 },

@@ -49,6 +49,10 @@ export interface TaskJson<D = unknown> {
   category: string;
   /** Its `maxRetries`. */
   maxRetries: number;
+  /** Its `runningTimeMax` in seconds, when set. */
+  runningTimeMax?: number;
+  /** Its `endTime` in ms since the epoch, when set. */
+  endTime?: number;
   /** Infrastructure failures so far. */
   attempts: number;
   /** Once finished: whether it succeeded with exit code 0. */
@@ -97,6 +101,8 @@ export interface ViewedTask<D = unknown> {
   readonly priority: number;
   readonly category: string;
   readonly maxRetries: number;
+  readonly runningTimeMax: number;
+  readonly endTime: number;
   readonly attempts: number;
   readonly ok: boolean | undefined;
   readonly outcome: Outcome | undefined;
@@ -140,6 +146,8 @@ export function taskJson<D>(t: ViewedTask<D>): TaskJson<D> {
     priority: t.priority,
     category: t.category,
     maxRetries: t.maxRetries,
+    ...(t.runningTimeMax > 0 ? { runningTimeMax: t.runningTimeMax } : {}),
+    ...(t.endTime > 0 ? { endTime: t.endTime } : {}),
     attempts: t.attempts,
   };
   if (t.ok !== undefined) {

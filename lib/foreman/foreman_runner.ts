@@ -92,6 +92,8 @@ export function localTask(spec: TaskBlock, ws: Pick<Workspace, "cachePath">): Ta
   for (const [name, value] of spec.env) {
     if (value !== undefined) t.specifyEnvironmentVariable(name, value);
   }
+  if (spec.wallTime !== undefined && spec.wallTime > 0) t.specifyRunningTimeMax(spec.wallTime);
+  if (spec.endTime !== undefined && spec.endTime > 0) t.specifyEndTime(spec.endTime * 1000);
   if (spec.category !== undefined && spec.category !== "default") {
     t.specifyCategory(spec.category);
   }

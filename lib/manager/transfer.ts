@@ -153,6 +153,8 @@ export function taskBlockOf(task: Task, d: Dispatch): TaskBlockSource {
     command: task.command,
     category: task.category,
     request: d.alloc,
+    ...(task.runningTimeMax > 0 ? { wallTime: task.runningTimeMax } : {}),
+    ...(task.endTime > 0 ? { endTime: task.endTime / 1000 } : {}),
     env: task.environment,
     inputs: d.inputs.map(blockInput),
     outputs: outputs.length === 0 ? NONE : outputs.map((o, i) => ({

@@ -21,6 +21,8 @@ export interface TaskSpec {
   priority?: number;
   category?: string;
   maxRetries?: number;
+  runningTimeMax?: number;
+  endTime?: number;
   /** The application's `data`, as JSON. */
   data?: unknown;
   /** Inputs; a buffer's bytes as base64 in `data`. */
@@ -113,6 +115,8 @@ export function taskSpec(task: Task): TaskSpec {
   if (task.priority !== 0) s.priority = task.priority;
   if (task.category !== "default") s.category = task.category;
   if (task.maxRetries !== 0) s.maxRetries = task.maxRetries;
+  if (task.runningTimeMax !== 0) s.runningTimeMax = task.runningTimeMax;
+  if (task.endTime !== 0) s.endTime = task.endTime;
   if (task.data !== undefined) s.data = task.data;
   if (task.inputs.length > 0) {
     s.inputs = task.inputs.map((i) =>
@@ -157,6 +161,8 @@ export function taskFromSpec(s: TaskSpec): Task {
   if (s.priority !== undefined) t.priority = s.priority;
   if (s.category !== undefined) t.category = s.category;
   if (s.maxRetries !== undefined) t.specifyMaxRetries(s.maxRetries);
+  if (s.runningTimeMax !== undefined) t.specifyRunningTimeMax(s.runningTimeMax);
+  if (s.endTime !== undefined) t.specifyEndTime(s.endTime);
   if ("data" in s) t.data = s.data;
   for (const i of s.inputs ?? []) {
     switch (i.kind) {
