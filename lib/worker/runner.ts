@@ -47,6 +47,10 @@ export interface Runner {
 export interface Capacity {
   /** The resources offered now. */
   readonly total: Resources;
+  /** Each resource's amount on the smallest of the workers (zeros when there are none). */
+  readonly smallest: Resources;
+  /** Each resource's amount on the largest of the workers: what one task can get at most. */
+  readonly largest: Resources;
   /** How many workers they stand for. */
   readonly workers: number;
   /** Calls `onChange` after each change; returns the function that stops it. */

@@ -17,6 +17,7 @@ import {
   encodeHandshake,
   encodeResourceReport,
   encodeWorkerMessage,
+  type ResourceReportOptions,
 } from "../wire/worker_messages.ts";
 import { WORK_QUEUE_RESULT_DISK_ALLOC_FULL } from "../constants.ts";
 import { MadeInputs } from "./made_inputs.ts";
@@ -28,7 +29,7 @@ import { receiveDir, receivePut } from "./receive_files.ts";
 import { sendCacheEntry } from "./send_files.ts";
 import { OutputWatcher, type WatchedUpdate } from "./output_watcher.ts";
 import { TaskRunner } from "./task_runner.ts";
-import type { Runner, RunnerHooks } from "./runner.ts";
+import type { Capacity, Runner, RunnerHooks } from "./runner.ts";
 import { writeResults, writeResultsReply } from "./results_reply.ts";
 import { FAST_PATH_VERSION } from "../wire/fast_path.ts";
 import { removeAll } from "./workspace.ts";
@@ -59,6 +60,11 @@ const AVAILABLE_RESULTS = { kind: "available_results" } as const;
 /** `info tasks_running N`. */
 function tasksRunning(n: number): string {
   return encodeWorkerMessage({ kind: "info", field: "tasks_running", value: String(n) });
+}
+
+/** What a foreman's resource report says besides its totals. */
+function report(cap: Capacity): ResourceReportOptions {
+  return { workers: cap.workers, smallest: cap.smallest, largest: cap.largest };
 }
 
 class Session {
@@ -165,7 +171,7 @@ class Session {
         ...(this.#o.fastPath === false
           ? {}
           : { fastPath: this.#o.fastPathVersion ?? FAST_PATH_VERSION }),
-        ...(cap ? { workers: cap.workers } : {}),
+        ...(cap ? report(cap) : {}),
       };
       this.#send(
         encodeHandshake(this.#o.identity, cap?.total ?? this.#o.total, this.#dialect, offer),
@@ -407,7 +413,7 @@ class Session {
     this.#reportTimer = setTimeout(() => {
       this.#reportTimer = undefined;
       const cap = this.#o.capacity!;
-      if (!this.#end) this.#send(encodeResourceReport(cap.total, this.#lastTask, cap.workers));
+      if (!this.#end) this.#send(encodeResourceReport(cap.total, this.#lastTask, report(cap)));
     }, 0);
   }
 

@@ -1,0 +1,162 @@
+/**
+ * Our foreman between CCTools and CCTools: Debian's Python manager above it
+ * and two of Debian's `work_queue_worker`s below it (and, the other way
+ * round, our manager above it). Every task must come back with its exit
+ * status, stdout and output files, and the shared cached input must reach
+ * the foreman once.
+ */
+
+import assert from "node:assert/strict";
+import {
+  listeningPort,
+  type Proc,
+  PYTHON,
+  ROOT,
+  spawn,
+  startWorker,
+  tempDir,
+  until,
+  waitAll,
+} from "./_harness.ts";
+import { cctoolsEnv } from "./_catalog.ts";
+import { Task, WorkQueue } from "../mod.ts";
+
+const FIXTURE = `${ROOT}/tests/fixtures/python_foreman_manager.py`;
+const TASKS = 20;
+
+// deno-lint-ignore no-explicit-any
+type Event = Record<string, any>;
+
+function events(log: string): Event[] {
+  return log.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+}
+
+/** Two CCTools workers with one core each, for a foreman on `port`. */
+function cctoolsWorkers(port: number, catalogPort: number): Proc[] {
+  return [1, 2].map(() =>
+    startWorker(port, {
+      cctools: true,
+      args: ["--cores", "1", "--memory", "500", "--disk", "1000", "--timeout", "60"],
+      env: cctoolsEnv(catalogPort),
+    })
+  );
+}
+
+Deno.test("our foreman serves the CCTools Python manager with CCTools workers", async () => {
+  await using dir = await tempDir("wq-fm-py-");
+  const managerDir = `${dir.path}/manager`;
+  const debugLog = `${dir.path}/foreman.debug`;
+  await Deno.mkdir(managerDir);
+  await using manager = spawn([PYTHON, FIXTURE, managerDir, String(TASKS)], {
+    env: cctoolsEnv(1),
+  });
+  await until(() => events(manager.log()).some((e) => e.event === "port"), "the manager's port");
+  const port = events(manager.log()).find((e) => e.event === "port")!.port as number;
+
+  await using foreman = startWorker(port, {
+    args: ["--foreman", "--disk", "2000", "-s", `${dir.path}/fm`, "-d", "all", "-o", debugLog],
+  });
+  const fport = await listeningPort(foreman, "the foreman");
+  const [w1, w2] = cctoolsWorkers(fport, 1);
+  await using _w1 = w1;
+  await using _w2 = w2;
+
+  const context = () =>
+    `\n--- manager:\n${manager.log()}\n--- foreman:\n${foreman.log()}\n--- w1:\n${w1.log()}`;
+  await until(
+    () => events(manager.log()).some((e) => e.event === "done"),
+    "every task to come back",
+    120_000,
+  ).catch((e) => {
+    throw new Error(`${e.message}${context()}`);
+  });
+  const ev = events(manager.log());
+  const task = (name: string) => {
+    const t = ev.find((e) => e.event === "task" && e.name === name);
+    assert.ok(t, `no result for task '${name}'${context()}`);
+    return t;
+  };
+  assert.deepEqual(ev.find((e) => e.event === "cores"), {
+    event: "cores",
+    total_cores: 2,
+    workers: 1,
+  });
+  for (let i = 0; i < TASKS; i++) {
+    const t = task(`task-${i}`);
+    assert.equal(t.result, 0, `task-${i}: ${JSON.stringify(t)}`);
+    assert.equal(t.return_status, i % 5 === 0 ? 3 : 0, `task-${i}`);
+    assert.equal(t.output, `task ${i}\n`, `task-${i}`);
+    assert.equal(t.file, `shared line\ninput ${i}\n`, `task-${i}`);
+  }
+  const dirs = task("dirs");
+  assert.equal(dirs.result, 0);
+  assert.equal(
+    dirs.output,
+    "emptydir:\n\nindir:\na.txt\nsub\n\nindir/sub:\nb.txt\nFOO=bar baz\n",
+  );
+  assert.deepEqual(dirs.file, { "outdir/a.txt": "A\n", "outdir/sub/b.txt": "B\n" });
+  assert.equal(task("whole").result, 0);
+  assert.equal(task("whole").output, "whole\n");
+
+  // The shared input crossed the manager's link once.
+  const debug = await Deno.readTextFile(debugLog);
+  const puts = debug.split("\n").filter((l) => /rx: put file-\d+-[0-9a-f]+-shared\.txt /.test(l));
+  assert.equal(puts.length, 1, puts.join("\n"));
+});
+
+Deno.test("our foreman serves our manager with CCTools workers", async () => {
+  await using dir = await tempDir("wq-fm-ours-");
+  const d = dir.path;
+  await Deno.writeTextFile(`${d}/shared.txt`, "shared line\n");
+  await Deno.mkdir(`${d}/indir/sub`, { recursive: true });
+  await Deno.writeTextFile(`${d}/indir/a.txt`, "aaa\n");
+  await Deno.writeTextFile(`${d}/indir/sub/b.txt`, "bbbb\n");
+  await Deno.mkdir(`${d}/emptydir`);
+  await using wq = new WorkQueue({ port: 0 });
+  const debugLog = `${d}/foreman.debug`;
+  await using foreman = startWorker(wq.port, {
+    args: ["--foreman", "--disk", "2000", "-s", `${d}/fm`, "-d", "all", "-o", debugLog],
+  });
+  const [w1, w2] = cctoolsWorkers(await listeningPort(foreman, "the foreman"), 1);
+  await using _w1 = w1;
+  await using _w2 = w2;
+
+  const tasks: Task[] = [];
+  for (let i = 0; i < TASKS; i++) {
+    await Deno.writeTextFile(`${d}/in${i}.txt`, `input ${i}\n`);
+    const t = new Task(
+      `cat shared.txt in${i}.txt > out${i}.txt; echo task ${i}; exit ${i % 5 === 0 ? 3 : 0}`,
+    );
+    t.specifyInputFile(`${d}/shared.txt`, "shared.txt", { cache: true });
+    t.specifyInputFile(`${d}/in${i}.txt`, `in${i}.txt`, { cache: false });
+    t.specifyOutputFile(`${d}/out${i}.txt`, `out${i}.txt`, { cache: false });
+    t.specifyCores(1);
+    tasks.push(t);
+  }
+  const dirs = new Task(
+    "ls indir indir/sub emptydir; mkdir -p outdir/sub; echo A > outdir/a.txt; " +
+      'echo B > outdir/sub/b.txt; echo "FOO=$FOO"',
+  );
+  dirs.specifyDirectory(`${d}/indir`, "indir", { type: "input", recursive: true });
+  dirs.specifyDirectory(`${d}/emptydir`, "emptydir", { type: "input" });
+  dirs.specifyDirectory(`${d}/outdir`, "outdir", { type: "output" });
+  dirs.specifyEnvironmentVariable("FOO", "bar baz");
+  dirs.specifyCores(1);
+  for (const t of [...tasks, dirs]) wq.submit(t);
+  await waitAll(wq, tasks.length + 1);
+
+  for (const [i, t] of tasks.entries()) {
+    assert.equal(t.result, 0, `task-${i}: ${t.output}`);
+    assert.equal(t.returnStatus, i % 5 === 0 ? 3 : 0, `task-${i}`);
+    assert.equal(t.output, `task ${i}\n`, `task-${i}`);
+    assert.equal(await Deno.readTextFile(`${d}/out${i}.txt`), `shared line\ninput ${i}\n`);
+  }
+  assert.equal(dirs.result, 0, dirs.output);
+  assert.equal(dirs.output, "emptydir:\n\nindir:\na.txt\nsub\n\nindir/sub:\nb.txt\nFOO=bar baz\n");
+  assert.equal(await Deno.readTextFile(`${d}/outdir/a.txt`), "A\n");
+  assert.equal(await Deno.readTextFile(`${d}/outdir/sub/b.txt`), "B\n");
+
+  const debug = await Deno.readTextFile(debugLog);
+  const puts = debug.split("\n").filter((l) => /rx: put file-\d+-[0-9a-f]+-shared\.txt /.test(l));
+  assert.equal(puts.length, 1, puts.join("\n"));
+});
