@@ -63,13 +63,20 @@ Deno.test("our foreman serves the CCTools Python manager with CCTools workers", 
 
   const context = () =>
     `\n--- manager:\n${manager.log()}\n--- foreman:\n${foreman.log()}\n--- w1:\n${w1.log()}`;
-  await until(
-    () => events(manager.log()).some((e) => e.event === "done"),
-    "every task to come back",
-    120_000,
-  ).catch((e) => {
-    throw new Error(`${e.message}${context()}`);
+  const managerSaid = (event: string, what: string) =>
+    until(() => events(manager.log()).some((e) => e.event === event), what, 120_000)
+      .catch((e) => {
+        throw new Error(`${e.message}${context()}`);
+      });
+  // A two-core task fits the foreman's total but none of its workers: Debian's manager keeps
+  // it (it checks the largest worker) until a worker with two cores joins the foreman.
+  await managerSaid("big-submitted", "the two-core task");
+  await using _w3 = startWorker(fport, {
+    cctools: true,
+    args: ["--cores", "2", "--memory", "500", "--disk", "1000", "--timeout", "60"],
+    env: cctoolsEnv(1),
   });
+  await managerSaid("done", "every task to come back");
   const ev = events(manager.log());
   const task = (name: string) => {
     const t = ev.find((e) => e.event === "task" && e.name === name);
@@ -97,11 +104,34 @@ Deno.test("our foreman serves the CCTools Python manager with CCTools workers", 
   assert.deepEqual(dirs.file, { "outdir/a.txt": "A\n", "outdir/sub/b.txt": "B\n" });
   assert.equal(task("whole").result, 0);
   assert.equal(task("whole").output, "whole\n");
+  // OUTPUT_MISSING (2), as from a worker of its own.
+  assert.equal(task("missing").result, 2);
+  assert.equal(task("missing").output, "no-output\n");
+  // Killed by SIGKILL: result 0 and the signal as the return status, as from a worker.
+  assert.equal(task("signal").result, 0);
+  assert.equal(task("signal").return_status, 9);
+  assert.equal(task("signal").output, "before\n");
+  assert.deepEqual(ev.find((e) => e.event === "cancelled"), { event: "cancelled", ok: true });
+  assert.equal(task("big").result, 0);
+  assert.equal(task("big").output, "big\n");
+  // The foreman's `info workers_joined 3` (its three workers) summed in with itself.
+  assert.deepEqual(ev.find((e) => e.event === "hierarchy"), {
+    event: "hierarchy",
+    workers_joined: 4,
+    workers_connected: 4,
+  });
 
   // The shared input crossed the manager's link once.
   const debug = await Deno.readTextFile(debugLog);
   const puts = debug.split("\n").filter((l) => /rx: put file-\d+-[0-9a-f]+-shared\.txt /.test(l));
   assert.equal(puts.length, 1, puts.join("\n"));
+  assert.match(debug, /rx: kill \d+\n/);
+  // Once the third worker joined: the sums, the smallest and the largest worker, and the
+  // foreman's statistics after the report.
+  assert.match(debug, /tx: resource workers 3 1 1\n/);
+  assert.match(debug, /tx: resource cores 4 1 2\n/);
+  assert.match(debug, /tx: resource memory 1500 500 500\n/);
+  assert.match(debug, /tx: info end_of_resource_update 0\n.*tx: info workers_joined 3\n/);
 });
 
 Deno.test("our foreman serves our manager with CCTools workers", async () => {

@@ -11,6 +11,48 @@
 import type { Resources } from "../resources.ts";
 import type { Capacity } from "../worker/runner.ts";
 import type { QueueEvent } from "../manager/queue_event.ts";
+import type { WorkQueue } from "../manager/work_queue.ts";
+
+/**
+ * The statistics of a foreman's queue that CCTools' foreman sends its
+ * manager (`send_stats_update` in work_queue_worker.c), under CCTools'
+ * names. Not `tasks_running`: the session sends that already, counting
+ * the manager's tasks the foreman holds.
+ *
+ * @param s The foreman's queue's statistics.
+ * @returns `[field, value]` pairs.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const s = { workersJoined: 3, workersRemoved: 1, workersLost: 1, workersFastAborted: 0,
+ *   tasksWaiting: 4, tasksOnWorkers: 2, tasksWithResults: 0 };
+ * assert.deepEqual(foremanStats(s)[0], ["workers_joined", 3]);
+ * assert.deepEqual(foremanStats(s)[4], ["tasks_waiting", 4]);
+ * ```
+ */
+export function foremanStats(
+  s: Pick<
+    WorkQueue["stats"],
+    | "workersJoined"
+    | "workersRemoved"
+    | "workersLost"
+    | "workersFastAborted"
+    | "tasksWaiting"
+    | "tasksOnWorkers"
+    | "tasksWithResults"
+  >,
+): [string, number][] {
+  return [
+    ["workers_joined", s.workersJoined],
+    ["workers_removed", s.workersRemoved],
+    ["workers_lost", s.workersLost],
+    ["workers_fast_aborted", s.workersFastAborted],
+    ["tasks_waiting", s.tasksWaiting],
+    ["tasks_on_workers", s.tasksOnWorkers],
+    ["tasks_with_results", s.tasksWithResults],
+  ];
+}
 
 /**
  * A foreman's capacity, summed over its workers.
@@ -35,11 +77,21 @@ import type { QueueEvent } from "../manager/queue_event.ts";
 export class WorkerSum implements Capacity {
   #workers = new Map<number, Resources>();
   #disk: number;
+  #stats: () => ReadonlyArray<readonly [string, number]>;
   #listeners = new Set<() => void>();
 
-  /** @param disk The foreman's own disk, in MB, offered as the disk of the whole. */
-  constructor(disk: number) {
+  /**
+   * @param disk The foreman's own disk, in MB, offered as the disk of the whole.
+   * @param stats The foreman's queue's statistics (see {@linkcode foremanStats}); none by default.
+   */
+  constructor(disk: number, stats: () => ReadonlyArray<readonly [string, number]> = () => []) {
     this.#disk = disk;
+    this.#stats = stats;
+  }
+
+  /** The foreman's queue's statistics, as `[field, value]` pairs. */
+  stats(): ReadonlyArray<readonly [string, number]> {
+    return this.#stats();
   }
 
   /** The sums, and the foreman's disk. */

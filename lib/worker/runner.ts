@@ -53,6 +53,14 @@ export interface Capacity {
   readonly largest: Resources;
   /** How many workers they stand for. */
   readonly workers: number;
+  /**
+   * Statistics of a foreman's own queue, as `[field, value]` pairs that the
+   * session sends as `info FIELD VALUE` lines after each resource report
+   * and in answer to `check` (CCTools' foreman sends `workers_joined`,
+   * `tasks_waiting`, … with each keepalive; its manager sums them in
+   * `work_queue_get_stats_hierarchy`).
+   */
+  stats(): ReadonlyArray<readonly [string, number]>;
   /** Calls `onChange` after each change; returns the function that stops it. */
   subscribe(onChange: () => void): () => void;
 }

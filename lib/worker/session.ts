@@ -67,6 +67,13 @@ function report(cap: Capacity): ResourceReportOptions {
   return { workers: cap.workers, smallest: cap.smallest, largest: cap.largest };
 }
 
+/** A foreman's statistics, as `info FIELD VALUE` lines. */
+function statsLines(cap: Capacity): string {
+  return cap.stats().map(([field, value]) =>
+    encodeWorkerMessage({ kind: "info", field, value: String(value) })
+  ).join("");
+}
+
 class Session {
   #o: SessionOptions;
   #reader: LineReader;
@@ -296,7 +303,10 @@ class Session {
         await removeAll(ws.cachePath(c.name));
         return;
       case "check":
-        this.#send(encodeWorkerMessage(ALIVE) + tasksRunning(this.#runner.running));
+        this.#send(
+          encodeWorkerMessage(ALIVE) + tasksRunning(this.#runner.running) +
+            (this.#o.capacity ? statsLines(this.#o.capacity) : ""),
+        );
         return;
       case "release":
         return { kind: "release" };
@@ -413,7 +423,8 @@ class Session {
     this.#reportTimer = setTimeout(() => {
       this.#reportTimer = undefined;
       const cap = this.#o.capacity!;
-      if (!this.#end) this.#send(encodeResourceReport(cap.total, this.#lastTask, report(cap)));
+      if (this.#end) return;
+      this.#send(encodeResourceReport(cap.total, this.#lastTask, report(cap)) + statsLines(cap));
     }, 0);
   }
 
