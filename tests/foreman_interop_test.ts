@@ -7,28 +7,21 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  listeningPort,
-  type Proc,
-  PYTHON,
-  ROOT,
-  spawn,
-  startWorker,
-  tempDir,
-  until,
-  waitAll,
-} from "./_harness.ts";
+import { listeningPort, type Proc, startWorker, tempDir, until, waitAll } from "./_harness.ts";
 import { cctoolsEnv } from "./_catalog.ts";
+import { dataServer, events, startPythonFixture } from "./_python_fixtures.ts";
 import { Task, WorkQueue } from "../mod.ts";
 
-const FIXTURE = `${ROOT}/tests/fixtures/python_foreman_manager.py`;
+const FIXTURE = "python_foreman_manager.py";
 const TASKS = 20;
 
-// deno-lint-ignore no-explicit-any
-type Event = Record<string, any>;
-
-function events(log: string): Event[] {
-  return log.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+/** Waits for the manager's `{"event": EVENT}` line; on a timeout, fails with `logs()`. */
+async function managerSaid(manager: Proc, event: string, logs: () => string): Promise<void> {
+  try {
+    await until(() => events(manager.log()).some((e) => e.event === event), event, 120_000);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}${logs()}`);
+  }
 }
 
 /** Two CCTools workers with one core each, for a foreman on `port`. */
@@ -47,11 +40,9 @@ Deno.test("our foreman serves the CCTools Python manager with CCTools workers", 
   const managerDir = `${dir.path}/manager`;
   const debugLog = `${dir.path}/foreman.debug`;
   await Deno.mkdir(managerDir);
-  await using manager = spawn([PYTHON, FIXTURE, managerDir, String(TASKS)], {
-    env: cctoolsEnv(1),
-  });
-  await until(() => events(manager.log()).some((e) => e.event === "port"), "the manager's port");
-  const port = events(manager.log()).find((e) => e.event === "port")!.port as number;
+  const started = await startPythonFixture(FIXTURE, [managerDir, String(TASKS)]);
+  await using manager = started.manager;
+  const port = started.port;
 
   await using foreman = startWorker(port, {
     args: ["--foreman", "--disk", "2000", "-s", `${dir.path}/fm`, "-d", "all", "-o", debugLog],
@@ -63,20 +54,15 @@ Deno.test("our foreman serves the CCTools Python manager with CCTools workers", 
 
   const context = () =>
     `\n--- manager:\n${manager.log()}\n--- foreman:\n${foreman.log()}\n--- w1:\n${w1.log()}`;
-  const managerSaid = (event: string, what: string) =>
-    until(() => events(manager.log()).some((e) => e.event === event), what, 120_000)
-      .catch((e) => {
-        throw new Error(`${e.message}${context()}`);
-      });
   // A two-core task fits the foreman's total but none of its workers: Debian's manager keeps
   // it (it checks the largest worker) until a worker with two cores joins the foreman.
-  await managerSaid("big-submitted", "the two-core task");
+  await managerSaid(manager, "big-submitted", context);
   await using _w3 = startWorker(fport, {
     cctools: true,
     args: ["--cores", "2", "--memory", "500", "--disk", "1000", "--timeout", "60"],
     env: cctoolsEnv(1),
   });
-  await managerSaid("done", "every task to come back");
+  await managerSaid(manager, "done", context);
   const ev = events(manager.log());
   const task = (name: string) => {
     const t = ev.find((e) => e.event === "task" && e.name === name);
@@ -192,4 +178,39 @@ Deno.test("our foreman serves our manager with CCTools workers", async () => {
   const debug = await Deno.readTextFile(debugLog);
   const puts = debug.split("\n").filter((l) => /rx: put file-\d+-[0-9a-f]+-shared\.txt /.test(l));
   assert.equal(puts.length, 1, puts.join("\n"));
+});
+
+Deno.test("our foreman makes the Python manager's URL and command inputs once, for its workers", async () => {
+  await using dir = await tempDir("wq-fm-made-");
+  await using http = dataServer();
+  const started = await startPythonFixture("python_made_inputs.py", [
+    dir.path,
+    String(http.addr.port),
+  ]);
+  await using manager = started.manager;
+  const port = started.port;
+  await using foreman = startWorker(port, {
+    args: ["--foreman", "--disk", "2000", "-s", `${dir.path}/fm`],
+  });
+  const [w1, w2] = cctoolsWorkers(await listeningPort(foreman, "the foreman"), 1);
+  await using _w1 = w1;
+  await using _w2 = w2;
+  await managerSaid(
+    manager,
+    "done",
+    () => `\n--- manager:\n${manager.log()}\n--- foreman:\n${foreman.log()}`,
+  );
+  const ev = events(manager.log());
+  const task = (name: string) => ev.find((e) => e.event === "task" && e.name === name)!;
+  assert.equal(task("made").result, 0, manager.log());
+  assert.equal(task("made").output, "served over http\nmade\n");
+  assert.equal(task("cached-url").output, "served over http\n");
+  // A failed input ends the task at the foreman, as at a worker: INPUT_MISSING with the reason.
+  assert.equal(task("url-404").result, 1);
+  assert.match(task("url-404").output, /HTTP 404 Not Found/);
+  assert.equal(task("cmd-fails").result, 1);
+  assert.match(task("cmd-fails").output, /the command exited with status 3: cannot make \//);
+  assert.equal(task("after").output, "still-here\n");
+  // The foreman fetched the cached URL once for both tasks and both workers.
+  assert.deepEqual(http.hits, ["/data.txt", "/no-such-file.txt"]);
 });
