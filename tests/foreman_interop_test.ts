@@ -214,3 +214,44 @@ Deno.test("our foreman makes the Python manager's URL and command inputs once, f
   // The foreman fetched the cached URL once for both tasks and both workers.
   assert.deepEqual(http.hits, ["/data.txt", "/no-such-file.txt"]);
 });
+
+Deno.test("a CCTools worker lost under our foreman: its task runs again on the other, unseen by the manager", async () => {
+  await using dir = await tempDir("wq-fm-lost-");
+  const d = dir.path;
+  await using wq = new WorkQueue({ port: 0 });
+  await using foreman = startWorker(wq.port, {
+    args: ["--foreman", "--disk", "2000", "-s", `${d}/fm`],
+  });
+  const [w1, w2] = cctoolsWorkers(await listeningPort(foreman, "the foreman"), 1);
+  await using _w1 = w1;
+  await using _w2 = w2;
+  // Each task notes that it started, then waits for `go`.
+  const tasks = [0, 1].map((i) => {
+    const t = new Task(
+      `echo started >> ${d}/started-${i}; while [ ! -e ${d}/go ]; do sleep 0.05; done; echo done ${i}`,
+    );
+    t.specifyCores(1);
+    wq.submit(t);
+    return t;
+  });
+  const started = async (i: number) => {
+    try {
+      return (await Deno.readTextFile(`${d}/started-${i}`)).trim().split("\n");
+    } catch {
+      return [];
+    }
+  };
+  await until(async () => (await started(0)).length > 0 && (await started(1)).length > 0, "both");
+  w1.killTree();
+  await w1.status;
+  await Deno.writeTextFile(`${d}/go`, "");
+  await waitAll(wq, 2);
+  for (const [i, t] of tasks.entries()) {
+    assert.equal(t.result, 0, t.output);
+    assert.equal(t.output, `done ${i}\n`);
+  }
+  // The manager requeued nothing: the foreman's queue did, on its other worker.
+  assert.equal(wq.stats.tasksRequeued, 0);
+  // One of them started twice: on the lost worker, then on the other.
+  assert.deepEqual([(await started(0)).length, (await started(1)).length].sort(), [1, 2]);
+});
