@@ -47,6 +47,8 @@ export interface ForemanRunnerOptions {
 
 /**
  * The task of the foreman's queue that stands for a task its manager sent.
+ * Its command starts with `unset NAME;` for each `env NAME` without a
+ * value (which unsets NAME in protocol 9).
  *
  * @param spec The task block from the manager.
  * @param ws The foreman's workspace (its cache's paths).
@@ -68,7 +70,7 @@ export interface ForemanRunnerOptions {
  * ```
  */
 export function localTask(spec: TaskBlock, ws: Pick<Workspace, "cachePath">): Task {
-  const t = new Task(spec.command);
+  const t = new Task(unsetting(spec.env) + spec.command);
   for (const i of spec.inputs) {
     if (i.kind === "dir") {
       t.specifyDirectory(i.remoteName, i.remoteName, { type: "input" });
@@ -96,6 +98,20 @@ export function localTask(spec: TaskBlock, ws: Pick<Workspace, "cachePath">): Ta
     t.specifyCategory(spec.category);
   }
   return t;
+}
+
+/** Shell names that `unset` takes. */
+const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A protocol-9 `env NAME` (no value) unsets NAME; our Task has no unset, so
+ * the command starts with `unset NAME;` for each name whose last change is
+ * one (names the shell cannot unset are left alone).
+ */
+function unsetting(env: TaskBlock["env"]): string {
+  const last = new Map(env);
+  const names = [...last].filter(([n, v]) => v === undefined && SHELL_NAME.test(n));
+  return names.length === 0 ? "" : `unset ${names.map(([n]) => n).join(" ")}; `;
 }
 
 /**

@@ -45,7 +45,7 @@ Deno.test("localTask() takes a block as CCTools' manager sends it: all four reso
     }),
     ws,
   );
-  assert.equal(t.command, "ls indir emptydir > out/list");
+  assert.equal(t.command, "unset GONE; ls indir emptydir > out/list");
   assert.deepEqual(t.inputs, [
     { kind: "file", local: "/fm/cache/file-0-ab-shared.txt", remote: "shared.txt", cache: true },
     { kind: "file", local: "/fm/cache/file-4.0-in.txt", remote: "sub/in.txt", cache: false },
@@ -58,8 +58,20 @@ Deno.test("localTask() takes a block as CCTools' manager sends it: all four reso
   ]);
   assert.deepEqual(t.resources, { cores: 1, gpus: 0, memory: 500, disk: 1000 });
   assert.equal(t.category, "analysis");
-  // An unset (`env GONE` with no value) has no counterpart in our Task: it is dropped.
+  // An unset (`env GONE` with no value) becomes `unset GONE;` before the command.
   assert.deepEqual([...t.environment], [["FOO", "bar baz"]]);
+});
+
+Deno.test("localTask() unsets what the last change to a name unsets, and only shell names", () => {
+  const t = localTask(
+    block({
+      command: "env",
+      env: [["A", undefined], ["A", "1"], ["B", "2"], ["B", undefined], ["C-D", undefined]],
+    }),
+    ws,
+  );
+  assert.equal(t.command, "unset B; env");
+  assert.deepEqual([...t.environment], [["A", "1"], ["B", "2"]]);
 });
 
 Deno.test("localTask() leaves the default category and an empty request as they are", () => {
