@@ -101,6 +101,7 @@ Deno.test("our foreman serves the CCTools Python manager with CCTools workers", 
   assert.deepEqual(ev.find((e) => e.event === "cancelled"), { event: "cancelled", ok: true });
   assert.equal(task("big").result, 0);
   assert.equal(task("big").output, "big\n");
+  assert.match(foreman.log(), /offering its workers' cores, memory and gpus, and disk 2000 MB\n/);
   // shutdown_workers(0) told one worker, the foreman, to exit, and it did (releasing its own).
   assert.deepEqual(ev.find((e) => e.event === "shutdown"), { event: "shutdown", n: 1 });
   assert.equal((await foreman.status).code, 0, foreman.log());
