@@ -90,6 +90,8 @@ Deno.test("our foreman serves the CCTools Python manager with CCTools workers", 
   assert.deepEqual(dirs.file, { "outdir/a.txt": "A\n", "outdir/sub/b.txt": "B\n" });
   assert.equal(task("whole").result, 0);
   assert.equal(task("whole").output, "whole\n");
+  assert.equal(task("exec").output, "ran x\ntool\n");
+  assert.equal(task("exec").return_status, 0);
   assert.equal(task("unset").output, "CATALOG_HOST=unset\n");
   // OUTPUT_MISSING (2), as from a worker of its own.
   assert.equal(task("missing").result, 2);
