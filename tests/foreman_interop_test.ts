@@ -92,6 +92,7 @@ Deno.test("our foreman serves the CCTools Python manager with CCTools workers", 
   assert.equal(task("whole").output, "whole\n");
   assert.equal(task("exec").output, "ran x\ntool\n");
   assert.equal(task("exec").return_status, 0);
+  assert.equal(task("watched").file, "line 1\nline 2\nline 3\n");
   assert.equal(task("unset").output, "CATALOG_HOST=unset\n");
   // OUTPUT_MISSING (2), as from a worker of its own.
   assert.equal(task("missing").result, 2);
