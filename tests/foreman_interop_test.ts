@@ -93,6 +93,9 @@ Deno.test("our foreman serves the CCTools Python manager with CCTools workers", 
   assert.equal(task("exec").output, "ran x\ntool\n");
   assert.equal(task("exec").return_status, 0);
   assert.equal(task("watched").file, "line 1\nline 2\nline 3\n");
+  // The foreman kept the wall time: TASK_MAX_RUN_TIME (56), with its reason as the output.
+  assert.equal(task("walltime").result, 56);
+  assert.match(task("walltime").output, /^wq-worker: task \d+: its wall time of 1 s is over\n$/);
   assert.equal(task("unset").output, "CATALOG_HOST=unset\n");
   // OUTPUT_MISSING (2), as from a worker of its own.
   assert.equal(task("missing").result, 2);

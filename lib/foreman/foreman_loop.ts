@@ -39,10 +39,12 @@ export async function foremanLoop(
     `foreman: listening on port ${queue.port}${f.name ? ` as project ${f.name}` : ""}`,
   );
   const sum = new WorkerSum(ctx.total.disk, () => foremanStats(queue.stats));
+  let runner: ForemanRunner | undefined;
   const events = queue.events();
   const following = (async () => {
     for await (const e of events) {
       sum.follow(e);
+      if (e.type === "task-dispatched") runner?.dispatched(e.task.id!);
       if (e.type === "worker-joined" || e.type === "worker-left") {
         log.debug(
           `foreman: ${e.worker.hostname} (${e.worker.host}) ${
@@ -60,7 +62,7 @@ export async function foremanLoop(
       capacity: sum,
       fastPathVersion: FOREMAN_FAST_PATH,
       runner: (hooks) =>
-        new ForemanRunner({
+        runner = new ForemanRunner({
           queue,
           workspace: ctx.workspace,
           maxStdout: options.maxStdout,

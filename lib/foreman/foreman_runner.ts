@@ -17,7 +17,11 @@ import { FLAG_CACHE, FLAG_WATCH } from "../wire/protocol.ts";
 import type { TaskResult } from "../worker/finished_task.ts";
 import type { Runner, RunnerHooks } from "../worker/runner.ts";
 import type { Workspace } from "../worker/workspace.ts";
-import { WORK_QUEUE_RESULT_UNKNOWN } from "../constants.ts";
+import {
+  WORK_QUEUE_RESULT_TASK_MAX_RUN_TIME,
+  WORK_QUEUE_RESULT_TASK_TIMEOUT,
+  WORK_QUEUE_RESULT_UNKNOWN,
+} from "../constants.ts";
 import { errorMessage } from "../errors.ts";
 
 const encoder = new TextEncoder();
@@ -29,6 +33,10 @@ interface Entry {
   done: Promise<void>;
   killed: boolean;
   result?: TaskResult;
+  /** Its wall-time (restarted at each dispatch) and end-time timers. */
+  timers: Map<"wall" | "end", ReturnType<typeof setTimeout>>;
+  /** The limit that stopped it, which becomes its result. */
+  expired?: { status: number; why: string };
 }
 
 /** Options for {@linkcode ForemanRunner}. */
@@ -140,10 +148,33 @@ export function upstreamResult(id: number, t: CompletedTask, maxStdout: number):
   };
 }
 
-/** Hands each task to the foreman's queue and reports its result upstream. */
+/** A result whose output is the foreman's reason the task did not run (to its end). */
+function explained(id: number, o: { status: number; why: string; exit?: number }): TaskResult {
+  const text = encoder.encode(`wq-worker: ${o.why}\n`);
+  return {
+    id,
+    status: o.status,
+    exit: o.exit ?? 0,
+    usec: 0,
+    stdoutPath: "",
+    stdoutLength: text.length,
+    stdoutText: text,
+  };
+}
+
+/**
+ * Hands each task to the foreman's queue and reports its result upstream.
+ * It keeps the task's limits itself, since our queue sends its workers no
+ * `wall_time` or `end_time`: the wall time runs from each dispatch to a
+ * worker ({@linkcode dispatched}), the end time from the start; the first
+ * reached cancels the task in the queue and ends it as a worker would
+ * (`TASK_MAX_RUN_TIME`, `TASK_TIMEOUT`), with the reason as its output.
+ */
 export class ForemanRunner implements Runner {
   #o: ForemanRunnerOptions;
   #tasks = new Map<number, Entry>();
+  /** Entries by the id of their task in the foreman's queue. */
+  #byLocal = new Map<number, Entry>();
   #finished: Entry[] = [];
   #running = 0;
   #log: (message: string) => void;
@@ -181,13 +212,24 @@ export class ForemanRunner implements Runner {
         why: `the foreman cannot queue task ${spec.id}: ${errorMessage(e)}`,
       });
     }
-    const entry: Entry = { spec, local, killed: false, done: Promise.resolve() };
+    const entry: Entry = {
+      spec,
+      local,
+      killed: false,
+      done: Promise.resolve(),
+      timers: new Map(),
+    };
     this.#tasks.set(spec.id, entry);
     this.#running++;
     entry.done = this.#o.queue.run(local).then(
       (t) => this.#completed(entry, t),
       (e) => this.#failed(entry, errorMessage(e)),
     );
+    this.#byLocal.set(local.id!, entry);
+    if (spec.endTime !== undefined && spec.endTime > 0) {
+      const ms = spec.endTime * 1000 - Date.now();
+      this.#limit(entry, "end", ms, WORK_QUEUE_RESULT_TASK_TIMEOUT, "its end time has come");
+    }
     this.#log(`task ${spec.id} is task ${local.id} of the foreman's queue`);
     this.#o.hooks.onStarted?.(this.#running);
   }
@@ -198,19 +240,24 @@ export class ForemanRunner implements Runner {
     outcome: { status: number; why: string; exit?: number },
   ): Promise<void> {
     this.#log(`task ${spec.id} does not run: ${outcome.why}`);
-    const entry: Entry = { spec, killed: false, done: Promise.resolve() };
+    const entry: Entry = { spec, killed: false, done: Promise.resolve(), timers: new Map() };
     this.#tasks.set(spec.id, entry);
-    const text = encoder.encode(`wq-worker: ${outcome.why}\n`);
-    this.#record(entry, {
-      id: spec.id,
-      status: outcome.status,
-      exit: outcome.exit ?? 0,
-      usec: 0,
-      stdoutPath: "",
-      stdoutLength: text.length,
-      stdoutText: text,
-    });
+    this.#record(entry, explained(spec.id, outcome));
     return Promise.resolve();
+  }
+
+  /**
+   * The foreman's queue sent one of its tasks to a worker: its wall time
+   * (if it has one) starts again from now.
+   *
+   * @param localId The id of the task in the foreman's queue.
+   */
+  dispatched(localId: number): void {
+    const e = this.#byLocal.get(localId);
+    const s = e?.spec.wallTime;
+    if (!e || s === undefined || s <= 0) return;
+    const why = `its wall time of ${s} s is over`;
+    this.#limit(e, "wall", s * 1000, WORK_QUEUE_RESULT_TASK_MAX_RUN_TIME, why);
   }
 
   /** The finished tasks' results, oldest first. */
@@ -225,6 +272,7 @@ export class ForemanRunner implements Runner {
     const e = this.#tasks.get(id);
     if (!e) return;
     this.#tasks.delete(id);
+    this.#forget(e);
     e.killed = true;
     if (e.result) {
       this.#finished = this.#finished.filter((f) => f !== e);
@@ -241,24 +289,45 @@ export class ForemanRunner implements Runner {
 
   #completed(e: Entry, t: CompletedTask): void {
     this.#running--;
+    this.#forget(e);
     if (e.killed) return;
+    if (e.expired) return this.#record(e, explained(e.spec.id, e.expired));
     this.#record(e, upstreamResult(e.spec.id, t, this.#o.maxStdout));
+  }
+
+  /** Stops the task at a limit after `ms`, unless it ends first. */
+  #limit(e: Entry, kind: "wall" | "end", ms: number, status: number, why: string): void {
+    clearTimeout(e.timers.get(kind));
+    e.timers.set(
+      kind,
+      setTimeout(() => {
+        if (e.killed || e.result || e.expired) return;
+        this.#log(`task ${e.spec.id}: ${why}`);
+        e.expired = { status, why: `task ${e.spec.id}: ${why}` };
+        this.#o.queue.cancelById(e.local!.id!);
+      }, Math.max(0, Math.min(ms, 2 ** 31 - 1))),
+    );
+  }
+
+  /** Its timers are off and its local id forgotten. */
+  #forget(e: Entry): void {
+    for (const t of e.timers.values()) clearTimeout(t);
+    e.timers.clear();
+    if (e.local?.id !== undefined) this.#byLocal.delete(e.local.id);
   }
 
   #failed(e: Entry, why: string): void {
     this.#running--;
+    this.#forget(e);
     if (e.killed) return;
     this.#log(`task ${e.spec.id}: the foreman's queue gave it up: ${why}`);
-    const text = encoder.encode(`wq-worker: the foreman's queue gave it up: ${why}\n`);
-    this.#record(e, {
-      id: e.spec.id,
-      status: WORK_QUEUE_RESULT_UNKNOWN,
-      exit: 0,
-      usec: 0,
-      stdoutPath: "",
-      stdoutLength: text.length,
-      stdoutText: text,
-    });
+    this.#record(
+      e,
+      explained(e.spec.id, {
+        status: WORK_QUEUE_RESULT_UNKNOWN,
+        why: `the foreman's queue gave it up: ${why}`,
+      }),
+    );
   }
 
   #record(e: Entry, result: TaskResult): void {

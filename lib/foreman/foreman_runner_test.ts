@@ -2,12 +2,14 @@ import assert from "node:assert/strict";
 import { ForemanRunner, localTask, upstreamResult } from "./foreman_runner.ts";
 import type { TaskBlock } from "../wire/task_block.ts";
 import type { CompletedTask } from "../completed_task.ts";
-import type { WorkQueue } from "../manager/work_queue.ts";
+import { WorkQueue } from "../manager/work_queue.ts";
 import type { Workspace } from "../worker/workspace.ts";
 import { FLAG_CACHE, FLAG_WATCH } from "../wire/protocol.ts";
 import {
   WORK_QUEUE_RESULT_OUTPUT_MISSING,
   WORK_QUEUE_RESULT_SUCCESS,
+  WORK_QUEUE_RESULT_TASK_MAX_RUN_TIME,
+  WORK_QUEUE_RESULT_TASK_TIMEOUT,
   WORK_QUEUE_RESULT_UNKNOWN,
 } from "../constants.ts";
 
@@ -146,5 +148,59 @@ Deno.test("ForemanRunner answers a block its queue cannot take with a result tha
     /^wq-worker: the foreman cannot queue task 12: .*'\/etc\/passwd'.*absolute/,
   );
   await runner.kill(12);
+  assert.equal(runner.size, 0);
+});
+
+/** A runner on a real queue with no workers, and a promise of its next result. */
+function runnerOn(queue: WorkQueue) {
+  let finished: () => void = () => {};
+  const runner = new ForemanRunner({
+    queue,
+    workspace: ws as Workspace,
+    maxStdout: 1000,
+    hooks: { onFinished: () => finished() },
+  });
+  const next = () => new Promise<void>((resolve) => finished = resolve);
+  return { runner, next };
+}
+
+Deno.test("ForemanRunner keeps a task's wall time from its dispatch: TASK_MAX_RUN_TIME, with the reason", async () => {
+  await using queue = new WorkQueue({ port: 0, hostname: "127.0.0.1" });
+  const { runner, next } = runnerOn(queue);
+  const result = next();
+  await runner.accept(block({ id: 8, command: "sleep 100", wallTime: 0.01 }));
+  // Queued in the foreman, not dispatched: its wall time has not started.
+  assert.equal(queue.stats.tasksWaiting, 1);
+  runner.dispatched(1);
+  await result;
+  const [r] = runner.takeResults();
+  assert.equal(r.status, WORK_QUEUE_RESULT_TASK_MAX_RUN_TIME);
+  assert.equal(
+    new TextDecoder().decode(r.stdoutText),
+    "wq-worker: task 8: its wall time of 0.01 s is over\n",
+  );
+  assert.equal(queue.stats.tasksWaiting, 0, "cancelled in the foreman's queue");
+  assert.equal(runner.running, 0);
+  await runner.kill(8);
+});
+
+Deno.test("ForemanRunner ends a task whose end time has come with TASK_TIMEOUT", async () => {
+  await using queue = new WorkQueue({ port: 0, hostname: "127.0.0.1" });
+  const { runner, next } = runnerOn(queue);
+  const result = next();
+  await runner.accept(block({ id: 9, command: "true", endTime: Date.now() / 1000 - 1 }));
+  await result;
+  const [r] = runner.takeResults();
+  assert.equal(r.status, WORK_QUEUE_RESULT_TASK_TIMEOUT);
+  assert.match(new TextDecoder().decode(r.stdoutText), /task 9: its end time has come/);
+  await runner.killAll();
+});
+
+Deno.test("ForemanRunner: a killed task's limits are off", async () => {
+  await using queue = new WorkQueue({ port: 0, hostname: "127.0.0.1" });
+  const { runner } = runnerOn(queue);
+  await runner.accept(block({ id: 10, command: "true", wallTime: 3600, endTime: 2e9 }));
+  runner.dispatched(1);
+  await runner.kill(10); // the sanitizer fails the test if a timer is left
   assert.equal(runner.size, 0);
 });
