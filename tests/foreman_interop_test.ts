@@ -24,18 +24,30 @@ async function managerSaid(manager: Proc, event: string, logs: () => string): Pr
   }
 }
 
+/** A CCTools worker (or ours) with `cores` cores, 500 MB memory and 1000 MB disk, for a foreman. */
+function workerFor(port: number, cores: number, cctools = true): Proc {
+  return startWorker(port, {
+    cctools,
+    args: ["--cores", String(cores), "--memory", "500", "--disk", "1000", "--timeout", "60"],
+    env: cctoolsEnv(1),
+  });
+}
+
 /** Two CCTools workers with one core each, for a foreman on `port`. */
-function cctoolsWorkers(port: number, catalogPort: number): Proc[] {
-  return [1, 2].map(() =>
-    startWorker(port, {
-      cctools: true,
-      args: ["--cores", "1", "--memory", "500", "--disk", "1000", "--timeout", "60"],
-      env: cctoolsEnv(catalogPort),
-    })
-  );
+function cctoolsWorkers(port: number): Proc[] {
+  return [1, 2].map(() => workerFor(port, 1));
 }
 
 Deno.test("our foreman serves the CCTools Python manager with CCTools workers", async () => {
+  await pythonThroughForeman(true);
+});
+
+Deno.test("our foreman serves the CCTools Python manager with our workers", async () => {
+  await pythonThroughForeman(false);
+});
+
+/** Debian's Python manager, our foreman, and two workers, then a third (CCTools' or ours). */
+async function pythonThroughForeman(cctools: boolean): Promise<void> {
   await using dir = await tempDir("wq-fm-py-");
   const managerDir = `${dir.path}/manager`;
   const debugLog = `${dir.path}/foreman.debug`;
@@ -48,20 +60,15 @@ Deno.test("our foreman serves the CCTools Python manager with CCTools workers", 
     args: ["--foreman", "--disk", "2000", "-s", `${dir.path}/fm`, "-d", "all", "-o", debugLog],
   });
   const fport = await listeningPort(foreman, "the foreman");
-  const [w1, w2] = cctoolsWorkers(fport, 1);
-  await using _w1 = w1;
-  await using _w2 = w2;
+  await using w1 = workerFor(fport, 1, cctools);
+  await using _w2 = workerFor(fport, 1, cctools);
 
   const context = () =>
     `\n--- manager:\n${manager.log()}\n--- foreman:\n${foreman.log()}\n--- w1:\n${w1.log()}`;
-  // A two-core task fits the foreman's total but none of its workers: Debian's manager keeps
-  // it (it checks the largest worker) until a worker with two cores joins the foreman.
+  // A two-core task fits the foreman's total but none of its workers: Debian's manager does
+  // not send it until a worker with two cores joins the foreman.
   await managerSaid(manager, "big-submitted", context);
-  await using _w3 = startWorker(fport, {
-    cctools: true,
-    args: ["--cores", "2", "--memory", "500", "--disk", "1000", "--timeout", "60"],
-    env: cctoolsEnv(1),
-  });
+  await using _w3 = workerFor(fport, 2, cctools);
   await managerSaid(manager, "done", context);
   const ev = events(manager.log());
   const task = (name: string) => {
@@ -129,7 +136,7 @@ Deno.test("our foreman serves the CCTools Python manager with CCTools workers", 
   assert.match(debug, /tx: resource cores 4 1 2\n/);
   assert.match(debug, /tx: resource memory 1500 500 500\n/);
   assert.match(debug, /tx: info end_of_resource_update 0\n.*tx: info workers_joined 3\n/);
-});
+}
 
 Deno.test("our foreman serves our manager with CCTools workers", async () => {
   await using dir = await tempDir("wq-fm-ours-");
@@ -144,7 +151,7 @@ Deno.test("our foreman serves our manager with CCTools workers", async () => {
   await using foreman = startWorker(wq.port, {
     args: ["--foreman", "--disk", "2000", "-s", `${d}/fm`, "-d", "all", "-o", debugLog],
   });
-  const [w1, w2] = cctoolsWorkers(await listeningPort(foreman, "the foreman"), 1);
+  const [w1, w2] = cctoolsWorkers(await listeningPort(foreman, "the foreman"));
   await using _w1 = w1;
   await using _w2 = w2;
 
@@ -200,7 +207,7 @@ Deno.test("our foreman makes the Python manager's URL and command inputs once, f
   await using foreman = startWorker(port, {
     args: ["--foreman", "--disk", "2000", "-s", `${dir.path}/fm`],
   });
-  const [w1, w2] = cctoolsWorkers(await listeningPort(foreman, "the foreman"), 1);
+  const [w1, w2] = cctoolsWorkers(await listeningPort(foreman, "the foreman"));
   await using _w1 = w1;
   await using _w2 = w2;
   await managerSaid(
@@ -230,7 +237,7 @@ Deno.test("a CCTools worker lost under our foreman: its task runs again on the o
   await using foreman = startWorker(wq.port, {
     args: ["--foreman", "--disk", "2000", "-s", `${d}/fm`],
   });
-  const [w1, w2] = cctoolsWorkers(await listeningPort(foreman, "the foreman"), 1);
+  const [w1, w2] = cctoolsWorkers(await listeningPort(foreman, "the foreman"));
   await using _w1 = w1;
   await using _w2 = w2;
   // Each task notes that it started, then waits for `go`.
