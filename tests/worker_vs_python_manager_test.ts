@@ -6,15 +6,9 @@
 
 import assert from "node:assert/strict";
 import { exists, type Proc, PYTHON, ROOT, spawn, startWorker, tempDir, until } from "./_harness.ts";
+import { dataServer, events, startPythonFixture } from "./_python_fixtures.ts";
 
 const FIXTURE = `${ROOT}/tests/fixtures/python_manager_scenarios.py`;
-
-// deno-lint-ignore no-explicit-any
-type Event = Record<string, any>;
-
-function events(log: string): Event[] {
-  return log.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
-}
 
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -159,20 +153,14 @@ Deno.test("issue 15: Debian's Python manager with URL and command inputs, no end
   const debugLog = `${dir.path}/worker.debug`;
   await Deno.mkdir(managerDir);
   await Deno.mkdir(workDir);
-  const hits: string[] = [];
-  await using http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
-    const path = new URL(req.url).pathname;
-    hits.push(path);
-    return path === "/data.txt"
-      ? new Response("served over http\n")
-      : new Response("not found\n", { status: 404 });
-  });
-  await using manager = spawn(
-    [PYTHON, `${ROOT}/tests/fixtures/python_made_inputs.py`, managerDir, String(http.addr.port)],
-    { env: { CATALOG_HOST: "127.0.0.1", CATALOG_PORT: "1" } },
-  );
-  await until(() => events(manager.log()).some((e) => e.event === "port"), "the manager's port");
-  const port = events(manager.log()).find((e) => e.event === "port")!.port as number;
+  await using http = dataServer();
+  const { hits } = http;
+  const started = await startPythonFixture("python_made_inputs.py", [
+    managerDir,
+    String(http.addr.port),
+  ]);
+  await using manager = started.manager;
+  const port = started.port;
   await using worker = startWorker(port, {
     args: ["--single-shot", "--cores=1", "-s", workDir, "-d", "all", "-o", debugLog],
   });

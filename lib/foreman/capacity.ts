@@ -1,7 +1,9 @@
 /**
  * What a foreman offers its manager: the sum of its connected workers'
  * cores, memory and GPUs, with its own disk (as CCTools' foreman does),
- * kept current from its queue's `worker-joined` and `worker-left` events.
+ * kept current from its queue's `worker-joined` and `worker-left` events;
+ * and its smallest and largest worker, which CCTools' manager sizes
+ * whole-worker tasks by (a task must fit one of the foreman's workers).
  *
  * @module
  */
@@ -9,6 +11,48 @@
 import type { Resources } from "../resources.ts";
 import type { Capacity } from "../worker/runner.ts";
 import type { QueueEvent } from "../manager/queue_event.ts";
+import type { WorkQueue } from "../manager/work_queue.ts";
+
+/**
+ * The statistics of a foreman's queue that CCTools' foreman sends its
+ * manager (`send_stats_update` in work_queue_worker.c), under CCTools'
+ * names. Not `tasks_running`: the session sends that already, counting
+ * the manager's tasks the foreman holds.
+ *
+ * @param s The foreman's queue's statistics.
+ * @returns `[field, value]` pairs.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const s = { workersJoined: 3, workersRemoved: 1, workersLost: 1, workersFastAborted: 0,
+ *   tasksWaiting: 4, tasksOnWorkers: 2, tasksWithResults: 0 };
+ * assert.deepEqual(foremanStats(s)[0], ["workers_joined", 3]);
+ * assert.deepEqual(foremanStats(s)[4], ["tasks_waiting", 4]);
+ * ```
+ */
+export function foremanStats(
+  s: Pick<
+    WorkQueue["stats"],
+    | "workersJoined"
+    | "workersRemoved"
+    | "workersLost"
+    | "workersFastAborted"
+    | "tasksWaiting"
+    | "tasksOnWorkers"
+    | "tasksWithResults"
+  >,
+): [string, number][] {
+  return [
+    ["workers_joined", s.workersJoined],
+    ["workers_removed", s.workersRemoved],
+    ["workers_lost", s.workersLost],
+    ["workers_fast_aborted", s.workersFastAborted],
+    ["tasks_waiting", s.tasksWaiting],
+    ["tasks_on_workers", s.tasksOnWorkers],
+    ["tasks_with_results", s.tasksWithResults],
+  ];
+}
 
 /**
  * A foreman's capacity, summed over its workers.
@@ -22,8 +66,9 @@ import type { QueueEvent } from "../manager/queue_event.ts";
  * c.follow({ type: "worker-joined", worker: { id: 1, host: "a", hostname: "a", cores: 2, memory: 100, disk: 9, gpus: 0 } });
  * c.follow({ type: "worker-joined", worker: { id: 2, host: "b", hostname: "b", cores: 4, memory: 50, disk: 9, gpus: 1 } });
  * assert.deepEqual(c.total, { cores: 6, memory: 150, disk: 5000, gpus: 1 });
+ * assert.deepEqual(c.largest, { cores: 4, memory: 100, disk: 9, gpus: 1 });
+ * assert.deepEqual(c.smallest, { cores: 2, memory: 50, disk: 9, gpus: 0 });
  * assert.equal(c.workers, 2);
- * assert.deepEqual(c.sizes.largest, { cores: 4, memory: 100, disk: 9, gpus: 1 });
  * c.follow({ type: "worker-left", worker: { id: 1, host: "a", hostname: "a", cores: 2, memory: 100, disk: 9, gpus: 0 }, reason: "lost", detail: undefined });
  * assert.deepEqual([c.total.cores, c.workers, changes], [4, 1, 3]);
  * stop();
@@ -32,11 +77,21 @@ import type { QueueEvent } from "../manager/queue_event.ts";
 export class WorkerSum implements Capacity {
   #workers = new Map<number, Resources>();
   #disk: number;
+  #stats: () => ReadonlyArray<readonly [string, number]>;
   #listeners = new Set<() => void>();
 
-  /** @param disk The foreman's own disk, in MB, offered as the disk of the whole. */
-  constructor(disk: number) {
+  /**
+   * @param disk The foreman's own disk, in MB, offered as the disk of the whole.
+   * @param stats The foreman's queue's statistics (see {@linkcode foremanStats}); none by default.
+   */
+  constructor(disk: number, stats: () => ReadonlyArray<readonly [string, number]> = () => []) {
     this.#disk = disk;
+    this.#stats = stats;
+  }
+
+  /** The foreman's queue's statistics, as `[field, value]` pairs. */
+  stats(): ReadonlyArray<readonly [string, number]> {
+    return this.#stats();
   }
 
   /** The sums, and the foreman's disk. */
@@ -50,23 +105,17 @@ export class WorkerSum implements Capacity {
     return t;
   }
 
+  /** Each resource's least amount on one worker (zeros without workers). */
+  get smallest(): Resources {
+    return this.#extreme(Math.min);
+  }
+
   /**
-   * The smallest and the largest connected worker, per resource (all 0
-   * with none). The disk is the workers', where tasks run.
+   * Each resource's largest amount on one worker (zeros without workers),
+   * the disk no more than the foreman's own.
    */
-  get sizes(): { smallest: Resources; largest: Resources } {
-    const keys = ["cores", "memory", "disk", "gpus"] as const;
-    const smallest = { cores: 0, memory: 0, disk: 0, gpus: 0 };
-    const largest = { cores: 0, memory: 0, disk: 0, gpus: 0 };
-    let first = true;
-    for (const r of this.#workers.values()) {
-      for (const k of keys) {
-        smallest[k] = first ? r[k] : Math.min(smallest[k], r[k]);
-        largest[k] = Math.max(largest[k], r[k]);
-      }
-      first = false;
-    }
-    return { smallest, largest };
+  get largest(): Resources {
+    return this.#extreme(Math.max);
   }
 
   /** How many workers are connected. */
@@ -87,6 +136,17 @@ export class WorkerSum implements Capacity {
       return;
     }
     for (const f of this.#listeners) f();
+  }
+
+  #extreme(pick: (...n: number[]) => number): Resources {
+    const all = [...this.#workers.values()];
+    if (all.length === 0) return { cores: 0, memory: 0, disk: 0, gpus: 0 };
+    return {
+      cores: pick(...all.map((r) => r.cores)),
+      memory: pick(...all.map((r) => r.memory)),
+      disk: Math.min(this.#disk, pick(...all.map((r) => r.disk))),
+      gpus: pick(...all.map((r) => r.gpus)),
+    };
   }
 
   /**

@@ -14,7 +14,7 @@ import { workerLoop, type WorkerLoopContext } from "../worker/worker_loop.ts";
 import { errorMessage } from "../errors.ts";
 import type { ForemanOptions } from "../worker/foreman_options.ts";
 import { ForemanRunner } from "./foreman_runner.ts";
-import { WorkerSum } from "./capacity.ts";
+import { foremanStats, WorkerSum } from "./capacity.ts";
 
 /** The fast path a foreman offers: results pushed and tasks queued ahead, but no function calls. */
 const FOREMAN_FAST_PATH = 1;
@@ -38,7 +38,7 @@ export async function foremanLoop(
   log.notice(
     `foreman: listening on port ${queue.port}${f.name ? ` as project ${f.name}` : ""}`,
   );
-  const sum = new WorkerSum(ctx.total.disk);
+  const sum = new WorkerSum(ctx.total.disk, () => foremanStats(queue.stats));
   const events = queue.events();
   const following = (async () => {
     for await (const e of events) {

@@ -47,6 +47,8 @@ export interface ForemanRunnerOptions {
 
 /**
  * The task of the foreman's queue that stands for a task its manager sent.
+ * Its command starts with `unset NAME;` for each `env NAME` without a
+ * value (which unsets NAME in protocol 9).
  *
  * @param spec The task block from the manager.
  * @param ws The foreman's workspace (its cache's paths).
@@ -68,7 +70,7 @@ export interface ForemanRunnerOptions {
  * ```
  */
 export function localTask(spec: TaskBlock, ws: Pick<Workspace, "cachePath">): Task {
-  const t = new Task(spec.command);
+  const t = new Task(unsetting(spec.env) + spec.command);
   for (const i of spec.inputs) {
     if (i.kind === "dir") {
       t.specifyDirectory(i.remoteName, i.remoteName, { type: "input" });
@@ -100,6 +102,20 @@ export function localTask(spec: TaskBlock, ws: Pick<Workspace, "cachePath">): Ta
   return t;
 }
 
+/** Shell names that `unset` takes. */
+const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A protocol-9 `env NAME` (no value) unsets NAME; our Task has no unset, so
+ * the command starts with `unset NAME;` for each name whose last change is
+ * one (names the shell cannot unset are left alone).
+ */
+function unsetting(env: TaskBlock["env"]): string {
+  const last = new Map(env);
+  const names = [...last].filter(([n, v]) => v === undefined && SHELL_NAME.test(n));
+  return names.length === 0 ? "" : `unset ${names.map(([n]) => n).join(" ")}; `;
+}
+
 /**
  * The result line a completed task of the foreman's queue becomes.
  *
@@ -126,7 +142,25 @@ export function upstreamResult(id: number, t: CompletedTask, maxStdout: number):
   };
 }
 
-/** Hands each task to the foreman's queue and reports its result upstream. */
+/** A result whose output is the foreman's reason the task did not run (to its end). */
+function explained(id: number, o: { status: number; why: string; exit?: number }): TaskResult {
+  const text = encoder.encode(`wq-worker: ${o.why}\n`);
+  return {
+    id,
+    status: o.status,
+    exit: o.exit ?? 0,
+    usec: 0,
+    stdoutPath: "",
+    stdoutLength: text.length,
+    stdoutText: text,
+  };
+}
+
+/**
+ * Hands each task to the foreman's queue and reports its result upstream.
+ * A task's time limits go with it (`runningTimeMax`, `endTime`), so that the
+ * worker that runs it enforces them from its own start, as a worker would.
+ */
 export class ForemanRunner implements Runner {
   #o: ForemanRunnerOptions;
   #tasks = new Map<number, Entry>();
@@ -186,16 +220,7 @@ export class ForemanRunner implements Runner {
     this.#log(`task ${spec.id} does not run: ${outcome.why}`);
     const entry: Entry = { spec, killed: false, done: Promise.resolve() };
     this.#tasks.set(spec.id, entry);
-    const text = encoder.encode(`wq-worker: ${outcome.why}\n`);
-    this.#record(entry, {
-      id: spec.id,
-      status: outcome.status,
-      exit: outcome.exit ?? 0,
-      usec: 0,
-      stdoutPath: "",
-      stdoutLength: text.length,
-      stdoutText: text,
-    });
+    this.#record(entry, explained(spec.id, outcome));
     return Promise.resolve();
   }
 
@@ -235,16 +260,13 @@ export class ForemanRunner implements Runner {
     this.#running--;
     if (e.killed) return;
     this.#log(`task ${e.spec.id}: the foreman's queue gave it up: ${why}`);
-    const text = encoder.encode(`wq-worker: the foreman's queue gave it up: ${why}\n`);
-    this.#record(e, {
-      id: e.spec.id,
-      status: WORK_QUEUE_RESULT_UNKNOWN,
-      exit: 0,
-      usec: 0,
-      stdoutPath: "",
-      stdoutLength: text.length,
-      stdoutText: text,
-    });
+    this.#record(
+      e,
+      explained(e.spec.id, {
+        status: WORK_QUEUE_RESULT_UNKNOWN,
+        why: `the foreman's queue gave it up: ${why}`,
+      }),
+    );
   }
 
   #record(e: Entry, result: TaskResult): void {

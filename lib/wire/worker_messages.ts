@@ -313,16 +313,31 @@ function parseResource(f: string[], line: string): WorkerMessage {
 }
 
 /**
+ * What a resource report stands for besides its totals: a foreman's
+ * workers. CCTools' manager checks a task against the totals, but sizes a
+ * task that takes "a whole worker" (no resources declared, or a share of
+ * them: `task_worker_box_size` in work_queue.c) from `largest`, so a
+ * foreman reports its largest single worker there, as CCTools' does.
+ */
+export interface ResourceReportOptions {
+  /** How many workers the report stands for: 1 (the default), or a foreman's count (maybe 0). */
+  workers?: number;
+  /** Each resource's amount on the smallest of those workers; default the totals. */
+  smallest?: Resources;
+  /** Each resource's amount on the largest of those workers; default the totals. */
+  largest?: Resources;
+}
+
+/**
  * The `alive` + `resource …` + `info end_of_resource_update` report a
- * worker sends in its handshake and when its resources change. A single
- * worker reports each total as its own smallest and largest; a foreman
- * reports the sums over its workers, and how many they are.
+ * worker sends in its handshake and when its resources change, each line
+ * `resource NAME TOTAL SMALLEST LARGEST`. A single worker reports each
+ * total as its own smallest and largest; a foreman reports the sums over
+ * its workers, the smallest and largest single worker, and how many they are.
  *
  * @param total The worker's resources.
  * @param tag The id of the last task received.
- * @param workers How many workers the report stands for: 1, or a foreman's count (maybe 0).
- * @param sizes A foreman's smallest and largest worker (a task runs on one of them); default
- * each total is its own smallest and largest.
+ * @param options A foreman's worker count, smallest and largest worker.
  * @returns Lines, each ending in LF.
  *
  * @example
@@ -331,21 +346,26 @@ function parseResource(f: string[], line: string): WorkerMessage {
  * const text = encodeResourceReport({ cores: 2, memory: 512, disk: 1000, gpus: 0 }, 0);
  * assert.ok(text.startsWith("alive\nresource workers 1 1 1\nresource disk 1000 1000 1000\n"));
  * assert.ok(text.endsWith("resource tag 0\ninfo end_of_resource_update 0\n"));
+ * const foreman = encodeResourceReport({ cores: 6, memory: 300, disk: 900, gpus: 0 }, 4, {
+ *   workers: 2,
+ *   smallest: { cores: 2, memory: 100, disk: 500, gpus: 0 },
+ *   largest: { cores: 4, memory: 200, disk: 900, gpus: 0 },
+ * });
+ * assert.match(foreman, /\nresource workers 2 1 1\n/);
+ * assert.match(foreman, /\nresource cores 6 2 4\n/);
  * ```
  */
 export function encodeResourceReport(
   total: Resources,
   tag: number,
-  workers = 1,
-  sizes?: { smallest: Resources; largest: Resources },
+  options: ResourceReportOptions = {},
 ): string {
-  const r = (name: keyof Resources) => {
-    const n = total[name];
-    const lo = sizes?.smallest[name] ?? n;
-    return `resource ${name} ${n} ${lo} ${sizes?.largest[name] ?? n}\n`;
-  };
+  const { smallest = total, largest = total, workers = 1 } = options;
+  const one = Math.min(1, workers);
+  const r = (name: keyof Resources) =>
+    `resource ${name} ${total[name]} ${smallest[name]} ${largest[name]}\n`;
   return "alive\n" +
-    `resource workers ${workers} ${workers} ${workers}\n` +
+    `resource workers ${workers} ${one} ${one}\n` +
     r("disk") +
     r("memory") +
     r("gpus") +
@@ -364,9 +384,8 @@ export function encodeResourceReport(
  * @param id Host, OS, architecture and worker id.
  * @param total The worker's resources.
  * @param dialect The protocol number to announce: 9 (the default) or 11.
- * @param options `fastPath`: the fast path's version to offer; none by default.
- * `workers` and `sizes`: how many workers the resources stand for, and the
- * smallest and largest of them (a foreman's); default 1, each total its own.
+ * @param options `fastPath`: the fast path's version to offer; none by default. And a
+ * foreman's resource report options ({@linkcode ResourceReportOptions}).
  * @returns Lines, each ending in LF.
  *
  * @example
@@ -385,11 +404,7 @@ export function encodeHandshake(
   id: WorkerIdentity,
   total: Resources,
   dialect: Dialect = PROTOCOL_VERSION,
-  options: {
-    fastPath?: number;
-    workers?: number;
-    sizes?: { smallest: Resources; largest: Resources };
-  } = {},
+  options: { fastPath?: number } & ResourceReportOptions = {},
 ): string {
   return encodeWorkerMessage({
     kind: "workqueue",
@@ -400,7 +415,7 @@ export function encodeHandshake(
     version: CCTOOLS_VERSION,
   }) +
     `info worker-id ${id.workerId}\n` +
-    encodeResourceReport(total, 0, options.workers, options.sizes) +
+    encodeResourceReport(total, 0, options) +
     "info tasks_running 0\n" +
     (options.fastPath === undefined ? "" : encodeFastPathOffer(options.fastPath)) +
     "info worker-end-time 0\n";

@@ -64,6 +64,38 @@ Deno.test("the handshake reads back as the identity and resources it was made fr
   assert.match(encodeResourceReport(total, 7), /\nresource tag 7\n/);
 });
 
+Deno.test("encodeResourceReport() gives a foreman's totals, smallest and largest worker (CCTools' manager sizes whole-worker tasks by largest)", () => {
+  const text = encodeResourceReport({ cores: 3, memory: 1500, disk: 2000, gpus: 0 }, 9, {
+    workers: 2,
+    smallest: { cores: 1, memory: 500, disk: 1000, gpus: 0 },
+    largest: { cores: 2, memory: 1000, disk: 1000, gpus: 0 },
+  });
+  assert.equal(
+    text,
+    "alive\nresource workers 2 1 1\nresource disk 2000 1000 1000\n" +
+      "resource memory 1500 500 1000\nresource gpus 0 0 0\nresource cores 3 1 2\n" +
+      "resource tag 9\ninfo end_of_resource_update 0\n",
+  );
+  const none = { cores: 0, memory: 0, disk: 0, gpus: 0 };
+  const empty = encodeResourceReport({ ...none, disk: 2000 }, 0, {
+    workers: 0,
+    smallest: none,
+    largest: none,
+  });
+  assert.match(
+    empty,
+    /\nresource workers 0 0 0\nresource disk 2000 0 0\n.*resource cores 0 0 0\n/s,
+  );
+  const msgs = text.split("\n").filter((l) => l).map((l) => parseWorkerMessage(l));
+  assert.deepEqual(msgs.find((m) => m?.kind === "resource" && m.name === "cores"), {
+    kind: "resource",
+    name: "cores",
+    total: 3,
+    smallest: 1,
+    largest: 2,
+  });
+});
+
 Deno.test("every worker message round-trips", () => {
   const msgs: WorkerMessage[] = [
     {

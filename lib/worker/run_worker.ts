@@ -79,7 +79,9 @@ export async function runWorker(
     const total = detectResources(workspace.root, options);
     log.notice(`workspace ${workspace.root}`);
     log.notice(
-      `offering cores ${total.cores}, memory ${total.memory} MB, disk ${total.disk} MB, gpus ${total.gpus}`,
+      options.foreman
+        ? `offering its workers' cores, memory and gpus, and disk ${total.disk} MB`
+        : `offering cores ${total.cores}, memory ${total.memory} MB, disk ${total.disk} MB, gpus ${total.gpus}`,
     );
     measurer = new Measurer({
       intervalSeconds: options.measureInterval,

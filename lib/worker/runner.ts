@@ -47,10 +47,20 @@ export interface Runner {
 export interface Capacity {
   /** The resources offered now. */
   readonly total: Resources;
+  /** Each resource's amount on the smallest of the workers (zeros when there are none). */
+  readonly smallest: Resources;
+  /** Each resource's amount on the largest of the workers: what one task can get at most. */
+  readonly largest: Resources;
   /** How many workers they stand for. */
   readonly workers: number;
-  /** The smallest and the largest of those workers (a task runs on one of them). */
-  readonly sizes: { smallest: Resources; largest: Resources };
+  /**
+   * Statistics of a foreman's own queue, as `[field, value]` pairs that the
+   * session sends as `info FIELD VALUE` lines after each resource report
+   * and in answer to `check` (CCTools' foreman sends `workers_joined`,
+   * `tasks_waiting`, … with each keepalive; its manager sums them in
+   * `work_queue_get_stats_hierarchy`).
+   */
+  stats(): ReadonlyArray<readonly [string, number]>;
   /** Calls `onChange` after each change; returns the function that stops it. */
   subscribe(onChange: () => void): () => void;
 }

@@ -12,24 +12,24 @@ import { LineReader } from "../wire/line_reader.ts";
 import type { SessionEnd, SessionOptions } from "./session_options.ts";
 import { type Command, parseCommand } from "../wire/commands.ts";
 import { clip, type Dialect, MAX_LINE, PROTOCOL_VERSION } from "../wire/protocol.ts";
-import { readTaskBlock } from "../wire/task_block.ts";
+import { readTaskBlock, type TaskBlock } from "../wire/task_block.ts";
 import {
   encodeHandshake,
   encodeResourceReport,
   encodeWorkerMessage,
+  type ResourceReportOptions,
 } from "../wire/worker_messages.ts";
 import { WORK_QUEUE_RESULT_DISK_ALLOC_FULL } from "../constants.ts";
 import { MadeInputs } from "./made_inputs.ts";
 import { encodeMadeOutcome, queueMadeInput } from "./made_input_commands.ts";
 import { Preparer } from "./prepare_task.ts";
-import { Unstored } from "./unstored.ts";
-import { IdleTimer } from "./idle_timer.ts";
+import { DiskFullError } from "./disk_full.ts";
 import type { WorkerLog } from "./log.ts";
 import { receiveDir, receivePut } from "./receive_files.ts";
 import { sendCacheEntry } from "./send_files.ts";
 import { OutputWatcher, type WatchedUpdate } from "./output_watcher.ts";
 import { TaskRunner } from "./task_runner.ts";
-import type { Runner, RunnerHooks } from "./runner.ts";
+import type { Capacity, Runner, RunnerHooks } from "./runner.ts";
 import { writeResults, writeResultsReply } from "./results_reply.ts";
 import { FAST_PATH_VERSION } from "../wire/fast_path.ts";
 import { removeAll } from "./workspace.ts";
@@ -62,6 +62,18 @@ function tasksRunning(n: number): string {
   return encodeWorkerMessage({ kind: "info", field: "tasks_running", value: String(n) });
 }
 
+/** What a foreman's resource report says besides its totals. */
+function report(cap: Capacity): ResourceReportOptions {
+  return { workers: cap.workers, smallest: cap.smallest, largest: cap.largest };
+}
+
+/** A foreman's statistics, as `info FIELD VALUE` lines. */
+function statsLines(cap: Capacity): string {
+  return cap.stats().map(([field, value]) =>
+    encodeWorkerMessage({ kind: "info", field, value: String(value) })
+  ).join("");
+}
+
 class Session {
   #o: SessionOptions;
   #reader: LineReader;
@@ -74,10 +86,13 @@ class Session {
   #closed = false;
   #availableSent = false;
   #watcher: OutputWatcher;
-  #idle: IdleTimer;
+  #watchTimer: ReturnType<typeof setInterval> | undefined;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the last task or file arrived (performance.now()). */
+  #lastActivity = 0;
   #busy = false;
-  /** Uploads that did not fit on the disk (tasks needing them are refused). */
-  #unstored = new Unstored();
+  /** Uploads that did not fit on the disk, by cache name, with why (tasks needing them are refused). */
+  #unstored = new Map<string, string>();
   #dialect: Dialect;
   /** Inputs the worker makes itself (URLs, commands). */
   #made: MadeInputs;
@@ -109,17 +124,8 @@ class Session {
       o.conn,
       (e) => this.#stop({ kind: "lost", reason: `cannot write: ${e.message}` }),
     );
-    this.#watcher = new OutputWatcher({
-      log: (m) => this.#log.debug(m),
-      onChange: () => this.#availableSent || this.#resultsReady(),
-      pollMs: WATCH_INTERVAL_MS,
-    });
+    this.#watcher = new OutputWatcher({ log: (m) => this.#log.debug(m) });
     this.#dialect = o.dialect ?? PROTOCOL_VERSION;
-    // Not idle while tasks are known or a command (e.g. a long put) is under way.
-    this.#idle = new IdleTimer(o.idleTimeout, {
-      busy: () => this.#runner.size > 0 || this.#preparer.size > 0 || this.#busy,
-      fire: () => void this.#onIdle(),
-    });
     this.#made = new MadeInputs({
       workspace: o.workspace,
       log: (m) => this.#log.debug(m),
@@ -144,7 +150,7 @@ class Session {
       cgroups: o.cgroups,
       log: (m) => this.#log.debug(m),
       debug: o.log.debugEnabled,
-      onProcessStarted: (spec, sandbox) => this.#watcher.add(spec.id, sandbox, spec.outputs),
+      onProcessStarted: (spec, sandbox) => this.#watch(spec, sandbox),
       onProcessEnded: (id) => this.#watcher.remove(id),
       onDiskFull: (id, free) =>
         this.#log.notice(
@@ -172,7 +178,7 @@ class Session {
         ...(this.#o.fastPath === false
           ? {}
           : { fastPath: this.#o.fastPathVersion ?? FAST_PATH_VERSION }),
-        ...(cap ? { workers: cap.workers, sizes: cap.sizes } : {}),
+        ...(cap ? report(cap) : {}),
       };
       this.#send(
         encodeHandshake(this.#o.identity, cap?.total ?? this.#o.total, this.#dialect, offer),
@@ -199,9 +205,9 @@ class Session {
       this.#stop({ kind: "lost", reason: errorMessage(e) });
     } finally {
       this.#o.signal?.removeEventListener("abort", onAbort);
-      this.#idle.clear();
+      clearTimeout(this.#idleTimer);
       clearTimeout(this.#reportTimer);
-      this.#watcher.close();
+      clearInterval(this.#watchTimer);
       this.#unsubscribe?.();
       this.#close();
       this.#stopMaking.abort(new Error("the session has ended"));
@@ -224,7 +230,7 @@ class Session {
           onUnknown: (l) => this.#log.debug(`task ${id}: ignoring '${clip(l)}'`),
         });
         this.#resetIdle();
-        const why = this.#unstored.refusal(spec);
+        const why = this.#unstored.size > 0 ? this.#unstoredInput(spec) : undefined;
         if (why) {
           await this.#runner.refuse(spec, { status: WORK_QUEUE_RESULT_DISK_ALLOC_FULL, why });
         } else {
@@ -245,7 +251,7 @@ class Session {
       case "puturl":
       case "putcmd":
       case "thirdget":
-        this.#unstored.forget(c.name);
+        this.#unstored.delete(c.name);
         await queueMadeInput(c, {
           reader: this.#reader,
           made: this.#made,
@@ -292,12 +298,15 @@ class Session {
         }
         return;
       case "unlink":
-        this.#unstored.forget(c.name);
+        this.#unstored.delete(c.name);
         this.#made.forget(c.name);
         await removeAll(ws.cachePath(c.name));
         return;
       case "check":
-        this.#send(encodeWorkerMessage(ALIVE) + tasksRunning(this.#runner.running));
+        this.#send(
+          encodeWorkerMessage(ALIVE) + tasksRunning(this.#runner.running) +
+            (this.#o.capacity ? statsLines(this.#o.capacity) : ""),
+        );
         return;
       case "release":
         return { kind: "release" };
@@ -315,10 +324,31 @@ class Session {
     }
   }
 
-  /** Receives a `put` or `dir` upload (one that does not fit is remembered: `unstored.ts`). */
+  /**
+   * Receives a `put` or `dir` upload. One that does not fit on the disk is
+   * dropped (the stream stays in step) and remembered, so that the tasks
+   * needing it are refused with DISK_ALLOC_FULL instead of breaking the
+   * connection.
+   */
   async #store(name: string, receive: () => Promise<void>): Promise<void> {
-    await this.#unstored.store(name, receive, (m) => this.#log.notice(m));
+    try {
+      await receive();
+      if (this.#unstored.size > 0) this.#unstored.delete(name);
+    } catch (e) {
+      if (!(e instanceof DiskFullError)) throw e;
+      this.#log.notice(`disk full: ${e.message}`);
+      this.#unstored.set(name, e.message);
+    }
     this.#resetIdle();
+  }
+
+  /** Why a task cannot run: one of its inputs did not fit on the disk; or undefined. */
+  #unstoredInput(spec: TaskBlock): string | undefined {
+    for (const i of spec.inputs) {
+      const why = i.kind === "dir" ? undefined : this.#unstored.get(i.cachedName);
+      if (why) return `input '${i.remoteName}' did not fit on the disk of this worker: ${why}`;
+    }
+    return undefined;
   }
 
   async #sendResults(): Promise<void> {
@@ -332,6 +362,22 @@ class Session {
       this.#runner.running,
     );
     this.#availableSent = false;
+  }
+
+  /** Watches a starting task's `FLAG_WATCH` outputs, polling while any is watched. */
+  #watch(spec: TaskBlock, sandbox: string): void {
+    this.#watcher.add(spec.id, sandbox, spec.outputs);
+    if (this.#watcher.size === 0 || this.#watchTimer !== undefined) return;
+    const timer = setInterval(() => {
+      if (this.#watcher.size === 0) {
+        clearInterval(timer);
+        this.#watchTimer = undefined;
+      } else if (!this.#availableSent && this.#watcher.changed()) {
+        this.#resultsReady();
+      }
+    }, WATCH_INTERVAL_MS);
+    Deno.unrefTimer(timer);
+    this.#watchTimer = timer;
   }
 
   /** A task finished: its result goes now on the fast path, else the manager is told. */
@@ -377,20 +423,27 @@ class Session {
     this.#reportTimer = setTimeout(() => {
       this.#reportTimer = undefined;
       const cap = this.#o.capacity!;
-      if (!this.#end) {
-        this.#send(encodeResourceReport(cap.total, this.#lastTask, cap.workers, cap.sizes));
-      }
+      if (this.#end) return;
+      this.#send(encodeResourceReport(cap.total, this.#lastTask, report(cap)) + statsLines(cap));
     }, 0);
   }
 
-  /** Notes activity (`idle_timer.ts`). */
+  /** Notes activity; one timer runs per idle period, not one per message. */
   #resetIdle(): void {
-    this.#idle.touch();
+    this.#lastActivity = performance.now();
+    this.#idleTimer ??= setTimeout(() => this.#onIdle(), this.#o.idleTimeout * 1000);
   }
 
-  /** No task came for the idle timeout: the manager is told, and the session ends. */
   async #onIdle(): Promise<void> {
+    this.#idleTimer = undefined;
     if (this.#end) return;
+    const quiet = performance.now() - this.#lastActivity;
+    if (quiet < this.#o.idleTimeout * 1000) {
+      this.#idleTimer = setTimeout(() => this.#onIdle(), this.#o.idleTimeout * 1000 - quiet);
+      return;
+    }
+    // Not idle while tasks are known or a command (e.g. a long put) is under way.
+    if (this.#runner.size > 0 || this.#preparer.size > 0 || this.#busy) return this.#resetIdle();
     this.#log.notice(`disconnecting: no task in ${this.#o.idleTimeout} s (idle timeout)`);
     this.#send(
       encodeWorkerMessage({
