@@ -15,7 +15,8 @@ import { passwordBytes } from "./access.ts";
 import { resolveOptions, type WorkQueueOptions } from "./options.ts";
 import type { EventsOptions, EventStream } from "./event_stream.ts";
 import { hungry, type Reactor } from "./reactor.ts";
-import { onCancel, onSubmit } from "./reactor_tasks.ts";
+import { onCancel } from "./reactor_claims.ts";
+import { onSubmit } from "./reactor_tasks.ts";
 import { onShutdownWorkers } from "./reactor_workers.ts";
 import {
   blockHostIn,
