@@ -27,10 +27,10 @@ import { IdleTimer } from "./idle_timer.ts";
 import type { WorkerLog } from "./log.ts";
 import { receiveDir, receivePut } from "./receive_files.ts";
 import { sendCacheEntry } from "./send_files.ts";
-import { OutputWatcher, type WatchedUpdate } from "./output_watcher.ts";
+import { OutputWatcher } from "./output_watcher.ts";
 import { TaskRunner } from "./task_runner.ts";
 import type { Runner, RunnerHooks } from "./runner.ts";
-import { writeResults, writeResultsReply } from "./results_reply.ts";
+import { ResultsOut } from "./results_out.ts";
 import { FAST_PATH_VERSION } from "../wire/fast_path.ts";
 import { removeAll } from "./workspace.ts";
 
@@ -55,7 +55,6 @@ export async function runSession(options: SessionOptions): Promise<SessionEnd> {
 const ALIVE = { kind: "alive" } as const;
 /** A close this soon after the handshake, before any byte, counts as a refusal of the protocol. */
 const RIGHT_AFTER_MS = 5000;
-const AVAILABLE_RESULTS = { kind: "available_results" } as const;
 
 /** `info tasks_running N`. */
 function tasksRunning(n: number): string {
@@ -72,7 +71,6 @@ class Session {
   /** Whether a message from the manager was understood. */
   #heard = false;
   #closed = false;
-  #availableSent = false;
   #watcher: OutputWatcher;
   #idle: IdleTimer;
   #busy = false;
@@ -87,12 +85,8 @@ class Session {
   #gotBytes = false;
   #handshakeAt = 0;
   #stopMaking = new AbortController();
-  /** The fast path is on (`lib/wire/fast_path.ts`): results are pushed as tasks finish. */
-  #fastPath = false;
-  /** A reply (`get`, `send_results`) is being written: a pushed result waits for its end. */
-  #replying = false;
-  /** Results finished while a reply was being written. */
-  #pushDue = false;
+  /** How results reach the manager (`send_results`, or pushed on the fast path). */
+  #results: ResultsOut;
   /** Stops following the capacity (a foreman's). */
   #unsubscribe: (() => void) | undefined;
   /** A resource report is due (changes are sent together, once per turn of the event loop). */
@@ -111,7 +105,7 @@ class Session {
     );
     this.#watcher = new OutputWatcher({
       log: (m) => this.#log.debug(m),
-      onChange: () => this.#availableSent || this.#resultsReady(),
+      onChange: () => this.#results.resultsReady(),
       pollMs: WATCH_INTERVAL_MS,
     });
     this.#dialect = o.dialect ?? PROTOCOL_VERSION;
@@ -130,7 +124,7 @@ class Session {
       },
     });
     const hooks: RunnerHooks = {
-      onFinished: () => this.#finished(),
+      onFinished: () => this.#results.finished(),
       onStarted: (n) => this.#send(tasksRunning(n)),
     };
     this.#runner = o.runner?.(hooks) ?? new TaskRunner({
@@ -150,6 +144,12 @@ class Session {
         this.#log.notice(
           `task ${id} failed with the workspace's disk full (${free} bytes free): result DISK_ALLOC_FULL`,
         ),
+    });
+    this.#results = new ResultsOut({
+      runner: this.#runner,
+      watcher: this.#watcher,
+      out: { send: (text) => this.#send(text), writer: this.#writer },
+      ended: () => this.#end !== undefined,
     });
     this.#preparer = new Preparer({
       workspace: o.workspace,
@@ -255,31 +255,22 @@ class Session {
         this.#resetIdle();
         return;
       case "get":
-        this.#replying = true;
-        try {
-          await sendCacheEntry(this.#writer, ws, c.name, {
+        await this.#results.reply(() =>
+          sendCacheEntry(this.#writer, ws, c.name, {
             recursive: c.recursive,
             log: (m) => this.#log.debug(m),
-          });
-        } finally {
-          this.#endReply();
-        }
+          })
+        );
         return;
       case "send_results":
-        this.#replying = true;
-        try {
-          await this.#sendResults();
-        } finally {
-          this.#endReply();
-        }
+        await this.#results.sendResults();
         return;
       case "fast_path":
         if (this.#o.fastPath === false) {
           throw new ProtocolError(`Cannot turn the fast path on: this worker did not offer it`);
         }
         this.#log.debug(`fast path ${c.version} on: results are pushed as tasks finish`);
-        this.#fastPath = true;
-        if (this.#runner.hasResults) this.#push();
+        this.#results.fastPathOn();
         return;
       case "kill":
         await this.#writer.flushed(); // never delete a stdout file being streamed
@@ -319,49 +310,6 @@ class Session {
   async #store(name: string, receive: () => Promise<void>): Promise<void> {
     await this.#unstored.store(name, receive, (m) => this.#log.notice(m));
     this.#resetIdle();
-  }
-
-  async #sendResults(): Promise<void> {
-    // The updates first: read before the results are taken, so that a task
-    // that ends meanwhile sends its last bytes before its result.
-    const updates: WatchedUpdate[] = this.#watcher.size > 0 ? await this.#watcher.collect() : [];
-    writeResultsReply(
-      { send: (text) => this.#send(text), writer: this.#writer },
-      updates,
-      this.#runner.takeResults(),
-      this.#runner.running,
-    );
-    this.#availableSent = false;
-  }
-
-  /** A task finished: its result goes now on the fast path, else the manager is told. */
-  #finished(): void {
-    if (!this.#fastPath) return this.#resultsReady();
-    if (this.#end) return;
-    if (this.#replying) this.#pushDue = true;
-    else this.#push();
-  }
-
-  /** Pushes every finished task's result (fast path). */
-  #push(): void {
-    const results = this.#runner.takeResults();
-    if (results.length > 0) {
-      writeResults({ send: (t) => this.#send(t), writer: this.#writer }, results);
-    }
-  }
-
-  #endReply(): void {
-    this.#replying = false;
-    if (this.#pushDue) {
-      this.#pushDue = false;
-      if (!this.#end) this.#push();
-    }
-  }
-
-  #resultsReady(): void {
-    if (this.#availableSent || this.#end) return;
-    this.#availableSent = true;
-    this.#send(encodeWorkerMessage(AVAILABLE_RESULTS));
   }
 
   #send(text: string): void {
