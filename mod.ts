@@ -26,6 +26,7 @@
  */
 
 export { WorkQueue } from "./lib/manager/work_queue.ts";
+export { WorkQueueSettings } from "./lib/manager/work_queue_settings.ts";
 export type { Logger, SslOptions, WorkQueueOptions } from "./lib/manager/options.ts";
 export type { Clock, ClockTimer } from "./lib/clock.ts";
 export type { WorkQueueStats } from "./lib/manager/stats.ts";

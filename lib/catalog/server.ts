@@ -17,10 +17,9 @@
 
 import dgram from "node:dgram";
 import type { CatalogRecord } from "./client.ts";
-import { DASHBOARD_CSP, dashboardHtml } from "./dashboard.ts";
-import { readRequest, type RequestLine, responseHead } from "./http.ts";
-import { type JxExpr, parseJx } from "./jx.ts";
-import { formatNvpair } from "./nvpair.ts";
+import { dashboardHtml } from "./dashboard.ts";
+import { readRequest, responseHead } from "./http.ts";
+import { answerQuery, type Reply } from "./queries.ts";
 import { RateLimiter } from "./rate_limit.ts";
 import { closeQuietly, type IntakeCounters, UpdateIntake } from "./intake.ts";
 import { RecordTable } from "./records.ts";
@@ -145,27 +144,6 @@ async function bindAll(hostname: string, port: number): Promise<Sockets> {
       if (port !== 0 || !isAddrInUse(e) || attempt >= 50) throw e;
     }
   }
-}
-
-function decodeFilter(b64: string): string {
-  let text = b64;
-  try {
-    text = decodeURIComponent(b64);
-  } catch {
-    // not percent-encoded: use as is
-  }
-  const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/").replace(/\s+/g, ""));
-  return new TextDecoder("utf-8", { fatal: true }).decode(
-    Uint8Array.from(bin, (c) => c.charCodeAt(0)),
-  );
-}
-
-/** A reply before encoding. */
-interface Reply {
-  status: string;
-  body: string;
-  contentType?: string;
-  extra?: string[];
 }
 
 class Server implements CatalogServer {
@@ -305,7 +283,12 @@ class Server implements CatalogServer {
       try {
         const req = await readRequest(conn, this.#o.maxRequestBytes);
         head = req.method === "HEAD";
-        reply = this.#route(req);
+        reply = answerQuery(req, {
+          table: this.#table,
+          counters: this.#counters,
+          dashboard: this.#dashboard,
+          stats: () => this.stats(),
+        });
       } catch (e) {
         if (timedOut || !(e instanceof SyntaxError || e instanceof RangeError)) throw e;
         if (/closed the connection/.test(e.message)) return;
@@ -329,46 +312,6 @@ class Server implements CatalogServer {
       this.#httpConns.delete(conn);
       if (!timedOut) closeQuietly(conn);
     }
-  }
-
-  #route(req: RequestLine): Reply {
-    this.#counters.queries++;
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      this.#counters.queries_bad++;
-      return { status: "405 Method Not Allowed", body: `${req.method} is not supported\n` };
-    }
-    const path = req.path.replace(/[?#].*$/, "");
-    const now = Date.now();
-    switch (path) {
-      case "/":
-      case "/index.html":
-        return {
-          status: "200 OK",
-          body: this.#dashboard,
-          contentType: "text/html; charset=utf-8",
-          extra: [`Content-Security-Policy: ${DASHBOARD_CSP}`, "Cache-Control: no-store"],
-        };
-      case "/query.json":
-        return { status: "200 OK", body: jsonList(this.#table.list(now).map((r) => r.json)) };
-      case "/query.text":
-        return {
-          status: "200 OK",
-          body: this.#table.list(now).map((r) => formatNvpair(r.record)).join(""),
-        };
-      case "/stats.json":
-        return { status: "200 OK", body: JSON.stringify(this.stats()) + "\n" };
-    }
-    if (path.startsWith("/query/")) {
-      let filter: JxExpr;
-      try {
-        filter = parseJx(decodeFilter(path.slice("/query/".length)));
-      } catch (e) {
-        this.#counters.queries_bad++;
-        return { status: "400 Bad Request", body: `Cannot use filter: ${(e as Error).message}\n` };
-      }
-      return { status: "200 OK", body: jsonList(this.#table.list(now, filter).map((r) => r.json)) };
-    }
-    return { status: "404 Not Found", body: `${path.slice(0, 200)} is not here\n` };
   }
 
   // ---- lifetime -----------------------------------------------------------
@@ -422,10 +365,6 @@ class Server implements CatalogServer {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-}
-
-function jsonList(items: string[]): string {
-  return `[\n${items.join(",\n")}\n]\n`;
 }
 
 /**

@@ -12,7 +12,8 @@ import type { Task } from "../task.ts";
 import { type EventsOptions, EventStream } from "./event_stream.ts";
 import type { QueueEvent } from "./queue_event.ts";
 import type { Reactor } from "./reactor.ts";
-import { onClaim, onSubmit, takeCompleted } from "./reactor_tasks.ts";
+import { onClaim, takeCompleted } from "./reactor_claims.ts";
+import { onSubmit } from "./reactor_tasks.ts";
 import { waitForTask, type WaitOptions, type WaitResult } from "./wait.ts";
 import { Waiters } from "./waiters.ts";
 

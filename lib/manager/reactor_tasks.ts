@@ -1,9 +1,9 @@
 /**
  * The reactor's task events: submit, the scheduling pass, staged inputs,
- * a result (with what happened to its outputs), cancel, and `wait()`
- * taking a completed task. `complete()` and `retry()` are the one place
- * each where a task ends and where it goes back to the queue; the task's
- * result fields are written here and nowhere else.
+ * a result (with what happened to its outputs) and a lost worker.
+ * `complete()` and `retry()` are the one place each where a task ends and
+ * where it goes back to the queue; the task's result fields are written
+ * here and nowhere else (but a cancelled task's, in `reactor_claims.ts`).
  *
  * @module
  */
@@ -275,64 +275,6 @@ export function onResult(
     measured,
     exhausted: result === WORK_QUEUE_RESULT_RESOURCE_EXHAUSTION ? res.exhausted : undefined,
   });
-}
-
-/**
- * Cancels a task in any state: it leaves the queue (and its worker, which
- * is told to kill it).
- *
- * @param r The reactor.
- * @param id The task's id.
- * @returns The task, or `null` if no such task is in the queue.
- */
-export function onCancel(r: Reactor, id: number): Task | null {
-  const c = r.core;
-  const task = c.tasks.get(id);
-  if (!task?.state) return null;
-  const from = task.state;
-  const d = c.dispatches.get(id);
-  c.transition(task, "cancelled", { reason: "cancelled by the application" });
-  // Finished, as far as the application goes: outcome "cancelled", finishedAt now.
-  task[kInternal].record.cancelled = true;
-  task[kInternal].record.finishTime = r.clock.now();
-  r.fit.unfit.delete(task);
-  if (d) {
-    r.comm.send(d.worker.id, { kind: "cleanup", task, dispatch: d });
-    r.comm.askForScheduling();
-  }
-  r.comm.emit({ type: "task-cancelled", task, from });
-  if (r.claimed.delete(task)) r.comm.deliver(task);
-  return task;
-}
-
-/**
- * `run()` claims a task: when it completes (or is cancelled) it goes to
- * `run()`'s caller, not to `wait()`. A task that has completed already is
- * taken at once.
- *
- * @param r The reactor.
- * @param task A task in the queue.
- * @returns Whether it had completed (it is now `returned`).
- */
-export function onClaim(r: Reactor, task: Task): boolean {
-  if (task.state === "complete") {
-    r.core.transition(task, "returned");
-    return true;
-  }
-  r.claimed.add(task);
-  return false;
-}
-
-/**
- * `wait()` takes the oldest completed task, which becomes `returned`.
- *
- * @param r The reactor.
- * @returns The task, or `undefined` if none has completed.
- */
-export function takeCompleted(r: Reactor): Task | undefined {
-  const first = r.core.complete.first();
-  if (first) r.core.transition(first, "returned");
-  return first;
 }
 
 /**

@@ -8,8 +8,8 @@ import {
   onResultArriving,
   onSchedulePass,
   onSubmit,
-  takeCompleted,
 } from "./reactor_tasks.ts";
+import { takeCompleted } from "./reactor_claims.ts";
 import {
   onClose,
   onShutdownWorkers,

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { Task } from "../task.ts";
 import { joinWorker, okResult, taskIn, testReactor, workerOf } from "./_recording_comm.ts";
-import { onCancel, onResult } from "./reactor_tasks.ts";
+import { onCancel } from "./reactor_claims.ts";
+import { onResult } from "./reactor_tasks.ts";
 import { categoriesStatus, taskTotals, WHOLE_QUEUE } from "./status_categories.ts";
 
 function task(category: string, cores?: number, memory?: number): Task {

@@ -12,7 +12,7 @@ import { LineReader } from "../wire/line_reader.ts";
 import type { SessionEnd, SessionOptions } from "./session_options.ts";
 import { type Command, parseCommand } from "../wire/commands.ts";
 import { clip, type Dialect, MAX_LINE, PROTOCOL_VERSION } from "../wire/protocol.ts";
-import { readTaskBlock, type TaskBlock } from "../wire/task_block.ts";
+import { readTaskBlock } from "../wire/task_block.ts";
 import {
   encodeHandshake,
   encodeResourceReport,
@@ -23,14 +23,15 @@ import { WORK_QUEUE_RESULT_DISK_ALLOC_FULL } from "../constants.ts";
 import { MadeInputs } from "./made_inputs.ts";
 import { encodeMadeOutcome, queueMadeInput } from "./made_input_commands.ts";
 import { Preparer } from "./prepare_task.ts";
-import { DiskFullError } from "./disk_full.ts";
+import { Unstored } from "./unstored.ts";
+import { IdleTimer } from "./idle_timer.ts";
 import type { WorkerLog } from "./log.ts";
 import { receiveDir, receivePut } from "./receive_files.ts";
 import { sendCacheEntry } from "./send_files.ts";
-import { OutputWatcher, type WatchedUpdate } from "./output_watcher.ts";
+import { OutputWatcher } from "./output_watcher.ts";
 import { TaskRunner } from "./task_runner.ts";
 import type { Capacity, Runner, RunnerHooks } from "./runner.ts";
-import { writeResults, writeResultsReply } from "./results_reply.ts";
+import { ResultsOut } from "./results_out.ts";
 import { FAST_PATH_VERSION } from "../wire/fast_path.ts";
 import { removeAll } from "./workspace.ts";
 
@@ -55,7 +56,6 @@ export async function runSession(options: SessionOptions): Promise<SessionEnd> {
 const ALIVE = { kind: "alive" } as const;
 /** A close this soon after the handshake, before any byte, counts as a refusal of the protocol. */
 const RIGHT_AFTER_MS = 5000;
-const AVAILABLE_RESULTS = { kind: "available_results" } as const;
 
 /** `info tasks_running N`. */
 function tasksRunning(n: number): string {
@@ -84,15 +84,11 @@ class Session {
   /** Whether a message from the manager was understood. */
   #heard = false;
   #closed = false;
-  #availableSent = false;
   #watcher: OutputWatcher;
-  #watchTimer: ReturnType<typeof setInterval> | undefined;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
-  /** When the last task or file arrived (performance.now()). */
-  #lastActivity = 0;
+  #idle: IdleTimer;
   #busy = false;
-  /** Uploads that did not fit on the disk, by cache name, with why (tasks needing them are refused). */
-  #unstored = new Map<string, string>();
+  /** Uploads that did not fit on the disk (tasks needing them are refused). */
+  #unstored = new Unstored();
   #dialect: Dialect;
   /** Inputs the worker makes itself (URLs, commands). */
   #made: MadeInputs;
@@ -102,12 +98,8 @@ class Session {
   #gotBytes = false;
   #handshakeAt = 0;
   #stopMaking = new AbortController();
-  /** The fast path is on (`lib/wire/fast_path.ts`): results are pushed as tasks finish. */
-  #fastPath = false;
-  /** A reply (`get`, `send_results`) is being written: a pushed result waits for its end. */
-  #replying = false;
-  /** Results finished while a reply was being written. */
-  #pushDue = false;
+  /** How results reach the manager (`send_results`, or pushed on the fast path). */
+  #results: ResultsOut;
   /** Stops following the capacity (a foreman's). */
   #unsubscribe: (() => void) | undefined;
   /** A resource report is due (changes are sent together, once per turn of the event loop). */
@@ -124,8 +116,17 @@ class Session {
       o.conn,
       (e) => this.#stop({ kind: "lost", reason: `cannot write: ${e.message}` }),
     );
-    this.#watcher = new OutputWatcher({ log: (m) => this.#log.debug(m) });
+    this.#watcher = new OutputWatcher({
+      log: (m) => this.#log.debug(m),
+      onChange: () => this.#results.resultsReady(),
+      pollMs: WATCH_INTERVAL_MS,
+    });
     this.#dialect = o.dialect ?? PROTOCOL_VERSION;
+    // Not idle while tasks are known or a command (e.g. a long put) is under way.
+    this.#idle = new IdleTimer(o.idleTimeout, {
+      busy: () => this.#runner.size > 0 || this.#preparer.size > 0 || this.#busy,
+      fire: () => void this.#onIdle(),
+    });
     this.#made = new MadeInputs({
       workspace: o.workspace,
       log: (m) => this.#log.debug(m),
@@ -136,7 +137,7 @@ class Session {
       },
     });
     const hooks: RunnerHooks = {
-      onFinished: () => this.#finished(),
+      onFinished: () => this.#results.finished(),
       onStarted: (n) => this.#send(tasksRunning(n)),
     };
     this.#runner = o.runner?.(hooks) ?? new TaskRunner({
@@ -150,12 +151,18 @@ class Session {
       cgroups: o.cgroups,
       log: (m) => this.#log.debug(m),
       debug: o.log.debugEnabled,
-      onProcessStarted: (spec, sandbox) => this.#watch(spec, sandbox),
+      onProcessStarted: (spec, sandbox) => this.#watcher.add(spec.id, sandbox, spec.outputs),
       onProcessEnded: (id) => this.#watcher.remove(id),
       onDiskFull: (id, free) =>
         this.#log.notice(
           `task ${id} failed with the workspace's disk full (${free} bytes free): result DISK_ALLOC_FULL`,
         ),
+    });
+    this.#results = new ResultsOut({
+      runner: this.#runner,
+      watcher: this.#watcher,
+      out: { send: (text) => this.#send(text), writer: this.#writer },
+      ended: () => this.#end !== undefined,
     });
     this.#preparer = new Preparer({
       workspace: o.workspace,
@@ -205,9 +212,9 @@ class Session {
       this.#stop({ kind: "lost", reason: errorMessage(e) });
     } finally {
       this.#o.signal?.removeEventListener("abort", onAbort);
-      clearTimeout(this.#idleTimer);
+      this.#idle.clear();
       clearTimeout(this.#reportTimer);
-      clearInterval(this.#watchTimer);
+      this.#watcher.close();
       this.#unsubscribe?.();
       this.#close();
       this.#stopMaking.abort(new Error("the session has ended"));
@@ -230,7 +237,7 @@ class Session {
           onUnknown: (l) => this.#log.debug(`task ${id}: ignoring '${clip(l)}'`),
         });
         this.#resetIdle();
-        const why = this.#unstored.size > 0 ? this.#unstoredInput(spec) : undefined;
+        const why = this.#unstored.refusal(spec);
         if (why) {
           await this.#runner.refuse(spec, { status: WORK_QUEUE_RESULT_DISK_ALLOC_FULL, why });
         } else {
@@ -251,7 +258,7 @@ class Session {
       case "puturl":
       case "putcmd":
       case "thirdget":
-        this.#unstored.delete(c.name);
+        this.#unstored.forget(c.name);
         await queueMadeInput(c, {
           reader: this.#reader,
           made: this.#made,
@@ -261,31 +268,22 @@ class Session {
         this.#resetIdle();
         return;
       case "get":
-        this.#replying = true;
-        try {
-          await sendCacheEntry(this.#writer, ws, c.name, {
+        await this.#results.reply(() =>
+          sendCacheEntry(this.#writer, ws, c.name, {
             recursive: c.recursive,
             log: (m) => this.#log.debug(m),
-          });
-        } finally {
-          this.#endReply();
-        }
+          })
+        );
         return;
       case "send_results":
-        this.#replying = true;
-        try {
-          await this.#sendResults();
-        } finally {
-          this.#endReply();
-        }
+        await this.#results.sendResults();
         return;
       case "fast_path":
         if (this.#o.fastPath === false) {
           throw new ProtocolError(`Cannot turn the fast path on: this worker did not offer it`);
         }
         this.#log.debug(`fast path ${c.version} on: results are pushed as tasks finish`);
-        this.#fastPath = true;
-        if (this.#runner.hasResults) this.#push();
+        this.#results.fastPathOn();
         return;
       case "kill":
         await this.#writer.flushed(); // never delete a stdout file being streamed
@@ -298,7 +296,7 @@ class Session {
         }
         return;
       case "unlink":
-        this.#unstored.delete(c.name);
+        this.#unstored.forget(c.name);
         this.#made.forget(c.name);
         await removeAll(ws.cachePath(c.name));
         return;
@@ -324,90 +322,10 @@ class Session {
     }
   }
 
-  /**
-   * Receives a `put` or `dir` upload. One that does not fit on the disk is
-   * dropped (the stream stays in step) and remembered, so that the tasks
-   * needing it are refused with DISK_ALLOC_FULL instead of breaking the
-   * connection.
-   */
+  /** Receives a `put` or `dir` upload (one that does not fit is remembered: `unstored.ts`). */
   async #store(name: string, receive: () => Promise<void>): Promise<void> {
-    try {
-      await receive();
-      if (this.#unstored.size > 0) this.#unstored.delete(name);
-    } catch (e) {
-      if (!(e instanceof DiskFullError)) throw e;
-      this.#log.notice(`disk full: ${e.message}`);
-      this.#unstored.set(name, e.message);
-    }
+    await this.#unstored.store(name, receive, (m) => this.#log.notice(m));
     this.#resetIdle();
-  }
-
-  /** Why a task cannot run: one of its inputs did not fit on the disk; or undefined. */
-  #unstoredInput(spec: TaskBlock): string | undefined {
-    for (const i of spec.inputs) {
-      const why = i.kind === "dir" ? undefined : this.#unstored.get(i.cachedName);
-      if (why) return `input '${i.remoteName}' did not fit on the disk of this worker: ${why}`;
-    }
-    return undefined;
-  }
-
-  async #sendResults(): Promise<void> {
-    // The updates first: read before the results are taken, so that a task
-    // that ends meanwhile sends its last bytes before its result.
-    const updates: WatchedUpdate[] = this.#watcher.size > 0 ? await this.#watcher.collect() : [];
-    writeResultsReply(
-      { send: (text) => this.#send(text), writer: this.#writer },
-      updates,
-      this.#runner.takeResults(),
-      this.#runner.running,
-    );
-    this.#availableSent = false;
-  }
-
-  /** Watches a starting task's `FLAG_WATCH` outputs, polling while any is watched. */
-  #watch(spec: TaskBlock, sandbox: string): void {
-    this.#watcher.add(spec.id, sandbox, spec.outputs);
-    if (this.#watcher.size === 0 || this.#watchTimer !== undefined) return;
-    const timer = setInterval(() => {
-      if (this.#watcher.size === 0) {
-        clearInterval(timer);
-        this.#watchTimer = undefined;
-      } else if (!this.#availableSent && this.#watcher.changed()) {
-        this.#resultsReady();
-      }
-    }, WATCH_INTERVAL_MS);
-    Deno.unrefTimer(timer);
-    this.#watchTimer = timer;
-  }
-
-  /** A task finished: its result goes now on the fast path, else the manager is told. */
-  #finished(): void {
-    if (!this.#fastPath) return this.#resultsReady();
-    if (this.#end) return;
-    if (this.#replying) this.#pushDue = true;
-    else this.#push();
-  }
-
-  /** Pushes every finished task's result (fast path). */
-  #push(): void {
-    const results = this.#runner.takeResults();
-    if (results.length > 0) {
-      writeResults({ send: (t) => this.#send(t), writer: this.#writer }, results);
-    }
-  }
-
-  #endReply(): void {
-    this.#replying = false;
-    if (this.#pushDue) {
-      this.#pushDue = false;
-      if (!this.#end) this.#push();
-    }
-  }
-
-  #resultsReady(): void {
-    if (this.#availableSent || this.#end) return;
-    this.#availableSent = true;
-    this.#send(encodeWorkerMessage(AVAILABLE_RESULTS));
   }
 
   #send(text: string): void {
@@ -428,22 +346,14 @@ class Session {
     }, 0);
   }
 
-  /** Notes activity; one timer runs per idle period, not one per message. */
+  /** Notes activity (`idle_timer.ts`). */
   #resetIdle(): void {
-    this.#lastActivity = performance.now();
-    this.#idleTimer ??= setTimeout(() => this.#onIdle(), this.#o.idleTimeout * 1000);
+    this.#idle.touch();
   }
 
+  /** No task came for the idle timeout: the manager is told, and the session ends. */
   async #onIdle(): Promise<void> {
-    this.#idleTimer = undefined;
     if (this.#end) return;
-    const quiet = performance.now() - this.#lastActivity;
-    if (quiet < this.#o.idleTimeout * 1000) {
-      this.#idleTimer = setTimeout(() => this.#onIdle(), this.#o.idleTimeout * 1000 - quiet);
-      return;
-    }
-    // Not idle while tasks are known or a command (e.g. a long put) is under way.
-    if (this.#runner.size > 0 || this.#preparer.size > 0 || this.#busy) return this.#resetIdle();
     this.#log.notice(`disconnecting: no task in ${this.#o.idleTimeout} s (idle timeout)`);
     this.#send(
       encodeWorkerMessage({

@@ -7,19 +7,16 @@
  */
 
 import type { TaskResult } from "./finished_task.ts";
-import type { Measurer } from "./measure/measurer.ts";
-import { type CgroupPlace, enterCgroupLine } from "./measure/cgroup.ts";
+import { enterCgroupLine } from "./measure/cgroup.ts";
 import { TaskGuard } from "./task_guard.ts";
 import { isCallCommand } from "../wire/function_call.ts";
 import {
   WORK_QUEUE_RESULT_DISK_ALLOC_FULL,
   WORK_QUEUE_RESULT_FORSAKEN,
-  WORK_QUEUE_RESULT_STDOUT_MISSING,
   WORK_QUEUE_RESULT_TASK_TIMEOUT,
   WORK_QUEUE_RESULT_UNKNOWN,
 } from "../constants.ts";
 import {
-  type Executor,
   processExecutor,
   type ProcessOutcome,
   type RunningProcess,
@@ -27,13 +24,15 @@ import {
 } from "./executor.ts";
 import { freeBytes, isDiskFullError, isFull } from "./disk_full.ts";
 import { normalizeRequest, ResourceLedger, type Resources, shortfall } from "../resources.ts";
-import { SANDBOX_TMP, stageIn, stageOut } from "./sandbox.ts";
+import { SANDBOX_TMP, stageIn } from "./sandbox.ts";
+import { collectOutputs } from "./collect_outputs.ts";
 import { TaskDirs } from "./task_dirs.ts";
 import type { TaskBlock } from "../wire/task_block.ts";
-import type { Workspace } from "./workspace.ts";
+import type { TaskRunnerOptions } from "./task_runner_options.ts";
 import { errorMessage } from "../errors.ts";
 
 export type { TaskResult } from "./finished_task.ts";
+export type { TaskRunnerOptions } from "./task_runner_options.ts";
 
 type State = "waiting" | "running" | "ending" | "finished" | "reported";
 
@@ -48,40 +47,6 @@ interface Entry {
   cgroup?: string;
   settled?: Promise<void>;
   result?: TaskResult;
-}
-
-/** Options for {@linkcode TaskRunner}. */
-export interface TaskRunnerOptions {
-  /** The workspace. */
-  workspace: Workspace;
-  /** The worker's resources. */
-  total: Resources;
-  /** The most stdout bytes reported per task. */
-  maxStdout: number;
-  /** Called (synchronously) whenever a task has finished and has a result. */
-  onFinished: () => void;
-  /** Called when a failed task left the workspace's disk full (its result says DISK_ALLOC_FULL). */
-  onDiskFull?: (taskId: number, freeBytes: number) => void;
-  /** Called after one or more tasks started, with the running count. */
-  onStarted?: (running: number) => void;
-  /** Called when a task's process has started, with its sandbox (to watch its outputs). */
-  onProcessStarted?: (spec: TaskBlock, sandbox: string) => void;
-  /** Called when a task's process has ended, before its outputs are moved out of the sandbox. */
-  onProcessEnded?: (taskId: number) => void;
-  /** Debug log. */
-  log?: (message: string) => void;
-  /** Whether `log` records anything; false skips building the messages. Default true. */
-  debug?: boolean;
-  /** The worker's environment for tasks. Default `Deno.env.toObject()`. */
-  baseEnv?: Record<string, string>;
-  /** How processes start. Default {@linkcode processExecutor}. */
-  executor?: Executor;
-  /** Measures every task (`measured` in its result); none when absent. */
-  measurer?: Measurer;
-  /** Stop a task that goes over its memory or disk (its request); default true. */
-  enforce?: boolean;
-  /** Where each task gets a cgroup v2 of its own, if the worker may make them. */
-  cgroups?: CgroupPlace;
 }
 
 /**
@@ -382,17 +347,12 @@ export class TaskRunner {
       }
     }
     if (!e.killed) {
-      let stdout = { path: "", length: 0, size: 0 };
-      try {
-        if (spec.outputs.length > 0) await stageOut(this.#o.workspace, spec, this.#log);
-        stdout = outcome.stdoutText
-          ? this.#textStdout(outcome.stdoutText)
-          : this.#collectStdout(spec.id);
-        if (stdout.length < stdout.size) status ||= WORK_QUEUE_RESULT_STDOUT_MISSING;
-      } catch (err) {
-        this.#log(`task ${spec.id}: cannot collect its outputs: ${errorMessage(err)}`);
-        status ||= WORK_QUEUE_RESULT_UNKNOWN;
-      }
+      const { stdout, status: collected } = await collectOutputs(this.#o.workspace, spec, {
+        maxStdout: this.#o.maxStdout,
+        stdoutText: outcome.stdoutText,
+        log: this.#log,
+      });
+      status ||= collected;
       if (!e.killed) {
         this.#record(e, {
           id: spec.id,
@@ -409,26 +369,6 @@ export class TaskRunner {
       }
     }
     this.#schedule();
-  }
-
-  /** Measures the stdout file, cutting it to `maxStdout` bytes. */
-  #collectStdout(id: number): { path: string; length: number; size: number } {
-    const path = this.#o.workspace.stdoutPath(id);
-    let size = 0;
-    try {
-      size = Deno.statSync(path).size;
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-    }
-    if (size <= this.#o.maxStdout) return { path, length: size, size };
-    this.#log(`task ${id}: its stdout is ${size} bytes; sending the first ${this.#o.maxStdout}`);
-    Deno.truncateSync(path, this.#o.maxStdout);
-    return { path, length: this.#o.maxStdout, size };
-  }
-
-  /** Measures stdout given in memory, cut to `maxStdout` bytes. */
-  #textStdout(text: Uint8Array): { path: string; length: number; size: number } {
-    return { path: "", length: Math.min(text.length, this.#o.maxStdout), size: text.length };
   }
 
   /** A result without stdout (forsaken, timed out before start, not started). */
