@@ -120,7 +120,11 @@ async function runOnce(workers: number, foremen: number, tasks: number): Promise
   const buffered = { text: "" };
   const children: Deno.ChildProcess[] = [];
   let sims: Deno.ChildProcess | undefined;
-  const dir = await Deno.makeTempDir({ prefix: "wq-bench-fanout-" });
+  // Under bench/main.ts's directory, which it removes even when it kills this run.
+  const dir = await Deno.makeTempDir({
+    dir: Deno.env.get("WQ_BENCH_TMP"),
+    prefix: "wq-bench-fanout-",
+  });
   try {
     const port = Number((await readLine(mout, buffered, "manager")).split(" ")[1]);
     let ports = [port];
