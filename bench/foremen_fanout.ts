@@ -152,6 +152,9 @@ async function runOnce(workers: number, foremen: number, tasks: number): Promise
     const watched = [...children, sims];
     const cpu0 = watched.map((c) => cpuSeconds(c.pid));
     const report = JSON.parse(await readLine(mout, buffered, "manager")) as ManagerReport;
+    if (report.tasks !== tasks) {
+      throw new Error(`Cannot run foremen-fanout: ${report.tasks} of ${tasks} tasks came back`);
+    }
     const spent = watched.map((c, i) => cpuSeconds(c.pid) - cpu0[i]);
     const simCpuSeconds = spent.pop()!;
     const foremenCpuSeconds = spent.reduce((a, b) => a + b, 0);
