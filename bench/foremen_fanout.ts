@@ -120,6 +120,7 @@ async function runOnce(workers: number, foremen: number, tasks: number): Promise
   const buffered = { text: "" };
   const children: Deno.ChildProcess[] = [];
   let sims: Deno.ChildProcess | undefined;
+  let finished = false;
   // Under bench/main.ts's directory, which it removes even when it kills this run.
   const dir = await Deno.makeTempDir({
     dir: Deno.env.get("WQ_BENCH_TMP"),
@@ -147,11 +148,24 @@ async function runOnce(workers: number, foremen: number, tasks: number): Promise
       sockets: workers,
       stdout: "null",
     }).spawn();
-    const line = await readLine(mout, buffered, "manager");
-    if (line !== "start") throw new Error(`Cannot run foremen-fanout: the manager said '${line}'`);
     const watched = [...children, sims];
+    // A foreman or the simulated workers gone before the end would leave the manager waiting.
+    let measuring = true;
+    const died = new Promise<never>((_, reject) =>
+      watched.forEach((c, i) =>
+        c.status.then((st) => {
+          const who = i < children.length ? `foreman ${i}` : "the simulated workers";
+          if (measuring) reject(new Error(`Cannot run foremen-fanout: ${who} exited (${st.code})`));
+        })
+      )
+    );
+    const next = () => Promise.race([readLine(mout, buffered, "manager"), died]);
+    const line = await next();
+    if (line !== "start") throw new Error(`Cannot run foremen-fanout: the manager said '${line}'`);
     const cpu0 = watched.map((c) => cpuSeconds(c.pid));
-    const report = JSON.parse(await readLine(mout, buffered, "manager")) as ManagerReport;
+    const report = JSON.parse(await next()) as ManagerReport;
+    measuring = false;
+    finished = true;
     if (report.tasks !== tasks) {
       throw new Error(`Cannot run foremen-fanout: ${report.tasks} of ${tasks} tasks came back`);
     }
@@ -168,7 +182,9 @@ async function runOnce(workers: number, foremen: number, tasks: number): Promise
     mout.releaseLock();
     await manager.stdin.close().catch(() => {});
     await manager.stdout.cancel().catch(() => {});
-    await manager.status;
+    // Done, it exits by itself (writing its profile, if any); stopped early, it would wait on.
+    if (finished) await manager.status;
+    else await stop(manager);
     await Deno.remove(dir, { recursive: true });
   }
 }
