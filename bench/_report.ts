@@ -28,6 +28,32 @@ export interface Row {
   notes: string[];
 }
 
+/** Extra numeric fields worth a median (all but the headline and sizes). */
+export const EXTRA_FIELDS = [
+  "p90_ms",
+  "file_mb_per_s",
+  "heap_bytes_per_task",
+  "submit_per_s",
+  "managerCpuSeconds",
+  "managerCpuPercent",
+  "managerRssBytes",
+  "managerHeapUsedBytes",
+  "managerRssPerWorker",
+  "managerHeapPerWorker",
+  "simCpuSeconds",
+  "plainTasksPerSecond",
+  "plainManagerCpuSeconds",
+  "plainSimCpuSeconds",
+  "directManagerCpuUsPerTask",
+  "foremenManagerCpuUsPerTask",
+  "directTasksPerSecond",
+  "foremenTasksPerSecond",
+  "foremenCpuUsPerTask",
+  "directSimCpuUsPerTask",
+  "foremenSimCpuUsPerTask",
+  "seconds",
+];
+
 /** The median of a non-empty list. */
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -24,6 +24,11 @@ export interface Run {
   args: string[];
   /** Run it only in the first repeat (it takes too long to repeat). */
   once?: boolean;
+  /**
+   * For `ours`: run this script of bench/ (`deno run -A`) with `args`
+   * instead of bench/run_ours.ts; its JSON's `value` is the headline.
+   */
+  script?: string;
   /** Time limit in seconds. */
   timeout: number;
   /**
@@ -87,6 +92,8 @@ export interface Sizes {
   simProcsLarge: number;
   /** Tasks of manager-alone. */
   managerAloneTasks: number;
+  /** Simulated workers, foremen and tasks of foremen-fanout. */
+  fanout: { workers: number; foremen: number; tasks: number };
 }
 
 /** The full sizes, those of issue 6. */
@@ -104,6 +111,7 @@ export const FULL: Sizes = {
   simTasksLarge: 100_000,
   simProcsLarge: 2,
   managerAloneTasks: 200,
+  fanout: { workers: 1000, foremen: 10, tasks: 20000 },
 };
 
 /** Tiny sizes for `--smoke`: every scenario runs, in seconds. */
@@ -121,6 +129,7 @@ export const SMOKE: Sizes = {
   simTasksLarge: 500,
   simProcsLarge: 2,
   managerAloneTasks: 20,
+  fanout: { workers: 20, foremen: 2, tasks: 200 },
 };
 
 function ratio(a: number | undefined, b: number | undefined): number | undefined {
@@ -296,7 +305,31 @@ export function scenarios(s: Sizes, options: ScenarioOptions = {}): Scenario[] {
       },
     },
     ...managerScenarios(s, options),
+    fanoutScenario(s),
   ];
+}
+
+/** foremen-fanout (issue 20): the manager's CPU per task with its workers behind foremen. */
+function fanoutScenario(s: Sizes): Scenario {
+  const { workers, foremen, tasks } = s.fanout;
+  const args = ["--workers", String(workers), "--foremen", String(foremen)];
+  return {
+    name: "foremen-fanout",
+    unit: "foremen/direct",
+    higherIsBetter: false,
+    what: `our manager's CPU per task with ${workers} simulated workers (1 core each) behind ` +
+      `${foremen} of our foremen, over its CPU per task with the same workers connected ` +
+      `directly (both measured in one run, bench/foremen_fanout.ts); ${tasks} tasks of 1 core`,
+    size: `${workers} workers, ${foremen} foremen`,
+    runs: {
+      ours: {
+        args: [...args, "--tasks", String(tasks)],
+        timeout: 900,
+        script: "foremen_fanout.ts",
+      },
+    },
+    target: "",
+  };
 }
 
 /** sim-workers with `n` workers, run in `procs` processes of simulated workers. */

@@ -27,7 +27,7 @@ import {
   unusedPort,
 } from "./_env.ts";
 import { type BenchProc, spawnProc, waitOrKill } from "./_proc.ts";
-import { median, num, type Row, table } from "./_report.ts";
+import { EXTRA_FIELDS, median, num, type Row, table } from "./_report.ts";
 import {
   FULL,
   type Medians,
@@ -101,25 +101,6 @@ function valueOf(s: Scenario, system: System, data: Record<string, unknown>): nu
   }
   return v;
 }
-
-/** Extra numeric fields worth a median (all but the headline and sizes). */
-const EXTRA_FIELDS = [
-  "p90_ms",
-  "file_mb_per_s",
-  "heap_bytes_per_task",
-  "submit_per_s",
-  "managerCpuSeconds",
-  "managerCpuPercent",
-  "managerRssBytes",
-  "managerHeapUsedBytes",
-  "managerRssPerWorker",
-  "managerHeapPerWorker",
-  "simCpuSeconds",
-  "plainTasksPerSecond",
-  "plainManagerCpuSeconds",
-  "plainSimCpuSeconds",
-  "seconds",
-];
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -261,6 +242,8 @@ async function main(): Promise<number> {
             ? ["/usr/bin/python3", `${ROOT}/bench/run_cctools.py`, ...args, data]
             : s.name.startsWith("sim-workers")
             ? [Deno.execPath(), "run", "-A", simScript, ...args]
+            : run.script
+            ? [Deno.execPath(), "run", "-A", `${ROOT}/bench/${run.script}`, ...args]
             : [
               Deno.execPath(),
               "run",

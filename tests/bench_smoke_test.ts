@@ -19,10 +19,11 @@ const SCENARIOS = [
   "manager-alone",
   "sim-workers",
   "sim-workers-10k",
+  "foremen-fanout",
 ];
 
 /** Scenarios that have a ceiling column, those CCTools runs, and those whose ours needs CCTools. */
-const SIM = ["sim-workers", "sim-workers-10k"];
+const SIM = ["sim-workers", "sim-workers-10k", "foremen-fanout"];
 const WITH_CEILING = SCENARIOS.filter((s) =>
   s !== "memory" && s !== "manager-alone" && !SIM.includes(s)
 );
@@ -112,6 +113,20 @@ Deno.test("bench --smoke runs every scenario and writes a table and JSON lines",
   for (const k of ["ours.managerRssPerWorker", "ours.managerHeapPerWorker"]) {
     assert.ok(Number.isFinite(tenK?.extras[k]), `sim-workers-10k has no ${k}${context}`);
   }
+  // The foremen's CPU comes from /proc in 10 ms ticks: it may round to 0 at these sizes.
+  const fanout = summaries.find((s) => s.scenario === "foremen-fanout")?.extras ?? {};
+  assert.ok(
+    fanout["ours.directManagerCpuUsPerTask"] > 0,
+    `foremen-fanout has no directManagerCpuUsPerTask${context}`,
+  );
+  assert.ok(
+    fanout["ours.foremenManagerCpuUsPerTask"] > 0,
+    `foremen-fanout has no foremenManagerCpuUsPerTask${context}`,
+  );
+  assert.ok(
+    Number.isFinite(fanout["ours.foremenCpuUsPerTask"]),
+    `foremen-fanout has no foremenCpuUsPerTask${context}`,
+  );
   for (const s of summaries.filter((s) => withOurs.includes(s.scenario))) {
     assert.ok(Number.isFinite(s.ours), `summary ${s.scenario} has no value for ours`);
     assert.equal(s.machine.commit, machine.commit);

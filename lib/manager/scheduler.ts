@@ -53,9 +53,17 @@ export function isWholeWorkerTask(task: Task): boolean {
     r.gpus === undefined;
 }
 
-/** Whether a layer (the running tasks, or those queued ahead) has room: empty, or some resource free. */
+/**
+ * Whether a layer (the running tasks, or those queued ahead) has room: empty,
+ * or some resource free and not full by {@linkcode isFull}'s rule. A busy
+ * worker with every core taken but memory to spare has no room: left open,
+ * it would be tried, and fail, for every ready task of the pass (up to
+ * `maxSkips` of them, each against every such worker).
+ */
 function hasRoom(t: Resources, u: Resources, busy: boolean): boolean {
-  return !busy || u.cores < t.cores || u.memory < t.memory || u.disk < t.disk || u.gpus < t.gpus;
+  if (!busy) return true;
+  if (isFull(t, u, false)) return false;
+  return u.cores < t.cores || u.memory < t.memory || u.disk < t.disk || u.gpus < t.gpus;
 }
 
 /** Whether a layer is full for this pass: a whole-worker task, or every core (and GPU) taken. */

@@ -78,3 +78,29 @@ Deno.test("schedule() sizes a category's tasks with what it asks its sizer, decl
   a = schedule([tasks[0]], [worker(1, 4)], { sizer: cats });
   assert.equal(a[0].alloc.cores, 4);
 });
+
+Deno.test("schedule() reads no ready task when every core is taken, memory to spare or not", () => {
+  // Busy 1-core workers whose one core is taken by a task that asked for a
+  // core and no memory: the pass must end at once, not try each ready task
+  // against each of them.
+  const workers = [1, 2, 3].map((id) => {
+    const w = worker(id, 1);
+    w.tasks.set(id, new Task("running").specifyCores(1));
+    w.inUse = { cores: 1, memory: 0, disk: 0, gpus: 0 };
+    return w;
+  });
+  let read = 0;
+  function* ready() {
+    for (let i = 0; i < 50; i++) {
+      read++;
+      yield new Task("x").specifyCores(1);
+    }
+  }
+  assert.deepEqual(schedule(ready(), workers), []);
+  assert.equal(read, 0);
+  // A worker with a free core still gets the first task.
+  workers[1].inUse.cores = 0;
+  workers[1].tasks.clear();
+  const a = schedule(ready(), workers);
+  assert.deepEqual(a.map((x) => x.worker.id), [2]);
+});
