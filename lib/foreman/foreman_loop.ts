@@ -39,7 +39,8 @@ export async function foremanLoop(
     `foreman: listening on port ${queue.port}${f.name ? ` as project ${f.name}` : ""}`,
   );
   const sum = new WorkerSum(ctx.total.disk, () => foremanStats(queue.stats));
-  const events = queue.events();
+  // Only the workers' comings and goings: the queue's task events are the runner's business.
+  const events = queue.events({ types: ["worker-joined", "worker-left"] });
   const following = (async () => {
     for await (const e of events) {
       sum.follow(e);

@@ -17,7 +17,24 @@ export interface EventsOptions {
    * the stream ends: events are never dropped silently.
    */
   maxBuffered?: number;
+  /**
+   * Only events of these types (`queue-closed` always comes, and ends the
+   * stream); default every type. The others are never buffered.
+   */
+  types?: readonly QueueEvent["type"][];
 }
+
+/** Every type of {@linkcode QueueEvent}. */
+const EVENT_TYPES: ReadonlySet<string> = new Set<QueueEvent["type"]>([
+  "task-submitted",
+  "task-dispatched",
+  "task-done",
+  "task-retried",
+  "task-cancelled",
+  "worker-joined",
+  "worker-left",
+  "queue-closed",
+]);
 
 /**
  * The events of one queue, from the moment of the call, until
@@ -47,6 +64,7 @@ export class EventStream implements AsyncIterableIterator<QueueEvent> {
   #ended = false;
   #error: Error | undefined;
   readonly #max: number;
+  readonly #types: ReadonlySet<string> | undefined;
   readonly #unsubscribe: () => void;
   readonly #signal: AbortSignal | undefined;
   readonly #onAbort = () => this.#end();
@@ -66,6 +84,19 @@ export class EventStream implements AsyncIterableIterator<QueueEvent> {
         `Cannot stream events: maxBuffered must be a positive integer, got ${options.maxBuffered}`,
       );
     }
+    if (options.types !== undefined) {
+      const bad = Array.isArray(options.types)
+        ? options.types.find((t) => !EVENT_TYPES.has(t))
+        : options.types;
+      if (bad !== undefined) {
+        throw new TypeError(
+          `Cannot stream events: unknown event type '${String(bad)}' in types (one of ${
+            [...EVENT_TYPES].join(", ")
+          })`,
+        );
+      }
+      this.#types = new Set([...options.types, "queue-closed"]);
+    }
     this.#signal = options.signal;
     this.#unsubscribe = subscribe((e) => this.#push(e));
     if (this.#signal?.aborted) this.#end();
@@ -73,7 +104,7 @@ export class EventStream implements AsyncIterableIterator<QueueEvent> {
   }
 
   #push(e: QueueEvent): void {
-    if (this.#ended) return;
+    if (this.#ended || (this.#types !== undefined && !this.#types.has(e.type))) return;
     if (this.#buffer.length - this.#head >= this.#max) {
       this.#error = new RangeError(
         `Cannot stream events: the reader fell ${this.#max} events behind (maxBuffered)`,
