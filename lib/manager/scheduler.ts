@@ -150,14 +150,15 @@ export function schedule(
     // FCFS needs only the first fit; the others compare every fit.
     const firstOnly = alg === WORK_QUEUE_SCHEDULE_FCFS;
     fitting.length = 0;
+    // A function call goes only to our workers that run them (docs/functions.md).
+    const call = isCallCommand(task.command);
     // First a free slot anywhere; then, only if there is none, a place in a queue ahead.
     let ahead = false;
     for (let layer = 0; layer < (anyAhead ? 2 : 1) && fitting.length === 0; layer++) {
       ahead = layer === 1;
       for (const o of open) {
         if (avoid?.has(o.w.id)) continue;
-        // A function call goes only to our workers that run them (docs/functions.md).
-        if (o.w.fastPath < FUNCTION_CALLS_VERSION && isCallCommand(task.command)) continue;
+        if (call && o.w.fastPath < FUNCTION_CALLS_VERSION) continue;
         const inUse = ahead ? o.ahead : o.inUse;
         if (inUse === undefined || (ahead ? o.aheadFull : o.full)) continue;
         const busy = ahead ? o.aheadBusy! : o.busy;
