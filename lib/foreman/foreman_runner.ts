@@ -14,7 +14,7 @@ import type { WorkQueue } from "../manager/work_queue.ts";
 import type { CompletedTask } from "../completed_task.ts";
 import type { TaskBlock } from "../wire/task_block.ts";
 import { FLAG_CACHE, FLAG_WATCH } from "../wire/protocol.ts";
-import type { TaskResult } from "../worker/finished_task.ts";
+import { type Refusal, refusedResult, type TaskResult } from "../worker/finished_task.ts";
 import type { Runner, RunnerHooks } from "../worker/runner.ts";
 import type { Workspace } from "../worker/workspace.ts";
 import { WORK_QUEUE_RESULT_UNKNOWN } from "../constants.ts";
@@ -142,20 +142,6 @@ export function upstreamResult(id: number, t: CompletedTask, maxStdout: number):
   };
 }
 
-/** A result whose output is the foreman's reason the task did not run (to its end). */
-function explained(id: number, o: { status: number; why: string; exit?: number }): TaskResult {
-  const text = encoder.encode(`wq-worker: ${o.why}\n`);
-  return {
-    id,
-    status: o.status,
-    exit: o.exit ?? 0,
-    usec: 0,
-    stdoutPath: "",
-    stdoutLength: text.length,
-    stdoutText: text,
-  };
-}
-
 /**
  * Hands each task to the foreman's queue and reports its result upstream.
  * A task's time limits go with it (`runningTimeMax`, `endTime`), so that the
@@ -215,12 +201,12 @@ export class ForemanRunner implements Runner {
   /** Finishes a task at once without running it, with the foreman's explanation as its output. */
   refuse(
     spec: TaskBlock,
-    outcome: { status: number; why: string; exit?: number },
+    outcome: Refusal,
   ): Promise<void> {
     this.#log(`task ${spec.id} does not run: ${outcome.why}`);
     const entry: Entry = { spec, killed: false, done: Promise.resolve() };
     this.#tasks.set(spec.id, entry);
-    this.#record(entry, explained(spec.id, outcome));
+    this.#record(entry, refusedResult(spec.id, outcome));
     return Promise.resolve();
   }
 
@@ -262,7 +248,7 @@ export class ForemanRunner implements Runner {
     this.#log(`task ${e.spec.id}: the foreman's queue gave it up: ${why}`);
     this.#record(
       e,
-      explained(e.spec.id, {
+      refusedResult(e.spec.id, {
         status: WORK_QUEUE_RESULT_UNKNOWN,
         why: `the foreman's queue gave it up: ${why}`,
       }),

@@ -33,3 +33,44 @@ export interface TaskResult {
   /** The limit it went over, when it was stopped for that (status 16). */
   exhausted?: Exhaustion;
 }
+
+/** Why a task does not run (to its end), as its result says: the status, the reason, the exit code. */
+export interface Refusal {
+  /** The work_queue_result value. */
+  status: number;
+  /** The reason, in words; it becomes the task's output. */
+  why: string;
+  /** The exit code to report; default 0. */
+  exit?: number;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The result of a task that did not run (to its end): its output is the
+ * reason, `wq-worker: <why>`, as CCTools' worker words its own.
+ *
+ * @param id The task.
+ * @param r The status, the reason, the exit code.
+ * @returns The result.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const r = refusedResult(7, { status: 64, why: "the disk is full" });
+ * assert.equal(new TextDecoder().decode(r.stdoutText), "wq-worker: the disk is full\n");
+ * assert.deepEqual([r.status, r.exit, r.stdoutLength], [64, 0, 28]);
+ * ```
+ */
+export function refusedResult(id: number, r: Refusal): TaskResult {
+  const text = encoder.encode(`wq-worker: ${r.why}\n`);
+  return {
+    id,
+    status: r.status,
+    exit: r.exit ?? 0,
+    usec: 0,
+    stdoutPath: "",
+    stdoutLength: text.length,
+    stdoutText: text,
+  };
+}

@@ -27,6 +27,7 @@ import type { TaskBlock } from "../wire/task_block.ts";
 import type { WorkerLog } from "./log.ts";
 import type { MadeInputs } from "./made_inputs.ts";
 import type { Runner } from "./runner.ts";
+import type { Refusal } from "./finished_task.ts";
 import type { Workspace } from "./workspace.ts";
 
 /** Options for {@linkcode Preparer}. */
@@ -159,7 +160,7 @@ export class Preparer {
 
   async #refuse(
     spec: TaskBlock,
-    outcome: { status: number; why: string; exit?: number },
+    outcome: Refusal,
   ): Promise<void> {
     this.#o.log.notice(`task ${spec.id} fails: ${outcome.why}`);
     this.#o.beforeRefusal();

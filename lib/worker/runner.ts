@@ -10,7 +10,7 @@
 
 import type { Resources } from "../resources.ts";
 import type { TaskBlock } from "../wire/task_block.ts";
-import type { TaskResult } from "./finished_task.ts";
+import type { Refusal, TaskResult } from "./finished_task.ts";
 
 /** What the session tells its runner. */
 export interface RunnerHooks {
@@ -31,7 +31,7 @@ export interface Runner {
   /** Takes a new task; it runs when it can, and its result waits in {@linkcode takeResults}. */
   accept(spec: TaskBlock): Promise<void>;
   /** Finishes a task at once without running it, with `why` as its output. */
-  refuse(spec: TaskBlock, outcome: { status: number; why: string; exit?: number }): Promise<void>;
+  refuse(spec: TaskBlock, outcome: Refusal): Promise<void>;
   /** The finished tasks' results, oldest first; they stay known until killed. */
   takeResults(): TaskResult[];
   /** Forgets a task in any state, stopping it if it runs. Unknown ids are fine. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { TaskResult } from "./finished_task.ts";
+import { type Refusal, refusedResult, type TaskResult } from "./finished_task.ts";
 import { enterCgroupLine } from "./measure/cgroup.ts";
 import { TaskGuard } from "./task_guard.ts";
 import { isCallCommand } from "../wire/function_call.ts";
@@ -154,23 +154,14 @@ export class TaskRunner {
    */
   async refuse(
     spec: TaskBlock,
-    outcome: { status: number; why: string; exit?: number },
+    outcome: Refusal,
   ): Promise<void> {
     if (this.#tasks.get(spec.id)?.spec !== spec) await this.kill(spec.id);
     const need = normalizeRequest(spec.request, this.#o.total);
     const entry: Entry = { spec, need, state: "waiting", killed: false };
     this.#tasks.set(spec.id, entry);
     this.#log(`task ${spec.id} does not run: ${outcome.why}`);
-    const text = new TextEncoder().encode(`wq-worker: ${outcome.why}\n`);
-    this.#record(entry, {
-      id: spec.id,
-      status: outcome.status,
-      exit: outcome.exit ?? 0,
-      usec: 0,
-      stdoutPath: "",
-      stdoutLength: text.length,
-      stdoutText: text,
-    });
+    this.#record(entry, refusedResult(spec.id, outcome));
   }
 
   /**
