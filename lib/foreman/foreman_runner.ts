@@ -199,15 +199,13 @@ export class ForemanRunner implements Runner {
   }
 
   /** Finishes a task at once without running it, with the foreman's explanation as its output. */
-  refuse(
-    spec: TaskBlock,
-    outcome: Refusal,
-  ): Promise<void> {
+  async refuse(spec: TaskBlock, outcome: Refusal): Promise<void> {
+    // A task of that id already here is cancelled first, as TaskRunner does: its result would follow.
+    if (this.#tasks.has(spec.id)) await this.kill(spec.id);
     this.#log(`task ${spec.id} does not run: ${outcome.why}`);
     const entry: Entry = { spec, killed: false, done: Promise.resolve() };
     this.#tasks.set(spec.id, entry);
     this.#record(entry, refusedResult(spec.id, outcome));
-    return Promise.resolve();
   }
 
   /** The finished tasks' results, oldest first. */

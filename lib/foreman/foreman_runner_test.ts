@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { ForemanRunner, localTask, upstreamResult } from "./foreman_runner.ts";
 import type { TaskBlock } from "../wire/task_block.ts";
 import type { CompletedTask } from "../completed_task.ts";
-import type { WorkQueue } from "../manager/work_queue.ts";
+import { WorkQueue } from "../manager/work_queue.ts";
 import type { Workspace } from "../worker/workspace.ts";
 import { FLAG_CACHE, FLAG_WATCH } from "../wire/protocol.ts";
 import {
@@ -155,4 +155,24 @@ Deno.test("localTask() passes the task's wall time and end time on to the worker
   assert.equal(t.endTime, 2e12);
   const none = localTask(block({ id: 9, command: "true" }), ws);
   assert.deepEqual([none.runningTimeMax, none.endTime], [0, 0]);
+});
+
+Deno.test("ForemanRunner.refuse() cancels a task of the same id in its queue first: one result, the refusal", async () => {
+  await using queue = new WorkQueue({ port: 0, hostname: "127.0.0.1" });
+  let finished = 0;
+  const runner = new ForemanRunner({
+    queue,
+    workspace: ws as Workspace,
+    maxStdout: 1000,
+    hooks: { onFinished: () => finished++ },
+  });
+  await runner.accept(block({ id: 5, command: "sleep 100" }));
+  assert.equal(queue.stats.tasksWaiting, 1);
+  await runner.refuse(block({ id: 5 }), { status: 64, why: "the disk is full" });
+  assert.equal(queue.stats.tasksWaiting, 0, "cancelled in the foreman's queue");
+  assert.equal(finished, 1);
+  const results = runner.takeResults();
+  assert.deepEqual(results.map((r) => [r.id, r.status]), [[5, 64]]);
+  assert.equal(runner.running, 0);
+  await runner.killAll();
 });
