@@ -83,17 +83,25 @@ export async function runWorker(
         ? `offering its workers' cores, memory and gpus, and disk ${total.disk} MB`
         : `offering cores ${total.cores}, memory ${total.memory} MB, disk ${total.disk} MB, gpus ${total.gpus}`,
     );
-    measurer = new Measurer({
-      intervalSeconds: options.measureInterval,
-      log: (m) => log.debug(m),
-    });
-    const cgroups = detectCgroupPlace();
-    const how = cgroups ? `cgroup v2 under ${cgroups.dir}` : kernelFiles ? "/proc" : "rusage only";
-    log.notice(
-      `measuring tasks every ${options.measureInterval} s through ${how}; ${
-        options.enforce ? "enforcing" : "not enforcing"
-      } their memory and disk`,
-    );
+    // A foreman runs no task itself: its workers measure theirs.
+    let cgroups;
+    if (!options.foreman) {
+      measurer = new Measurer({
+        intervalSeconds: options.measureInterval,
+        log: (m) => log.debug(m),
+      });
+      cgroups = detectCgroupPlace();
+      const how = cgroups
+        ? `cgroup v2 under ${cgroups.dir}`
+        : kernelFiles
+        ? "/proc"
+        : "rusage only";
+      log.notice(
+        `measuring tasks every ${options.measureInterval} s through ${how}; ${
+          options.enforce ? "enforcing" : "not enforcing"
+        } their memory and disk`,
+      );
+    }
     return await loop(options, {
       workspace,
       total,
