@@ -55,16 +55,6 @@ Deno.test("foremen: the chaos workload completes right while a foreman is SIGKIL
   }
 
   await using wq = new WorkQueue({ port: 0 });
-  const byId = new Map<number, number>();
-  for (let i = 0; i < TASKS; i++) {
-    const t = new Task(
-      `sleep 0.${String(i % 10)}; cat shared.txt in.txt | tr a-z A-Z > out.txt`,
-    ).specifyCores(1);
-    t.specifyInputFile(`${inDir}/shared.txt`, "shared.txt");
-    t.specifyInputFile(`${inDir}/${i}.txt`, "in.txt", { cache: false });
-    t.specifyOutputFile(`${outDir}/${i}.txt`, "out.txt");
-    byId.set(wq.submit(t), i);
-  }
 
   const procs: Proc[] = [];
   try {
@@ -83,10 +73,32 @@ Deno.test("foremen: the chaos workload completes right while a foreman is SIGKIL
     for (let i = 0; i < 2; i++) {
       procs.push(startSiteWorker(["-M", PROJECT, "-C", cat], `${dir.path}/wa${i}`));
     }
+    // They have joined A before B exists, so that none of them picks B.
+    await until(
+      () => wq.stats.totalCores === 2 * CORES,
+      `foreman A offering ${2 * CORES} cores (now ${wq.stats.totalCores})`,
+      60_000,
+    );
     // Foreman B, of the same project, and two workers dialling it directly.
     const b = await startForeman(wq.port, ["-f", PROJECT, "-C", cat, "-s", `${dir.path}/fb`]);
     procs.push(b.proc);
     for (let i = 0; i < 2; i++) procs.push(startSiteWorker(b.port, `${dir.path}/wb${i}`));
+    // Both foremen offer their workers before the tasks come, so that both get some.
+    await until(
+      () => wq.stats.workersConnected === 2 && wq.stats.totalCores === 4 * CORES,
+      `two foremen offering ${4 * CORES} cores (now ${wq.stats.totalCores})`,
+      60_000,
+    );
+    const byId = new Map<number, number>();
+    for (let i = 0; i < TASKS; i++) {
+      const t = new Task(
+        `sleep 0.${String(i % 10)}; cat shared.txt in.txt | tr a-z A-Z > out.txt`,
+      ).specifyCores(1);
+      t.specifyInputFile(`${inDir}/shared.txt`, "shared.txt");
+      t.specifyInputFile(`${inDir}/${i}.txt`, "in.txt", { cache: false });
+      t.specifyOutputFile(`${outDir}/${i}.txt`, "out.txt");
+      byId.set(wq.submit(t), i);
+    }
 
     const seen = new Set<number>();
     const hosts = new Set<string>();
@@ -109,7 +121,8 @@ Deno.test("foremen: the chaos workload completes right while a foreman is SIGKIL
       assert.equal(t.returnStatus, 0, `task ${t.id}: ${t.output}`);
       const input = await Deno.readTextFile(`${inDir}/${i}.txt`);
       assert.equal(await Deno.readTextFile(`${outDir}/${i}.txt`), upper(shared, input));
-      if (!killed && seen.size >= TASKS / 3) {
+      // Once both foremen have returned tasks, a third of the way in.
+      if (!killed && seen.size >= TASKS / 3 && hosts.size === 2) {
         a.proc.kill("SIGKILL"); // the foreman alone: its workers live on
         killed = true;
       }
@@ -138,19 +151,25 @@ Deno.test("foremen: a cached input crosses the manager's link once per foreman",
   const big = `${dir.path}/big.bin`;
   await Deno.writeFile(big, new Uint8Array(SIZE).fill(97));
   await using wq = new WorkQueue({ port: 0 });
-  for (let i = 0; i < TASKS; i++) {
-    const t = new Task(`sleep 0.2; wc -c < big.bin`);
-    // Most declare a core; the others take a whole worker of the foreman (its largest), not all of it.
-    if (i % 4 !== 0) t.specifyCores(1);
-    t.specifyInputFile(big, "big.bin");
-    wq.submit(t);
-  }
   const procs: Proc[] = [];
   try {
     for (const f of ["fa", "fb"]) {
       const fm = await startForeman(wq.port, ["-s", `${dir.path}/${f}`]);
       procs.push(fm.proc);
       for (let i = 0; i < 2; i++) procs.push(startSiteWorker(fm.port, `${dir.path}/${f}w${i}`));
+    }
+    // Both foremen offer their workers before the tasks come, so that both get some.
+    await until(
+      () => wq.stats.workersConnected === 2 && wq.stats.totalCores === 4 * CORES,
+      `two foremen offering ${4 * CORES} cores (now ${wq.stats.totalCores})`,
+      60_000,
+    );
+    for (let i = 0; i < TASKS; i++) {
+      const t = new Task(`sleep 0.2; wc -c < big.bin`);
+      // Most declare a core; the others take a whole worker of the foreman (its largest), not all of it.
+      if (i % 4 !== 0) t.specifyCores(1);
+      t.specifyInputFile(big, "big.bin");
+      wq.submit(t);
     }
     const hosts = new Map<string, number>();
     for (let n = 0; n < TASKS;) {
